@@ -1,0 +1,3 @@
+from logbot.cli import main
+
+main()
