@@ -1,0 +1,277 @@
+"""TLS over any TCP transport, with ``ssl.MemoryBIO``.
+
+Why memory BIOs and not ``SSLSocket``: with a non-blocking ``SSLSocket`` every call can
+raise "want read" or "want write" in either direction, and the reactor would have to
+re-arm epoll differently for each; data buffered inside OpenSSL is invisible to epoll.
+With two memory BIOs, TLS is a pure transformation between the TCP transport (which
+keeps its own buffering, flow control and fast paths) and the application protocol:
+bytes from the socket go into ``incoming``, records to send come out of ``outgoing``.
+One code path serves all three backends.
+
+A connection counts as *made* only after the handshake: for a client, a failed
+handshake (bad certificate, wrong host name, the peer hanging up) reaches
+``clientConnectionFailed`` with a readable reason and the factory never builds a
+protocol.  Certificates and host names are verified by default
+(``ssl.create_default_context()``); SNI is sent for host names.
+
+``contextFactory`` may be an ``ssl.SSLContext`` or, as in Twisted, an object with a
+``getContext()`` method returning one.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from typing import Any
+
+from logbot.reactor import error
+from logbot.reactor.failure import Failure
+
+log = logging.getLogger("logbot.reactor.tls")
+
+
+def _context(contextFactory: Any) -> ssl.SSLContext:
+    if isinstance(contextFactory, ssl.SSLContext):
+        return contextFactory
+    getContext = getattr(contextFactory, "getContext", None)
+    if getContext is None:
+        raise TypeError(f"expected an ssl.SSLContext, not {contextFactory!r}")
+    return getContext()
+
+
+def client_context(contextFactory: Any = None) -> ssl.SSLContext:
+    """The context for a client; None means the system's verified defaults."""
+    if contextFactory is None:
+        return ssl.create_default_context()
+    return _context(contextFactory)
+
+
+def server_context(contextFactory: Any) -> ssl.SSLContext:
+    if contextFactory is None:
+        raise ValueError("listenSSL needs an ssl.SSLContext with a certificate loaded")
+    return _context(contextFactory)
+
+
+def describe(exc: BaseException) -> str:
+    """A one-line reason for a handshake failure, without OpenSSL's source positions."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"certificate verify failed: {exc.verify_message}"
+    if isinstance(exc, ssl.SSLError) and exc.reason:
+        return exc.reason.replace("_", " ").lower()
+    return str(exc) or type(exc).__name__
+
+
+class _TLSProtocol:
+    """Sits on a TCP transport as its protocol and serves as the app's transport."""
+
+    def __init__(self, context: ssl.SSLContext, server_side: bool, hostname: str | None) -> None:
+        self._in = ssl.MemoryBIO()
+        self._out = ssl.MemoryBIO()
+        self._ssl = context.wrap_bio(self._in, self._out, server_side=server_side,
+                                     server_hostname=hostname)
+        self.tcp: Any = None
+        self.protocol: Any = None
+        self.handshaken = False
+        self.disconnecting = False
+        self.disconnected = False
+        self.connected = False
+        self._closeReason: Exception | None = None
+
+    # -- as the TCP transport's protocol ---------------------------------------------
+
+    def makeConnection(self, transport: Any) -> None:
+        self.tcp = transport
+        self._handshake()
+
+    def dataReceived(self, data: bytes) -> None:
+        self._in.write(data)
+        if not self.handshaken:
+            self._handshake()
+            if not self.handshaken:
+                return
+        self._readApp()
+
+    def _flush(self) -> None:
+        data = self._out.read()
+        if data:
+            self.tcp.write(data)
+
+    def _handshake(self) -> None:
+        try:
+            self._ssl.do_handshake()
+        except ssl.SSLWantReadError:
+            self._flush()
+            return
+        except (ssl.SSLError, ssl.CertificateError, OSError) as e:
+            self._flush()
+            self._handshakeFailed(e)
+            return
+        self._flush()
+        self.handshaken = True
+        self._handshakeDone()
+        if self.protocol is not None and not self.disconnected:
+            self._readApp()  # application data that came with the last handshake flight
+
+    def _readApp(self) -> None:
+        read = self._ssl.read
+        while not self.disconnected:
+            try:
+                chunk = read(65536)
+            except ssl.SSLWantReadError:
+                break
+            except ssl.SSLZeroReturnError:  # close_notify from the peer
+                self._flush()
+                self._closeReason = error.ConnectionDone()
+                self.tcp.loseConnection()
+                break
+            except ssl.SSLError as e:
+                self._closeReason = error.ConnectionLost(f"TLS error: {describe(e)}")
+                self.tcp.abortConnection()
+                break
+            if not chunk:
+                break
+            self.protocol.dataReceived(chunk)
+        if not self.disconnected and self.tcp is not None and not self.tcp.disconnected:
+            self._flush()
+
+    def connectionLost(self, reason: Failure) -> None:
+        self.disconnected = True
+        self.connected = False
+        if not self.handshaken:
+            self._handshakeFailed(reason.value, lost=True)
+            return
+        if self._closeReason is not None and not reason.check(error.ConnectionAborted):
+            reason = Failure(self._closeReason)
+        elif self._closeReason is not None:
+            reason = Failure(self._closeReason)
+        if self.protocol is not None:
+            self.protocol.connectionLost(reason)
+
+    # -- as the application's transport ----------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        if self.disconnecting or self.disconnected:
+            return
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"write() takes bytes, not {type(data).__name__}")
+        try:
+            self._ssl.write(data)
+        except ssl.SSLError as e:
+            self._closeReason = error.ConnectionLost(f"TLS error: {describe(e)}")
+            self.tcp.abortConnection()
+            return
+        self._flush()
+
+    def writeSequence(self, iovec: Any) -> None:
+        self.write(b"".join(iovec))
+
+    def loseConnection(self) -> None:
+        """Send close_notify after what is buffered, then close the TCP connection."""
+        if self.disconnecting or self.disconnected:
+            return
+        self.disconnecting = True
+        try:
+            self._ssl.unwrap()
+        except (ssl.SSLError, OSError):
+            pass  # SSLWantRead: we do not wait for the peer's close_notify
+        self._flush()
+        self.tcp.loseConnection()
+
+    def abortConnection(self) -> None:
+        self.tcp.abortConnection()
+
+    def getPeer(self) -> Any:
+        return self.tcp.getPeer()
+
+    def getHost(self) -> Any:
+        return self.tcp.getHost()
+
+    def getPeerCertificate(self) -> dict | None:
+        return self._ssl.getpeercert()
+
+    def getHandle(self) -> Any:
+        return self.tcp.getHandle()
+
+    def registerProducer(self, producer: Any, streaming: bool) -> None:
+        self.tcp.registerProducer(producer, streaming)
+
+    def unregisterProducer(self) -> None:
+        self.tcp.unregisterProducer()
+
+    def pauseProducing(self) -> None:
+        self.tcp.pauseProducing()
+
+    def resumeProducing(self) -> None:
+        self.tcp.resumeProducing()
+
+    def stopProducing(self) -> None:
+        self.loseConnection()
+
+    # -- subclasses ------------------------------------------------------------------
+
+    def _handshakeDone(self) -> None:
+        raise NotImplementedError
+
+    def _handshakeFailed(self, exc: BaseException, lost: bool = False) -> None:
+        raise NotImplementedError
+
+    def _startApp(self, protocol: Any) -> None:
+        self.protocol = protocol
+        self.connected = True
+        try:
+            protocol.makeConnection(self)
+        except Exception:
+            log.exception("error in connectionMade of %r; closing it", protocol)
+            self.tcp.abortConnection()
+
+
+class TLSClientProtocol(_TLSProtocol):
+    """The client side: reports to the connect attempt until the handshake is done."""
+
+    def __init__(self, context: ssl.SSLContext, hostname: str, attempt: Any) -> None:
+        super().__init__(context, False, hostname.strip("[]") or None)
+        self.attempt = attempt
+
+    def _handshakeDone(self) -> None:
+        peer = self.tcp.getPeer()
+        protocol = self.attempt.tlsReady(self, peer)
+        if protocol is None:
+            self.attempt.connector._connectionFailed(
+                Failure(error.UserError(None, "the factory built no protocol")))
+            self.tcp.abortConnection()
+            return
+        self.tcp.connector = self.attempt.connector
+        self._startApp(protocol)
+
+    def _handshakeFailed(self, exc: BaseException, lost: bool = False) -> None:
+        if lost:
+            reason = f"connection closed during the TLS handshake ({exc})"
+        else:
+            reason = describe(exc)
+        self.attempt.fail(error.TLSError(None, reason))
+
+
+class TLSServerProtocol(_TLSProtocol):
+    """The server side: the factory builds a protocol once the handshake is done."""
+
+    def __init__(self, context: ssl.SSLContext, factory: Any, peer: Any) -> None:
+        super().__init__(context, True, None)
+        self.factory = factory
+        self.peer = peer
+
+    def _handshakeDone(self) -> None:
+        try:
+            protocol = self.factory.buildProtocol(self.peer)
+        except Exception:
+            log.exception("error in buildProtocol of %r", self.factory)
+            protocol = None
+        if protocol is None:
+            self.tcp.abortConnection()
+            return
+        self._startApp(protocol)
+
+    def _handshakeFailed(self, exc: BaseException, lost: bool = False) -> None:
+        log.info("TLS handshake with %s:%s failed: %s", self.peer.host, self.peer.port,
+                 describe(exc))
+        if not lost:
+            self.tcp.abortConnection()
