@@ -1,0 +1,135 @@
+"""IRCv3 capability negotiation (ircv3.net/specs/extensions/capability-negotiation).
+
+The dance, as the core drives it::
+
+    -> CAP LS 302
+    <- CAP * LS * :a b c          ("*" before the list: more lines follow)
+    <- CAP * LS :d sasl=PLAIN
+    -> CAP REQ :a sasl            (only capabilities we know)
+    <- CAP * ACK :a sasl
+       ... SASL, if acknowledged and configured ...
+    -> CAP END                    (only when SASL is settled)
+
+We request only capabilities in :data:`KNOWN_CAPS`.  A REQ is atomic: one
+unknown name makes the server refuse the whole line, and InspIRCd offers
+``inspircd.org/poison`` precisely to catch clients that request everything.
+
+After registration the server may announce ``CAP NEW`` (we request what we
+know) and ``CAP DEL`` (we forget it), with ``cap-notify``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from logbot.irc.message import Message
+
+__all__ = ["KNOWN_CAPS", "CapNegotiator", "CapUpdate"]
+
+KNOWN_CAPS = frozenset({
+    "server-time", "message-tags", "account-tag", "extended-join", "multi-prefix",
+    "userhost-in-names", "away-notify", "account-notify", "chghost", "setname",
+    "batch", "echo-message", "cap-notify", "invite-notify", "sasl",
+})
+
+# A REQ line must fit in 512 bytes with "CAP REQ :" and CRLF; stay well below.
+_REQ_BUDGET = 400
+
+
+@dataclass
+class CapUpdate:
+    """What the core should do after one CAP message."""
+
+    lines: list[str] = field(default_factory=list)
+    changed: bool = False  # ``enabled`` changed
+    ready: bool = False  # negotiation settled: start SASL or send CAP END
+
+
+class CapNegotiator:
+    """Tracks offered and enabled capabilities; produces CAP lines."""
+
+    def __init__(self, wanted: frozenset[str] | set[str] = KNOWN_CAPS) -> None:
+        unknown = set(wanted) - KNOWN_CAPS
+        if unknown:
+            raise ValueError(f"cannot request capabilities we do not handle: {sorted(unknown)}")
+        self.wanted = frozenset(wanted)
+        self.available: dict[str, str | None] = {}
+        self.enabled: set[str] = set()
+        self.ended = False  # CAP END sent, or CAP unsupported
+        self._listing = False
+        self._pending_reqs = 0
+
+    def start(self) -> list[str]:
+        self._listing = True
+        return ["CAP LS 302"]
+
+    def end(self) -> list[str]:
+        """``CAP END`` once (nothing if already ended or never started)."""
+        if self.ended:
+            return []
+        self.ended = True
+        return ["CAP END"]
+
+    def unsupported(self) -> None:
+        """The server ignored CAP (registered without it, or 421)."""
+        self._listing = False
+        self.ended = True
+
+    @property
+    def sasl_mechanisms(self) -> list[str] | None:
+        """Mechanisms from ``sasl=PLAIN,EXTERNAL`` (302), ``None`` if not listed."""
+        value = self.available.get("sasl")
+        return value.split(",") if value else None
+
+    def _request(self, names: list[str]) -> list[str]:
+        wanted = sorted(n for n in names if n in self.wanted and n not in self.enabled)
+        lines: list[str] = []
+        current: list[str] = []
+        for name in wanted:
+            if current and len(" ".join(current + [name])) > _REQ_BUDGET:
+                lines.append("CAP REQ :" + " ".join(current))
+                current = []
+            current.append(name)
+        if current:
+            lines.append("CAP REQ :" + " ".join(current))
+        self._pending_reqs += len(lines)
+        return lines
+
+    def handle(self, msg: Message) -> CapUpdate:
+        """Process one ``CAP`` message (``CAP <nick> <sub> [*] :<caps>``)."""
+        update = CapUpdate()
+        if len(msg.params) < 3:
+            return update
+        sub = msg.params[1].upper()
+        more = len(msg.params) > 3 and msg.params[2] == "*"
+        caps = msg.params[-1].split()
+        if sub == "LS":
+            for item in caps:
+                name, sep, value = item.partition("=")
+                self.available[name] = value if sep else None
+            if not more and self._listing:
+                self._listing = False
+                update.lines = self._request(list(self.available))
+                update.ready = not update.lines
+        elif sub == "NEW":
+            for item in caps:
+                name, sep, value = item.partition("=")
+                self.available[name] = value if sep else None
+            update.lines = self._request([item.partition("=")[0] for item in caps])
+        elif sub == "DEL":
+            for name in caps:
+                self.available.pop(name, None)
+                update.changed |= name in self.enabled
+                self.enabled.discard(name)
+        elif sub in ("ACK", "NAK"):
+            if sub == "ACK":
+                for name in caps:
+                    if name.startswith("-"):
+                        self.enabled.discard(name[1:])
+                    else:
+                        self.enabled.add(name)
+                update.changed = True
+            if self._pending_reqs:
+                self._pending_reqs -= 1
+                update.ready = self._pending_reqs == 0 and not self.ended
+        return update

@@ -1,0 +1,406 @@
+"""The sans-I/O IRC client: bytes and ``now`` in, events and bytes out.
+
+:class:`IRCConnection` is shaped like h11's ``Connection``.  It owns no
+socket, timer or clock; the adapter (``logbot.irc.client``) drives it::
+
+    conn.connection_made(now)                # queue CAP LS / PASS / NICK / USER
+    events = conn.receive_data(data, now)    # on every read
+    transport.write(conn.data_to_send(now))  # after every call, and on the timer
+    events += conn.pop_events()              # what data_to_send and timers made
+    call_later(conn.next_wakeup(now) - now)  # flood, keepalive, SASL, regain
+
+Requests (``join``, ``privmsg``, ...) only queue lines; the flood bucket
+releases them in ``data_to_send``.  Requests made before registration are
+held until 001, so an autojoin list can be given at once.
+
+Our own messages are reported as events exactly once: from the server's
+echo when ``echo-message`` is enabled, else when ``data_to_send`` releases
+the line (the moment it really leaves, after any flood delay).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from logbot.irc import events as ev
+from logbot.irc.caps import KNOWN_CAPS, CapNegotiator, CapUpdate
+from logbot.irc.chat import ChatEvents
+from logbot.irc.flood import FloodControl
+from logbot.irc.framing import LineDecoder, encode_line
+from logbot.irc.keepalive import Keepalive
+from logbot.irc.message import Message, ParseError, format, parse, split_userhost
+from logbot.irc.nick import NickChooser, append_underscore
+from logbot.irc.registry import HandlerTable
+from logbot.irc.sasl import SaslConfig, SaslSession, Secret
+from logbot.irc.split import join_lines, prefix_length, split_message
+from logbot.irc.state import IRCState
+
+__all__ = ["IRCConnection"]
+
+Handler = Callable[["IRCConnection", Message, float], list[ev.Event]]
+HANDLERS: HandlerTable[Handler] = HandlerTable()
+_SASL_COMMANDS = ("AUTHENTICATE", "900", "902", "903", "904", "905", "906", "907", "908")
+
+
+def _check_word(what: str, value: str, also_bad: str = "") -> str:
+    """A nick, target or channel must stay one parameter: refuse what would
+    split it or inject a second command."""
+    if not value or value.startswith(":") or any(c in value for c in " \r\n\0" + also_bad):
+        raise ValueError(f"invalid {what}: {value!r}")
+    return value
+
+
+class IRCConnection:
+    """One IRC connection's protocol state.  All limits are keyword arguments."""
+
+    def __init__(
+        self,
+        nick: str,
+        *,
+        username: str | None = None,
+        realname: str | None = None,
+        password: Secret | str | None = None,
+        alt_nicks: Iterable[str] = (),
+        alter_collided_nick: Callable[[str], str] = append_underscore,
+        nick_retry_interval: float | None = 300.0,
+        sasl: SaslConfig | None = None,
+        caps: Iterable[str] = KNOWN_CAPS,
+        flood: FloodControl | None = None,
+        ping_interval: float = 60.0,
+        ping_timeout: float = 120.0,
+        version: str = "logbot",
+        ctcp_time: Callable[[], str] | None = None,
+        decoder: LineDecoder | None = None,
+    ) -> None:
+        _check_word("nick", nick)
+        self.username = username or nick
+        self.realname = realname or nick
+        self._password = Secret(password) if isinstance(password, str) else password
+        self.state = IRCState(nick)
+        self.caps = CapNegotiator(frozenset(caps) - ({"sasl"} if sasl is None else set()))
+        self.sasl_config = sasl
+        self.sasl: SaslSession | None = None
+        self.flood = flood if flood is not None else FloodControl()
+        self.keepalive = Keepalive(ping_interval, ping_timeout)
+        self.nicks = NickChooser(nick, alt_nicks, alter_collided_nick,
+                                 retry_interval=nick_retry_interval)
+        self.chat = ChatEvents(self.state, version, ctcp_time)
+        self.decoder = decoder if decoder is not None else LineDecoder()
+        self.registered = False
+        self.closed = False  # DeadLink, Aborted or ERROR: the adapter should close
+        self.unparsable_lines = 0
+        self._held: list[str] = []  # requests made before registration
+        self._outbox: list[ev.Event] = []
+
+    def __repr__(self) -> str:
+        return f"IRCConnection(nick={self.current_nick!r}, registered={self.registered})"
+
+    @property
+    def current_nick(self) -> str:
+        """The nick we have now (``nick()`` is the request to change it)."""
+        return self.state.nick
+
+    @property
+    def queue_length(self) -> int:
+        """Lines waiting to be sent (flood queue and held until 001): a metric."""
+        return len(self.flood) + len(self._held)
+
+    @property
+    def dropped_lines(self) -> int:
+        """Over-long received lines dropped by the decoder: a metric."""
+        return self.decoder.dropped_lines
+
+    # -- the adapter's side ---------------------------------------------------
+
+    def connection_made(self, now: float) -> None:
+        """Queue the registration lines; starts the keepalive clock."""
+        self.keepalive.data_received(now)
+        for line in self.caps.start():
+            self._send(line)
+        if self._password is not None:
+            self._send(f"PASS {self._password.reveal()}")
+        self._send(f"NICK {self.state.nick}")
+        self._send(f"USER {self.username} 0 * :{self.realname}")
+
+    def receive_data(self, data: bytes, now: float) -> list[ev.Event]:
+        """Feed received bytes; return the events they caused (never raises
+        on bad input: unparsable lines are counted in ``unparsable_lines``)."""
+        if data:
+            self.keepalive.data_received(now)
+        out = self.pop_events()
+        for line in self.decoder.feed(data):
+            try:
+                msg = parse(line)
+            except ParseError:
+                self.unparsable_lines += 1
+                continue
+            out.extend(self._handle(msg, now))
+        return out
+
+    def data_to_send(self, now: float) -> bytes:
+        """Run due timers, then return the bytes the flood bucket allows now."""
+        self._run_timers(now)
+        lines = self.flood.pop_ready(now)
+        if "echo-message" not in self.caps.enabled:
+            mask = self.state.me.hostmask
+            for line in lines:
+                self._outbox.extend(self.chat.own_line(parse(line), mask))
+        return b"".join(encode_line(line) for line in lines)
+
+    def pop_events(self) -> list[ev.Event]:
+        """Events made outside ``receive_data`` (timers, our own sent lines)."""
+        out, self._outbox = self._outbox, []
+        return out
+
+    def next_wakeup(self, now: float) -> float | None:
+        """The monotonic time at which ``data_to_send`` has work, or None."""
+        times = [self.flood.next_ready_time(now)]
+        if not self.closed:
+            times.append(self.keepalive.next_deadline())
+            times.append(self.sasl.deadline if self.sasl is not None else None)
+            if self.registered and not self._has_wanted_nick():
+                times.append(self.nicks.next_retry)
+        due = [t for t in times if t is not None]
+        return min(due) if due else None
+
+    # -- requests ---------------------------------------------------------------
+
+    def join(self, channel: str, key: str | None = None) -> None:
+        self.join_many([(channel, key)])
+
+    def join_many(self, channels: Iterable[str | tuple[str, str | None]]) -> None:
+        """Join many channels in as few JOIN lines as fit."""
+        items = [(c, None) if isinstance(c, str) else c for c in channels]
+        for name, key in items:
+            _check_word("channel", name, ",")  # a comma would split the JOIN list
+            if key is not None:
+                _check_word("key", key, ",")
+        targmax = self.state.isupport.targmax("JOIN")
+        for line in join_lines(items, max_targets=targmax):
+            self._request(line)
+
+    def part(self, channel: str, reason: str | None = None) -> None:
+        self._request(self._line("PART", _check_word("channel", channel), reason))
+
+    def privmsg(self, target: str, text: str) -> None:
+        self._say("PRIVMSG", target, text)
+
+    def notice(self, target: str, text: str) -> None:
+        self._say("NOTICE", target, text)
+
+    def action(self, target: str, text: str) -> None:
+        self._say("PRIVMSG", target, text, ("\x01ACTION ", "\x01"))
+
+    def nick(self, new: str) -> None:
+        """Ask for a new nick (also becomes the nick we try to regain)."""
+        self.nicks.wanted = _check_word("nick", new)
+        self._request(f"NICK {new}")
+
+    def quit(self, message: str | None = None) -> None:
+        """QUIT goes in the priority lane, even before registration."""
+        self._send(self._line("QUIT", message))
+
+    def topic(self, channel: str, topic: str | None = None) -> None:
+        self._request(self._line("TOPIC", _check_word("channel", channel), topic))
+
+    def mode(self, target: str, *args: str) -> None:
+        self.send_raw(Message("MODE", (_check_word("target", target), *args)))
+
+    def kick(self, channel: str, nick: str, reason: str | None = None) -> None:
+        _check_word("channel", channel)
+        self._request(self._line("KICK", channel, _check_word("nick", nick), reason))
+
+    def send_raw(self, msg: Message) -> None:
+        """Queue any message (formatted strictly: invalid ones raise ValueError)."""
+        self._request(format(msg))
+
+    # -- internals --------------------------------------------------------------
+
+    @staticmethod
+    def _line(command: str, *params: str | None) -> str:
+        """Format ``command`` with the given params; a final ``None`` is left out."""
+        return format(Message(command, tuple(p for p in params if p is not None)))
+
+    def _say(self, command: str, target: str, text: str, wrap: tuple[str, str] = ("", "")) -> None:
+        _check_word("target", target)
+        me = self.state.me
+        prefix = prefix_length(self.state.nick, me.user, me.host)
+        for line in split_message(command, target, text, prefix_len=prefix, wrap=wrap):
+            self._request(line)
+
+    def _send(self, line: str) -> None:
+        encode_line(line)  # refuse CR/LF/NUL now, not when the bucket releases it
+        self.flood.push(line)
+
+    def _request(self, line: str) -> None:
+        if self.registered:
+            self._send(line)
+        else:
+            encode_line(line)
+            self._held.append(line)
+
+    def _has_wanted_nick(self) -> bool:
+        return self.state.fold(self.state.nick) == self.state.fold(self.nicks.wanted)
+
+    def _abort(self, reason: str) -> list[ev.Event]:
+        self.closed = True
+        self.quit(reason)
+        return [ev.Aborted(reason=reason)]
+
+    def _run_timers(self, now: float) -> None:
+        if self.closed:
+            return
+        verdict = self.keepalive.poll(now)
+        if verdict == "ping":
+            self._send("PING :keepalive")
+        elif verdict == "dead":
+            self.closed = True
+            self._outbox.append(ev.DeadLink(silent_for=self.keepalive.silent_for(now)))
+            return
+        if self.sasl is not None and not self.sasl.done:
+            for line in self.sasl.check_deadline(now):
+                self._send(line)
+            self._outbox.extend(self._sasl_settled(now))
+        if self.registered and not self._has_wanted_nick() and self.nicks.retry_due(now):
+            self._send(f"NICK {self.nicks.wanted}")
+
+    def _handle(self, msg: Message, now: float) -> list[ev.Event]:
+        out: list[ev.Event] = [ev.RawMessage(message=msg, **ev.meta(msg))]
+        # Regain checks need the holder's nick before the state renames it.
+        regain = self._regain_opportunity(msg)
+        out.extend(self.state.apply(msg))
+        handler = HANDLERS.get(msg.command)
+        if handler is not None:
+            try:
+                out.extend(handler(self, msg, now))
+            except IndexError:  # a server line with too few parameters
+                pass
+        if regain:
+            self._send(f"NICK {self.nicks.wanted}")
+        return out
+
+    def _regain_opportunity(self, msg: Message) -> bool:
+        if not self.registered or self._has_wanted_nick() or msg.command not in ("QUIT", "NICK"):
+            return False
+        nick = split_userhost(msg.source or "").nick or ""
+        return self.state.fold(nick) == self.state.fold(self.nicks.wanted)
+
+    def _sasl_settled(self, now: float) -> list[ev.Event]:
+        """After a SASL step: report the result once, then END or abort."""
+        session = self.sasl
+        if session is None or not session.done or self.caps.ended:
+            return []
+        out: list[ev.Event] = [ev.SaslResult(success=session.success, mechanism=session.mechanism,
+                                             account=session.account, reason=session.reason)]
+        if not session.success and self.sasl_config is not None and self.sasl_config.required:
+            return out + self._abort(f"SASL required but failed: {session.reason}")
+        for line in self.caps.end():
+            self._send(line)
+        return out
+
+    def _caps_ready(self, now: float) -> list[ev.Event]:
+        """CAP negotiation settled during registration: SASL first, then END."""
+        config = self.sasl_config
+        if config is not None and "sasl" in self.caps.enabled:
+            self.sasl = SaslSession(config, self.caps.sasl_mechanisms)
+            for line in self.sasl.start(now):
+                self._send(line)
+            return self._sasl_settled(now)
+        if config is not None and config.required:
+            return self._abort("SASL required but the server does not offer it")
+        for line in self.caps.end():
+            self._send(line)
+        return []
+
+
+@HANDLERS.on("PING")
+def _ping(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
+    conn._send(format(Message("PONG", msg.params[-1:])))
+    return []
+
+
+@HANDLERS.on("CAP")
+def _cap(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
+    update: CapUpdate = conn.caps.handle(msg)
+    for line in update.lines:
+        conn._send(line)
+    out: list[ev.Event] = []
+    if update.changed:
+        out.append(ev.CapsChanged(enabled=frozenset(conn.caps.enabled), **ev.meta(msg)))
+    if update.ready and not conn.registered:
+        out.extend(conn._caps_ready(now))
+    return out
+
+
+@HANDLERS.on(*_SASL_COMMANDS)
+def _sasl(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
+    if conn.sasl is None:
+        return []
+    for line in conn.sasl.handle(msg, now):
+        conn._send(line)
+    return conn._sasl_settled(now)
+
+
+@HANDLERS.on("001")
+def _welcome(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
+    conn.registered = True
+    out: list[ev.Event] = []
+    if not conn.caps.ended:  # the server registered us without CAP
+        conn.caps.unsupported()
+        if conn.sasl_config is not None and conn.sasl_config.required and not (
+            conn.sasl is not None and conn.sasl.success
+        ):
+            return conn._abort("SASL required but the server does not support CAP")
+    conn.nicks.registered(conn._has_wanted_nick(), now)
+    held, conn._held = conn._held, []
+    for line in held:
+        conn._send(line)
+    out.append(ev.Registered(nick=conn.current_nick, server=msg.source, **ev.meta(msg)))
+    return out
+
+
+@HANDLERS.on("376", "422")  # end of MOTD / no MOTD: ISUPPORT is complete
+def _motd_end(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
+    if not conn._has_wanted_nick() and conn.state.isupport.monitor is not None:
+        conn._send(f"MONITOR + {conn.nicks.wanted}")
+    return []
+
+
+@HANDLERS.on("731")  # RPL_MONOFFLINE: me :nick1,nick2
+def _monitor_offline(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
+    offline = {conn.state.fold(n) for n in msg.params[-1].split(",")}
+    if not conn._has_wanted_nick() and conn.state.fold(conn.nicks.wanted) in offline:
+        conn._send(f"NICK {conn.nicks.wanted}")
+    return []
+
+
+@HANDLERS.on("433", "432", "437")  # nick in use / erroneous / unavailable
+def _nick_refused(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
+    if conn.registered:
+        return []  # a failed regain or change: we keep the nick we have
+    nick = conn.nicks.after_refusal(conn.state.nick)  # the one we sent
+    if nick is None:
+        return conn._abort(f"no usable nick after {conn.nicks.max_attempts} attempts")
+    conn.state.rename(conn.state.nick, nick)
+    conn._send(f"NICK {nick}")
+    return []
+
+
+@HANDLERS.on("PRIVMSG", "NOTICE")
+def _chat(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
+    events, replies = conn.chat.incoming(msg, now)
+    for line in replies:
+        conn._send(line)
+    return events
+
+
+@HANDLERS.on("INVITE")
+def _invite(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
+    return [ev.Invited(source=msg.source or "", nick=msg.params[0], channel=msg.params[1],
+                       **ev.meta(msg))]
+
+
+@HANDLERS.on("ERROR")
+def _error(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
+    conn.closed = True
+    return [ev.ErrorReceived(message=msg.params[0] if msg.params else "", **ev.meta(msg))]

@@ -1,0 +1,141 @@
+"""Bytes <-> lines: the only place where IRC text meets bytes.
+
+Receiving (:class:`LineDecoder`)
+    Lines end with LF; a CR just before the LF is part of the ending.  Servers
+    send CRLF, but a few bouncers and test servers send bare LF, and accepting
+    both costs nothing.
+
+    Limits (modern.ircdocs.horse, IRCv3 message-tags): the part after the tags
+    may hold 512 bytes, the tag part (``@`` .. the space) 8,191.  We allow the
+    512 bytes *before* the line ending (the spec counts CRLF inside them): two
+    spare bytes tolerate servers that count differently and cost nothing.
+    A longer line is dropped, counted in ``dropped_lines`` and logged.  Memory
+    is bounded: once the unterminated tail is longer than any valid line, it is
+    thrown away and everything up to the next LF is discarded too.
+
+    Stray CR (not before the LF) and NUL are *removed*.  Servers disagree
+    (ngircd ends the line at a CR, InspIRCd drops it; InspIRCd turns NUL into a
+    space, ngircd stalls).  Removing a byte can never create a token separator,
+    whereas a space in place of a NUL inside a nick would split a parameter in
+    two; and a CR or NUL left in a string could end a line we later write.
+
+    Each line is decoded on its own: UTF-8, else CP1252 (what Windows clients
+    of the 1990s sent), else Latin-1, which maps every byte and so never fails.
+    One user's legacy encoding therefore never spoils the lines of others.
+
+Sending (:func:`encode_line`)
+    Adds CRLF and refuses CR, LF or NUL inside the line: one call, one command.
+"""
+
+from __future__ import annotations
+
+import logging
+
+__all__ = [
+    "MAX_BODY_BYTES",
+    "MAX_TAG_BYTES",
+    "LineDecoder",
+    "decode_line",
+    "encode_line",
+]
+
+log = logging.getLogger(__name__)
+
+#: Bytes allowed after the tags and before the line ending.
+MAX_BODY_BYTES = 512
+#: Bytes allowed for ``@tags `` (the ``@`` and the space included).
+MAX_TAG_BYTES = 8191
+
+
+def decode_line(raw: bytes) -> str:
+    """Decode one line: UTF-8, else CP1252, else Latin-1 (never raises)."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError:  # 0x81, 0x8D, 0x8F, 0x90, 0x9D are undefined
+        return raw.decode("latin-1")
+
+
+class LineDecoder:
+    """Feed bytes, get complete decoded lines; keeps the unterminated tail."""
+
+    def __init__(
+        self, max_body_bytes: int = MAX_BODY_BYTES, max_tag_bytes: int = MAX_TAG_BYTES
+    ) -> None:
+        self.max_body_bytes = max_body_bytes
+        self.max_tag_bytes = max_tag_bytes
+        #: Number of over-long lines dropped so far (for metrics).
+        self.dropped_lines = 0
+        self._buffer = bytearray()
+        self._discarding = False  # inside an over-long line: skip to next LF
+
+    @property
+    def max_line_bytes(self) -> int:
+        """The longest line (without its ending) that can be valid."""
+        return self.max_body_bytes + self.max_tag_bytes
+
+    @property
+    def buffered(self) -> int:
+        """Bytes held for an incomplete line (never above ``max_line_bytes``+1)."""
+        return len(self._buffer)
+
+    def feed(self, data: bytes) -> list[str]:
+        """Add received bytes; return the lines they completed, in order."""
+        lines: list[str] = []
+        start = 0
+        while True:
+            end = data.find(b"\n", start)
+            if end < 0:
+                break
+            chunk = data[start:end]
+            start = end + 1
+            if self._discarding:
+                self._discarding = False
+                self._buffer.clear()
+                continue
+            self._buffer += chunk
+            raw = bytes(self._buffer)
+            self._buffer.clear()
+            line = self._accept(raw)
+            if line is not None:
+                lines.append(line)
+        if not self._discarding:
+            self._buffer += data[start:]
+            if len(self._buffer) > self.max_line_bytes + 1:  # +1: a CR may follow
+                self._drop(len(self._buffer), "no line ending")
+                self._buffer.clear()
+                self._discarding = True
+        return lines
+
+    def _accept(self, raw: bytes) -> str | None:
+        if raw.endswith(b"\r"):
+            raw = raw[:-1]
+        raw = raw.replace(b"\r", b"").replace(b"\0", b"")
+        tag_len = 0
+        if raw.startswith(b"@"):
+            space = raw.find(b" ")
+            tag_len = len(raw) if space < 0 else space + 1
+        if tag_len > self.max_tag_bytes or len(raw) - tag_len > self.max_body_bytes:
+            self._drop(len(raw), "too long")
+            return None
+        if not raw.strip(b" "):
+            return None  # empty lines are allowed noise between messages
+        return decode_line(raw)
+
+    def _drop(self, size: int, why: str) -> None:
+        self.dropped_lines += 1
+        log.warning("dropped an incoming IRC line of %d+ bytes (%s)", size, why)
+
+
+def encode_line(line: str) -> bytes:
+    """Encode one line as UTF-8 and add CRLF.
+
+    Raises ``ValueError`` if the line holds CR, LF or NUL: sending it would
+    let the text after them run as a second command.
+    """
+    if "\r" in line or "\n" in line or "\0" in line:
+        raise ValueError(f"refusing to send a line with CR, LF or NUL: {line!r}")
+    return line.encode("utf-8") + b"\r\n"

@@ -1,0 +1,137 @@
+"""RPL_ISUPPORT (005): what this server supports, with typed accessors.
+
+Servers send several 005 lines; each token is ``NAME``, ``NAME=value`` or
+``-NAME`` (withdraw a token sent earlier).  Values may escape bytes as
+``\\xHH`` (modern.ircdocs.horse, "RPL_ISUPPORT").  Until a token arrives the
+accessors return the documented RFC 1459 era defaults, because some servers
+(ngircd, for ``LINELEN``) never send them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from logbot.irc.casemap import DEFAULT_CASEMAPPING
+
+__all__ = ["ChanModes", "ISupport", "unescape_isupport_value"]
+
+_HEX_ESCAPE = re.compile(r"\\x([0-9A-Fa-f]{2})")
+
+
+def unescape_isupport_value(value: str) -> str:
+    r"""Decode ``\xHH`` escapes (``\x20`` is a space, ``\x5C`` a backslash)."""
+    return _HEX_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), value)
+
+
+@dataclass(frozen=True)
+class ChanModes:
+    """The four CHANMODES groups.
+
+    ``list_modes`` (A) always take a parameter and name a list (bans);
+    ``always_param`` (B) always take one (key); ``set_param`` (C) take one only
+    when set (limit); ``no_param`` (D) never take one.
+    """
+
+    list_modes: str = "b"
+    always_param: str = "k"
+    set_param: str = "l"
+    no_param: str = "imnpst"
+
+
+class ISupport:
+    """The ISUPPORT tokens of one connection (mutable: 005 lines accumulate)."""
+
+    def __init__(self) -> None:
+        self.tokens: dict[str, str | None] = {}
+
+    def apply(self, params: tuple[str, ...] | list[str]) -> None:
+        """Apply the tokens of one 005 message.
+
+        ``params`` are the message parameters: our nick first and the
+        ``are supported by this server`` text last are skipped.
+        """
+        for token in params[1:-1]:
+            if token.startswith("-"):
+                self.tokens.pop(token[1:].upper(), None)
+                continue
+            name, sep, value = token.partition("=")
+            self.tokens[name.upper()] = unescape_isupport_value(value) if sep else None
+
+    def __contains__(self, name: str) -> bool:
+        return name.upper() in self.tokens
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """The raw (unescaped) value of a token, ``default`` when absent or empty."""
+        value = self.tokens.get(name.upper())
+        return default if value is None else value
+
+    def _int(self, name: str, default: int | None) -> int | None:
+        try:
+            return int(self.get(name) or "")
+        except ValueError:
+            return default
+
+    @property
+    def casemapping(self) -> str:
+        return (self.get("CASEMAPPING") or DEFAULT_CASEMAPPING).lower()
+
+    @property
+    def chantypes(self) -> str:
+        # "CHANTYPES=" (empty) means the server has no channels at all.
+        if "CHANTYPES" in self.tokens:
+            return self.tokens["CHANTYPES"] or ""
+        return "#&"
+
+    @property
+    def prefix(self) -> tuple[str, str]:
+        """``(modes, symbols)`` in rank order, e.g. ``("ov", "@+")``."""
+        value = self.get("PREFIX", "(ov)@+") or ""
+        match = re.fullmatch(r"\((.*)\)(.*)", value)
+        if not match or len(match.group(1)) != len(match.group(2)):
+            return ("", "")  # "PREFIX=" or malformed: no prefix modes
+        return (match.group(1), match.group(2))
+
+    @property
+    def nicklen(self) -> int | None:
+        return self._int("NICKLEN", None)
+
+    @property
+    def chanmodes(self) -> ChanModes:
+        value = self.get("CHANMODES")
+        if value is None:
+            return ChanModes()
+        groups = (value.split(",") + ["", "", "", ""])[:4]
+        return ChanModes(*groups)
+
+    @property
+    def linelen(self) -> int:
+        return self._int("LINELEN", 512) or 512
+
+    @property
+    def network(self) -> str | None:
+        return self.get("NETWORK")
+
+    @property
+    def bot_mode(self) -> str | None:
+        """The user mode that marks a bot (``BOT=B``), if the server has one."""
+        return self.get("BOT")
+
+    @property
+    def monitor(self) -> int | None:
+        """``None`` without MONITOR; else the target limit (0 = no limit given)."""
+        if "MONITOR" not in self.tokens:
+            return None
+        return self._int("MONITOR", 0)
+
+    def targmax(self, command: str) -> int | None:
+        """The most targets one ``command`` may name (``TARGMAX=JOIN:4``), or None."""
+        for item in (self.get("TARGMAX") or "").split(","):
+            name, _, limit = item.partition(":")
+            if name.upper() == command.upper() and limit.isdecimal():
+                return int(limit)
+        return None
+
+    def is_channel(self, name: str) -> bool:
+        """True when ``name`` starts with one of the CHANTYPES."""
+        return bool(name) and name[0] in self.chantypes

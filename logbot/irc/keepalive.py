@@ -1,0 +1,50 @@
+"""Detect a dead link: ping after a quiet period, give up after a deadline.
+
+TCP can take many minutes to notice a vanished peer (a NAT that forgot us,
+a suspended laptop).  So after ``interval`` seconds without receiving
+anything we send our own PING; if still nothing at all has arrived
+``timeout`` seconds after the last data, the link is dead.  Any received
+line counts, not only our PONG: a busy channel proves the link as well.
+Servers measured wait 90-150 s before they drop us, so the defaults
+(60 s / 120 s) notice first.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Keepalive"]
+
+
+class Keepalive:
+    def __init__(self, interval: float = 60.0, timeout: float = 120.0) -> None:
+        if not 0 < interval < timeout:
+            raise ValueError("need 0 < interval < timeout")
+        self.interval = interval
+        self.timeout = timeout
+        self.last_received: float | None = None
+        self._pinged = False
+
+    def data_received(self, now: float) -> None:
+        self.last_received = now
+        self._pinged = False
+
+    def poll(self, now: float) -> str | None:
+        """``"ping"`` (send one now), ``"dead"`` (close), or ``None``."""
+        if self.last_received is None:
+            return None
+        silent = now - self.last_received
+        if silent >= self.timeout:
+            return "dead"
+        if silent >= self.interval and not self._pinged:
+            self._pinged = True
+            return "ping"
+        return None
+
+    def silent_for(self, now: float) -> float:
+        return 0.0 if self.last_received is None else now - self.last_received
+
+    def next_deadline(self) -> float | None:
+        """When :meth:`poll` may next have something to say."""
+        if self.last_received is None:
+            return None
+        step = self.timeout if self._pinged else self.interval
+        return self.last_received + step

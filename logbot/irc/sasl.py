@@ -1,0 +1,260 @@
+"""SASL authentication over ``AUTHENTICATE`` (ircv3.net/specs/extensions/sasl-3.1).
+
+Mechanisms: PLAIN (RFC 4616), EXTERNAL (RFC 4422, the TLS client
+certificate), SCRAM-SHA-256 (RFC 5802 with RFC 7677's hash).  They are tried
+in the configured order, skipping those the server does not list (CAP value
+``sasl=...`` or numeric 908).  A 904 moves on to the next mechanism.
+
+Wire rules: a payload is base64, sent in 400-byte chunks; a payload whose
+length is a multiple of 400 (the empty one included) ends with
+``AUTHENTICATE +``, so the server knows it is complete.  Incoming challenges
+are reassembled the same way.
+
+Every step has a deadline (``now`` + ``timeout``); the core asks
+:meth:`SaslSession.check_deadline` when its timer fires.  A failure is
+reported with a reason; whether it aborts the connection is the core's
+decision, from :attr:`SaslConfig.required`.
+
+Secrets: passwords live in :class:`Secret`, whose ``repr`` and ``str`` hide
+the value; no exception or reason text here includes it.  The password is
+used as UTF-8 without SASLprep (identical for ASCII passwords).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass, field
+
+from logbot.irc.message import Message
+
+__all__ = ["External", "Plain", "SaslConfig", "SaslError", "SaslSession", "ScramSha256", "Secret"]
+
+CHUNK = 400
+
+
+class SaslError(Exception):
+    """A mechanism cannot continue (bad challenge); never holds a secret."""
+
+
+class Secret:
+    """A string that does not show itself in reprs, logs or tracebacks."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and hmac.compare_digest(
+            self._value.encode(), other._value.encode()
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class SaslConfig:
+    """``mechanisms`` in order of preference; ``required``: fail = disconnect."""
+
+    username: str = ""
+    password: Secret | None = field(default=None, repr=False)
+    mechanisms: tuple[str, ...] = ("SCRAM-SHA-256", "PLAIN")
+    required: bool = False
+    timeout: float = 30.0  # seconds allowed for each step
+
+
+class Plain:
+    name = "PLAIN"
+
+    def __init__(self, username: str, password: Secret) -> None:
+        self._username, self._password = username, password
+
+    def __repr__(self) -> str:
+        return f"Plain(username={self._username!r})"
+
+    def respond(self, challenge: bytes) -> bytes:
+        user = self._username.encode()
+        return user + b"\0" + user + b"\0" + self._password.reveal().encode()
+
+
+class External:
+    name = "EXTERNAL"
+
+    def respond(self, challenge: bytes) -> bytes:
+        return b""  # the identity is the TLS certificate
+
+
+def _saslname(name: str) -> str:
+    return name.replace("=", "=3D").replace(",", "=2C")
+
+
+def _fields(message: str) -> dict[str, str]:
+    """``r=abc,s=xyz,i=4096`` -> ``{"r": "abc", ...}`` (SCRAM attribute list)."""
+    return dict(item.split("=", 1) for item in message.split(",") if "=" in item)
+
+
+def _hmac(key: bytes, text: bytes) -> bytes:
+    return hmac.new(key, text, hashlib.sha256).digest()
+
+
+class ScramSha256:
+    """SCRAM-SHA-256 client, three steps: client-first, client-final, verify.
+
+    ``nonce`` is injectable so that the RFC 7677 example can be replayed.
+    """
+
+    name = "SCRAM-SHA-256"
+    MAX_ITERATIONS = 1_000_000  # a hostile server must not make us spin
+
+    def __init__(self, username: str, password: Secret, nonce: str | None = None) -> None:
+        self._password = password
+        self._nonce = nonce or secrets.token_urlsafe(24)
+        self._first_bare = f"n={_saslname(username)},r={self._nonce}"
+        self._server_signature: bytes | None = None
+        self._step = 0
+
+    def __repr__(self) -> str:
+        return f"ScramSha256(step={self._step})"
+
+    def respond(self, challenge: bytes) -> bytes:
+        self._step += 1
+        if self._step == 1:
+            return ("n,," + self._first_bare).encode()
+        if self._step == 2:
+            return self._client_final(challenge.decode("utf-8", "replace"))
+        if self._step == 3:
+            fields = _fields(challenge.decode())
+            if "e" in fields:
+                raise SaslError(f"server refused: {fields['e']}")
+            proof = base64.b64decode(fields.get("v", ""))
+            expected = self._server_signature
+            if expected is None or not hmac.compare_digest(proof, expected):
+                raise SaslError("server signature does not match: not the real server")
+            return b""
+        raise SaslError("unexpected extra challenge")
+
+    def _client_final(self, server_first: str) -> bytes:
+        fields = _fields(server_first)
+        try:
+            nonce, salt = fields["r"], base64.b64decode(fields["s"], validate=True)
+            iterations = int(fields["i"])
+        except (KeyError, ValueError) as exc:
+            raise SaslError("malformed server-first-message") from exc
+        if not nonce.startswith(self._nonce) or not 0 < iterations <= self.MAX_ITERATIONS:
+            raise SaslError("server nonce or iteration count rejected")
+        salted = hashlib.pbkdf2_hmac("sha256", self._password.reveal().encode(), salt, iterations)
+        client_key = _hmac(salted, b"Client Key")
+        without_proof = f"c=biws,r={nonce}"
+        auth_message = f"{self._first_bare},{server_first},{without_proof}".encode()
+        signature = _hmac(hashlib.sha256(client_key).digest(), auth_message)
+        proof = bytes(a ^ b for a, b in zip(client_key, signature))
+        self._server_signature = _hmac(_hmac(salted, b"Server Key"), auth_message)
+        return f"{without_proof},p={base64.b64encode(proof).decode()}".encode()
+
+
+def authenticate_lines(payload: bytes) -> list[str]:
+    """``AUTHENTICATE`` lines for one response: base64 in 400-byte chunks."""
+    encoded = base64.b64encode(payload).decode()
+    lines = [f"AUTHENTICATE {encoded[i:i + CHUNK]}" for i in range(0, len(encoded), CHUNK)]
+    if len(encoded) % CHUNK == 0:
+        lines.append("AUTHENTICATE +")
+    return lines
+
+
+class SaslSession:
+    """One authentication attempt, over possibly several mechanisms."""
+
+    def __init__(self, config: SaslConfig, offered: list[str] | None = None,
+                 scram_nonce: str | None = None) -> None:
+        self.config = config
+        self._scram_nonce = scram_nonce
+        names = [m.upper() for m in config.mechanisms]
+        self._remaining = [m for m in names if offered is None or m in offered]
+        self.mechanism: str | None = None
+        self._mech: Plain | External | ScramSha256 | None = None
+        self._challenge = ""
+        self.deadline: float | None = None
+        self.done = False
+        self.success = False
+        self.account: str | None = None
+        self.reason = ""
+
+    def __repr__(self) -> str:
+        return (f"SaslSession(mechanism={self.mechanism!r}, done={self.done}, "
+                f"success={self.success})")
+
+    def _make(self, name: str) -> Plain | External | ScramSha256:
+        if name == "EXTERNAL":
+            return External()
+        password = self.config.password or Secret("")
+        if name == "PLAIN":
+            return Plain(self.config.username, password)
+        return ScramSha256(self.config.username, password, self._scram_nonce)
+
+    def _finish(self, success: bool, reason: str) -> list[str]:
+        self.done, self.success, self.reason, self.deadline = True, success, reason, None
+        return []
+
+    def _next_mechanism(self, now: float, why: str) -> list[str]:
+        while self._remaining:
+            name = self._remaining.pop(0)
+            if name in ("PLAIN", "EXTERNAL", "SCRAM-SHA-256"):
+                self.mechanism, self._mech = name, self._make(name)
+                self._challenge = ""
+                self.deadline = now + self.config.timeout
+                return [f"AUTHENTICATE {name}"]
+        return self._finish(False, why)
+
+    def start(self, now: float) -> list[str]:
+        return self._next_mechanism(now, "no configured mechanism is offered by the server")
+
+    def check_deadline(self, now: float) -> list[str]:
+        """Abort if the current step took too long."""
+        if self.done or self.deadline is None or now < self.deadline:
+            return []
+        self._finish(False, f"no answer to {self.mechanism} within {self.config.timeout:g} s")
+        return ["AUTHENTICATE *"]
+
+    def handle(self, msg: Message, now: float) -> list[str]:
+        """Process AUTHENTICATE or a 90x numeric; return lines to send."""
+        if self.done:
+            return []
+        command = msg.command
+        if command == "AUTHENTICATE" and self._mech is not None and msg.params:
+            chunk = msg.params[0]
+            if chunk != "+":
+                self._challenge += chunk
+            if len(chunk) == CHUNK:
+                return []  # more of this challenge follows
+            self.deadline = now + self.config.timeout
+            try:
+                challenge = base64.b64decode(self._challenge, validate=True)
+                self._challenge = ""
+                return authenticate_lines(self._mech.respond(challenge))
+            except (SaslError, ValueError) as exc:
+                self._finish(False, f"{self.mechanism}: {exc}")
+                return ["AUTHENTICATE *"]
+        text = msg.params[-1] if msg.params else ""
+        if command == "900" and len(msg.params) >= 3:
+            self.account = msg.params[2]
+        elif command in ("903", "907"):
+            return self._finish(True, text or "authenticated")
+        elif command == "908" and len(msg.params) >= 2:
+            offered = msg.params[1].upper().split(",")
+            self._remaining = [m for m in self._remaining if m in offered]
+        elif command == "904":
+            return self._next_mechanism(now, f"{self.mechanism} failed: {text}")
+        elif command in ("902", "905", "906"):
+            return self._finish(False, text or f"SASL failed ({command})")
+        return []

@@ -1,0 +1,102 @@
+"""The ircdocs parser tests, from the PyPI package and from the shared folder.
+
+The PyPI package ``irc-parser-tests`` (0.0.4) always runs.  The shared copy
+(``../shared/conformance/parser-tests`` from the repository root) is newer and
+runs when present.  The data is read where it lies, never copied here.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import pytest
+import yaml
+
+from logbot.irc.message import Message, format, mask_match, parse, split_userhost
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "parser-tests"
+NAMES = ("msg-split", "msg-join", "userhost-split", "mask-match")
+
+
+def _pypi(name: str) -> list[dict]:
+    text = resources.files("parser_tests").joinpath("data", f"{name}.yaml").read_text("utf-8")
+    return yaml.safe_load(text)["tests"]
+
+
+def _shared(name: str) -> list[dict]:
+    return yaml.safe_load((SHARED / f"{name}.yaml").read_text("utf-8"))["tests"]
+
+
+def _cases(name: str) -> list:
+    cases = [pytest.param(case, id=f"pypi-{i}") for i, case in enumerate(_pypi(name))]
+    skip = pytest.mark.skip(reason=f"shared parser tests absent: {SHARED}")
+    if SHARED.is_dir():
+        shared = _shared(name)
+        cases += [pytest.param(case, id=f"shared-{i}") for i, case in enumerate(shared)]
+    else:
+        cases.append(pytest.param(None, id="shared-absent", marks=skip))
+    return cases
+
+
+def _tags(atoms: dict) -> dict[str, str | None]:
+    # The tests write a tag without a value as "", Message stores None.
+    return {key: (value or None) for key, value in (atoms.get("tags") or {}).items()}
+
+
+def _expected(atoms: dict) -> Message:
+    return Message(
+        command=atoms["verb"],
+        params=atoms.get("params") or (),
+        source=atoms.get("source"),
+        tags=_tags(atoms),
+    )
+
+
+def test_both_sources_have_data() -> None:
+    for name in NAMES:
+        assert len(_pypi(name)) > 0
+
+
+@pytest.mark.parametrize("case", _cases("msg-split"))
+def test_msg_split(case: dict) -> None:
+    msg = parse(case["input"])
+    atoms = case["atoms"]
+    assert msg.tags == _tags(atoms)
+    assert msg.source == atoms.get("source")
+    # Commands are upper-cased by design; compare the verb case-insensitively.
+    assert msg.command == atoms["verb"].upper()
+    assert list(msg.params) == list(atoms.get("params") or [])
+
+
+def _upper_verb(line: str) -> str:
+    tokens = line.split(" ")
+    index = 0
+    if tokens[index].startswith("@"):
+        index += 1
+    if tokens[index].startswith(":"):
+        index += 1
+    tokens[index] = tokens[index].upper()
+    return " ".join(tokens)
+
+
+@pytest.mark.parametrize("case", _cases("msg-join"))
+def test_msg_join(case: dict) -> None:
+    line = format(_expected(case["atoms"]))
+    assert line in [_upper_verb(match) for match in case["matches"]]
+    assert parse(line) == _expected(case["atoms"])
+
+
+@pytest.mark.parametrize("case", _cases("userhost-split"))
+def test_userhost_split(case: dict) -> None:
+    atoms = case["atoms"]
+    got = split_userhost(case["source"])
+    assert got == (atoms.get("nick"), atoms.get("user"), atoms.get("host"))
+
+
+@pytest.mark.parametrize("case", _cases("mask-match"))
+def test_mask_match(case: dict) -> None:
+    for name in case.get("matches", []):
+        assert mask_match(case["mask"], name), name
+    for name in case.get("fails", []):
+        assert not mask_match(case["mask"], name), name

@@ -1,0 +1,382 @@
+"""IRCConnection end to end, in memory: bytes in, events and bytes out."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from logbot.irc import events as ev
+from logbot.irc.core import IRCConnection
+from logbot.irc.flood import FloodControl
+from logbot.irc.sasl import SaslConfig, Secret
+
+ME = "bot!~b@bot.host"
+
+
+def make(**kwargs) -> IRCConnection:
+    kwargs.setdefault("flood", FloodControl(enabled=False))
+    conn = IRCConnection("bot", **kwargs)
+    conn.connection_made(0.0)
+    return conn
+
+
+def sent(conn: IRCConnection, now: float = 0.0) -> list[str]:
+    data = conn.data_to_send(now)
+    return [line for line in data.decode().split("\r\n") if line]
+
+
+def feed(conn: IRCConnection, *lines: str, now: float = 0.0) -> list[ev.Event]:
+    data = "".join(line + "\r\n" for line in lines).encode()
+    return [e for e in conn.receive_data(data, now) if not isinstance(e, ev.RawMessage)]
+
+
+def registered(**kwargs) -> IRCConnection:
+    conn = make(**kwargs)
+    sent(conn)
+    feed(conn, ":srv CAP * LS :server-time", ":srv CAP * ACK :server-time")
+    feed(conn, f":srv 001 bot :Welcome {ME}", ":srv 005 bot CHANTYPES=# :are supported",
+         ":srv 376 bot :End of MOTD")
+    sent(conn)
+    return conn
+
+
+def test_registration_lines() -> None:
+    conn = make(password="srvpass", username="logger", realname="Log Bot")
+    assert sent(conn) == ["CAP LS 302", "PASS srvpass", "NICK bot", "USER logger 0 * :Log Bot"]
+    assert "srvpass" not in repr(conn)
+
+
+def test_cap_then_end_then_registered_and_held_joins_flushed() -> None:
+    conn = make()
+    sent(conn)
+    conn.join("#a")
+    conn.privmsg("#a", "early")
+    feed(conn, ":srv CAP * LS :server-time inspircd.org/poison")
+    assert sent(conn) == ["CAP REQ :server-time"]
+    events = feed(conn, ":srv CAP * ACK :server-time")
+    assert any(isinstance(e, ev.CapsChanged) for e in events)
+    assert sent(conn) == ["CAP END"]
+    [event] = feed(conn, ":srv 001 bot :Welcome")
+    assert event == ev.Registered(nick="bot", server="srv")
+    assert sent(conn) == ["JOIN #a", "PRIVMSG #a :early"]
+
+
+def test_ping_answered_before_registration() -> None:
+    conn = make()
+    sent(conn)
+    feed(conn, "PING :abc def")
+    assert sent(conn) == ["PONG :abc def"]
+
+
+def test_server_without_cap() -> None:
+    conn = make()
+    sent(conn)
+    feed(conn, ":srv 421 bot CAP :Unknown command", ":srv 001 bot :hi")
+    assert conn.registered and conn.caps.ended
+    assert sent(conn) == []
+
+
+def test_nick_collisions_use_alternates_then_alter() -> None:
+    conn = make(alt_nicks=["logbot"], alter_collided_nick=lambda n: n + "^",
+                ping_interval=1000.0, ping_timeout=2000.0)
+    sent(conn)
+    feed(conn, ":srv 433 * bot :Nickname is already in use")
+    assert sent(conn) == ["NICK logbot"]
+    feed(conn, ":srv 432 * logbot :Erroneous")
+    assert sent(conn) == ["NICK logbot^"]
+    feed(conn, ":srv 001 logbot^ :hi")
+    assert conn.current_nick == "logbot^"
+    assert conn.next_wakeup(0.0) == 300.0  # the periodic regain attempt
+
+
+def test_nick_collisions_give_up() -> None:
+    conn = make()
+    sent(conn)
+    events: list[ev.Event] = []
+    for _ in range(11):
+        events += feed(conn, ":srv 433 * x :in use")
+    assert any(isinstance(e, ev.Aborted) for e in events)
+    assert conn.closed
+    assert any(line.startswith("QUIT") for line in sent(conn))
+
+
+def regain_setup(**kwargs) -> IRCConnection:
+    conn = make(**kwargs)
+    sent(conn)
+    feed(conn, ":srv 433 * bot :in use", ":srv 001 bot_ :hi")
+    assert sent(conn) == ["NICK bot_"]
+    return conn
+
+
+def test_regain_on_quit_of_holder() -> None:
+    conn = regain_setup()
+    feed(conn, ":srv 376 bot_ :End")  # no MONITOR: wait for the holder to leave
+    assert sent(conn) == []
+    feed(conn, ":al!x@y QUIT :not the holder")
+    assert sent(conn) == []
+    feed(conn, ":BOT!x@y QUIT :gone")
+    assert sent(conn) == ["NICK bot"]
+    feed(conn, ":bot_!u@h NICK bot")
+    assert conn.current_nick == "bot"
+
+
+def test_regain_with_monitor() -> None:
+    conn = regain_setup()
+    feed(conn, ":srv 005 bot_ MONITOR=100 :are supported", ":srv 376 bot_ :End")
+    assert sent(conn) == ["MONITOR + bot"]
+    feed(conn, ":srv 731 bot_ :bot")
+    assert sent(conn) == ["NICK bot"]
+
+
+def test_regain_periodic_retry_and_wakeup() -> None:
+    conn = regain_setup(nick_retry_interval=50.0)
+    sent(conn)
+    assert conn.next_wakeup(0.0) == 50.0
+    assert sent(conn, 49.0) == []
+    assert sent(conn, 50.0) == ["NICK bot"]
+    feed(conn, ":srv 433 bot_ bot :in use", now=50.0)  # after registration: keep bot_
+    assert sent(conn, 50.0) == [] and conn.current_nick == "bot_"
+
+
+def test_keepalive_ping_then_dead_link() -> None:
+    conn = registered(ping_interval=60.0, ping_timeout=120.0)
+    assert conn.next_wakeup(0.0) == 60.0
+    assert sent(conn, 59.0) == []
+    assert sent(conn, 60.0) == ["PING :keepalive"]
+    assert conn.pop_events() == []
+    assert conn.next_wakeup(60.0) == 120.0
+    feed(conn, ":srv PONG srv :keepalive", now=100.0)
+    assert conn.next_wakeup(100.0) == 160.0
+    assert sent(conn, 160.0) == ["PING :keepalive"]
+    assert sent(conn, 219.0) == []
+    assert sent(conn, 220.0) == []
+    [event] = conn.pop_events()
+    assert event == ev.DeadLink(silent_for=120.0)
+    assert conn.closed
+
+
+def test_own_messages_emitted_at_send_time_without_echo() -> None:
+    conn = registered()
+    conn.flood = FloodControl(burst=1, rate=1.0)
+    conn.privmsg("#a", "one")
+    conn.privmsg("#a", "two")
+    assert sent(conn, 10.0) == ["PRIVMSG #a :one"]
+    [event] = conn.pop_events()
+    assert event.is_self and event.text == "one" and event.source == ME
+    assert sent(conn, 11.0) == ["PRIVMSG #a :two"]
+    assert [e.text for e in conn.pop_events()] == ["two"]
+
+
+def test_own_messages_not_doubled_with_echo_message() -> None:
+    conn = make()
+    sent(conn)
+    feed(conn, ":srv CAP * LS :echo-message", ":srv CAP * ACK :echo-message", ":srv 001 bot :hi")
+    sent(conn)
+    conn.privmsg("#a", "hello")
+    conn.action("#a", "waves")
+    assert sent(conn) == ["PRIVMSG #a :hello", "PRIVMSG #a :\x01ACTION waves\x01"]
+    assert conn.pop_events() == []
+    events = feed(conn, f":{ME} PRIVMSG #a hello", f":{ME} PRIVMSG #a :\x01ACTION waves\x01")
+    assert [type(e) for e in events] == [ev.Privmsg, ev.Action]
+    assert all(e.is_self for e in events)
+    assert sent(conn) == []  # our echoed CTCP is never answered
+
+
+def test_incoming_messages_actions_ctcp() -> None:
+    conn = registered(version="logbot 9", ctcp_time=lambda: "Thu Jan 1 00:00:00 1970")
+    events = feed(
+        conn,
+        "@time=2020-05-06T07:08:09.000Z;msgid=abc :al!a@h PRIVMSG #a :hi all",
+        ":al!a@h NOTICE bot :psst",
+        ":al!a@h PRIVMSG #a :\x01ACTION waves\x01",
+        ":al!a@h PRIVMSG bot :\x01VERSION\x01",
+        ":al!a@h PRIVMSG bot :\x01TIME\x01",
+        ":al!a@h NOTICE bot :\x01PING 1\x01",
+        ":al!a@h PRIVMSG @#a :ops only",
+    )
+    kinds = [type(e) for e in events]
+    assert kinds == [ev.Privmsg, ev.Notice, ev.Action, ev.CtcpQuery, ev.CtcpQuery,
+                     ev.CtcpReply, ev.Privmsg]
+    assert events[0].msgid == "abc" and events[0].time.minute == 8 and not events[0].private
+    assert events[1].private and events[2].text == "waves"
+    assert not events[6].private
+    assert sent(conn) == ["NOTICE al :\x01VERSION logbot 9\x01",
+                          "NOTICE al :\x01TIME Thu Jan 1 00:00:00 1970\x01"]
+
+
+def test_raw_message_for_every_line_first() -> None:
+    conn = registered()
+    events = conn.receive_data(b":srv 999 bot :whatever\r\n:a!b@c PRIVMSG #x :y\r\n", 1.0)
+    assert isinstance(events[0], ev.RawMessage) and events[0].message.command == "999"
+    assert isinstance(events[1], ev.RawMessage) and isinstance(events[2], ev.Privmsg)
+
+
+def test_quit_event_lists_shared_channels() -> None:
+    conn = registered()
+    feed(conn, f":{ME} JOIN #a", f":{ME} JOIN #b", ":srv 353 bot = #a :bot al",
+         ":srv 353 bot = #b :bot al")
+    [event] = feed(conn, ":al!a@h QUIT :bye")
+    assert event.channels == ("#a", "#b")
+
+
+def test_requests_format_and_validate() -> None:
+    conn = registered()
+    conn.part("#a", "bye now")
+    conn.topic("#a")
+    conn.topic("#a", "new topic")
+    conn.mode("#a", "+o", "al")
+    conn.kick("#a", "al", "spam")
+    conn.nick("newbot")
+    conn.join_many(["#x", ("#y", "key")])
+    conn.notice("al", "hi")
+    conn.quit("bye")
+    assert sent(conn) == [
+        "QUIT bye", "PART #a :bye now", "TOPIC #a", "TOPIC #a :new topic", "MODE #a +o al",
+        "KICK #a al spam", "NICK newbot", "JOIN #y,#x key", "NOTICE al :hi",
+    ]
+    for bad in (lambda: conn.privmsg("#a b", "x"), lambda: conn.join("#a,#b"),
+                lambda: conn.part("#a\r\nQUIT"), lambda: conn.privmsg("", "x"),
+                lambda: conn.kick("#a", "x y")):
+        with pytest.raises(ValueError):
+            bad()
+
+
+def test_long_privmsg_split_with_our_known_hostmask() -> None:
+    conn = registered()
+    feed(conn, f":{ME} JOIN #a")
+    conn.privmsg("#a", "word " * 300)
+    lines = sent(conn)
+    assert len(lines) == 4  # 1,499 bytes of text, 481 bytes per line
+    assert all(len(f":{ME} {line}\r\n".encode()) <= 512 for line in lines)
+    assert max(len(f":{ME} {line}\r\n".encode()) for line in lines) > 500
+
+
+def test_overlong_lines_counted() -> None:
+    conn = registered()
+    conn.receive_data(b"PRIVMSG #a :" + b"x" * 600 + b"\r\n", 1.0)
+    assert conn.dropped_lines == 1
+
+
+def test_error_closes() -> None:
+    conn = registered()
+    [event] = feed(conn, "ERROR :Closing link")
+    assert event == ev.ErrorReceived(message="Closing link") and conn.closed
+
+
+def test_invite() -> None:
+    conn = registered()
+    [event] = feed(conn, ":al!a@h INVITE bot #secret")
+    assert event.channel == "#secret" and event.source == "al!a@h"
+
+
+# -- SASL through the core ----------------------------------------------------
+
+
+def sasl_conn(required: bool, mechs=("PLAIN",)) -> IRCConnection:
+    conn = make(sasl=SaslConfig("user", Secret("pw"), mechs, required, timeout=5.0))
+    sent(conn)
+    feed(conn, ":srv CAP * LS :sasl=PLAIN")
+    assert sent(conn) == ["CAP REQ :sasl"]
+    feed(conn, ":srv CAP * ACK :sasl")
+    return conn
+
+
+def test_sasl_success_then_cap_end() -> None:
+    conn = sasl_conn(required=True)
+    assert sent(conn) == ["AUTHENTICATE PLAIN"]
+    feed(conn, "AUTHENTICATE +")
+    assert sent(conn) == ["AUTHENTICATE " + base64.b64encode(b"user\0user\0pw").decode()]
+    feed(conn, ":srv 900 bot bot!u@h user :logged in")
+    events = feed(conn, ":srv 903 bot :SASL successful")
+    assert events == [ev.SaslResult(success=True, mechanism="PLAIN", account="user",
+                                    reason="SASL successful")]
+    assert sent(conn) == ["CAP END"]
+
+
+def test_sasl_optional_failure_continues() -> None:
+    conn = sasl_conn(required=False)
+    sent(conn)
+    events = feed(conn, ":srv 904 bot :failed")
+    assert [type(e) for e in events] == [ev.SaslResult]
+    assert sent(conn) == ["CAP END"] and not conn.closed
+
+
+def test_sasl_required_failure_aborts() -> None:
+    conn = sasl_conn(required=True)
+    sent(conn)
+    events = feed(conn, ":srv 904 bot :failed")
+    assert [type(e) for e in events] == [ev.SaslResult, ev.Aborted]
+    assert "failed" in events[1].reason
+    assert sent(conn) == ["QUIT :SASL required but failed: PLAIN failed: failed"]
+
+
+def test_sasl_required_but_not_offered() -> None:
+    conn = make(sasl=SaslConfig("u", Secret("p"), required=True))
+    sent(conn)
+    events = feed(conn, ":srv CAP * LS :server-time", ":srv CAP * ACK :server-time")
+    assert isinstance(events[-1], ev.Aborted)
+    assert "CAP END" not in sent(conn)
+
+
+def test_sasl_timeout_through_wakeup() -> None:
+    conn = sasl_conn(required=False)
+    sent(conn)
+    assert conn.next_wakeup(0.0) == 5.0
+    assert sent(conn, 5.0) == ["AUTHENTICATE *", "CAP END"]
+    [event] = conn.pop_events()
+    assert not event.success and "5 s" in event.reason
+
+
+def test_caps_without_sasl_config_never_request_sasl() -> None:
+    conn = make()
+    sent(conn)
+    feed(conn, ":srv CAP * LS :sasl server-time")
+    assert sent(conn) == ["CAP REQ :server-time"]
+
+
+# -- flood through the core ---------------------------------------------------
+
+
+def test_flood_default_and_priority_pong() -> None:
+    conn = registered(flood=FloodControl())
+    for i in range(10):
+        conn.privmsg("#a", str(i))
+    first = sent(conn, 1000.0)
+    assert len(first) == 4
+    assert conn.queue_length == 6
+    assert conn.next_wakeup(1000.0) == pytest.approx(1001.0)
+    feed(conn, "PING :x", now=1000.2)
+    assert sent(conn, 1000.2) == ["PONG x"]
+
+
+# -- robustness ----------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.binary(max_size=600), max_size=10))
+def test_random_bytes_never_raise(chunks: list[bytes]) -> None:
+    conn = registered()
+    for i, chunk in enumerate(chunks):
+        conn.receive_data(chunk, float(i))
+        conn.data_to_send(float(i))
+
+
+_COMMANDS = ["PING", "PRIVMSG", "NOTICE", "JOIN", "PART", "KICK", "QUIT", "NICK", "MODE", "TOPIC",
+             "CAP", "AUTHENTICATE", "001", "005", "332", "333", "353", "324", "433", "731", "900",
+             "903", "904", "908", "CHGHOST", "SETNAME", "ACCOUNT", "AWAY", "INVITE", "ERROR",
+             "396"]
+_token = st.text(st.sampled_from("ab#@+~!*:=,-o \x01"), max_size=8)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["", ":al!a@h ", ":bot!b@h ", ":srv "]),
+                          st.sampled_from(_COMMANDS), st.lists(_token, max_size=5)),
+                max_size=20))
+def test_random_irc_lines_never_raise(lines: list[tuple[str, str, list[str]]]) -> None:
+    conn = make(sasl=SaslConfig("u", Secret("p")))
+    data = "".join(f"{src}{cmd} {' '.join(params)}\r\n" for src, cmd, params in lines).encode()
+    conn.receive_data(data, 1.0)
+    conn.data_to_send(2.0)
