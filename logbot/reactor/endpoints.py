@@ -30,9 +30,11 @@ class _WrappingFactory(ClientFactory):
         self.connector: Any = None
 
     def _cancel(self, d: Any) -> None:
+        # Fire first: stopConnecting() reports the stop to clientConnectionFailed at
+        # once, which must find the Deferred already fired (with CancelledError).
+        d.errback(defer.CancelledError("connection attempt cancelled"))
         if self.connector is not None and self.connector.state == "connecting":
             self.connector.stopConnecting()
-        d.errback(defer.CancelledError("connection attempt cancelled"))
 
     def startedConnecting(self, connector: Any) -> None:
         self.connector = connector

@@ -303,13 +303,19 @@ class Reactor:
 
     def fireSystemEvent(self, eventType: str) -> Any:
         """Fire the triggers of ``eventType``; returns a Deferred fired when all ran."""
-        from logbot.reactor.defer import DeferredList, maybeDeferred, succeed
+        from logbot.reactor.defer import CancelledError, DeferredList, maybeDeferred, succeed
+
+        def logError(fl: Failure) -> None:
+            if fl.check(CancelledError):  # cancelled by the timeout below
+                log.warning("%s: gave up waiting for a before-trigger after %.1f s",
+                            eventType, self.shutdownTimeout)
+            else:
+                log.error("error in before-%s trigger:\n%s", eventType, fl.getTraceback())
 
         results = []
         for f, args, kw in self._triggers.pop(("before", eventType), []):
             d = maybeDeferred(f, *args, **kw)
-            d.addErrback(lambda fl: log.error("error in before-%s trigger:\n%s",
-                                              eventType, fl.getTraceback()))
+            d.addErrback(logError)
             results.append(d)
         pending = [d for d in results if not d.called]
         d = DeferredList(pending) if pending else succeed(None)

@@ -137,6 +137,8 @@ class Connection:
         self._readClosed = True
         self.stopReading()
         readConnectionLost()
+        if self._writeClosed == 2 and not self.disconnected:
+            self._lose(error.ConnectionDone())  # both halves are shut now
 
     # -- writing ------------------------------------------------------------------------
 
@@ -184,18 +186,20 @@ class Connection:
                 self._lose(error.ConnectionLost(e.strerror or str(e)))
                 return
             del buf[:sent]
+            if self._producerPaused and len(buf) <= self.lowWater:
+                # Below the low-water mark: let a streaming producer go on now, so
+                # its next data arrives before the buffer runs dry.
+                self._producerPaused = False
+                if self._streaming and self.producer is not None:
+                    self.producer.resumeProducing()
+                if self.disconnected:
+                    return
             if buf:
                 return
         self.reactor.removeWriter(self)
         if self.disconnected:
             return
-        if self._producerPaused and len(buf) <= self.lowWater:
-            self._producerPaused = False
-            if self.producer is not None:
-                self.producer.resumeProducing()
-            if self._buf or self.disconnected:
-                return
-        if self.producer is not None and not self._streaming and not buf:
+        if self.producer is not None and not self._streaming:
             self.producer.resumeProducing()  # a pull producer: ask for the next piece
             if self._buf or self.disconnected:
                 return
@@ -245,6 +249,7 @@ class Connection:
         if self.disconnected or self._lostReason is not None:
             return
         self._buf.clear()
+        self.disconnecting = True  # write() drops data from now on
         self._lostReason = Failure(error.ConnectionAborted())
         self.reactor.removeSelectable(self)
         self._reading = False

@@ -187,6 +187,14 @@ class _Attempt:
     def doWrite(self) -> None:
         sock = self.sock
         err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if err == 0:
+            try:
+                sock.getpeername()
+            except OSError as e:
+                if e.errno == errno.ENOTCONN:
+                    # Not writable after all: the event belonged to an earlier owner
+                    # of this descriptor number, closed and reused in the same pass.
+                    return
         self.reactor.removeSelectable(self)
         self.sock = None
         self._fd = -1
@@ -235,6 +243,11 @@ class _Attempt:
             sock.close()
             c._connectionFailed(Failure(error.ConnectionLost(e.strerror)))
             return
+        except Exception:  # buildProtocol raised: the attempt failed with that error
+            log.exception("error in buildProtocol of %r", c.factory)
+            sock.close()
+            c._connectionFailed(Failure())
+            return
         if protocol is None:
             sock.close()
             c._connectionFailed(Failure(error.UserError(None, "the factory built no protocol")))
@@ -254,7 +267,11 @@ class _Attempt:
         c = self.connector
         self.done = True
         self._cancelTimer()
-        protocol = c.buildProtocol(peer)
+        try:
+            protocol = c.buildProtocol(peer)
+        except Exception:  # logged; the caller reports "no protocol" and closes
+            log.exception("error in buildProtocol of %r", c.factory)
+            return None
         if protocol is None:
             return None
         c._connectionMade(tlsTransport)

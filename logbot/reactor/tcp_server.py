@@ -53,11 +53,16 @@ class Port:
             sock.close()
             raise OSError(e.errno, f"cannot listen on {self.interface or '*'}:{self.port}: "
                                    f"{e.strerror}") from None
-        self.socket = sock
         self._fd = sock.fileno()
+        try:
+            self.reactor.addReader(self)
+        except ValueError:  # select's FD_SETSIZE limit: do not leak the socket
+            self._fd = -1
+            sock.close()
+            raise
+        self.socket = sock
         self.connected = True
         self.factory.doStart()
-        self.reactor.addReader(self)
 
     def doRead(self) -> None:
         accept = self.socket._accept  # (fd, addr) without building a blocking socket
