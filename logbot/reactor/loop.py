@@ -77,7 +77,12 @@ class Reactor:
         self._oldSignals: dict[int, Any] = {}
         self._signalCallbacks: dict[int, list[Callable[[], None]]] = {}
         self._waker = Waker()
-        self.addReader(self._waker)
+        try:
+            self.addReader(self._waker)
+        except ValueError:  # select: the waker's descriptor is above FD_SETSIZE
+            self._waker.close()
+            self._backend.close()
+            raise
         self._threadIdent: int | None = None
 
     # -- time -----------------------------------------------------------------------
