@@ -36,7 +36,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import types
-from collections.abc import Callable, Coroutine, Generator, Iterable
+from collections.abc import Callable, Coroutine, Generator
 from typing import Any, Generic, Protocol, TypeVar
 
 from logbot.reactor import error
@@ -408,7 +408,9 @@ class Deferred(Generic[_T]):
         """
         if not isinstance(coro, (Coroutine, types.GeneratorType)):
             raise NotACoroutineError(f"{coro!r} is not a coroutine")
-        return _CoroutineRunner(coro).start()
+        from logbot.reactor.coroutine import CoroutineRunner
+
+        return CoroutineRunner(coro).start()
 
     # -- display ------------------------------------------------------------------
 
@@ -426,80 +428,6 @@ def _cancelledToTimeoutError(result: Any, timeout: float) -> Any:
         result.trap(CancelledError)
         raise TimeoutError(timeout, "Deferred")
     return result
-
-
-class _CoroutineRunner:
-    """Steps one coroutine: resumes it whenever the Deferred it awaits fires."""
-
-    __slots__ = ("coro", "deferred", "waitingOn", "_inAddBoth", "_early")
-
-    def __init__(self, coro: Any) -> None:
-        self.coro = coro
-        self.deferred: Deferred[Any] = Deferred(self._cancel)
-        self.waitingOn: Deferred[Any] | None = None
-        self._inAddBoth = False
-        self._early: Any = _CONTINUE  # a result that arrived inside addBoth
-
-    def start(self) -> Deferred[Any]:
-        self._step(None)
-        return self.deferred
-
-    def _step(self, value: Any) -> None:
-        """Send ``value`` in (throw it, if a Failure); loop while awaits are ready."""
-        coro = self.coro
-        while True:
-            try:
-                if isinstance(value, Failure):
-                    awaited = coro.throw(value.value.with_traceback(value.tb))
-                else:
-                    awaited = coro.send(value)
-            except StopIteration as stop:
-                self._finish(stop.value)
-                return
-            except BaseException:
-                self._finish(Failure())
-                return
-            if not isinstance(awaited, Deferred):
-                value = Failure(TypeError(
-                    f"a coroutine run by logbot can only await Deferreds, not {awaited!r}"
-                ))
-                continue
-            self.waitingOn = awaited
-            self._inAddBoth = True
-            awaited.addBoth(self._resume)
-            self._inAddBoth = False
-            value, self._early = self._early, _CONTINUE
-            if value is _CONTINUE:
-                return  # ``_resume`` will step us when ``awaited`` fires
-            # It fired inside addBoth (paused or chained a moment ago): no recursion.
-
-    def _resume(self, result: Any) -> None:
-        self.waitingOn = None
-        if self._inAddBoth:
-            self._early = result
-        else:
-            self._step(result)
-        # Returning None: the coroutine took the result over, nothing is left to log.
-
-    def _finish(self, result: Any) -> None:
-        self.waitingOn = None
-        d = self.deferred
-        if isinstance(result, Deferred):
-            d._fireWithDeferred(result)
-        elif isinstance(result, Failure):
-            d.errback(result)
-        else:
-            d.callback(result)
-
-    def _cancel(self, d: Deferred[Any]) -> None:
-        awaited = self.waitingOn
-        if awaited is not None:
-            awaited.cancel()  # raises CancelledError at the coroutine's await
-        if not d.called:
-            # The coroutine lives on (it caught the error, or is running right now):
-            # let ``d`` follow a fresh Deferred that its eventual result will fire.
-            self.deferred = Deferred(self._cancel)
-            d._fireWithDeferred(self.deferred)
 
 
 # -- helpers ------------------------------------------------------------------------
@@ -546,74 +474,5 @@ def maybeDeferred(f: Callable[..., Any], *args: Any, **kw: Any) -> Deferred[Any]
     return succeed(result)
 
 
-class DeferredList(Deferred[list]):
-    """Fires when all the given Deferreds have fired, with ``[(success, result), ...]``.
-
-    ``fireOnOneCallback``: fire with ``(result, index)`` at the first success.
-    ``fireOnOneErrback``: fail with ``FirstError(failure, index)`` at the first failure.
-    ``consumeErrors``: failures stop in the given Deferreds (their chains continue
-    with None), so they are not logged as unhandled.  Cancelling the list cancels
-    every Deferred in it.
-    """
-
-    __slots__ = ("_deferredList", "resultList", "finishedCount",
-                 "fireOnOneCallback", "fireOnOneErrback", "consumeErrors")
-
-    def __init__(
-        self,
-        deferredList: Iterable[Deferred[Any]],
-        fireOnOneCallback: bool = False,
-        fireOnOneErrback: bool = False,
-        consumeErrors: bool = False,
-    ) -> None:
-        super().__init__()
-        self._deferredList = list(deferredList)
-        self.resultList: list[Any] = [None] * len(self._deferredList)
-        self.finishedCount = 0
-        self.fireOnOneCallback = fireOnOneCallback
-        self.fireOnOneErrback = fireOnOneErrback
-        self.consumeErrors = consumeErrors
-        if not self._deferredList and not fireOnOneCallback:
-            self.callback(self.resultList)
-        for index, d in enumerate(self._deferredList):
-            d.addCallbacks(
-                self._cbDeferred, self._cbDeferred,
-                callbackArgs=(index, True), errbackArgs=(index, False),
-            )
-
-    def _cbDeferred(self, result: Any, index: int, succeeded: bool) -> Any:
-        self.resultList[index] = (succeeded, result)
-        self.finishedCount += 1
-        if not self.called:
-            if succeeded and self.fireOnOneCallback:
-                self.callback((result, index))
-            elif not succeeded and self.fireOnOneErrback:
-                self.errback(Failure(FirstError(result, index)))
-            elif self.finishedCount == len(self.resultList):
-                self.callback(self.resultList)
-        if not succeeded and self.consumeErrors:
-            return None
-        return result
-
-    def cancel(self) -> None:
-        """Cancel every Deferred in the list that has not fired yet."""
-        if self.called:
-            return
-        for d in self._deferredList:
-            try:
-                d.cancel()
-            except Exception:
-                log.exception("Exception raised from user supplied canceller")
-
-
-def _values(results: list[tuple[bool, Any]]) -> list[Any]:
-    return [value for _, value in results]
-
-
-def gatherResults(
-    deferredList: Iterable[Deferred[Any]], consumeErrors: bool = False
-) -> Deferred[list]:
-    """The results of all the Deferreds as a list, or a ``FirstError`` failure."""
-    d = DeferredList(deferredList, fireOnOneErrback=True, consumeErrors=consumeErrors)
-    d.addCallback(_values)
-    return d
+# The list helpers live in their own module; they are part of this module's surface.
+from logbot.reactor.deferlist import DeferredList, gatherResults  # noqa: E402, F401
