@@ -71,3 +71,7 @@ def run_until(reactor: Reactor) -> Any:
 @pytest.fixture(autouse=True)
 def _quiet_debug_logs(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
+
+
+# Real IRC servers (ngircd, inspircd, inspircd_anope, ...): see tests/ircd/fixtures.py.
+pytest_plugins = ["tests.ircd.fixtures"]
