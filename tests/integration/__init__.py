@@ -1,0 +1,1 @@
+"""IRCClient against real IRC servers (the fixtures of tests/ircd)."""

@@ -1,0 +1,293 @@
+"""IRCClient against real servers: ngircd, InspIRCd, InspIRCd + Anope.
+
+Each scenario is a coroutine run on the ``reactor`` fixture.  The chat smoke test
+runs on every reactor backend against ngircd; everything else runs on one backend
+(InspIRCd takes about a second to register each client, so every InspIRCd test
+costs that).  Nicks and channels are unique per test: the servers are shared.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from logbot.irc import events as ev
+from logbot.irc.sasl import SaslConfig, Secret
+from logbot.reactor.backends import available
+from logbot.reactor.defer import Deferred
+from tests.integration.recording_bot import start_bot, stop_bot, unique
+from tests.ircd.peer import connect, connect_all, parse
+
+ONE_BACKEND = [available()[0]]
+one_backend = pytest.mark.parametrize("reactor", ONE_BACKEND, indirect=True)
+
+
+def run(run_until, coro, timeout: float = 30.0):
+    return run_until(Deferred.fromCoroutine(coro), timeout)
+
+
+def servers(*names: str, all_backends_on: str | None = None):
+    combos = [(backend, name) for name in names
+              for backend in (available() if name == all_backends_on else ONE_BACKEND)]
+    return pytest.mark.parametrize(("reactor", "server_name"), combos, indirect=["reactor"],
+                                   ids=[f"{b}-{n}" for b, n in combos])
+
+
+@pytest.fixture
+def server(request, server_name):
+    return request.getfixturevalue(server_name)
+
+
+# -- chat -------------------------------------------------------------------------------
+
+
+@servers("ngircd", "inspircd", all_backends_on="ngircd")
+def test_register_join_and_chat_with_a_peer(reactor, run_until, server):
+    channel = "#" + unique("chat")
+
+    async def scenario():
+        bot, peer = await _bot_and_peer(reactor, server, unique("bot"), unique("peer"))
+        bot.join(channel)
+        await bot.expect_call("joined", channel)
+        peer.send(f"JOIN {channel}")
+        await bot.expect_call("userJoined", peer.nick, channel)
+
+        peer.send(f"PRIVMSG {channel} :hello \u00e9t\u00e9")
+        peer.send(f"NOTICE {channel} :a notice")
+        peer.send(f"PRIVMSG {channel} :\x01ACTION waves\x01")
+        peer.send(f"PRIVMSG {bot.nickname} :just to you")
+        call = await bot.expect_call("privmsg")
+        assert call[2:] == (channel, "hello \u00e9t\u00e9")
+        assert call[1].startswith(peer.nick + "!") and "@" in call[1]  # the full prefix
+        assert (await bot.expect_call("noticed"))[2:] == (channel, "a notice")
+        assert (await bot.expect_call("action"))[2:] == (channel, "waves")
+        assert (await bot.expect_call("privmsg"))[2:] == (bot.nickname, "just to you")
+
+        bot.say(channel, "hi from the bot")
+        bot.notice(peer.nick, "bot notice")
+        bot.describe(channel, "logs everything")
+        line = await peer.expect(f"PRIVMSG {channel} :hi from the bot$")
+        assert parse(line).source.startswith(bot.nickname + "!")
+        await peer.expect(f"NOTICE {peer.nick} :bot notice$")
+        await peer.expect(f"PRIVMSG {channel} :\x01ACTION logs everything\x01$")
+        await peer.quit()
+        await stop_bot(bot)
+
+    run(run_until, scenario())
+
+
+@servers("ngircd", "inspircd")
+def test_nick_quit_kick_topic_mode_events_name_the_channels(reactor, run_until, server):
+    channel = "#" + unique("ev")
+
+    async def scenario():
+        op, other = await connect_all(reactor, server, [unique("op"), unique("oth")])
+        op.send(f"JOIN {channel}")  # first in: channel operator (ngircd; see below)
+        await op.expect(f" JOIN :?{channel}$")
+        other.send(f"JOIN {channel}")
+        await other.expect(f" JOIN :?{channel}$")
+        bot = await start_bot(reactor, server, unique("bot"))
+        bot.join(channel)
+        await bot.expect_call("joined", channel)
+
+        new = unique("ren")
+        other.send(f"NICK {new}")
+        assert await bot.expect_call("userRenamed", other.nick, new)
+        renamed = await bot.expect_event(ev.NickChanged, new=new)
+        assert renamed.channels == (channel,)
+
+        bot.mode(bot.nickname, True, "i")  # a user mode needs no channel operator
+        call = await bot.expect_call("modeChanged")
+        assert call[2:] == (bot.nickname, True, "i", (None,))
+
+        # The InspIRCd fixture creates channels with defaultmodes="nt" (no "o"): the
+        # first user in is not an operator there, so TOPIC/MODE/KICK are ngircd's part.
+        if server.name == "ngircd":
+            await _topic_mode_kick(bot, op, new, channel)
+
+        op.send("QUIT :off now")
+        call = await bot.expect_call("userQuit")
+        assert call[1] == op.nick and "off now" in call[2]  # ngircd quotes it; InspIRCd: Quit:
+        quit_event = await bot.expect_event(ev.Quit, nick=op.nick)
+        assert quit_event.channels == (channel,)
+        await other.quit()
+        await stop_bot(bot)
+
+    run(run_until, scenario())
+
+
+async def _topic_mode_kick(bot, op, victim, channel):
+    op.send(f"TOPIC {channel} :fresh topic")
+    assert (await bot.expect_call("topicUpdated"))[1:] == (op.nick, channel, "fresh topic")
+    op.send(f"MODE {channel} +v {victim}")
+    call = await bot.expect_call("modeChanged")
+    assert call[1].startswith(op.nick + "!")
+    assert call[2:] == (channel, True, "v", (victim,))
+    op.send(f"MODE {channel} +s-v {victim}")  # Twisted's split: added, then removed
+    assert (await bot.expect_call("modeChanged"))[2:] == (channel, True, "s", (None,))
+    assert (await bot.expect_call("modeChanged"))[2:] == (channel, False, "v", (victim,))
+    op.send(f"MODE {channel} +o {bot.nickname}")
+    await bot.expect_call("modeChanged")
+    bot.kick(channel, victim, "out you go")
+    assert (await bot.expect_call("userKicked"))[1:] == (victim, channel, bot.nickname,
+                                                         "out you go")
+    kicked = await bot.expect_event(ev.Kicked, nick=victim)
+    assert kicked.channel == channel and not kicked.is_self
+
+
+@servers("ngircd", "inspircd")
+def test_nick_collision_then_regain(reactor, run_until, server):
+    nick = unique("want")
+    channel = "#" + unique("col")
+
+    async def scenario():
+        holder = await connect(reactor, server, nick)
+        holder.send(f"JOIN {channel}")
+        await holder.expect(f" JOIN :?{channel}$")
+        bot = await start_bot(reactor, server, nick)
+        assert bot.nickname == nick + "_"  # alterCollidedNick's default
+        bot.join(channel)
+        await bot.expect_call("joined", channel)
+        await holder.quit()  # the bot sees the QUIT and asks for its nick back
+        await bot.expect_call("nickChanged", nick)
+        assert bot.nickname == nick
+        await stop_bot(bot)
+
+    run(run_until, scenario())
+
+
+@servers("ngircd", "inspircd")
+def test_tls_verified_against_the_fixture_ca(reactor, run_until, server):
+    channel = "#" + unique("tls")
+
+    async def scenario():
+        bot = await start_bot(reactor, server, unique("tbot"), tls=True)
+        cert = bot.transport.getPeerCertificate()
+        assert ("IP Address", "127.0.0.1") in cert["subjectAltName"]
+        peer = await connect(reactor, server, unique("tpeer"))
+        bot.join(channel)
+        await bot.expect_call("joined", channel)
+        peer.send(f"JOIN {channel}")
+        peer.send(f"PRIVMSG {channel} :over tls")
+        assert (await bot.expect_call("privmsg"))[2:] == (channel, "over tls")
+        await peer.quit()
+        await stop_bot(bot)
+
+    run(run_until, scenario())
+
+
+# -- SASL (InspIRCd + Anope) ------------------------------------------------------------
+
+
+def _sasl(password: str, required: bool = False) -> SaslConfig:
+    return SaslConfig(username="testbot", password=Secret(password), mechanisms=("PLAIN",),
+                      required=required, timeout=10.0)
+
+
+@one_backend
+def test_sasl_plain_success(reactor, run_until, inspircd_anope):
+    async def scenario():
+        bot = await start_bot(reactor, inspircd_anope, unique("sb"), sasl=_sasl("testpass"))
+        result = await bot.expect_event(ev.SaslResult)
+        assert result.success and result.mechanism == "PLAIN"
+        assert (result.account or "").lower() == "testbot"
+        await stop_bot(bot)
+
+    run(run_until, scenario())
+
+
+@one_backend
+def test_sasl_plain_failure_continues_unauthenticated(reactor, run_until, inspircd_anope):
+    async def scenario():
+        bot = await start_bot(reactor, inspircd_anope, unique("sf"), sasl=_sasl("wrong"))
+        result = await bot.expect_event(ev.SaslResult)
+        assert not result.success and result.account is None
+        await stop_bot(bot)
+
+    run(run_until, scenario())
+
+
+@one_backend
+def test_sasl_required_failure_aborts(reactor, run_until, inspircd_anope):
+    async def scenario():
+        d = start_bot(reactor, inspircd_anope, unique("sr"),
+                      sasl=_sasl("wrong", required=True))
+        with pytest.raises(ConnectionError, match="SASL required but failed"):
+            await d
+
+    run(run_until, scenario())
+
+
+# -- flood control (InspIRCd with its default limits) -------------------------------------
+
+
+LONG = "flood control test line, long enough to fill the receive queue quickly " * 4
+
+
+@one_backend
+def test_without_flood_control_inspircd_kills_a_200_line_reply(reactor, run_until,
+                                                             inspircd_flood):
+    """The negative control: proves the server's limits are on in this fixture."""
+    async def scenario():
+        peer = await connect(reactor, inspircd_flood, unique("fp"))
+        bot = await start_bot(reactor, inspircd_flood, unique("fb"), lineRate=0)
+        for i in range(200):
+            bot.msg(peer.nick, f"{i} {LONG}")
+        await bot.closed
+        assert "RecvQ exceeded" in (bot.disconnect_reason or "")
+        await peer.quit()
+
+    run(run_until, scenario())
+
+
+@one_backend
+def test_flood_control_keeps_a_200_line_reply_connected(reactor, run_until, inspircd_flood):
+    """With our default bucket (burst 4, 1 line/s) the server never queues enough to
+    kill us.  The whole reply takes about 200 s, so the test watches the first 12 s
+    of it (a steady state: the server drains as fast as we send) unless
+    LOGBOT_SLOW_TESTS=1, which waits for all 200 lines."""
+    import os
+
+    full = os.environ.get("LOGBOT_SLOW_TESTS") == "1"
+    watch = 210.0 if full else 12.0
+
+    async def scenario():
+        peer = await connect(reactor, inspircd_flood, unique("fp"))
+        bot = await start_bot(reactor, inspircd_flood, unique("fb"), lineRate=None)
+        for i in range(200):
+            bot.msg(peer.nick, f"{i} {LONG}")
+        last = 199 if full else 8
+        await peer.expect(f"PRIVMSG {peer.nick} :{last} ", timeout=watch)
+        assert bot.lost_reason is None
+        received = [parse(line).params[1].split()[0] for line in peer.lines
+                    if parse(line).command == "PRIVMSG"]
+        assert received == [str(i) for i in range(len(received))]  # in order, none lost
+        await peer.quit()
+        await stop_bot(bot)
+
+    run(run_until, scenario(), timeout=240.0 if full else 40.0)
+
+
+# -- dead link --------------------------------------------------------------------------
+
+
+@one_backend
+def test_dead_link_detected_by_the_ping_deadline(reactor, run_until, fresh_ngircd):
+    async def scenario():
+        bot = await start_bot(reactor, fresh_ngircd, unique("dl"),
+                              ping_interval=1.0, ping_timeout=2.0)
+        start = reactor.seconds()
+        fresh_ngircd.pause()  # SIGSTOP: the socket stays open, nothing is answered
+        await bot.closed
+        elapsed = reactor.seconds() - start
+        assert "dead link" in (bot.disconnect_reason or "")
+        assert any(isinstance(e, ev.DeadLink) for e in bot.stream)
+        assert elapsed < 4.0
+        fresh_ngircd.resume()
+
+    run(run_until, scenario(), timeout=15.0)
+
+
+async def _bot_and_peer(reactor, server, bot_nick, peer_nick):
+    bot_d = start_bot(reactor, server, bot_nick)
+    peer = await connect(reactor, server, peer_nick)
+    return await bot_d, peer
