@@ -75,6 +75,7 @@ class Reactor:
         self.running = False
         self._stopping = False
         self._oldSignals: dict[int, Any] = {}
+        self._oldWakeupFd: int | None = None
         self._signalCallbacks: dict[int, list[Callable[[], None]]] = {}
         self._waker = Waker()
         try:
@@ -112,6 +113,13 @@ class Reactor:
         if len(callbacks) == 1:
             old = signal.signal(signum, self._onSignal)
             self._oldSignals.setdefault(signum, old)
+            if self._oldWakeupFd is None:
+                # Python runs a handler only between bytecodes, so a signal that lands
+                # just before epoll_wait would be seen at the next wake-up, however
+                # late.  The C-level handler writes to the wake-up fd at once: the
+                # wait returns, and the Python handler runs right after it.
+                self._oldWakeupFd = signal.set_wakeup_fd(
+                    self._waker.write_fd, warn_on_full_buffer=False)
 
     def removeSignalCallback(self, signum: int, callback: Callable[[], None]) -> None:
         callbacks = self._signalCallbacks.get(signum, [])
@@ -120,6 +128,9 @@ class Reactor:
         if not callbacks and signum in self._oldSignals:
             signal.signal(signum, self._oldSignals.pop(signum))
             self._signalCallbacks.pop(signum, None)
+        if not self._oldSignals and self._oldWakeupFd is not None:
+            signal.set_wakeup_fd(self._oldWakeupFd)
+            self._oldWakeupFd = None
 
     def _onSignal(self, signum: int, frame: Any) -> None:
         for callback in self._signalCallbacks.get(signum, ()):

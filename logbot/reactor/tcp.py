@@ -164,6 +164,10 @@ class Connection:
                 self._failLater(e)
                 return
             if sent == len(data):
+                if self.producer is not None and not self._streaming:
+                    # All sent at once: a pull producer must still be asked for its
+                    # next piece, which doWrite does when the socket is writable.
+                    self.reactor.addWriter(self)
                 return
             buf += memoryview(data)[sent:]
             self.reactor.addWriter(self)

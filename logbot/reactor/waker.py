@@ -23,6 +23,11 @@ class Waker:
     def fileno(self) -> int:
         return self._r
 
+    @property
+    def write_fd(self) -> int:
+        """The end that ``signal.set_wakeup_fd`` writes to."""
+        return self._w
+
     def wake(self) -> None:
         """Make the reactor's current or next wait return (thread- and signal-safe)."""
         try:

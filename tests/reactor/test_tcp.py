@@ -444,6 +444,38 @@ def test_pull_producer_is_asked_for_more_each_time_the_buffer_drains(
     assert stats["maxBuffered"] <= 100_000
 
 
+def test_pull_producer_of_small_pieces_that_are_sent_at_once_is_asked_again(
+    reactor, run_until
+):
+    """Each piece leaves in write() itself, so nothing is ever buffered: the transport
+    must still come back for the next piece (it once waited forever here)."""
+    pieces = [bytes([i]) * 100 for i in range(200)]
+    asked = []
+
+    class Pull(Protocol):
+        def connectionMade(self):
+            self.todo = list(pieces)
+            self.transport.registerProducer(self, False)
+
+        def resumeProducing(self):
+            asked.append(len(self.todo))
+            if self.todo:
+                self.transport.write(self.todo.pop(0))
+            else:
+                self.transport.unregisterProducer()
+                self.transport.loseConnection()
+
+        def stopProducing(self):
+            pass
+
+    port = listen(reactor, server_factory(Pull))
+    reader = SlowReader(reactor, pause=0)
+    reactor.connectTCP("127.0.0.1", port.getHost().port, OneProtocolFactory(reader))
+    assert isinstance(run_until(reader.lost, timeout=20), error.ConnectionDone)
+    assert reader.received == sum(map(len, pieces))
+    assert len(asked) == len(pieces) + 1
+
+
 def test_loseConnection_flushes_everything_before_closing(reactor, run_until):
     payload = os.urandom(4 * MiB)
     server_lost = defer.Deferred()
