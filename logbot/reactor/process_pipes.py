@@ -1,0 +1,247 @@
+"""The parent's ends of the pipes to a child process: selectables for the reactor.
+
+``PipeReader`` reads what the child writes on a ``"r"`` descriptor; ``PipeWriter``
+buffers what the parent writes on a ``"w"`` descriptor.  Both report to their
+``Process`` (``process.py``) through ``_childDataReceived`` and ``_childConnectionLost``.
+
+Writing follows ``tcp.Connection`` and for the same reasons: ``write()`` writes at once
+when nothing is buffered, only the rest of a partial write goes into one ``bytearray``
+and asks the reactor for writability, and a registered producer is paused above
+``highWater`` (64 KiB) and resumed below ``lowWater`` (16 KiB).  Without a producer,
+``write`` buffers whatever it is given, as Twisted does.
+
+Why a write pipe is also watched for *reading*: on Linux the write end of a pipe
+becomes readable (POLLERR, which select reports as readable) only when the child has
+closed the read end, e.g. by exiting.  Without this, a child that exits while the
+parent never closes its stdin would leave that pipe open for ever and
+``processEnded`` would never come.  Twisted calls this the "read hack".
+
+Compatibility surface: none directly; ``Process`` (process.py) exposes these as
+``transport.pipes[childFD]``, as Twisted does.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from logbot.reactor import error
+from logbot.reactor.failure import Failure
+
+log = logging.getLogger("logbot.reactor.process")
+
+READ_SIZE = 65536
+HIGH_WATER = 64 * 1024
+LOW_WATER = 16 * 1024
+
+_WOULD_BLOCK = (BlockingIOError, InterruptedError)
+
+
+class _Pipe:
+    """What both pipe ends share: the descriptor, the owner, and closing."""
+
+    def __init__(self, reactor: Any, fd: int, process: Any, childFD: int) -> None:
+        self.reactor = reactor
+        self._fd = fd
+        self.process = process
+        self.childFD = childFD
+        self.disconnecting = False
+        self.disconnected = False
+        self._lostReason: Failure | None = None
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def _closeLater(self, reason: Failure) -> None:
+        """Close on the next turn, so the protocol never hears of it re-entrantly."""
+        if self._lostReason is None and not self.disconnected:
+            self._lostReason = reason
+            self.reactor.removeSelectable(self)
+            self.reactor.callLater(0, self.connectionLost, reason)
+
+    def connectionLost(self, reason: Failure) -> None:
+        """Close our end and tell the process (which tells the protocol)."""
+        if self.disconnected:
+            return
+        self.disconnected = True
+        self.reactor.removeSelectable(self)
+        os.close(self._fd)
+        self._closed()
+        self.process._childConnectionLost(self.childFD, reason)
+
+    def _closed(self) -> None:
+        """Release what this end holds besides its descriptor."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} fd={self._fd} childFD={self.childFD}>"
+
+
+class PipeReader(_Pipe):
+    """The parent reads what the child writes on ``childFD``."""
+
+    def __init__(self, reactor: Any, fd: int, process: Any, childFD: int) -> None:
+        super().__init__(reactor, fd, process, childFD)
+        self._reading = False
+
+    def startReading(self) -> None:
+        if not self._reading and not self.disconnected and self._lostReason is None:
+            self._reading = True
+            self.reactor.addReader(self)
+
+    def stopReading(self) -> None:
+        if self._reading:
+            self._reading = False
+            self.reactor.removeReader(self)
+
+    def doRead(self) -> None:
+        try:
+            data = os.read(self._fd, READ_SIZE)
+        except _WOULD_BLOCK:
+            return
+        except OSError as e:
+            self.connectionLost(Failure(error.ConnectionLost(e.strerror or str(e))))
+            return
+        if data:
+            self.process._childDataReceived(self.childFD, data)
+        else:
+            self.connectionLost(Failure(error.ConnectionDone()))
+
+    def doWrite(self) -> None:  # never registered for writing
+        pass
+
+    def loseConnection(self) -> None:
+        """Stop reading and close our end now (the child gets EPIPE if it writes)."""
+        if self.disconnected or self.disconnecting:
+            return
+        self.disconnecting = True
+        self._reading = False
+        self._closeLater(Failure(error.ConnectionDone()))
+
+
+class PipeWriter(_Pipe):
+    """The parent writes to the child's ``childFD``: buffered, with flow control."""
+
+    def __init__(self, reactor: Any, fd: int, process: Any, childFD: int) -> None:
+        super().__init__(reactor, fd, process, childFD)
+        self._buf = bytearray()
+        self.producer: Any = None
+        self._streaming = False
+        self._producerPaused = False
+        self.highWater = HIGH_WATER
+        self.lowWater = LOW_WATER
+
+    @property
+    def bufferedBytes(self) -> int:
+        """Bytes written by the parent that the child has not yet taken."""
+        return len(self._buf)
+
+    def startWatching(self) -> None:
+        """Watch for the child closing its end (see the module docstring)."""
+        self.reactor.addReader(self)
+
+    def doRead(self) -> None:
+        # A write end is readable only once the reader has gone.
+        self.connectionLost(Failure(error.ConnectionLost("the child closed the pipe")))
+
+    def write(self, data: bytes) -> None:
+        """Write ``data`` now if possible; buffer what the pipe does not take."""
+        if self.disconnecting or self.disconnected or self._lostReason is not None:
+            return
+        buf = self._buf
+        if buf:
+            if not isinstance(data, (bytes, bytearray, memoryview)):
+                raise TypeError(f"write() takes bytes, not {type(data).__name__}")
+            buf += data
+        else:
+            if not data:
+                if not isinstance(data, (bytes, bytearray, memoryview)):
+                    raise TypeError(f"write() takes bytes, not {type(data).__name__}")
+                return
+            try:
+                sent = os.write(self._fd, data)
+            except _WOULD_BLOCK:
+                sent = 0
+            except TypeError:
+                raise TypeError(f"write() takes bytes, not {type(data).__name__}") from None
+            except OSError as e:  # EPIPE: the child closed its end
+                self._closeLater(Failure(error.ConnectionLost(e.strerror or str(e))))
+                return
+            if sent == len(data):
+                if self.producer is not None and not self._streaming:
+                    # A pull producer is asked for more from doWrite: make sure it runs.
+                    self.reactor.addWriter(self)
+                return
+            buf += memoryview(data)[sent:]
+            self.reactor.addWriter(self)
+        if self.producer is not None and len(buf) > self.highWater and not self._producerPaused:
+            self._producerPaused = True
+            if self._streaming:
+                self.producer.pauseProducing()
+
+    def doWrite(self) -> None:
+        buf = self._buf
+        if buf:
+            try:
+                sent = os.write(self._fd, buf)
+            except _WOULD_BLOCK:
+                return
+            except OSError as e:
+                self.connectionLost(Failure(error.ConnectionLost(e.strerror or str(e))))
+                return
+            del buf[:sent]
+            if buf:
+                if self._producerPaused and len(buf) <= self.lowWater:
+                    self._resumeProducer()
+                return
+        self.reactor.removeWriter(self)
+        if self.disconnected:
+            return
+        if self._producerPaused:
+            self._resumeProducer()
+            if self._buf or self.disconnected:
+                return
+        if self.producer is not None and not self._streaming:
+            self.producer.resumeProducing()  # a pull producer: ask for the next piece
+            if self._buf or self.disconnected:
+                return
+        if self.disconnecting and self.producer is None:
+            self.connectionLost(Failure(error.ConnectionDone()))
+
+    def _resumeProducer(self) -> None:
+        self._producerPaused = False
+        if self.producer is not None and self._streaming:
+            self.producer.resumeProducing()
+
+    def loseConnection(self) -> None:
+        """Write what is buffered, then close (the child reads EOF)."""
+        if self.disconnecting or self.disconnected:
+            return
+        self.disconnecting = True
+        self.reactor.addWriter(self)  # doWrite flushes and closes when empty
+
+    def _closed(self) -> None:
+        self._buf = bytearray()
+        producer, self.producer = self.producer, None
+        if producer is not None:
+            try:
+                producer.stopProducing()
+            except Exception:
+                log.exception("error in stopProducing of %r", producer)
+
+    def registerProducer(self, producer: Any, streaming: bool) -> None:
+        if self.producer is not None:
+            raise RuntimeError(f"a producer ({self.producer!r}) is already registered")
+        if self.disconnected:
+            producer.stopProducing()
+            return
+        self.producer = producer
+        self._streaming = bool(streaming)
+        if not streaming:
+            producer.resumeProducing()
+
+    def unregisterProducer(self) -> None:
+        self.producer = None
+        self._producerPaused = False
+        if self.disconnecting and not self._buf and not self.disconnected:
+            self.reactor.addWriter(self)
