@@ -15,10 +15,9 @@ this reactor* -- never ``waitpid(-1)``, which would steal the children of other 
 in the loop.  The handler is installed before the first fork of a busy period and
 removed when the reactor's last child is reaped, so a reactor that is idle (or
 closed) leaves ``SIGCHLD`` as it found it.  One check is also scheduled right after
-each fork, in case the child already exited, and while children run a backstop
-check every ``SIGNAL_BACKSTOP`` (0.1 s): a SIGCHLD that arrives just before the loop
-blocks in epoll_wait is otherwise only noticed at the next wake-up, because the
-reactor's signal handlers run in Python, after the wait returns.  Signals need the main thread: when
+each fork, in case the child already exited.  A SIGCHLD that arrives just before the
+loop blocks in epoll_wait is not lost: the reactor points ``signal.set_wakeup_fd`` at
+its waker, so the wait returns at once.  Signals need the main thread: when
 ``spawnProcess`` is called from another thread (a reactor running in a thread), the
 reaper polls instead, with a timer from 1 ms doubling to 100 ms, reset at each spawn.
 
@@ -69,11 +68,6 @@ SHUTDOWN_GRACE = 5.0
 #: The polling reaper's first and longest interval (no signals outside the main thread).
 POLL_MIN = 0.001
 POLL_MAX = 0.1
-#: With SIGCHLD, a check every so often anyway: a signal that lands just before the
-#: loop enters epoll_wait/poll/select is only seen at the next wake-up (the reactor has
-#: no ``signal.set_wakeup_fd``), so this bounds how late such a child is reaped.
-SIGNAL_BACKSTOP = 0.1
-
 
 
 def spawnProcess(reactor: Any, processProtocol: Any, executable: str | bytes,
@@ -340,19 +334,14 @@ class _Reaper:
             if self._pollCall is not None and self._pollCall.active():
                 self._pollCall.cancel()
             self._pollCall = self.reactor.callLater(POLL_MIN, self._poll)
-        elif self._pollCall is None:
-            self._pollCall = self.reactor.callLater(SIGNAL_BACKSTOP, self._poll)
         self.reactor.callLater(0, self._reap, process.pid)  # exited already?
 
     def _poll(self) -> None:
         self._pollCall = None
         self.reapAll()
-        if not self.running:
+        if not self.running or self._signals:
             return
-        if self._signals:
-            interval = SIGNAL_BACKSTOP
-        else:
-            interval = self._pollInterval = min(self._pollInterval * 2, POLL_MAX)
+        interval = self._pollInterval = min(self._pollInterval * 2, POLL_MAX)
         self._pollCall = self.reactor.callLater(interval, self._poll)
 
     def reapAll(self) -> None:
