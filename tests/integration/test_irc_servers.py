@@ -14,7 +14,7 @@ from logbot.irc import events as ev
 from logbot.irc.sasl import SaslConfig, Secret
 from logbot.reactor.backends import available
 from logbot.reactor.defer import Deferred
-from tests.integration.recording_bot import start_bot, stop_bot, unique
+from tests.integration.recording_bot import BotFactory, start_bot, stop_bot, unique
 from tests.ircd.peer import connect, connect_all, parse
 
 ONE_BACKEND = [available()[0]]
@@ -210,6 +210,39 @@ def test_sasl_required_failure_aborts(reactor, run_until, inspircd_anope):
                       sasl=_sasl("wrong", required=True))
         with pytest.raises(ConnectionError, match="SASL required but failed"):
             await d
+
+    run(run_until, scenario())
+
+
+@one_backend
+def test_sasl_external_with_a_tls_client_certificate(reactor, run_until, inspircd_anope):
+    """EXTERNAL: the account is the one whose certificate fingerprint NickServ knows."""
+    async def scenario():
+        factory = BotFactory(reactor, unique("se"), {"sasl": SaslConfig(
+            mechanisms=("EXTERNAL",), required=True, timeout=10.0)})
+        ctx = inspircd_anope.client_context(cert_account="testbot")
+        reactor.connectSSL(inspircd_anope.host, inspircd_anope.tls_port, factory, ctx)
+        bot = await factory.signed_on
+        result = await bot.expect_event(ev.SaslResult)
+        assert result.success and result.mechanism == "EXTERNAL"
+        assert (result.account or "").lower() == "testbot"
+        await stop_bot(bot)
+
+    run(run_until, scenario())
+
+
+@one_backend
+def test_sasl_falls_back_to_the_next_mechanism_the_server_offers(
+    reactor, run_until, inspircd_anope
+):
+    """Anope offers no SCRAM-SHA-256: our first choice is refused, PLAIN follows."""
+    async def scenario():
+        sasl = SaslConfig(username="testbot", password=Secret("testpass"),
+                          mechanisms=("SCRAM-SHA-256", "PLAIN"), timeout=10.0)
+        bot = await start_bot(reactor, inspircd_anope, unique("sm"), sasl=sasl)
+        result = await bot.expect_event(ev.SaslResult)
+        assert result.success and result.mechanism == "PLAIN"
+        await stop_bot(bot)
 
     run(run_until, scenario())
 
