@@ -4,11 +4,10 @@
 buffers what the parent writes on a ``"w"`` descriptor.  Both report to their
 ``Process`` (``process.py``) through ``_childDataReceived`` and ``_childConnectionLost``.
 
-Writing follows ``tcp.Connection`` and for the same reasons: ``write()`` writes at once
-when nothing is buffered, only the rest of a partial write goes into one ``bytearray``
-and asks the reactor for writability, and a registered producer is paused above
-``highWater`` (64 KiB) and resumed below ``lowWater`` (16 KiB).  Without a producer,
-``write`` buffers whatever it is given, as Twisted does.
+Writing is ``flow.BufferedWriter``, the very code of ``tcp.Connection``: ``write()``
+writes at once when nothing is buffered, only the rest of a partial write goes into one
+``bytearray`` and asks the reactor for writability, and a registered producer is paused
+above ``highWater`` (64 KiB) and resumed below ``lowWater`` (16 KiB).
 
 Why a write pipe is also watched for *reading*: on Linux the write end of a pipe
 becomes readable (POLLERR, which select reports as readable) only when the child has
@@ -28,14 +27,11 @@ from typing import Any
 
 from logbot.reactor import error
 from logbot.reactor.failure import Failure
+from logbot.reactor.flow import HIGH_WATER, LOW_WATER, WOULD_BLOCK, BufferedWriter
 
 log = logging.getLogger("logbot.reactor.process")
 
 READ_SIZE = 65536
-HIGH_WATER = 64 * 1024
-LOW_WATER = 16 * 1024
-
-_WOULD_BLOCK = (BlockingIOError, InterruptedError)
 
 
 class _Pipe:
@@ -49,6 +45,7 @@ class _Pipe:
         self.disconnecting = False
         self.disconnected = False
         self._lostReason: Failure | None = None
+        self._noWrite = False
 
     def fileno(self) -> int:
         return self._fd
@@ -56,6 +53,7 @@ class _Pipe:
     def _closeLater(self, reason: Failure) -> None:
         """Close on the next turn, so the protocol never hears of it re-entrantly."""
         if self._lostReason is None and not self.disconnected:
+            self._noWrite = True
             self._lostReason = reason
             self.reactor.removeSelectable(self)
             self.reactor.callLater(0, self.connectionLost, reason)
@@ -65,6 +63,7 @@ class _Pipe:
         if self.disconnected:
             return
         self.disconnected = True
+        self._noWrite = True
         self.reactor.removeSelectable(self)
         os.close(self._fd)
         self._closed()
@@ -97,7 +96,7 @@ class PipeReader(_Pipe):
     def doRead(self) -> None:
         try:
             data = os.read(self._fd, READ_SIZE)
-        except _WOULD_BLOCK:
+        except WOULD_BLOCK:
             return
         except OSError as e:
             self.connectionLost(Failure(error.ConnectionLost(e.strerror or str(e))))
@@ -119,7 +118,7 @@ class PipeReader(_Pipe):
         self._closeLater(Failure(error.ConnectionDone()))
 
 
-class PipeWriter(_Pipe):
+class PipeWriter(BufferedWriter, _Pipe):
     """The parent writes to the child's ``childFD``: buffered, with flow control."""
 
     def __init__(self, reactor: Any, fd: int, process: Any, childFD: int) -> None:
@@ -144,104 +143,29 @@ class PipeWriter(_Pipe):
         # A write end is readable only once the reader has gone.
         self.connectionLost(Failure(error.ConnectionLost("the child closed the pipe")))
 
-    def write(self, data: bytes) -> None:
-        """Write ``data`` now if possible; buffer what the pipe does not take."""
-        if self.disconnecting or self.disconnected or self._lostReason is not None:
-            return
-        buf = self._buf
-        if buf:
-            if not isinstance(data, (bytes, bytearray, memoryview)):
-                raise TypeError(f"write() takes bytes, not {type(data).__name__}")
-            buf += data
-        else:
-            if not data:
-                if not isinstance(data, (bytes, bytearray, memoryview)):
-                    raise TypeError(f"write() takes bytes, not {type(data).__name__}")
-                return
-            try:
-                sent = os.write(self._fd, data)
-            except _WOULD_BLOCK:
-                sent = 0
-            except TypeError:
-                raise TypeError(f"write() takes bytes, not {type(data).__name__}") from None
-            except OSError as e:  # EPIPE: the child closed its end
-                self._closeLater(Failure(error.ConnectionLost(e.strerror or str(e))))
-                return
-            if sent == len(data):
-                if self.producer is not None and not self._streaming:
-                    # A pull producer is asked for more from doWrite: make sure it runs.
-                    self.reactor.addWriter(self)
-                return
-            buf += memoryview(data)[sent:]
-            self.reactor.addWriter(self)
-        if self.producer is not None and len(buf) > self.highWater and not self._producerPaused:
-            self._producerPaused = True
-            if self._streaming:
-                self.producer.pauseProducing()
+    # write, writeSequence, doWrite, registerProducer, unregisterProducer:
+    # flow.BufferedWriter, the same code as TCP's.
 
-    def doWrite(self) -> None:
-        buf = self._buf
-        if buf:
-            try:
-                sent = os.write(self._fd, buf)
-            except _WOULD_BLOCK:
-                return
-            except OSError as e:
-                self.connectionLost(Failure(error.ConnectionLost(e.strerror or str(e))))
-                return
-            del buf[:sent]
-            if buf:
-                if self._producerPaused and len(buf) <= self.lowWater:
-                    self._resumeProducer()
-                return
-        self.reactor.removeWriter(self)
-        if self.disconnected:
-            return
-        if self._producerPaused:
-            self._resumeProducer()
-            if self._buf or self.disconnected:
-                return
-        if self.producer is not None and not self._streaming:
-            self.producer.resumeProducing()  # a pull producer: ask for the next piece
-            if self._buf or self.disconnected:
-                return
+    def _send(self, data: Any) -> int:
+        return os.write(self._fd, data)
+
+    def _writeFailed(self, e: OSError) -> None:  # EPIPE: the child closed its end
+        self._closeLater(Failure(error.ConnectionLost(e.strerror or str(e))))
+
+    def _sendFailed(self, e: OSError) -> None:
+        self.connectionLost(Failure(error.ConnectionLost(e.strerror or str(e))))
+
+    def _flushed(self) -> None:
         if self.disconnecting and self.producer is None:
             self.connectionLost(Failure(error.ConnectionDone()))
-
-    def _resumeProducer(self) -> None:
-        self._producerPaused = False
-        if self.producer is not None and self._streaming:
-            self.producer.resumeProducing()
 
     def loseConnection(self) -> None:
         """Write what is buffered, then close (the child reads EOF)."""
         if self.disconnecting or self.disconnected:
             return
         self.disconnecting = True
+        self._noWrite = True
         self.reactor.addWriter(self)  # doWrite flushes and closes when empty
 
     def _closed(self) -> None:
-        self._buf = bytearray()
-        producer, self.producer = self.producer, None
-        if producer is not None:
-            try:
-                producer.stopProducing()
-            except Exception:
-                log.exception("error in stopProducing of %r", producer)
-
-    def registerProducer(self, producer: Any, streaming: bool) -> None:
-        if self.producer is not None:
-            raise RuntimeError(f"a producer ({self.producer!r}) is already registered")
-        if self.disconnected:
-            producer.stopProducing()
-            return
-        self.producer = producer
-        self._streaming = bool(streaming)
-        if not streaming:
-            producer.resumeProducing()
-
-    def unregisterProducer(self) -> None:
-        self.producer = None
-        self._producerPaused = False
-        if self.disconnecting and not self._buf and not self.disconnected:
-            self.reactor.addWriter(self)
+        self._stopProducer()

@@ -2,22 +2,16 @@
 
 Why the hot path looks as it does (measured against Twisted and asyncio, bench/):
 
-* ``write()`` sends at once when nothing is buffered.  Only a partial send buffers the
-  rest and asks the reactor for writability; the buffer drains in ``doWrite`` and the
-  writer is removed when it is empty.  A round trip therefore costs two system calls
-  (recv, send) and no ``epoll_ctl`` at all.  Twisted never sends inside ``write()`` and
-  pays two ``epoll_ctl`` per write.
+* Writing is ``flow.BufferedWriter`` (shared with the pipes to child processes):
+  ``write()`` sends at once when nothing is buffered, so a round trip costs two system
+  calls (recv, send) and no ``epoll_ctl``; only a partial send buffers the rest in one
+  ``bytearray`` and asks for writability.  Twisted never sends inside ``write()`` and
+  pays two ``epoll_ctl`` per write.  Producers are paused above ``highWater`` (64 KiB)
+  and resumed below ``lowWater`` (16 KiB).
 * Reads are 64 KiB: large enough for a burst, small enough that glibc serves it from the
   heap (asyncio's 256 KiB read is an mmap/munmap pair per call).
-* The write buffer is one ``bytearray``: appends are amortised O(1) and CPython deletes
-  from its front in O(1), so a 10 MiB backlog drains without quadratic copying.
 * ``TCP_NODELAY`` is set: IRC and other line protocols write small lines and want them
   on the wire now, not after the peer's delayed ACK.
-
-Flow control: when the buffer passes ``highWater`` (64 KiB) a registered streaming
-producer is paused; when it drains below ``lowWater`` (16 KiB) it is resumed, and a
-non-streaming (pull) producer is asked for more.  Without a producer, ``write`` buffers
-whatever it is given (as Twisted does): the caller decides.
 
 Compatibility surface (Twisted's names): transports' ``write``, ``writeSequence``,
 ``loseConnection``, ``abortConnection``, ``loseWriteConnection``, ``getPeer``,
@@ -38,16 +32,14 @@ from typing import Any
 from logbot.reactor import error
 from logbot.reactor.address import IPv4Address, IPv6Address
 from logbot.reactor.failure import Failure
+from logbot.reactor.flow import HIGH_WATER, LOW_WATER, WOULD_BLOCK, BufferedWriter
 
 log = logging.getLogger("logbot.reactor.tcp")
 
 READ_SIZE = 65536
-HIGH_WATER = 64 * 1024
-LOW_WATER = 16 * 1024
 #: Connections accepted per readiness event, so one busy port cannot starve the loop.
 ACCEPTS_PER_EVENT = 128
 
-_WOULD_BLOCK = (BlockingIOError, InterruptedError)
 
 
 def make_address(sockaddr: Any) -> IPv4Address | IPv6Address:
@@ -68,14 +60,14 @@ def connect_error(err: int, host: str = "") -> error.ConnectError:
     return error.ConnectError(text, host)
 
 
-class Connection:
+class Connection(BufferedWriter):
     """A connected TCP socket: the transport a protocol writes to."""
 
     __slots__ = (
         "socket", "_fd", "protocol", "reactor", "_buf", "_recv", "_send",
         "connected", "disconnecting", "disconnected", "producer", "_streaming",
         "_producerPaused", "_reading", "_readClosed", "_writeClosed", "highWater",
-        "lowWater", "connector", "_lostReason", "__weakref__",
+        "lowWater", "connector", "_lostReason", "_noWrite", "__weakref__",
     )
 
     def __init__(self, sock: socket.socket, protocol: Any, reactor: Any) -> None:
@@ -99,6 +91,7 @@ class Connection:
         self.lowWater = LOW_WATER
         self.connector: Any = None
         self._lostReason: Failure | None = None
+        self._noWrite = False  # set once write() must drop data
 
     def fileno(self) -> int:
         return self._fd
@@ -118,7 +111,7 @@ class Connection:
     def doRead(self) -> None:
         try:
             data = self._recv(READ_SIZE)
-        except _WOULD_BLOCK:
+        except WOULD_BLOCK:
             return
         except OSError as e:
             self._lose(error.ConnectionLost(e.strerror or str(e)))
@@ -140,73 +133,15 @@ class Connection:
         if self._writeClosed == 2 and not self.disconnected:
             self._lose(error.ConnectionDone())  # both halves are shut now
 
-    # -- writing ------------------------------------------------------------------------
+    # -- writing (write, writeSequence, doWrite: flow.BufferedWriter) -----------------
 
-    def write(self, data: bytes) -> None:
-        """Send ``data`` now if possible; buffer what the kernel does not take."""
-        if self.disconnecting or self.disconnected or self._writeClosed:
-            return
-        buf = self._buf
-        if buf:
-            buf += data
-        else:
-            if not data:
-                if not isinstance(data, (bytes, bytearray, memoryview)):
-                    raise TypeError(f"write() takes bytes, not {type(data).__name__}")
-                return
-            try:
-                sent = self._send(data)
-            except _WOULD_BLOCK:
-                sent = 0
-            except TypeError:
-                raise TypeError(f"write() takes bytes, not {type(data).__name__}") from None
-            except OSError as e:
-                self._failLater(e)
-                return
-            if sent == len(data):
-                if self.producer is not None and not self._streaming:
-                    # All sent at once: a pull producer must still be asked for its
-                    # next piece, which doWrite does when the socket is writable.
-                    self.reactor.addWriter(self)
-                return
-            buf += memoryview(data)[sent:]
-            self.reactor.addWriter(self)
-        if self.producer is not None and len(buf) > self.highWater and not self._producerPaused:
-            self._producerPaused = True
-            if self._streaming:
-                self.producer.pauseProducing()
+    def _writeFailed(self, e: OSError) -> None:
+        self._failLater(e)
 
-    def writeSequence(self, iovec: Any) -> None:
-        self.write(b"".join(iovec))
+    def _sendFailed(self, e: OSError) -> None:
+        self._lose(error.ConnectionLost(e.strerror or str(e)))
 
-    def doWrite(self) -> None:
-        buf = self._buf
-        if buf:
-            try:
-                sent = self._send(buf)
-            except _WOULD_BLOCK:
-                return
-            except OSError as e:
-                self._lose(error.ConnectionLost(e.strerror or str(e)))
-                return
-            del buf[:sent]
-            if self._producerPaused and len(buf) <= self.lowWater:
-                # Below the low-water mark: let a streaming producer go on now, so
-                # its next data arrives before the buffer runs dry.
-                self._producerPaused = False
-                if self._streaming and self.producer is not None:
-                    self.producer.resumeProducing()
-                if self.disconnected:
-                    return
-            if buf:
-                return
-        self.reactor.removeWriter(self)
-        if self.disconnected:
-            return
-        if self.producer is not None and not self._streaming:
-            self.producer.resumeProducing()  # a pull producer: ask for the next piece
-            if self._buf or self.disconnected:
-                return
+    def _flushed(self) -> None:
         if self.disconnecting and self.producer is None:
             self._lose(error.ConnectionDone())
         elif self._writeClosed == 1:
@@ -215,6 +150,7 @@ class Connection:
     def _failLater(self, e: OSError) -> None:
         """A send failed inside ``write()``: close on the next turn, not re-entrantly."""
         if self._lostReason is None:
+            self._noWrite = True
             self._lostReason = Failure(error.ConnectionLost(e.strerror or str(e)))
             self.stopReading()
             self.reactor.callLater(0, self.connectionLost, self._lostReason)
@@ -226,6 +162,7 @@ class Connection:
         if self.disconnecting or self.disconnected:
             return
         self.disconnecting = True
+        self._noWrite = True
         self.stopReading()
         self.reactor.addWriter(self)  # doWrite flushes and closes when empty
 
@@ -234,6 +171,7 @@ class Connection:
         if self._writeClosed or self.disconnected:
             return
         self._writeClosed = 1
+        self._noWrite = True
         self.reactor.addWriter(self)
 
     def _shutdownWrite(self) -> None:
@@ -253,7 +191,8 @@ class Connection:
         if self.disconnected or self._lostReason is not None:
             return
         self._buf.clear()
-        self.disconnecting = True  # write() drops data from now on
+        self.disconnecting = True
+        self._noWrite = True  # write() drops data from now on
         self._lostReason = Failure(error.ConnectionAborted())
         self.reactor.removeSelectable(self)
         self._reading = False
@@ -268,16 +207,11 @@ class Connection:
             return
         self.disconnected = True
         self.connected = False
+        self._noWrite = True
         self.reactor.removeSelectable(self)
         self._reading = False
         self.socket.close()
-        self._buf = bytearray()
-        producer, self.producer = self.producer, None
-        if producer is not None:
-            try:
-                producer.stopProducing()
-            except Exception:
-                log.exception("error in stopProducing of %r", producer)
+        self._stopProducer()
         try:
             self.protocol.connectionLost(reason)
         except Exception:
@@ -287,22 +221,7 @@ class Connection:
 
     # -- producers ------------------------------------------------------------------------
 
-    def registerProducer(self, producer: Any, streaming: bool) -> None:
-        if self.producer is not None:
-            raise RuntimeError(f"a producer ({self.producer!r}) is already registered")
-        if self.disconnected:
-            producer.stopProducing()
-            return
-        self.producer = producer
-        self._streaming = bool(streaming)
-        if not streaming:
-            producer.resumeProducing()
-
-    def unregisterProducer(self) -> None:
-        self.producer = None
-        self._producerPaused = False
-        if self.disconnecting and not self._buf:
-            self.reactor.addWriter(self)
+    # registerProducer/unregisterProducer: flow.BufferedWriter
 
     def pauseProducing(self) -> None:
         """As a producer (of received data): stop reading from the socket."""
