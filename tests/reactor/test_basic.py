@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from logbot.reactor.basic import LineReceiver
-from logbot.reactor.protocol import Factory
+from tests.reactor.seed_chat import ChatFactory
 from logbot.reactor.testing import StringTransport, StringTransportWithDisconnection
 
 
@@ -295,49 +295,6 @@ def test_dataReceived_re_entered_from_lineReceived_keeps_order():
 
 
 # -- the seed's Chat server, ported to bytes, over StringTransports ----------------------
-
-
-class Chat(LineReceiver):
-    def __init__(self, users):
-        self.users = users
-        self.name = None
-        self.state = "GETNAME"
-
-    def connectionMade(self):
-        self.sendLine(b"What's your name?")
-
-    def connectionLost(self, reason):
-        if self.name in self.users:
-            del self.users[self.name]
-
-    def lineReceived(self, line):
-        if self.state == "GETNAME":
-            self.handle_GETNAME(line)
-        else:
-            self.handle_CHAT(line)
-
-    def handle_GETNAME(self, name):
-        if name in self.users:
-            self.sendLine(b"Name taken, please choose another.")
-            return
-        self.sendLine(b"Welcome, %s!" % (name,))
-        self.name = name
-        self.users[name] = self
-        self.state = "CHAT"
-
-    def handle_CHAT(self, message):
-        message = b"<%s> %s" % (self.name, message)
-        for name, protocol in self.users.items():
-            if protocol != self:
-                protocol.sendLine(message)
-
-
-class ChatFactory(Factory):
-    def __init__(self):
-        self.users = {}
-
-    def buildProtocol(self, addr):
-        return Chat(self.users)
 
 
 def join(factory):
