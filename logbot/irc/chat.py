@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from logbot.irc import events as ev
-from logbot.irc.ctcp import Ctcp, CtcpResponder, parse_ctcp
-from logbot.irc.message import Message, format, split_userhost
+from logbot.irc.ctcp import DELIM, Ctcp, CtcpResponder, parse_ctcp
+from logbot.irc.message import NO_TAGS, Message, format, split_userhost
 from logbot.irc.state import IRCState
 
 __all__ = ["ChatEvents"]
@@ -26,41 +26,119 @@ class ChatEvents:
 
     def _is_private(self, target: str) -> bool:
         # STATUSMSG targets ("@#chan": to the channel's ops) are channel messages.
-        return not self.state.isupport.is_channel(target.lstrip(self.state.isupport.prefix[1]))
+        isupport = self.state.isupport
+        name = target.lstrip(isupport.prefix[1])
+        return not name or name[0] not in isupport.chantypes
 
     def classify(self, msg: Message, source: str) -> list[ev.Event]:
-        """The event for one PRIVMSG/NOTICE from ``source``."""
-        if msg.command not in ("PRIVMSG", "NOTICE") or len(msg.params) < 2:
+        """The event for one PRIVMSG/NOTICE from ``source``.
+
+        Runs for every message: the plain-text case is written out (no helper
+        calls, the event built by ``new_privmsg``); CTCP takes the long way."""
+        command, params = msg.command, msg.params
+        if (command != "PRIVMSG" and command != "NOTICE") or len(params) < 2:
             return []
-        target, text = msg.params[0], msg.params[1]
-        is_self = self.state.is_self(split_userhost(source).nick)
-        common = dict(source=source, target=target, is_self=is_self, **ev.meta(msg))
+        target, text = params[0], params[1]
+        state = self.state
+        isupport = state.isupport
+        folded = isupport.folded
+        # state.is_self(split_userhost(source).nick), inlined; casefolding keeps lengths
+        nick, me = source.partition("@")[0].partition("!")[0], state.nick
+        is_self = len(nick) == len(me) and (nick == me or folded[nick] == folded[me])
+        tags = msg.tags
+        if tags is NO_TAGS:
+            time = msgid = None
+        else:
+            time, msgid, tags = ev.meta_tuple(msg)
+        name = target.lstrip(isupport.prefix[1])  # _is_private, inlined
+        private = not name or name[0] not in isupport.chantypes
+        if text[:1] != DELIM or len(text) < 2:  # not a CTCP (parse_ctcp's first test)
+            kind = ev.Privmsg if command == "PRIVMSG" else ev.Notice
+            return [ev.new_privmsg(kind, source, target, text, is_self, private, time, msgid,
+                                   tags)]
         ctcp = parse_ctcp(text)
         if ctcp is None:
-            kind = ev.Privmsg if msg.command == "PRIVMSG" else ev.Notice
-            return [kind(text=text, private=self._is_private(target), **common)]
-        if ctcp.command == "ACTION" and msg.command == "PRIVMSG":
-            return [ev.Action(text=ctcp.argument, private=self._is_private(target), **common)]
-        ctcp_kind = ev.CtcpQuery if msg.command == "PRIVMSG" else ev.CtcpReply
-        return [ctcp_kind(command=ctcp.command, argument=ctcp.argument, **common)]
+            kind = ev.Privmsg if command == "PRIVMSG" else ev.Notice
+            return [ev.new_privmsg(kind, source, target, text, is_self, private, time, msgid,
+                                   tags)]
+        if ctcp.command == "ACTION" and command == "PRIVMSG":
+            return [ev.new_privmsg(ev.Action, source, target, ctcp.argument, is_self, private,
+                                   time, msgid, tags)]
+        ctcp_kind = ev.CtcpQuery if command == "PRIVMSG" else ev.CtcpReply
+        return [ctcp_kind(command=ctcp.command, argument=ctcp.argument, source=source,
+                          target=target, is_self=is_self, time=time, msgid=msgid, tags=tags)]
 
-    def incoming(self, msg: Message, now: float) -> tuple[list[ev.Event], list[str]]:
-        """Events for a received line, and the CTCP reply lines to send."""
-        events = self.classify(msg, msg.source or "")
-        replies: list[str] = []
-        for event in events:
-            if type(event) is ev.CtcpQuery and not event.is_self:
-                nick = split_userhost(event.source).nick
-                time_text = None
-                if self.ctcp_time is not None and event.command == "TIME":
-                    time_text = self.ctcp_time()
-                answer = self.responder.reply(Ctcp(event.command, event.argument), now, time_text)
-                try:
-                    if nick and answer:
-                        replies.append(format(Message("NOTICE", (nick, answer))))
-                except ValueError:  # a source nick that cannot be a target
-                    pass
-        return events, replies
+    def received_line(self, line: str) -> ev.Privmsg | None:
+        """Everything ``parse`` + ``IRCState.apply`` + :meth:`incoming` do for a
+        plain PRIVMSG or NOTICE in the shape servers send, ``:source PRIVMSG target
+        :text`` (no tags, single spaces, not CTCP), in one step and without making a
+        Message: the event.  ``None`` for any other line, which the caller then
+        takes the general way.  For a caller that wants no RawMessage for these.
+        (tests/irc/test_core.py checks it against the general way.)"""
+        if line[:1] != ":":
+            return None
+        parts = line.split(" ", 3)
+        if len(parts) != 4:
+            return None
+        source, command, target, text = parts
+        if ((command != "PRIVMSG" and command != "NOTICE") or text[:1] != ":"
+                or text[1:2] == DELIM or not target or target[0] == ":" or len(source) < 2):
+            return None
+        source = source[1:]
+        state = self.state
+        isupport = state.isupport
+        folded = isupport.folded
+        # IRCState.apply: learn user@host of a known user (no handler for PRIVMSG/NOTICE)
+        rest, _, host = source.partition("@")
+        nick, _, user_name = rest.partition("!")
+        user = state.users.get(folded[nick])
+        if user is not None:
+            if user_name:
+                user.user = user_name
+            if host:
+                user.host = host
+        me = state.nick
+        name = target.lstrip(isupport.prefix[1])
+        return ev.new_privmsg(
+            ev.Privmsg if command == "PRIVMSG" else ev.Notice, source, target, text[1:],
+            len(nick) == len(me) and (nick == me or folded[nick] == folded[me]),
+            not name or name[0] not in isupport.chantypes, None, None, NO_TAGS)
+
+    def incoming(self, msg: Message, now: float, send: Callable[[str], None]) -> list[ev.Event]:
+        """Events for a received line; CTCP replies are passed to ``send``."""
+        params = msg.params
+        source = msg.source
+        if len(params) == 2 and source and params[1][:1] != DELIM:
+            # A plain message: classify() written out, one call less.
+            target, text = params
+            time, msgid, tags = ev.meta_tuple(msg)
+            state = self.state
+            isupport = state.isupport
+            folded = isupport.folded
+            nick, me = source.partition("@")[0].partition("!")[0], state.nick
+            name = target.lstrip(isupport.prefix[1])
+            return [ev.new_privmsg(
+                ev.Privmsg if msg.command == "PRIVMSG" else ev.Notice, source, target, text,
+                len(nick) == len(me) and (nick == me or folded[nick] == folded[me]),
+                not name or name[0] not in isupport.chantypes, time, msgid, tags)]
+        events = self.classify(msg, source or "")
+        if events and type(events[0]) is ev.CtcpQuery:
+            self._answer(events[0], now, send)  # type: ignore[arg-type]
+        return events
+
+    def _answer(self, event: ev.CtcpQuery, now: float, send: Callable[[str], None]) -> None:
+        if event.is_self:
+            return
+        nick = split_userhost(event.source).nick
+        time_text = None
+        if self.ctcp_time is not None and event.command == "TIME":
+            time_text = self.ctcp_time()
+        answer = self.responder.reply(Ctcp(event.command, event.argument), now, time_text)
+        try:
+            if nick and answer:
+                send(format(Message("NOTICE", (nick, answer))))
+        except ValueError:  # a source nick that cannot be a target
+            pass
 
     def own_line(self, msg: Message, mask: str) -> list[ev.Event]:
         """Events for a line we sent (only PRIVMSG/NOTICE give any)."""

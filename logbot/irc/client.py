@@ -49,7 +49,7 @@ from typing import Any
 
 from logbot.irc import events as ev
 from logbot.irc.caps import KNOWN_CAPS
-from logbot.irc.client_events import handlers_for
+from logbot.irc.client_events import handlers_for, raw_filter
 from logbot.irc.core import IRCConnection
 from logbot.irc.flood import FloodControl
 from logbot.irc.message import parse
@@ -136,6 +136,8 @@ class IRCClient(Protocol):
         cls = type(self)
         self._handlers = handlers_for(cls)
         self._tap = self.eventReceived if cls.eventReceived is not IRCClient.eventReceived else None
+        if self._tap is None:  # eventReceived gets every RawMessage; else only irc_* hooks
+            self.core.set_raw_filter(raw_filter(cls))
         self.core.connection_made(self._seconds())
         self._flush()
 
@@ -371,9 +373,16 @@ class IRCClient(Protocol):
     def _dispatch(self, events: list[ev.Event]) -> None:
         handlers = self._handlers
         tap = self._tap
+        privmsg = self.privmsg
+        plain = ev.Privmsg
         for event in events:
-            handler = handlers.get(type(event))
-            if handler is not None:
-                handler(self, event)
+            kind = type(event)
+            if kind is plain:  # most lines: client_events._privmsg, written out
+                if not event.is_self:  # type: ignore[attr-defined]
+                    privmsg(event.source, event.target, event.text)  # type: ignore[attr-defined]
+            else:
+                handler = handlers.get(kind)
+                if handler is not None:
+                    handler(self, event)
             if tap is not None:
                 tap(event)

@@ -9,7 +9,9 @@ Twisted's arguments.  The table is looked up by ``type(event)`` on every event
 command (by RFC name first, ``irc_RPL_TOPIC``, then by number, ``irc_332``) and
 cached; ``irc_unknown(prefix, command, params)`` gets the commands that have no
 hook and that Twisted's own client would not have handled.  A class with no
-``irc_*`` attribute at all skips the raw-message step entirely.
+``irc_*`` attribute at all skips the raw-message step entirely, and
+:func:`raw_filter` tells the core to make RawMessage events only for the commands
+some hook takes (so that the core's one-step path for PRIVMSG/NOTICE applies).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 from logbot.irc import events as ev
 from logbot.irc.numerics import NUMERIC_TO_SYMBOLIC, TWISTED_HANDLED
 
-__all__ = ["handlers_for"]
+__all__ = ["handlers_for", "raw_filter"]
 
 Hook = Callable[[Any, str, list[str]], Any]
 Handler = Callable[[Any, Any], None]
@@ -165,3 +167,11 @@ def handlers_for(cls: type) -> dict[type, Handler]:
             _HOOKS[cls] = {}
         _TABLES[cls] = table
     return table
+
+
+def raw_filter(cls: type) -> Callable[[str], bool]:
+    """For ``IRCConnection.set_raw_filter``: the commands whose RawMessage some
+    ``irc_*`` hook of ``cls`` (or its ``irc_unknown``) would receive."""
+    if ev.RawMessage not in handlers_for(cls):
+        return lambda command: False
+    return lambda command: _find_hook(cls, command) is not None

@@ -23,23 +23,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from logbot.irc import events as ev
-from logbot.irc.caps import KNOWN_CAPS, CapNegotiator, CapUpdate
+from logbot.irc.caps import KNOWN_CAPS, CapNegotiator
 from logbot.irc.chat import ChatEvents
+from logbot.irc.core_handlers import HANDLERS
 from logbot.irc.flood import FloodControl
 from logbot.irc.framing import LineDecoder, encode_line
 from logbot.irc.keepalive import Keepalive
 from logbot.irc.message import Message, ParseError, format, parse, split_userhost
 from logbot.irc.nick import NickChooser, append_underscore
-from logbot.irc.registry import HandlerTable
 from logbot.irc.sasl import SaslConfig, SaslSession, Secret
 from logbot.irc.split import join_lines, prefix_length, split_message
 from logbot.irc.state import IRCState
 
 __all__ = ["IRCConnection"]
 
-Handler = Callable[["IRCConnection", Message, float], list[ev.Event]]
-HANDLERS: HandlerTable[Handler] = HandlerTable()
-_SASL_COMMANDS = ("AUTHENTICATE", "900", "902", "903", "904", "905", "906", "907", "908")
+_HANDLERS = HANDLERS.mapping  # command -> handler, one dict lookup per line
 
 
 def _check_word(what: str, value: str, also_bad: str = "") -> str:
@@ -91,6 +89,8 @@ class IRCConnection:
         self.unparsable_lines = 0
         self._held: list[str] = []  # requests made before registration
         self._outbox: list[ev.Event] = []
+        self._wants_raw: Callable[[str], bool] | None = None
+        self._raw_cache: dict[str, bool] = {}
 
     def __repr__(self) -> str:
         return f"IRCConnection(nick={self.current_nick!r}, registered={self.registered})"
@@ -128,14 +128,73 @@ class IRCConnection:
         if data:
             self.keepalive.data_received(now)
         out = self.pop_events()
-        for line in self.decoder.feed(data):
+        lines = self.decoder.feed(data)
+        if not lines:
+            return out
+        # The per-line work of _handle, inlined with its lookups hoisted: this loop
+        # runs for every received line.
+        apply = self.state.apply
+        handlers = _HANDLERS
+        chat, send = self.chat.incoming, self._send
+        wants_raw = self._wants_raw
+        raw_cache = self._raw_cache
+        # Plain PRIVMSG/NOTICE lines in one step, when no RawMessage is wanted for them.
+        fast = self.chat.received_line if not (self._want_raw("PRIVMSG")
+                                               or self._want_raw("NOTICE")) else None
+        for line in lines:
+            if fast is not None:
+                event = fast(line)
+                if event is not None:
+                    out.append(event)
+                    continue
             try:
                 msg = parse(line)
             except ParseError:
                 self.unparsable_lines += 1
                 continue
-            out.extend(self._handle(msg, now))
+            command = msg.command
+            if wants_raw is None:
+                out.append(ev.new_raw_message(msg, *ev.meta_tuple(msg)))
+            else:
+                want = raw_cache.get(command)
+                if want is None:
+                    want = raw_cache[command] = bool(wants_raw(command))
+                if want:
+                    out.append(ev.new_raw_message(msg, *ev.meta_tuple(msg)))
+            # Regain checks need the holder's nick before the state renames it.
+            regain = (command == "QUIT" or command == "NICK") and self._regain_opportunity(msg)
+            events = apply(msg)
+            if events:
+                out += events
+            if command == "PRIVMSG" or command == "NOTICE":  # (no entry in HANDLERS)
+                out += chat(msg, now, send)
+                continue  # (neither is a QUIT or NICK: no regain)
+            handler = handlers.get(command)
+            if handler is not None:
+                try:
+                    out += handler(self, msg, now)
+                except IndexError:  # a server line with too few parameters
+                    pass
+            if regain:
+                self._send(f"NICK {self.nicks.wanted}")
         return out
+
+    def _want_raw(self, command: str) -> bool:
+        wants_raw = self._wants_raw
+        if wants_raw is None:
+            return True
+        want = self._raw_cache.get(command)
+        if want is None:
+            want = self._raw_cache[command] = bool(wants_raw(command))
+        return want
+
+    def set_raw_filter(self, wants_raw: Callable[[str], bool] | None) -> None:
+        """Which commands give a :class:`~logbot.irc.events.RawMessage` event first:
+        ``None`` (the default) every one, else those for which ``wants_raw(command)``
+        is true (asked once per command).  The adapter passes the commands its
+        ``irc_*`` hooks need, so a bot without hooks pays nothing for them."""
+        self._wants_raw = wants_raw
+        self._raw_cache = {}
 
     def data_to_send(self, now: float) -> bytes:
         """Run due timers, then return the bytes the flood bucket allows now."""
@@ -264,21 +323,6 @@ class IRCConnection:
         if self.registered and not self._has_wanted_nick() and self.nicks.retry_due(now):
             self._send(f"NICK {self.nicks.wanted}")
 
-    def _handle(self, msg: Message, now: float) -> list[ev.Event]:
-        out: list[ev.Event] = [ev.RawMessage(message=msg, **ev.meta(msg))]
-        # Regain checks need the holder's nick before the state renames it.
-        regain = self._regain_opportunity(msg)
-        out.extend(self.state.apply(msg))
-        handler = HANDLERS.get(msg.command)
-        if handler is not None:
-            try:
-                out.extend(handler(self, msg, now))
-            except IndexError:  # a server line with too few parameters
-                pass
-        if regain:
-            self._send(f"NICK {self.nicks.wanted}")
-        return out
-
     def _regain_opportunity(self, msg: Message) -> bool:
         if not self.registered or self._has_wanted_nick() or msg.command not in ("QUIT", "NICK"):
             return False
@@ -311,96 +355,3 @@ class IRCConnection:
         for line in self.caps.end():
             self._send(line)
         return []
-
-
-@HANDLERS.on("PING")
-def _ping(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
-    conn._send(format(Message("PONG", msg.params[-1:])))
-    return []
-
-
-@HANDLERS.on("CAP")
-def _cap(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
-    update: CapUpdate = conn.caps.handle(msg)
-    for line in update.lines:
-        conn._send(line)
-    out: list[ev.Event] = []
-    if update.changed:
-        out.append(ev.CapsChanged(enabled=frozenset(conn.caps.enabled), **ev.meta(msg)))
-    if update.ready and not conn.registered:
-        out.extend(conn._caps_ready(now))
-    return out
-
-
-@HANDLERS.on(*_SASL_COMMANDS)
-def _sasl(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
-    if conn.sasl is None:
-        return []
-    for line in conn.sasl.handle(msg, now):
-        conn._send(line)
-    return conn._sasl_settled(now)
-
-
-@HANDLERS.on("001")
-def _welcome(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
-    conn.registered = True
-    out: list[ev.Event] = []
-    if not conn.caps.ended:  # the server registered us without CAP
-        conn.caps.unsupported()
-        if conn.sasl_config is not None and conn.sasl_config.required and not (
-            conn.sasl is not None and conn.sasl.success
-        ):
-            return conn._abort("SASL required but the server does not support CAP")
-    conn.nicks.registered(conn._has_wanted_nick(), now)
-    held, conn._held = conn._held, []
-    for line in held:
-        conn._send(line)
-    out.append(ev.Registered(nick=conn.current_nick, server=msg.source, **ev.meta(msg)))
-    return out
-
-
-@HANDLERS.on("376", "422")  # end of MOTD / no MOTD: ISUPPORT is complete
-def _motd_end(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
-    if not conn._has_wanted_nick() and conn.state.isupport.monitor is not None:
-        conn._send(f"MONITOR + {conn.nicks.wanted}")
-    return []
-
-
-@HANDLERS.on("731")  # RPL_MONOFFLINE: me :nick1,nick2
-def _monitor_offline(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
-    offline = {conn.state.fold(n) for n in msg.params[-1].split(",")}
-    if not conn._has_wanted_nick() and conn.state.fold(conn.nicks.wanted) in offline:
-        conn._send(f"NICK {conn.nicks.wanted}")
-    return []
-
-
-@HANDLERS.on("433", "432", "437")  # nick in use / erroneous / unavailable
-def _nick_refused(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
-    if conn.registered:
-        return []  # a failed regain or change: we keep the nick we have
-    nick = conn.nicks.after_refusal(conn.state.nick)  # the one we sent
-    if nick is None:
-        return conn._abort(f"no usable nick after {conn.nicks.max_attempts} attempts")
-    conn.state.rename(conn.state.nick, nick)
-    conn._send(f"NICK {nick}")
-    return []
-
-
-@HANDLERS.on("PRIVMSG", "NOTICE")
-def _chat(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
-    events, replies = conn.chat.incoming(msg, now)
-    for line in replies:
-        conn._send(line)
-    return events
-
-
-@HANDLERS.on("INVITE")
-def _invite(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
-    return [ev.Invited(source=msg.source or "", nick=msg.params[0], channel=msg.params[1],
-                       **ev.meta(msg))]
-
-
-@HANDLERS.on("ERROR")
-def _error(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
-    conn.closed = True
-    return [ev.ErrorReceived(message=msg.params[0] if msg.params else "", **ev.meta(msg))]

@@ -85,30 +85,64 @@ class LineDecoder:
     def feed(self, data: bytes) -> list[str]:
         """Add received bytes; return the lines they completed, in order."""
         lines: list[str] = []
-        start = 0
-        while True:
-            end = data.find(b"\n", start)
-            if end < 0:
-                break
-            chunk = data[start:end]
-            start = end + 1
-            if self._discarding:
-                self._discarding = False
-                self._buffer.clear()
-                continue
-            self._buffer += chunk
+        first = data.find(b"\n")
+        if first < 0:
+            self._keep_tail(data)
+            return lines
+        # The line that was pending before this chunk (or the end of a discarded one).
+        if self._discarding:
+            self._discarding = False
+            self._buffer.clear()
+        else:
+            self._buffer += data[:first]
             raw = bytes(self._buffer)
             self._buffer.clear()
             line = self._accept(raw)
             if line is not None:
                 lines.append(line)
-        if not self._discarding:
-            self._buffer += data[start:]
-            if len(self._buffer) > self.max_line_bytes + 1:  # +1: a CR may follow
-                self._drop(len(self._buffer), "no line ending")
-                self._buffer.clear()
-                self._discarding = True
+        last = data.rfind(b"\n")
+        if last > first:
+            self._complete(data[first + 1:last], lines)
+        self._keep_tail(data[last + 1:])
         return lines
+
+    def _keep_tail(self, tail: bytes) -> None:
+        if self._discarding or not tail:
+            return
+        self._buffer += tail
+        if len(self._buffer) > self.max_line_bytes + 1:  # +1: a CR may follow
+            self._drop(len(self._buffer), "no line ending")
+            self._buffer.clear()
+            self._discarding = True
+
+    def _complete(self, body: bytes, lines: list[str]) -> None:
+        """Complete lines joined by LF (the last one's LF cut off), appended to
+        ``lines``.
+
+        The common case is done for the whole chunk at once: ``bytes.splitlines``
+        cuts at LF, CRLF and CR alike, so when it gives exactly one piece per LF
+        there was no stray CR, and the pieces are the lines without their endings.
+        With no NUL and no over-long line either, the pieces are decoded as UTF-8
+        in one ``map``; blank lines are found with one ``min`` (they sort first).
+        Anything else (a stray CR, a NUL, a long line, a line that is not UTF-8)
+        goes through :meth:`_accept` line by line, which is the definition."""
+        raws = body.splitlines()
+        if (len(raws) == body.count(b"\n") + 1 and b"\0" not in body
+                and max(map(len, raws)) <= min(self.max_body_bytes, self.max_tag_bytes)):
+            try:
+                found = list(map(bytes.decode, raws))
+            except UnicodeDecodeError:
+                pass
+            else:
+                if min(found)[:1] <= " ":  # an empty or blank line (or one led by a
+                    found = [line for line in found if line.strip(" ")]  # control char)
+                lines += found
+                return
+        accept = self._accept
+        for raw in body.split(b"\n"):
+            line = accept(raw)
+            if line is not None:
+                lines.append(line)
 
     def _accept(self, raw: bytes) -> str | None:
         if raw.endswith(b"\r"):

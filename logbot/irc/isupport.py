@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from logbot.irc.casemap import DEFAULT_CASEMAPPING
+from logbot.irc.casemap import DEFAULT_CASEMAPPING, MAPPINGS, FoldCache
 
 __all__ = ["ChanModes", "ISupport", "unescape_isupport_value"]
 
@@ -40,10 +40,28 @@ class ChanModes:
 
 
 class ISupport:
-    """The ISUPPORT tokens of one connection (mutable: 005 lines accumulate)."""
+    """The ISUPPORT tokens of one connection (mutable: 005 lines accumulate).
+
+    ``casemapping``, ``fold_table``, ``folded``, ``chantypes`` and ``prefix`` are read for
+    every line, so they are computed once per :meth:`apply` (change ``tokens``
+    only through it).
+    """
 
     def __init__(self) -> None:
         self.tokens: dict[str, str | None] = {}
+        self._derive()
+
+    def _derive(self) -> None:
+        self.casemapping: str = (self.get("CASEMAPPING") or DEFAULT_CASEMAPPING).lower()
+        #: The ``str.translate`` table of ``casemapping`` (see :mod:`logbot.irc.casemap`).
+        self.fold_table = MAPPINGS.get(self.casemapping, MAPPINGS[DEFAULT_CASEMAPPING])
+        #: ``folded[name]``: ``name`` folded with ``fold_table``, cached.
+        self.folded = FoldCache(self.fold_table)
+        # "CHANTYPES=" (empty) means the server has no channels at all.
+        self.chantypes: str = (self.tokens["CHANTYPES"] or "") if "CHANTYPES" in self.tokens \
+            else "#&"
+        #: ``(modes, symbols)`` in rank order, e.g. ``("ov", "@+")``.
+        self.prefix: tuple[str, str] = self._prefix()
 
     def apply(self, params: tuple[str, ...] | list[str]) -> None:
         """Apply the tokens of one 005 message.
@@ -57,6 +75,7 @@ class ISupport:
                 continue
             name, sep, value = token.partition("=")
             self.tokens[name.upper()] = unescape_isupport_value(value) if sep else None
+        self._derive()
 
     def __contains__(self, name: str) -> bool:
         return name.upper() in self.tokens
@@ -72,20 +91,7 @@ class ISupport:
         except ValueError:
             return default
 
-    @property
-    def casemapping(self) -> str:
-        return (self.get("CASEMAPPING") or DEFAULT_CASEMAPPING).lower()
-
-    @property
-    def chantypes(self) -> str:
-        # "CHANTYPES=" (empty) means the server has no channels at all.
-        if "CHANTYPES" in self.tokens:
-            return self.tokens["CHANTYPES"] or ""
-        return "#&"
-
-    @property
-    def prefix(self) -> tuple[str, str]:
-        """``(modes, symbols)`` in rank order, e.g. ``("ov", "@+")``."""
+    def _prefix(self) -> tuple[str, str]:
         value = self.get("PREFIX", "(ov)@+") or ""
         match = re.fullmatch(r"\((.*)\)(.*)", value)
         if not match or len(match.group(1)) != len(match.group(2)):

@@ -27,9 +27,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import NamedTuple
 
-from logbot.irc.casemap import casefold
+from logbot.irc.casemap import casefold, upper_ascii
 
 __all__ = [
     "Hostmask",
@@ -54,7 +55,7 @@ _TAG_KEY = re.compile(r"\+?(?:[A-Za-z0-9.-]+/)?[A-Za-z0-9-]+\Z")
 _COMMAND = re.compile(r"[A-Za-z]+\Z|[0-9]{3}\Z")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Message:
     """A parsed IRC message.  ``params`` is a tuple; a list is accepted."""
 
@@ -78,6 +79,28 @@ class Message:
         if self.source is None:
             return None
         return split_userhost(self.source).nick
+
+
+#: The tags of a message without any: one shared read-only mapping.
+NO_TAGS: Mapping[str, str | None] = MappingProxyType({})
+_new = object.__new__
+_set_command = vars(Message)["command"].__set__
+_set_params = vars(Message)["params"].__set__
+_set_source = vars(Message)["source"].__set__
+_set_tags = vars(Message)["tags"].__set__
+
+
+def _message(command: str, params: tuple[str, ...], source: str | None,
+             tags: Mapping[str, str | None]) -> Message:
+    """A Message from parts that are already normalised: the parser's fast way,
+    without ``__init__``/``__post_init__`` (which copy and re-check every field
+    and set each through ``object.__setattr__``).  It sets the slots directly."""
+    msg = _new(Message)
+    _set_command(msg, command)
+    _set_params(msg, params)
+    _set_source(msg, source)
+    _set_tags(msg, tags)
+    return msg
 
 
 # -- tag values -------------------------------------------------------------
@@ -128,12 +151,57 @@ def parse(line: str) -> Message:
 
     Raises :class:`ParseError` (and nothing else) when there is no command.
     """
+    # Fast paths: single spaces between tokens (what servers send), after the tags
+    # if any.  Anything else (runs of spaces, an empty source, no command) takes the
+    # general path, :func:`_parse`, which is the definition.
+    tags = NO_TAGS
+    rest = line
+    if line[:1] == "@":
+        raw_tags, sep, rest = line[1:].partition(" ")
+        if not sep or rest[:1] == " ":
+            return _parse(line)
+        tags = _parse_tags(raw_tags) or NO_TAGS
+    if rest[:1] == ":":  # the commonest shape of all: ":source COMMAND target :text"
+        parts = rest.split(" ", 3)
+        if len(parts) == 4:
+            source, command, target, text = parts
+            if text[:1] == ":" and len(source) > 1 and command and target and target[0] != ":":
+                if not command.isupper():
+                    command = upper_ascii(command)
+                msg = _new(Message)  # _message(), inlined
+                _set_command(msg, command)
+                _set_params(msg, (target, text[1:]))
+                _set_source(msg, source[1:])
+                _set_tags(msg, tags)
+                return msg
+    head, sep, trailing = rest.partition(" :")
+    tokens = head.split(" ")
+    if "" not in tokens:
+        first = tokens[0]
+        if first[:1] == ":":
+            if len(first) > 1 and len(tokens) > 1:
+                command = tokens[1]
+                if not command.isupper():
+                    command = upper_ascii(command)
+                if sep:
+                    tokens.append(trailing)
+                return _message(command, tuple(tokens[2:]), first[1:], tags)
+        else:
+            if not first.isupper():
+                first = upper_ascii(first)
+            if sep:
+                tokens.append(trailing)
+            return _message(first, tuple(tokens[1:]), None, tags)
+    return _parse(line)
+
+
+def _parse(line: str) -> Message:
     rest = line.lstrip(" ")
-    tags: dict[str, str | None] = {}
+    tags: Mapping[str, str | None] = NO_TAGS
     source: str | None = None
     if rest.startswith("@"):
         raw_tags, _, rest = rest[1:].partition(" ")
-        tags = _parse_tags(raw_tags)
+        tags = _parse_tags(raw_tags) or NO_TAGS
         rest = rest.lstrip(" ")
     if rest.startswith(":"):
         source, _, rest = rest[1:].partition(" ")
@@ -152,7 +220,7 @@ def parse(line: str) -> Message:
     params = tokens[1:]
     if trailing is not None:
         params.append(trailing)
-    return Message(command=tokens[0], params=tuple(params), source=source, tags=tags)
+    return _message(upper_ascii(tokens[0]), tuple(params), source, tags)
 
 
 def _check_text(what: str, text: str) -> None:

@@ -31,6 +31,11 @@ class HandlerTable(Generic[H]):
 
         return register
 
+    @property
+    def mapping(self) -> dict[str, H]:
+        """The command -> handler dict itself (for a hot path's single ``.get``)."""
+        return self._handlers
+
     def get(self, command: str) -> H | None:
         return self._handlers.get(command)
 

@@ -19,9 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from logbot.irc import events as ev
-from logbot.irc.casemap import casefold
 from logbot.irc.isupport import ISupport
-from logbot.irc.message import Message, split_userhost
+from logbot.irc.message import NO_TAGS, Message, split_userhost
 from logbot.irc.modes import apply_channel_modes, parse_modes
 from logbot.irc.registry import HandlerTable
 
@@ -55,6 +54,7 @@ class Channel:
 
 Handler = Callable[["IRCState", Message], list[ev.Event]]
 HANDLERS: HandlerTable[Handler] = HandlerTable()
+_HANDLERS = HANDLERS.mapping  # the live dict: filled by the decorators below
 
 
 class IRCState:
@@ -71,13 +71,15 @@ class IRCState:
     # -- lookups ------------------------------------------------------------
 
     def fold(self, name: str) -> str:
-        return casefold(name, self.isupport.casemapping)
+        """``name`` case-folded with the server's CASEMAPPING (a dictionary key)."""
+        return self.isupport.folded[name]
 
     def is_self(self, nick: str | None) -> bool:
-        return nick is not None and self.fold(nick) == self.fold(self.nick)
+        folded = self.isupport.folded
+        return nick is not None and folded[nick] == folded[self.nick]
 
     def user(self, nick: str) -> User | None:
-        return self.users.get(self.fold(nick))
+        return self.users.get(self.isupport.folded[nick])
 
     def channel(self, name: str) -> Channel | None:
         return self.channels.get(self.fold(name))
@@ -100,8 +102,9 @@ class IRCState:
 
     def _learn(self, source: str) -> User | None:
         """Record user/host of a known user from any message's source."""
-        nick, user_name, host = split_userhost(source)
-        user = self.users.get(self.fold(nick or ""))
+        rest, _, host = source.partition("@")  # split_userhost, inlined: every line
+        nick, _, user_name = rest.partition("!")
+        user = self.users.get(self.isupport.folded[nick])
         if user is not None:
             user.user = user_name or user.user
             user.host = host or user.host
@@ -178,10 +181,11 @@ class IRCState:
         """Update the state from ``msg``; return the events it caused."""
         if msg.source is not None:
             user = self._learn(msg.source)
-            account = msg.tags.get("account")  # account-tag
-            if user is not None and account is not None:
-                user.account = account
-        handler = HANDLERS.get(msg.command)
+            if user is not None and msg.tags is not NO_TAGS:
+                account = msg.tags.get("account")  # account-tag
+                if account is not None:
+                    user.account = account
+        handler = _HANDLERS.get(msg.command)
         if handler is None:
             return []
         try:

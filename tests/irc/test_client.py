@@ -503,3 +503,34 @@ def test_hook_table_is_cached_per_class_and_skips_raw_without_hooks() -> None:
 
     assert ev.RawMessage not in handlers_for(Recorder)
     assert handlers_for(Recorder) is handlers_for(Recorder)
+
+
+class PlainRecorder(Recorder):
+    """Like a plain bot: no eventReceived, one irc_ hook; the core then takes its
+    one-step path for PRIVMSG/NOTICE lines and makes RawMessages for NICK only."""
+
+    eventReceived = IRCClient.eventReceived  # type: ignore[assignment]
+
+    def irc_NICK(self, prefix: str, params: list[str]) -> None:
+        self.calls.append(("irc_NICK", prefix, params))
+
+
+def test_a_bot_without_event_received_gets_the_same_calls() -> None:
+    lines = [f":{ALICE} PRIVMSG #c :hello", f":{ALICE} PRIVMSG bot :psst",
+             f":{ALICE} NOTICE #c :note", f":{ALICE} PRIVMSG #c :\x01ACTION waves\x01",
+             f":{ALICE} PRIVMSG @#c :ops only", ":bot!~bot@bot.example PRIVMSG #c :mine",
+             f":{ALICE} NICK alicia", ":alicia!~alice@alice.example PRIVMSG #c :renamed"]
+    plain, plain_transport, _ = in_channel(cls=PlainRecorder)
+    full, full_transport, _ = in_channel()
+    assert plain._tap is None and full._tap is not None
+    for line in lines:
+        feed(plain, line)
+        feed(full, line)
+    expected = list(full.calls)  # the same, plus the irc_NICK hook before userRenamed
+    nick_at = next(i for i, c in enumerate(expected) if c[0] == "userRenamed")
+    expected.insert(nick_at, ("irc_NICK", ALICE, ["alicia"]))
+    assert plain.calls == expected
+    assert ("privmsg", ALICE, "#c", "hello") in plain.calls
+    assert sent(plain_transport) == sent(full_transport)
+    core = plain.core
+    assert core._want_raw("NICK") and not core._want_raw("PRIVMSG")

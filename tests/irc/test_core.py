@@ -380,3 +380,89 @@ def test_random_irc_lines_never_raise(lines: list[tuple[str, str, list[str]]]) -
     data = "".join(f"{src}{cmd} {' '.join(params)}\r\n" for src, cmd, params in lines).encode()
     conn.receive_data(data, 1.0)
     conn.data_to_send(2.0)
+
+
+# -- the one-step path for plain PRIVMSG/NOTICE lines ---------------------------------------
+
+_SOURCES = ["alice!~a@a.host", "ALICE!~x@y", "Bob[m]!u@h", "bob{M}!u@h2", "BOT!~b@bot.host",
+            "bot", "x@y", "!u@h", "srv", "carol!c@c"]
+_TARGETS = ["#c", "@#c", "+#c", "bot", "BOT", "#other", ":x", "alice", "@"]
+_TEXTS = [":hi", ":", ": lead", ":\x01ACTION waves\x01", ":\x01VERSION\x01", ":\x01", "word",
+          ":a :b", ":bot: hello"]
+_SEP = st.sampled_from([" ", " ", " ", "  "])
+_LINE = st.builds(
+    lambda tag, source, s1, command, s2, target, s3, text:
+        f"{tag}:{source}{s1}{command}{s2}{target}{s3}{text}",
+    st.sampled_from(["", "", "", "@msgid=7 "]), st.sampled_from(_SOURCES), _SEP,
+    st.sampled_from(["PRIVMSG", "PRIVMSG", "NOTICE", "privmsg", "JOIN", "NICK", "PART"]), _SEP,
+    st.sampled_from(_TARGETS), _SEP, st.sampled_from(_TEXTS))
+
+
+def _in_channel(wants_raw) -> IRCConnection:
+    conn = registered()
+    conn.set_raw_filter(wants_raw)
+    feed(conn, f":{ME} JOIN #c", ":srv 353 bot = #c :bot @alice Bob[m] carol",
+         ":srv 366 bot #c :End of NAMES")
+    sent(conn)
+    return conn
+
+
+def _users(conn: IRCConnection) -> dict[str, tuple]:
+    return {key: (u.nick, u.user, u.host, u.account, sorted(u.channels))
+            for key, u in conn.state.users.items()}
+
+
+@settings(max_examples=300)
+@given(st.lists(_LINE, min_size=1, max_size=12))
+def test_one_step_privmsg_path_agrees_with_the_general_path(lines: list[str]) -> None:
+    fast = _in_channel(lambda command: False)  # no RawMessage wanted: the one-step path
+    general = _in_channel(None)  # a RawMessage for every line: parse, apply, incoming
+    data = "".join(line + "\r\n" for line in lines).encode()
+    got = fast.receive_data(data, 5.0)
+    want = [e for e in general.receive_data(data, 5.0) if not isinstance(e, ev.RawMessage)]
+    assert got == want
+    assert [type(e) for e in got] == [type(e) for e in want]
+    assert sent(fast, 5.0) == sent(general, 5.0)  # CTCP replies
+    assert _users(fast) == _users(general)
+    assert fast.unparsable_lines == general.unparsable_lines
+
+
+def test_raw_filter_chooses_which_commands_give_a_raw_message() -> None:
+    conn = _in_channel(lambda command: command == "NICK")
+    events = conn.receive_data(b":alice!~a@a.host PRIVMSG #c :hi\r\n"
+                               b":alice!~a@a.host NICK alicia\r\n", 1.0)
+    assert [type(e) for e in events] == [ev.Privmsg, ev.RawMessage, ev.NickChanged]
+    assert events[1].message.command == "NICK"  # type: ignore[attr-defined]
+
+
+def test_fast_event_constructors_equal_the_dataclass_ones() -> None:
+    from dataclasses import FrozenInstanceError
+
+    from logbot.irc.message import NO_TAGS, Message
+
+    tags = {"msgid": "id1"}
+    for cls in (ev.Privmsg, ev.Notice, ev.Action):
+        fast = ev.new_privmsg(cls, "a!b@c", "#c", "hi", True, False, None, "id1", tags)
+        slow = cls(source="a!b@c", target="#c", text="hi", is_self=True, private=False,
+                   msgid="id1", tags=tags)
+        assert fast == slow and repr(fast) == repr(slow) and type(fast) is cls
+        with pytest.raises(FrozenInstanceError):
+            fast.text = "changed"  # type: ignore[misc]
+    msg = Message("PING", ("x",))
+    assert ev.new_raw_message(msg, None, None, NO_TAGS) == ev.RawMessage(message=msg)
+
+
+@settings(max_examples=200)
+@given(_LINE)
+def test_incoming_written_out_agrees_with_classify(line: str) -> None:
+    from logbot.irc.message import ParseError, parse
+
+    conn = _in_channel(None)
+    try:
+        msg = parse(line)
+    except ParseError:
+        return
+    if msg.command not in ("PRIVMSG", "NOTICE"):
+        return
+    replies: list[str] = []
+    assert conn.chat.incoming(msg, 1.0, replies.append) == conn.chat.classify(msg, msg.source or "")

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from logbot.irc.message import (
@@ -126,3 +126,36 @@ def test_split_userhost() -> None:
 )
 def test_mask_match(mask: str, name: str, mapping: str, expected: bool) -> None:
     assert mask_match(mask, name, mapping) is expected
+
+
+# -- the parser's fast paths agree with the general one ----------------------------------
+
+_LINE_ALPHABET = st.sampled_from([" ", " ", " ", ":", "@", "!", "#", "a", "B", "1", "\x01", "é",
+                                  "=", ";", "\t", "ß", "PRIVMSG", "privmsg", "001", ":src"])
+
+
+@settings(max_examples=500)
+@given(st.lists(_LINE_ALPHABET, max_size=14).map("".join))
+def test_fast_parse_paths_agree_with_the_general_parser(line: str) -> None:
+    from logbot.irc.message import _parse
+
+    try:
+        want = _parse(line)
+    except ParseError:
+        with pytest.raises(ParseError):
+            parse(line)
+        return
+    got = parse(line)
+    assert got == want
+    assert type(got.params) is tuple and dict(got.tags) == dict(want.tags)
+
+
+def test_parse_shares_one_read_only_empty_tag_mapping() -> None:
+    from logbot.irc.message import NO_TAGS
+
+    msg = parse(":a!b@c PRIVMSG #c :hi")
+    assert msg.tags is NO_TAGS and msg.tags == {} and msg == Message("PRIVMSG", ("#c", "hi"), "a!b@c")
+    with pytest.raises(TypeError):
+        msg.tags["x"] = "y"  # type: ignore[index]
+    assert parse("privmsg #c :ß").command == "PRIVMSG"  # ASCII-only upper-casing
+    assert parse("aß x").command == "Aß"

@@ -1,0 +1,143 @@
+"""A local IRC "server" that registers one client and blasts PRIVMSG lines at it.
+
+Listens on 127.0.0.1 (an ephemeral port, printed as ``PORT <n>`` on stdout), accepts
+one client, and speaks just enough IRC to register it:
+
+* ``CAP LS`` -> ``CAP * LS :`` (no capabilities), waits for ``CAP END``;
+* ``NICK`` + ``USER`` -> 001, 005 (CASEMAPPING=rfc1459, PREFIX, CHANTYPES), 376;
+* ``JOIN #chan`` -> the JOIN echo, a 353 NAMES list of the blasting users, 366.
+
+Then it sends ``--lines`` PRIVMSG lines to the channel in one ``sendall`` (the whole
+buffer is built before the client connects), followed by ``PING :blaster-done``, and
+waits for the client's ``PONG``.  The time from the first byte of the blast to that
+PONG is the client's end-to-end time: the client handles lines in order, so its PONG
+leaves only after every PRIVMSG before it was handled (logged and flushed).  It prints
+one JSON line (``{"lines": ..., "seconds": ..., "rate": ...}``) and closes.
+
+Run: ``python bench/irc_blaster.py --lines 200000 --channel '#bench'``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import socket
+import sys
+import time
+
+NICKS = 50
+WORDS = ("lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor "  # noqa: SIM905
+         "incididunt ut labore et dolore magna aliqua ut enim ad minim veniam quis nostrud "
+         "exercitation ullamco laboris nisi aliquip ex ea commodo consequat").split()
+
+
+def users(count: int = NICKS) -> list[tuple[str, str]]:
+    """(nick, full source) of the blasting users."""
+    return [(f"user{i:02d}", f"user{i:02d}!~u{i}@host-{i}.example.net") for i in range(count)]
+
+
+def privmsg_lines(count: int, channel: str, seed: int = 1) -> list[bytes]:
+    """``count`` PRIVMSG lines from the users to ``channel``: 2-14 words each, a
+    number in every line (each is unique), about 1 in 20 with a non-ASCII word."""
+    rng = random.Random(seed)
+    sources = [source for _, source in users()]
+    out = []
+    for n in range(count):
+        words = rng.choices(WORDS, k=rng.randint(2, 14))
+        if n % 20 == 7:
+            words.append("naïve café ✓")
+        text = f"{n} " + " ".join(words)
+        out.append(f":{sources[n % len(sources)]} PRIVMSG {channel} :{text}\r\n".encode())
+    return out
+
+
+def _lines(sock: socket.socket, buf: bytearray):
+    """Yield received lines (str, without CRLF) until the peer closes."""
+    while True:
+        while b"\n" in buf:
+            line, _, rest = bytes(buf).partition(b"\n")
+            buf[:] = rest
+            yield line.rstrip(b"\r").decode("utf-8", "replace")
+        data = sock.recv(65536)
+        if not data:
+            return
+        buf += data
+
+
+def serve(listener: socket.socket, channel: str, blast: bytes, count: int) -> dict:
+    conn, _ = listener.accept()
+    conn.settimeout(300)
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    send = conn.sendall
+    buf = bytearray()
+    lines = _lines(conn, buf)
+    nick = user = None
+    cap_open = False
+    registered = False
+    for line in lines:
+        words = line.split(" ")
+        command = words[0].upper()
+        if command == "CAP" and len(words) > 1 and words[1].upper() == "LS":
+            cap_open = True
+            send(b":blaster CAP * LS :\r\n")
+        elif command == "CAP" and len(words) > 1 and words[1].upper() == "END":
+            cap_open = False
+        elif command == "NICK":
+            nick = words[1].lstrip(":")
+        elif command == "USER":
+            user = words[1]
+        elif command == "PING":
+            send(f":blaster PONG blaster {' '.join(words[1:])}\r\n".encode())
+        elif command == "JOIN" and registered:
+            me = f"{nick}!~{user}@127.0.0.1"
+            names = " ".join(n for n, _ in users())
+            send(f":{me} JOIN {channel}\r\n:blaster 353 {nick} = {channel} :@{nick} {names}\r\n"
+                 f":blaster 366 {nick} {channel} :End of /NAMES list.\r\n".encode())
+            break
+        if not registered and nick and user and not cap_open:
+            registered = True
+            send(f":blaster 001 {nick} :Welcome to the blaster {nick}!~{user}@127.0.0.1\r\n"
+                 f":blaster 005 {nick} CASEMAPPING=rfc1459 CHANTYPES=# PREFIX=(ov)@+ "
+                 f"NETWORK=Blaster :are supported by this server\r\n"
+                 f":blaster 376 {nick} :End of MOTD\r\n".encode())
+    else:
+        raise SystemExit("blaster: the client closed before it joined")
+    time.sleep(0.2)  # let the client settle (its JOIN reply is handled)
+    start = time.perf_counter()
+    send(blast)
+    send(b"PING :blaster-done\r\n")
+    sent = time.perf_counter()
+    for line in lines:
+        if line.upper().startswith("PONG") and "blaster-done" in line:
+            break
+    else:
+        raise SystemExit("blaster: the client closed before it answered the final PING")
+    end = time.perf_counter()
+    conn.close()
+    seconds = end - start
+    return {"lines": count, "bytes": len(blast), "seconds": seconds, "rate": count / seconds,
+            "send_seconds": sent - start}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=200_000)
+    parser.add_argument("--channel", default="#bench")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args()
+    blast = b"".join(privmsg_lines(args.lines, args.channel))
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", args.port))
+    listener.listen(1)
+    listener.settimeout(60)
+    print(f"PORT {listener.getsockname()[1]}", flush=True)
+    result = serve(listener, args.channel, blast, args.lines)
+    listener.close()
+    print(json.dumps(result), flush=True)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

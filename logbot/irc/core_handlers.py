@@ -1,0 +1,111 @@
+"""The core's handlers of server messages, by command (see :mod:`logbot.irc.core`).
+
+Each takes the connection, the message and ``now`` and returns the events it
+caused; requests to the server go through ``conn._send``.  PRIVMSG and NOTICE
+have no entry: ``IRCConnection.receive_data`` hands them to
+:class:`~logbot.irc.chat.ChatEvents` itself, on the path every chat line takes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from logbot.irc import events as ev
+from logbot.irc.caps import CapUpdate
+from logbot.irc.message import Message, format
+from logbot.irc.registry import HandlerTable
+
+if TYPE_CHECKING:
+    from logbot.irc.core import IRCConnection
+
+__all__ = ["HANDLERS"]
+
+Handler = Callable[["IRCConnection", Message, float], list[ev.Event]]
+HANDLERS: HandlerTable[Handler] = HandlerTable()
+_SASL_COMMANDS = ("AUTHENTICATE", "900", "902", "903", "904", "905", "906", "907", "908")
+
+
+@HANDLERS.on("PING")
+def _ping(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
+    conn._send(format(Message("PONG", msg.params[-1:])))
+    return []
+
+
+@HANDLERS.on("CAP")
+def _cap(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
+    update: CapUpdate = conn.caps.handle(msg)
+    for line in update.lines:
+        conn._send(line)
+    out: list[ev.Event] = []
+    if update.changed:
+        out.append(ev.CapsChanged(enabled=frozenset(conn.caps.enabled), **ev.meta(msg)))
+    if update.ready and not conn.registered:
+        out.extend(conn._caps_ready(now))
+    return out
+
+
+@HANDLERS.on(*_SASL_COMMANDS)
+def _sasl(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
+    if conn.sasl is None:
+        return []
+    for line in conn.sasl.handle(msg, now):
+        conn._send(line)
+    return conn._sasl_settled(now)
+
+
+@HANDLERS.on("001")
+def _welcome(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
+    conn.registered = True
+    out: list[ev.Event] = []
+    if not conn.caps.ended:  # the server registered us without CAP
+        conn.caps.unsupported()
+        if conn.sasl_config is not None and conn.sasl_config.required and not (
+            conn.sasl is not None and conn.sasl.success
+        ):
+            return conn._abort("SASL required but the server does not support CAP")
+    conn.nicks.registered(conn._has_wanted_nick(), now)
+    held, conn._held = conn._held, []
+    for line in held:
+        conn._send(line)
+    out.append(ev.Registered(nick=conn.current_nick, server=msg.source, **ev.meta(msg)))
+    return out
+
+
+@HANDLERS.on("376", "422")  # end of MOTD / no MOTD: ISUPPORT is complete
+def _motd_end(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
+    if not conn._has_wanted_nick() and conn.state.isupport.monitor is not None:
+        conn._send(f"MONITOR + {conn.nicks.wanted}")
+    return []
+
+
+@HANDLERS.on("731")  # RPL_MONOFFLINE: me :nick1,nick2
+def _monitor_offline(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
+    offline = {conn.state.fold(n) for n in msg.params[-1].split(",")}
+    if not conn._has_wanted_nick() and conn.state.fold(conn.nicks.wanted) in offline:
+        conn._send(f"NICK {conn.nicks.wanted}")
+    return []
+
+
+@HANDLERS.on("433", "432", "437")  # nick in use / erroneous / unavailable
+def _nick_refused(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
+    if conn.registered:
+        return []  # a failed regain or change: we keep the nick we have
+    nick = conn.nicks.after_refusal(conn.state.nick)  # the one we sent
+    if nick is None:
+        return conn._abort(f"no usable nick after {conn.nicks.max_attempts} attempts")
+    conn.state.rename(conn.state.nick, nick)
+    conn._send(f"NICK {nick}")
+    return []
+
+
+@HANDLERS.on("INVITE")
+def _invite(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
+    return [ev.Invited(source=msg.source or "", nick=msg.params[0], channel=msg.params[1],
+                       **ev.meta(msg))]
+
+
+@HANDLERS.on("ERROR")
+def _error(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
+    conn.closed = True
+    return [ev.ErrorReceived(message=msg.params[0] if msg.params else "", **ev.meta(msg))]
