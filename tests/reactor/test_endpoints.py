@@ -15,36 +15,12 @@ from logbot.reactor.endpoints import (
     connectProtocol,
 )
 from logbot.reactor.protocol import Factory, Protocol
+from tests.reactor.protocols import Recorder
 
 
 class Echo(Protocol):
     def dataReceived(self, data):
         self.transport.write(data)
-
-
-class Recorder(Protocol):
-    def __init__(self, expect=None):
-        self.data = bytearray()
-        self.expect = expect
-        self.events = []
-        self.got = defer.Deferred()
-        self.lost = defer.Deferred()
-
-    def connectionMade(self):
-        self.events.append("connectionMade")
-
-    def dataReceived(self, data):
-        self.data += data
-        if (
-            self.expect is not None
-            and len(self.data) >= self.expect
-            and not self.got.called
-        ):
-            self.got.callback(bytes(self.data))
-
-    def connectionLost(self, reason):
-        self.events.append("connectionLost")
-        self.lost.callback(reason.value)
 
 
 def listen(reactor, run_until, factory):
@@ -58,7 +34,7 @@ def test_server_endpoint_listens_and_client_endpoint_connects(reactor, run_until
     ep = TCP4ClientEndpoint(reactor, "127.0.0.1", port.getHost().port)
     p = run_until(ep.connect(Factory.forProtocol(Recorder)))
     assert isinstance(p, Recorder)
-    assert p.events == ["connectionMade"]  # connected before the Deferred fires
+    assert p.made.called  # connected before the Deferred fires
     p.expect = 3
     p.transport.write(b"abc")
     assert run_until(p.got) == b"abc"

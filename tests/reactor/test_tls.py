@@ -16,7 +16,8 @@ import trustme
 
 from logbot.reactor import defer, error
 from logbot.reactor.endpoints import SSL4ClientEndpoint, connectProtocol
-from logbot.reactor.protocol import ClientFactory, Factory, Protocol
+from logbot.reactor.protocol import Factory, Protocol
+from tests.reactor.protocols import Echo, OneProtocolFactory, Recorder
 
 MiB = 1024 * 1024
 
@@ -46,49 +47,6 @@ def client_context(ca, client_cert=None):
     if client_cert is not None:
         client_cert.configure_cert(ctx)
     return ctx
-
-
-class Echo(Protocol):
-    def dataReceived(self, data):
-        self.transport.write(data)
-
-
-class Recorder(Protocol):
-    def __init__(self, expect=None):
-        self.data = bytearray()
-        self.expect = expect
-        self.made = defer.Deferred()
-        self.got = defer.Deferred()
-        self.lost = defer.Deferred()
-
-    def connectionMade(self):
-        self.made.callback(self)
-
-    def dataReceived(self, data):
-        self.data += data
-        if (
-            self.expect is not None
-            and len(self.data) >= self.expect
-            and not self.got.called
-        ):
-            self.got.callback(bytes(self.data))
-
-    def connectionLost(self, reason):
-        self.lost.callback(reason.value)
-
-
-class OneProtocolFactory(ClientFactory):
-    def __init__(self, protocol):
-        self.proto = protocol
-        self.built = 0
-        self.failed = defer.Deferred()
-
-    def buildProtocol(self, addr):
-        self.built += 1
-        return self.proto
-
-    def clientConnectionFailed(self, connector, reason):
-        self.failed.callback(reason.value)
 
 
 class CountingFactory(Factory):
