@@ -183,7 +183,7 @@ def _sasl(password: str, required: bool = False) -> SaslConfig:
 @one_backend
 def test_sasl_plain_success(reactor, run_until, inspircd_anope):
     async def scenario():
-        bot = await start_bot(reactor, inspircd_anope, unique("sb"), sasl=_sasl("testpass"))
+        bot = await start_bot(reactor, inspircd_anope, unique("sb"), sasl=_sasl(inspircd_anope.accounts["testbot"]))
         result = await bot.expect_event(ev.SaslResult)
         assert result.success and result.mechanism == "PLAIN"
         assert (result.account or "").lower() == "testbot"
@@ -237,7 +237,8 @@ def test_sasl_falls_back_to_the_next_mechanism_the_server_offers(
 ):
     """Anope offers no SCRAM-SHA-256: our first choice is refused, PLAIN follows."""
     async def scenario():
-        sasl = SaslConfig(username="testbot", password=Secret("testpass"),
+        sasl = SaslConfig(username="testbot",
+                          password=Secret(inspircd_anope.accounts["testbot"]),
                           mechanisms=("SCRAM-SHA-256", "PLAIN"), timeout=10.0)
         bot = await start_bot(reactor, inspircd_anope, unique("sm"), sasl=sasl)
         result = await bot.expect_event(ev.SaslResult)

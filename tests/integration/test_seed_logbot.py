@@ -206,7 +206,7 @@ def test_reconnects_after_being_killed(reactor, run_until, ngircd, tmp_path):
     async def scenario():
         factory, channel = await _start(reactor, ngircd, tmp_path, unique("logbot"))
         oper = await connect(reactor, ngircd, unique("oper"))
-        oper.send("OPER oper operpass")
+        oper.send("OPER %s %s" % ngircd.oper)
         await oper.expect(r" 381 ")
         rejoined = factory.wait_for(reactor, re.escape(f"[I have joined {channel}]"))
         oper.send(f"KILL {factory.bot.nickname} :go away")

@@ -14,9 +14,10 @@ Function-scoped servers, for tests that stop, pause or kill the server:
     ircd_factory(name, flood="off", accounts=None) -> a started IRCServer
 
 Every server listens on 127.0.0.1 only (plain ``server.port``, TLS
-``server.tls_port``, verified with ``server.client_context()``); ``OPER oper
-operpass`` works on each; inspircd_anope has the NickServ account
-``testbot``/``testpass`` (SASL PLAIN, and EXTERNAL with
+``server.tls_port``, verified with ``server.client_context()``); ``OPER`` with
+``server.oper`` (name, password) works on each; inspircd_anope has the NickServ
+account ``testbot`` with the password ``server.accounts["testbot"]`` (both made
+afresh for each run; SASL PLAIN, and EXTERNAL with
 ``server.client_context("testbot")``).
 
 A missing server binary FAILS the test with the Debian package to install (a skip

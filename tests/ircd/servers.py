@@ -53,6 +53,7 @@ import hashlib
 import os
 import re
 import resource
+import secrets
 import shutil
 import signal
 import socket
@@ -76,9 +77,11 @@ _BINARIES = {
     "inspircd-anope": ("inspircd", "anope"),
 }
 
-OPER = ("oper", "operpass")
-DEFAULT_ACCOUNTS = {"testbot": "testpass"}
-LINK_PASSWORD = "logbot-link"
+# Credentials are made afresh for every test run, never committed: the servers are
+# throwaway, but a password in a config file in the repository is a habit we keep out.
+OPER = ("oper", secrets.token_urlsafe(12))
+DEFAULT_ACCOUNTS = {"testbot": secrets.token_urlsafe(12)}
+LINK_PASSWORD = secrets.token_urlsafe(12)
 
 # Flood settings per mode (see the comments in the templates).
 _FLOOD = {
@@ -217,7 +220,7 @@ class IRCServer:
     (no throttling: bursts of thousands of lines arrive intact) or ``"default"`` (the
     server's usual limits; InspIRCd kills a client whose receive queue passes 10 KB).
     ``accounts``: NickServ accounts ``{user: password}`` created at start
-    (inspircd-anope only; default ``testbot:testpass``).
+    (inspircd-anope only; default ``testbot`` with a password made for this run).
 
     Ports and the CA are chosen once: a server started again after ``stop()`` or
     ``kill()`` listens on the same ports with the same certificate, so a client can
@@ -323,6 +326,7 @@ class IRCServer:
     def _render_all(self) -> None:
         values = {"HOST": HOST, "PORT": str(self.port), "TLS_PORT": str(self.tls_port),
                   "LINK_PORT": str(self.link_port), "LINK_PASSWORD": LINK_PASSWORD,
+                  "OPER_NAME": self.oper[0], "OPER_PASSWORD": self.oper[1],
                   "WORKDIR": str(self.workdir), "MOTD": str(self.workdir / "motd.txt")}
         values.update(_FLOOD[self.flood])
         values.update(self._write_tls())

@@ -129,7 +129,7 @@ def test_expect_sees_unread_lines_and_times_out_with_them(reactor, run_until, ng
 def test_oper_credentials(reactor, run_until, server):
     async def scenario():
         peer = await connect(reactor, server, unique("op"))
-        peer.send("OPER oper operpass")
+        peer.send("OPER %s %s" % server.oper)
         assert parse(await peer.expect(command_is("381", "491", "464"))).command == "381"
         await peer.quit()
 
@@ -210,7 +210,7 @@ def test_cap_ls_offers_sasl_on_inspircd_anope(reactor, run_until, inspircd_anope
 def test_sasl_plain_success_and_failure(reactor, run_until, inspircd_anope):
     async def scenario():
         (good, ok), (_, bad) = await _gather(
-            _sasl(reactor, inspircd_anope, "PLAIN", _plain("testbot", "testpass")),
+            _sasl(reactor, inspircd_anope, "PLAIN", _plain("testbot", inspircd_anope.accounts["testbot"])),
             _sasl(reactor, inspircd_anope, "PLAIN", _plain("testbot", "wrongpass")),
         )
         assert parse(ok).command == "903", good.lines
