@@ -140,9 +140,7 @@ class _TLSProtocol:
         if not self.handshaken:
             self._handshakeFailed(reason.value, lost=True)
             return
-        if self._closeReason is not None and not reason.check(error.ConnectionAborted):
-            reason = Failure(self._closeReason)
-        elif self._closeReason is not None:
+        if self._closeReason is not None:  # what TLS said beats the TCP-level reason
             reason = Failure(self._closeReason)
         if self.protocol is not None:
             self.protocol.connectionLost(reason)
