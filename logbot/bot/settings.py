@@ -1,0 +1,136 @@
+"""The validated configuration: frozen dataclasses and their defaults.
+
+``config.py`` turns YAML into these; everything else reads only these, so a
+setting has one name, one type and one default, documented here and in the
+README's config reference.  Secrets are :class:`~logbot.irc.sasl.Secret` so that
+a repr, a log line or a traceback never shows them.
+
+Log options are resolved per channel: the top-level ``logging`` section gives the
+defaults, a network's ``logging`` overrides them for that network (and its private
+messages), a channel's ``logging`` overrides them for that channel.  ``root`` and
+``max_open_files`` are global: only the top level may set them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from logbot.irc.sasl import Secret
+
+__all__ = [
+    "DEFAULT_PATH",
+    "ChannelConfig",
+    "Config",
+    "EventFilter",
+    "LogOptions",
+    "NetworkConfig",
+    "ReconnectOptions",
+    "SaslOptions",
+    "Secret",
+    "ServerConfig",
+]
+
+DEFAULT_PATH = "{network}/{channel}/{date:%Y-%m-%d}.log"
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Which kinds of channel events are logged (messages always are)."""
+
+    joins: bool = True
+    parts: bool = True
+    quits: bool = True
+    kicks: bool = True
+    nicks: bool = True
+    modes: bool = True
+    topics: bool = True
+    hosts: bool = True  # CHGHOST and SETNAME
+    away: bool = True  # only seen with the away-notify capability
+
+
+@dataclass(frozen=True)
+class LogOptions:
+    """How one channel is logged."""
+
+    enabled: bool = True
+    root: str = "logs"  # global; relative to the working directory
+    path: str = DEFAULT_PATH  # must contain {channel}; {date...} needed for daily rotation
+    formats: tuple[str, ...] = ("text", "jsonl")  # "text" -> .log, "jsonl" -> .jsonl
+    timezone: str = "UTC"  # IANA name
+    rotation: str = "daily"  # "daily" (by the date in the path) or "size"
+    max_bytes: int | None = None  # with rotation "size": rotate before passing this
+    compress: str | None = None  # "gzip": compress rotated files in a child process
+    retention_days: int | None = None  # delete rotated files older than this
+    flush: str = "line"  # "line": one write per line; "interval": buffered
+    flush_interval: float = 1.0  # seconds, with flush "interval"
+    fsync_interval: float | None = None  # seconds between fsyncs; None: never fsync
+    events: EventFilter = field(default_factory=EventFilter)
+    private: bool = False  # log private messages (one file per nick)
+    nolog_prefix: str | None = "[nolog]"  # lines starting with this are not logged
+    opt_out: tuple[str, ...] = ()  # nicks or accounts whose lines become a marker
+    max_open_files: int = 512  # global; least recently used files are closed first
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str
+    port: int = 6667  # 6697 when tls is on and no port is given
+    tls: bool = False
+    verify: bool = True  # check the certificate and host name
+    ca_file: str | None = None  # None: the system's CAs
+    client_cert: str | None = None  # PEM (for SASL EXTERNAL / CertFP)
+    client_key: str | None = None  # None: the key is in client_cert
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}{' (tls)' if self.tls else ''}"
+
+
+@dataclass(frozen=True)
+class SaslOptions:
+    username: str | None = None  # None: the network's nick
+    password: Secret | None = field(default=None, repr=False)
+    mechanisms: tuple[str, ...] = ("SCRAM-SHA-256", "PLAIN")  # or EXTERNAL
+    required: bool = False  # disconnect if authentication fails
+
+
+@dataclass(frozen=True)
+class ReconnectOptions:
+    """Capped, jittered exponential backoff between connection attempts."""
+
+    initial_delay: float = 1.0  # seconds
+    max_delay: float = 300.0
+    factor: float = 2.0
+    jitter: float = 0.1  # relative width of the random spread
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    name: str
+    key: Secret | None = field(default=None, repr=False)
+    log: LogOptions = field(default_factory=LogOptions)
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    name: str  # letters, digits, '.', '_', '-': it names the log directory
+    servers: tuple[ServerConfig, ...]
+    nick: str
+    alt_nicks: tuple[str, ...] = ()
+    user: str | None = None  # None: the nick
+    realname: str = "logbot"
+    password: Secret | None = field(default=None, repr=False)  # server password (PASS)
+    sasl: SaslOptions | None = None
+    channels: tuple[ChannelConfig, ...] = ()
+    log: LogOptions = field(default_factory=LogOptions)  # this network's defaults
+    reconnect: ReconnectOptions = field(default_factory=ReconnectOptions)
+    rejoin_after_kick: float | None = 10.0  # seconds; None: stay out
+    quit_message: str = "logbot shutting down"
+    line_rate: float | None = None  # None: burst 4 then 1 line/s; 0: no flood control
+
+
+@dataclass(frozen=True)
+class Config:
+    networks: tuple[NetworkConfig, ...]
+    reactor: str = "auto"  # "auto", "epoll", "poll" or "select"
+    log: LogOptions = field(default_factory=LogOptions)  # the top-level defaults
+    source: str | None = None  # the file it was loaded from
