@@ -1,0 +1,120 @@
+"""When a channel log moves to a new file: dates, the end of a day, size limits.
+
+Everything here is pure (no I/O), so the rules that decide where a line goes are
+tested without a file system and without a clock.
+
+*Dates.*  A line's date is its record's time in the channel's time zone, but a channel's
+files only ever move forward: the writer remembers, per (network, channel), the largest
+date seen, and a record stamped earlier (a late ``server-time`` tag, a clock step back,
+the repeated hour when DST ends) goes to that newer file.  Otherwise one late line would
+reopen yesterday's file after it was closed, compressed or deleted.
+
+*The end of a day* is kept as a UTC instant (:func:`day_end`), so the writer's hot path
+decides "same file as the last line" with one datetime comparison instead of a time
+zone conversion per line.  It is the *earliest* instant whose local date is later, so
+a wrong guess can only send a line through the slow path, never into the wrong file.
+
+*Sizes.*  With ``rotation: size`` a file is rotated *before* the write that would make it
+pass ``max_bytes``, unless it is empty (a line longer than the limit still goes in, alone):
+:func:`size_chunks` cuts a batch of lines into the runs that go into each file.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo
+
+__all__ = [
+    "LOG_SUFFIXES",
+    "Seen",
+    "day_end",
+    "is_log_file",
+    "local_date",
+    "retention_cutoff",
+    "size_chunks",
+    "zone",
+]
+
+#: Names of the files the writer makes (live, rotated and compressed).
+LOG_SUFFIXES = (".log", ".jsonl", ".log.gz", ".jsonl.gz")
+
+#: Earlier than any record: a channel that has no file yet always takes the slow path.
+NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+@functools.cache
+def zone(name: str) -> tzinfo:
+    """The time zone called ``name`` (IANA), built once.
+
+    ``UTC`` is :data:`datetime.timezone.utc`: the same offsets as ``ZoneInfo("UTC")``,
+    and comparisons between datetimes that share that tzinfo skip ``utcoffset`` calls.
+    """
+    if name == "UTC":
+        return UTC
+    return ZoneInfo(name)
+
+
+def local_date(when: datetime, tz: tzinfo) -> date:
+    """The date of ``when`` in ``tz`` (a naive ``when`` is taken as UTC)."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(tz).date()
+
+
+def day_end(day: date, tz: tzinfo) -> datetime:
+    """The first instant (in UTC) whose date in ``tz`` is after ``day``.
+
+    Local midnight of the next day with ``fold=0``: when midnight falls in a DST gap
+    that is the instant of the jump, when it is repeated it is the first occurrence;
+    either way no instant of the next day comes earlier.
+    """
+    midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+    return midnight.astimezone(UTC)
+
+
+class Seen:
+    """The largest date seen for one (network, channel); shared by its cache entries."""
+
+    __slots__ = ("date",)
+
+    def __init__(self) -> None:
+        self.date: date | None = None
+
+    def place(self, record_date: date) -> date:
+        """The date a record of ``record_date`` goes to: never earlier than before."""
+        if self.date is None or record_date > self.date:
+            self.date = record_date
+        return self.date
+
+
+def size_chunks(size: int, lengths: Sequence[int],
+                max_bytes: int | None) -> list[tuple[bool, int, int]]:
+    """Cut lines of ``lengths`` bytes into runs ``(rotate_first, start, stop)``.
+
+    ``size`` is the live file's size now.  Each run is written with one write; when
+    ``rotate_first`` is true the file is rotated before that run.  A file is rotated
+    before a line that would make it larger than ``max_bytes`` unless it is empty.
+    """
+    runs: list[tuple[bool, int, int]] = []
+    rotate, start, current = False, 0, size
+    for index, length in enumerate(lengths):
+        if max_bytes is not None and current > 0 and current + length > max_bytes:
+            if index > start:
+                runs.append((rotate, start, index))
+            rotate, start, current = True, index, 0
+        current += length
+    if len(lengths) > start:
+        runs.append((rotate, start, len(lengths)))
+    return runs
+
+
+def is_log_file(name: str) -> bool:
+    """True for the names the writer makes (``.log``, ``.jsonl``, and their ``.gz``)."""
+    return name.endswith(LOG_SUFFIXES)
+
+
+def retention_cutoff(now: float, days: float) -> float:
+    """Files last modified before this time (seconds since the epoch) are expired."""
+    return now - days * 86400.0
