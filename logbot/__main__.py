@@ -1,3 +1,3 @@
 from logbot.cli import main
 
-main()
+main(prog_name="logbot")

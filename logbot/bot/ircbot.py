@@ -1,0 +1,47 @@
+"""The IRC protocol of the logging bot: an ``IRCClient`` that hands everything on.
+
+All decisions live in :class:`~logbot.bot.network.NetworkBot` (the factory);
+this class only forwards the core's typed events and registration to it, so a
+new connection after a reconnect starts with a fresh core and nothing stale.
+
+It asks the core for raw messages only for the numerics the bot reads
+(topic setter, end of NAMES, join refusals), so ordinary lines cost no
+``RawMessage`` event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from logbot.irc import events as ev
+from logbot.irc.client import IRCClient
+from logbot.reactor.failure import Failure
+from logbot.reactor.protocol import connectionDone
+
+__all__ = ["JOIN_REFUSALS", "LogBotClient"]
+
+#: Numerics that say a JOIN failed: ``me #chan :why``.
+JOIN_REFUSALS = frozenset({"403", "405", "471", "473", "474", "475", "477", "489"})
+_RAW_WANTED = frozenset({"333", "366"}) | JOIN_REFUSALS
+
+
+class LogBotClient(IRCClient):
+    """One connection of a :class:`NetworkBot`; configured by its ``buildProtocol``."""
+
+    factory: Any
+
+    def connectionMade(self) -> None:
+        super().connectionMade()
+        assert self.core is not None
+        self.core.set_raw_filter(_RAW_WANTED.__contains__)
+        self.factory.connection_made(self)
+
+    def signedOn(self) -> None:
+        self.factory.registered(self)
+
+    def eventReceived(self, event: ev.Event) -> None:
+        self.factory.handle(event, self)
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        super().connectionLost(reason)
+        self.factory.connection_lost(self, reason)

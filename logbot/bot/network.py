@@ -1,0 +1,339 @@
+"""One network: its connection, reconnects, channels and the records it logs.
+
+``NetworkBot`` is the ``ReconnectingClientFactory`` of that network, so the
+backoff (capped, jittered, exponential: ``reconnect`` in the config) and the
+state that must outlive a connection live in one object:
+
+- **server rotation**: each retry goes to the next server of the list;
+- **delay reset** once a connection *registers* (001), not merely connects:
+  a server that accepts and drops us at once still backs off;
+- **markers**: a ``disconnect`` line in every joined channel when a
+  connection ends, and on rejoining a ``gap`` line that says from when to when
+  events may be missing (a ``connect`` line on a channel's first join);
+- **rejoin** of every configured channel (with its key) after each
+  registration, and after a kick once ``rejoin_after_kick`` seconds passed.
+
+Every event becomes records (``events_to_records``), the channel's log
+options decide what is kept (``policy``), and the shared writer writes.  An
+exception while logging is reported and counted, never allowed to drop the
+connection: the next line may well log fine.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from logbot.bot.events_to_records import RecordMaker
+from logbot.bot.ircbot import JOIN_REFUSALS, LogBotClient
+from logbot.bot.policy import apply_policy
+from logbot.bot.record import LogRecord
+from logbot.bot.settings import LogOptions, NetworkConfig, ReconnectOptions
+from logbot.bot.tls_context import TLSConfigError, client_context
+from logbot.irc import events as ev
+from logbot.irc.sasl import SaslConfig
+from logbot.reactor import defer
+from logbot.reactor.failure import Failure
+from logbot.reactor.protocol import ReconnectingClientFactory
+
+__all__ = ["NetworkBot", "NetworkStats"]
+
+log = logging.getLogger(__name__)
+QUIT_WAIT = 3.0  # seconds a QUIT may take before the connection is cut
+
+
+@dataclass
+class NetworkStats:
+    connected: bool = False
+    registered: bool = False
+    connections: int = 0  # registrations so far
+    reconnects: int = 0  # connection attempts after the first
+    lines_logged: int = 0
+    log_failures: int = 0  # exceptions while turning events into lines
+
+
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
+
+
+class NetworkBot(ReconnectingClientFactory):
+    protocol = LogBotClient
+    noisy = False
+
+    def __init__(self, config: NetworkConfig, reactor: Any, writer: Any,
+                 wall: Callable[[], float] = time.time, rng: Any = None) -> None:
+        self.reactor = self.clock = reactor
+        self.writer = writer
+        self.wall = wall
+        self.rng = rng
+        self.stats = NetworkStats()
+        self.maker = RecordMaker(config.name, wall)
+        self.client: LogBotClient | None = None
+        self.server_index = 0
+        self.joined: dict[str, str] = {}  # folded -> channel name, while joined
+        self._gaps: dict[str, tuple[float, str]] = {}  # folded -> (gap start, why)
+        self._options: dict[str, LogOptions] = {}
+        self._rejoins: dict[str, Any] = {}
+        self._stopped: defer.Deferred[None] | None = None
+        self.configure(config)
+
+    # -- configuration ----------------------------------------------------------------
+
+    def configure(self, config: NetworkConfig) -> None:
+        """Take a (new) config: backoff and log options at once; joins/parts if
+        registered; server, nick and SASL changes at the next connection."""
+        old = getattr(self, "config", None)
+        self.config = config
+        self._set_backoff(config.reconnect)
+        self._rebuild_options()
+        client = self._registered_client()
+        if old is None or client is None:
+            return
+        fold = client.core.state.fold  # type: ignore[union-attr]
+        before = {fold(c.name) for c in old.channels}
+        after = {fold(c.name): c for c in config.channels}
+        for key in before - after.keys():
+            if key in self.joined:
+                client.leave(self.joined[key], "channel removed from the config")
+        self._join([c for key, c in after.items() if key not in before])
+
+    def _set_backoff(self, options: ReconnectOptions) -> None:
+        self.initialDelay = options.initial_delay
+        self.maxDelay = options.max_delay
+        self.factor = options.factor
+        self.jitter = options.jitter
+
+    def _rebuild_options(self) -> None:
+        fold = self._fold()
+        self._options = {fold(c.name): c.log for c in self.config.channels}
+
+    def _fold(self) -> Callable[[str], str]:
+        client = self.client
+        if client is not None and client.core is not None:
+            return client.core.state.fold
+        return str.lower
+
+    def _registered_client(self) -> LogBotClient | None:
+        client = self.client
+        if client is None or client.core is None or not self.stats.registered:
+            return None
+        return client
+
+    # -- connecting -------------------------------------------------------------------
+
+    @property
+    def server(self) -> Any:
+        servers = self.config.servers
+        return servers[self.server_index % len(servers)]
+
+    def start(self) -> None:
+        self.continueTrying = 1
+        self._connect()
+
+    def _connect(self) -> None:
+        server = self.server
+        log.info("%s: connecting to %s", self.config.name, server)
+        if server.tls:
+            try:
+                context = client_context(server)
+            except TLSConfigError as e:
+                log.error("%s: %s", self.config.name, e)
+                self.retry()
+                return
+            self.connector = self.reactor.connectSSL(server.host, server.port, self, context)
+        else:
+            self.connector = self.reactor.connectTCP(server.host, server.port, self)
+
+    def retry(self, connector: Any = None) -> None:
+        """The next attempt, after the backoff delay, goes to the next server."""
+        if not self.continueTrying:
+            return
+        self.retries += 1
+        self.delay = self._next_delay()
+        self.server_index += 1
+        log.info("%s: reconnecting to %s in %.1f s", self.config.name, self.server, self.delay)
+        self._callID = self.clock.callLater(self.delay, self._reconnect)
+
+    def _reconnect(self) -> None:
+        self._callID = None
+        self.stats.reconnects += 1
+        self._connect()
+
+    def buildProtocol(self, addr: Any) -> LogBotClient:
+        client: LogBotClient = super().buildProtocol(addr)
+        config = self.config
+        client.nickname = config.nick
+        client.alt_nicks = config.alt_nicks
+        client.username = config.user or config.nick
+        client.realname = config.realname
+        client.password = config.password.reveal() if config.password else None
+        client.lineRate = config.line_rate
+        client.clock = self.reactor
+        client.versionName = "logbot"
+        sasl = config.sasl
+        if sasl is not None:
+            client.sasl = SaslConfig(username=sasl.username or config.nick,
+                                     password=sasl.password, mechanisms=sasl.mechanisms,
+                                     required=sasl.required)
+        self.client = client
+        return client
+
+    def clientConnectionFailed(self, connector: Any, reason: Failure) -> None:
+        log.warning("%s: cannot connect to %s: %s", self.config.name, self.server,
+                    reason.getErrorMessage())
+        super().clientConnectionFailed(connector, reason)
+
+    # -- the protocol's reports -------------------------------------------------------
+
+    def connection_made(self, client: LogBotClient) -> None:
+        self.stats.connected = True
+        log.info("%s: connected to %s", self.config.name, self.server)
+
+    def registered(self, client: LogBotClient) -> None:
+        self.resetDelay()
+        self.stats.registered = True
+        self.stats.connections += 1
+        self._rebuild_options()
+        log.info("%s: registered as %s", self.config.name, client.nickname)
+        self._join(self.config.channels)
+
+    def _join(self, channels: Any) -> None:
+        client = self._registered_client()
+        if client is None or not channels:
+            return
+        client.core.join_many(  # type: ignore[union-attr]
+            [(c.name, c.key.reveal() if c.key else None) for c in channels])
+        client._requested()
+
+    def connection_lost(self, client: LogBotClient, reason: Failure) -> None:
+        if client is not self.client:
+            return
+        why = client.disconnect_reason or reason.getErrorMessage()
+        level = logging.INFO if self._stopped is not None else logging.WARNING
+        log.log(level, "%s: connection to %s lost: %s", self.config.name, self.server, why)
+        now = self.wall()
+        for key, name in self.joined.items():
+            self._write(name, key, self.maker.marker("disconnect", name, f"disconnected ({why})"))
+            self._gaps[key] = (now, "reconnected")
+        self.joined.clear()
+        for call in self._rejoins.values():
+            if call.active():
+                call.cancel()
+        self._rejoins.clear()
+        self.stats.connected = self.stats.registered = False
+        self.client = None
+        if self._stopped is not None:
+            stopped, self._stopped = self._stopped, None
+            stopped.callback(None)
+
+    # -- events -----------------------------------------------------------------------
+
+    def handle(self, event: ev.Event, client: LogBotClient) -> None:
+        """Log ``event`` (the hot path: most events are channel messages)."""
+        state = client.core.state  # type: ignore[union-attr]
+        try:
+            kind = type(event)
+            if kind is ev.Joined and event.is_self:  # type: ignore[attr-defined]
+                self._self_joined(event, client)  # type: ignore[arg-type]
+            for channel, record in self.maker.records(event, state):
+                self._write(channel, state.fold(channel), record)
+            if kind is ev.Parted and event.is_self:  # type: ignore[attr-defined]
+                self.joined.pop(state.fold(event.channel), None)  # type: ignore[attr-defined]
+            elif kind is ev.Kicked and event.is_self:  # type: ignore[attr-defined]
+                self._kicked(event, state)  # type: ignore[arg-type]
+            elif kind is ev.RawMessage:
+                self._raw(event)  # type: ignore[arg-type]
+        except Exception:
+            self.stats.log_failures += 1
+            log.exception("%s: could not log %s", self.config.name, type(event).__name__)
+
+    def _write(self, channel: str, folded: str, record: LogRecord) -> None:
+        options = self._options.get(folded) or self.config.log
+        client = self.client
+        state = client.core.state if client is not None and client.core else None
+        private = state is not None and channel[:1] not in state.isupport.chantypes
+        fold = state.fold if state is not None else str.lower
+        casemapping = state.isupport.casemapping if state is not None else "rfc1459"
+        out = apply_policy(record, options, private, fold, casemapping)
+        if out is not None:
+            self.writer.write(out, folded, options)
+            self.stats.lines_logged += 1
+
+    def _self_joined(self, event: ev.Joined, client: LogBotClient) -> None:
+        key = client.core.state.fold(event.channel)  # type: ignore[union-attr]
+        self.joined[key] = event.channel
+        gap = self._gaps.pop(key, None)
+        where = f"{self.server.host}:{self.server.port} as {client.nickname}"
+        if gap is None:
+            marker = self.maker.marker("connect", event.channel, f"connected to {where}",
+                                       nick=client.nickname)
+        else:
+            since, why = gap
+            what = f"reconnected to {where}" if why == "reconnected" else why
+            marker = self.maker.marker(
+                "gap", event.channel,
+                f"{what}; events between {_iso(since)} and "
+                f"{_iso(self.wall())} were not seen", nick=client.nickname,
+                target=_iso(since))
+        self._write(event.channel, key, marker)
+
+    def _kicked(self, event: ev.Kicked, state: Any) -> None:
+        key = state.fold(event.channel)
+        self.joined.pop(key, None)
+        self._gaps[key] = (self.wall(), "rejoined after a kick")
+        delay = self.config.rejoin_after_kick
+        log.warning("%s: kicked from %s by %s (%s)%s", self.config.name, event.channel,
+                    event.source.partition("!")[0], event.reason or "",
+                    "" if delay is None else f"; rejoining in {delay:g} s")
+        if delay is None:
+            return
+        old = self._rejoins.pop(key, None)
+        if old is not None and old.active():
+            old.cancel()
+        self._rejoins[key] = self.clock.callLater(delay, self._rejoin, key)
+
+    def _rejoin(self, key: str) -> None:
+        self._rejoins.pop(key, None)
+        if key in self.joined:
+            return
+        fold = self._fold()
+        self._join([c for c in self.config.channels if fold(c.name) == key])
+
+    def _raw(self, event: ev.RawMessage) -> None:
+        msg = event.message
+        if msg.command in JOIN_REFUSALS and len(msg.params) >= 2:
+            why = msg.params[-1] if len(msg.params) >= 3 else msg.command
+            log.warning("%s: cannot join %s: %s (%s)", self.config.name, msg.params[1], why,
+                        msg.command)
+
+    # -- stopping ---------------------------------------------------------------------
+
+    def stop(self, message: str | None = None) -> defer.Deferred[None]:
+        """QUIT and stop reconnecting; fires once the connection is closed (a QUIT
+        unanswered after ``QUIT_WAIT`` seconds is cut short)."""
+        self.stopTrying()
+        for call in self._rejoins.values():
+            if call.active():
+                call.cancel()
+        client = self.client
+        if client is None or client.transport is None or client._lost:
+            return defer.succeed(None)
+        done: defer.Deferred[None] = defer.Deferred()
+        self._stopped = done
+        if client.core is not None:
+            client.quit(message if message is not None else self.config.quit_message)
+        else:
+            client.transport.loseConnection()
+
+        def cut() -> None:
+            if self._stopped is done and client.transport is not None:
+                log.info("%s: no answer to QUIT; closing", self.config.name)
+                client.transport.abortConnection()
+
+        timer = self.clock.callLater(QUIT_WAIT, cut)
+        done.addBoth(lambda result: (timer.cancel() if timer.active() else None, result)[1])
+        return done

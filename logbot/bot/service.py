@@ -1,0 +1,117 @@
+"""The service: every configured network, one log writer, signals and reloads.
+
+Lifecycle on the reactor it is given (never the global one):
+
+- ``start()``: connect every network; SIGHUP reloads; a ``before shutdown``
+  trigger sends QUIT everywhere and waits (bounded: ``network.QUIT_WAIT``), a
+  ``during shutdown`` trigger flushes and closes every log.  The reactor stops
+  on SIGTERM/SIGINT by itself, so those run through the same triggers and the
+  process exits 0 well within 5 seconds.
+- ``reload()`` (SIGHUP): read the config again; if it is bad, say why and keep
+  the running one.  Networks added are started, removed ones QUIT, changed ones
+  get their new options (joins/parts now; servers, nick and SASL at their next
+  connection).  Log files are reopened, so a logrotate that moved them away
+  sees new files at once; a changed log root or file limit gets a new writer.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from collections.abc import Callable
+from typing import Any
+
+from logbot.bot.config import ConfigError, load_config
+from logbot.bot.network import NetworkBot
+from logbot.bot.settings import Config
+from logbot.bot.writer import LogWriter
+from logbot.reactor import defer
+
+__all__ = ["LogService"]
+
+log = logging.getLogger(__name__)
+
+
+class LogService:
+    def __init__(self, config: Config, reactor: Any, *, wall: Callable[[], float] = time.time,
+                 loader: Callable[[str], Config] = load_config) -> None:
+        self.config = config
+        self.reactor = reactor
+        self.wall = wall
+        self.loader = loader
+        self.writer = self._new_writer(config)
+        self.networks: dict[str, NetworkBot] = {
+            net.name: NetworkBot(net, reactor, self.writer, wall=wall) for net in config.networks
+        }
+        self.reloads = 0
+        self.reload_failures = 0
+
+    def _new_writer(self, config: Config) -> LogWriter:
+        return LogWriter(self.reactor, root=config.log.root,
+                         max_open_files=config.log.max_open_files, wall=self.wall,
+                         spawner=self.reactor)
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    def start(self, signals: bool = True) -> None:
+        """Connect every network; with ``signals``, SIGHUP reloads (main thread)."""
+        if signals and hasattr(self.reactor, "addSignalCallback"):
+            self.reactor.addSignalCallback(signal.SIGHUP, self.reload)
+        self.reactor.addSystemEventTrigger("before", "shutdown", self.stop)
+        self.reactor.addSystemEventTrigger("during", "shutdown", self.writer.close)
+        names = ", ".join(self.networks) or "none"
+        log.info("logbot starting: networks %s; logs under %s", names, self.config.log.root)
+        for bot in self.networks.values():
+            bot.start()
+
+    def stop(self) -> defer.Deferred[Any]:
+        """QUIT every network; fires when all are closed."""
+        log.info("logbot stopping")
+        return defer.gatherResults([bot.stop() for bot in self.networks.values()],
+                                   consumeErrors=True)
+
+    # -- reload -----------------------------------------------------------------------
+
+    def reload(self) -> bool:
+        """Reload the config file (SIGHUP); False, and nothing changed, if it is bad."""
+        source = self.config.source
+        if source is None:
+            log.warning("reload: the config was not loaded from a file; nothing to reload")
+            return False
+        try:
+            new = self.loader(source)
+        except ConfigError as e:
+            self.reload_failures += 1
+            log.error("reload: %s is not valid, keeping the running config:\n%s", source, e)
+            return False
+        self.reloads += 1
+        self._apply(new)
+        log.info("reload: %s applied", source)
+        return True
+
+    def _apply(self, new: Config) -> None:
+        old = self.config
+        self.config = new
+        if (new.log.root, new.log.max_open_files) != (old.log.root, old.log.max_open_files):
+            self.writer.close()
+            self.writer = self._new_writer(new)
+            self.reactor.addSystemEventTrigger("during", "shutdown", self.writer.close)
+            for bot in self.networks.values():
+                bot.writer = self.writer
+        else:
+            self.writer.reopen()
+        wanted = {net.name: net for net in new.networks}
+        for name in list(self.networks):
+            if name not in wanted:
+                log.info("reload: network %s removed", name)
+                self.networks.pop(name).stop()
+        for name, net in wanted.items():
+            bot = self.networks.get(name)
+            if bot is None:
+                log.info("reload: network %s added", name)
+                bot = self.networks[name] = NetworkBot(net, self.reactor, self.writer,
+                                                       wall=self.wall)
+                bot.start()
+            else:
+                bot.configure(net)

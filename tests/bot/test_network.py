@@ -1,0 +1,250 @@
+"""NetworkBot on the reactor's fakes: what reaches the log, reconnects, markers, kicks."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from logbot.bot.network import QUIT_WAIT
+from logbot.bot.settings import ChannelConfig, LogOptions, ReconnectOptions, Secret
+from tests.bot.fakes import WALL0, Harness, network
+
+ALICE = "alice!~alice@alice.host"
+BOB = "bob!~bob@bob.host"
+TIME = "@time=2026-03-29T00:59:59.500Z"
+
+
+def registered(config=None, caps: str = "") -> Harness:  # type: ignore[no-untyped-def]
+    h = Harness(config)
+    h.start()
+    h.connect()
+    h.register(caps=caps)
+    h.sent()
+    h.join("#a")
+    h.join("#B")
+    h.writer.clear()
+    return h
+
+
+def test_registration_joins_every_channel_with_its_key() -> None:
+    h = Harness(network(channels=(ChannelConfig("#a"), ChannelConfig("#k", key=Secret("s3")))))
+    h.start()
+    assert [c[:2] for c in h.reactor.tcpClients] == [("irc1.example", 6667)]
+    h.connect()
+    h.sent()
+    h.register()
+    joins = [line for line in h.sent() if line.startswith("JOIN")]
+    assert joins == ["JOIN #k,#a s3"]
+
+
+def test_channel_events_become_records_in_their_channels() -> None:
+    h = registered()
+    h.feed(f":{ALICE} JOIN #a", f":{BOB} JOIN #B", f":{BOB} JOIN #a",
+           f"{TIME} :{ALICE} PRIVMSG #a :hello there",
+           f":{ALICE} PRIVMSG #A :\x01ACTION waves\x01",
+           f":{BOB} NOTICE @#a :ops only",
+           f":{ALICE} TOPIC #a :new topic",
+           f":{ALICE} MODE #a +ov-b bob bob *!*@x",
+           f":{ALICE} KICK #B bob :bye",
+           f":{ALICE} NICK alicia",
+           f":{BOB} PART #a :later",
+           ":alicia!~alice@alice.host QUIT :gone")
+    a = h.writer.records("#a")
+    assert [r.type for r in a] == ["join", "join", "message", "action", "notice", "topic",
+                                   "mode", "nick", "part", "quit"]
+    msg = a[2]
+    assert (msg.nick, msg.user, msg.host, msg.text) == ("alice", "~alice", "alice.host",
+                                                        "hello there")
+    assert msg.time == datetime(2026, 3, 29, 0, 59, 59, 500000, tzinfo=UTC)
+    assert msg.time_source == "server"
+    assert a[3].time_source == "local"
+    assert a[3].time == datetime.fromtimestamp(WALL0 + h.reactor.seconds(), UTC)
+    assert a[4].channel == "#a" and a[4].text == "ops only"
+    assert a[6].text == "+ov-b bob bob *!*@x"
+    assert (a[7].nick, a[7].target) == ("alice", "alicia")
+    assert a[8].text == "later"
+    assert (a[9].nick, a[9].text) == ("alicia", "gone")
+    b = h.writer.records("#b")
+    assert [r.type for r in b] == ["join", "kick"]
+    assert (b[1].nick, b[1].target, b[1].text) == ("alice", "bob", "bye")
+    # alice was no longer in #B: her NICK and QUIT did not go there
+    assert all(r.channel in ("#B", "#b") for r in b)
+
+
+def test_quit_and_nick_go_to_every_shared_channel() -> None:
+    h = registered()
+    h.feed(f":{ALICE} JOIN #a", f":{ALICE} JOIN #B")
+    h.writer.clear()
+    h.feed(f":{ALICE} NICK al", ":al!~alice@alice.host QUIT :bye")
+    assert h.writer.types("#a") == ["nick", "quit"]
+    assert h.writer.types("#b") == ["nick", "quit"]
+
+
+def test_extended_join_account_and_account_tag() -> None:
+    h = registered(caps="extended-join account-tag")
+    h.feed(f":{ALICE} JOIN #a alice_acct :Alice A",
+           f"@account=alice_acct :{ALICE} PRIVMSG #a :hi",
+           f":{BOB} JOIN #a * :Bob")
+    join, msg, bob = h.writer.records("#a")
+    assert join.account == "alice_acct" and msg.account == "alice_acct"
+    assert bob.account is None
+
+
+def test_topic_on_join_waits_for_its_setter() -> None:
+    h = registered()
+    h.feed(":irc.example 332 bot #a :the topic")
+    assert h.writer.records() == []
+    h.feed(":irc.example 333 bot #a alice!~a@h 1700000000")
+    (record,) = h.writer.records("#a")
+    assert (record.type, record.text, record.nick) == ("topic_info", "the topic", "alice")
+    h.feed(":irc.example 332 bot #B :other", ":irc.example 366 bot #B :End of NAMES")
+    (record,) = h.writer.records("#b")
+    assert (record.type, record.nick) == ("topic_info", None)
+
+
+def test_chghost_setname_away() -> None:
+    h = registered(caps="chghost setname away-notify")
+    h.feed(f":{ALICE} JOIN #a", f":{ALICE} CHGHOST ~al new.host", f":{ALICE} SETNAME :Alice B",
+           f":{ALICE} AWAY :lunch", f":{ALICE} AWAY")
+    records = h.writer.records("#a")[1:]
+    assert [r.type for r in records] == ["chghost", "setname", "away", "back"]
+    assert records[0].target == "~al@new.host"
+    assert records[1].text == "Alice B" and records[2].text == "lunch"
+
+
+def test_own_messages_logged_once_without_echo_message() -> None:
+    h = registered()
+    h.client.say("#a", "my line")
+    (record,) = h.writer.records("#a")
+    assert (record.type, record.nick, record.text) == ("message", "bot", "my line")
+
+
+def test_own_messages_logged_once_with_echo_message() -> None:
+    h = registered(caps="echo-message")
+    h.client.say("#a", "my line")
+    assert h.writer.records("#a") == []  # not at send time: the echo will come
+    h.feed(":bot!~bot@bot.host PRIVMSG #a :my line")
+    (record,) = h.writer.records("#a")
+    assert (record.nick, record.text) == ("bot", "my line")
+
+
+def test_private_messages_only_with_private_logging() -> None:
+    h = registered()
+    h.feed(f":{ALICE} PRIVMSG bot :psst", ":irc.example NOTICE bot :server says")
+    assert h.writer.records() == []
+    h = registered(network(log=LogOptions(private=True)))
+    h.feed(f":{ALICE} PRIVMSG bot :psst", ":irc.example NOTICE bot :server says")
+    (record,) = h.writer.records()
+    assert (record.channel, record.text) == ("alice", "psst")
+    assert h.writer.lines[0][0] == "alice"
+
+
+def test_nolog_optout_and_filters_follow_the_channel_options() -> None:
+    quiet = LogOptions(opt_out=("Alice",), events=replace(LogOptions().events, joins=False))
+    h = registered(network(channels=(ChannelConfig("#a", log=quiet), ChannelConfig("#B"))))
+    h.feed(f":{ALICE} JOIN #a", f":{ALICE} JOIN #B", f":{BOB} JOIN #a",
+           f":{BOB} PRIVMSG #a :[nolog] secret", f":{BOB} PRIVMSG #a :visible",
+           f":{ALICE} PRIVMSG #a :hidden")
+    a = h.writer.records("#a")
+    assert [(r.type, r.nick, r.text) for r in a] == [
+        ("message", "bob", "visible"),
+        ("opted_out", None, "a line from a user who opted out of logging was not logged")]
+    assert h.writer.types("#b") == ["join"]
+
+
+def test_disconnect_then_gap_marker_and_rejoin_on_the_next_server() -> None:
+    h = registered(network(reconnect=ReconnectOptions(initial_delay=1, max_delay=30,
+                                                      factor=2, jitter=0.1)))
+    h.reactor.advance(5)
+    h.lose()
+    assert [r.type for r in h.writer.records()] == ["disconnect", "disconnect"]
+    assert h.writer.records("#a")[0].text == "disconnected (Connection was closed cleanly. closed)"
+    assert h.bot.stats.connected is False
+    h.reactor.advance(2.0)  # initial_delay * factor, no jitter (FixedRng)
+    assert [c[:2] for c in h.reactor.tcpClients][-1] == ("irc2.example", 6667)
+    h.writer.clear()
+    h.connect()
+    h.register()
+    assert any(line.startswith("JOIN ") for line in h.sent())
+    h.join("#a")
+    gap, join = h.writer.records("#a")
+    assert gap.type == "gap" and join.type == "join"
+    assert gap.text.startswith("reconnected to irc2.example:6667 as bot; events between ")
+    assert h.bot.delay == 1  # reset by the registration
+
+
+def test_backoff_grows_until_registration() -> None:
+    h = Harness(network(reconnect=ReconnectOptions(initial_delay=1, max_delay=5, factor=2,
+                                                   jitter=0)))
+    h.start()
+    delays = []
+    for _ in range(4):
+        h.bot.clientConnectionFailed(h.reactor.connectors[-1], _failure())
+        delays.append(h.bot.delay)
+        h.reactor.advance(h.bot.delay)
+    assert delays == [2, 4, 5, 5]
+    hosts = [c[0] for c in h.reactor.tcpClients]
+    assert hosts == ["irc1.example", "irc2.example", "irc1.example", "irc2.example",
+                     "irc1.example"]
+
+
+def _failure():  # type: ignore[no-untyped-def]
+    from logbot.reactor.error import ConnectionRefusedError
+    from logbot.reactor.failure import Failure
+
+    return Failure(ConnectionRefusedError("refused"))
+
+
+@pytest.mark.parametrize("delay", [3.0, None])
+def test_kick_is_logged_and_followed_by_a_rejoin(delay: float | None) -> None:
+    h = registered(network(rejoin_after_kick=delay))
+    h.feed(f":{ALICE} KICK #a bot :out")
+    (kick,) = h.writer.records("#a")
+    assert (kick.type, kick.target, kick.text) == ("kick", "bot", "out")
+    h.reactor.advance(2.9)
+    assert not [line for line in h.sent() if line.startswith("JOIN")]
+    h.reactor.advance(0.2)
+    joins = [line for line in h.sent() if line.startswith("JOIN")]
+    assert joins == (["JOIN #a"] if delay is not None else [])
+
+
+def test_a_failing_writer_does_not_drop_the_connection() -> None:
+    h = registered()
+    h.writer.fail = True
+    h.feed(f":{ALICE} PRIVMSG #a :boom")
+    assert h.bot.stats.log_failures == 1
+    h.writer.fail = False
+    h.feed(f":{ALICE} PRIVMSG #a :fine")
+    assert [r.text for r in h.writer.records("#a")] == ["fine"]
+    assert not h.transport.disconnecting
+
+
+def test_stop_sends_quit_and_fires_when_closed() -> None:
+    h = registered()
+    done = h.bot.stop()
+    assert "QUIT :logbot shutting down" in h.sent()
+    fired = []
+    done.addCallback(fired.append)
+    assert not fired
+    h.lose()
+    assert fired == [None]
+    assert [r.type for r in h.writer.records("#a")] == ["disconnect"]
+    h.reactor.advance(1000)
+    assert len(h.reactor.tcpClients) == 1  # no reconnect after a stop
+
+
+def test_stop_cuts_a_connection_that_does_not_answer_quit() -> None:
+    h = registered()
+    h.bot.stop()
+    h.reactor.advance(QUIT_WAIT + 0.1)
+    assert h.transport.disconnecting
+
+
+def test_reconfigure_joins_and_parts_the_difference() -> None:
+    h = registered()
+    h.bot.configure(network(channels=(ChannelConfig("#a"), ChannelConfig("#new"))))
+    sent = h.sent()
+    assert "PART #B :channel removed from the config" in sent
+    assert "JOIN #new" in sent
