@@ -29,6 +29,7 @@ from logbot.irc.message import split_userhost
 __all__ = ["RecordMaker", "mode_string"]
 
 Out = list[tuple[str, LogRecord]]  # (channel name as written, record)
+_SPOKEN = {ev.Privmsg: "message", ev.Action: "action", ev.Notice: "notice"}
 
 
 def mode_string(changes: tuple[ev.ModeChange, ...]) -> str:
@@ -55,7 +56,7 @@ class RecordMaker:
         self.wall = wall
         self._topics: dict[str, tuple[Any, str | None]] = {}  # folded -> (332 event, folded)
         self._handlers: dict[type, Callable[[Any, Any], Out]] = {
-            ev.Privmsg: self._message, ev.Action: self._message, ev.Notice: self._message,
+            ev.Privmsg: self.message, ev.Action: self.message, ev.Notice: self.message,
             ev.Joined: self._joined, ev.Parted: self._parted, ev.Kicked: self._kicked,
             ev.Quit: self._quit, ev.NickChanged: self._nick, ev.ModeChanged: self._mode,
             ev.Topic: self._topic, ev.ChgHost: self._chghost, ev.SetName: self._setname,
@@ -100,21 +101,34 @@ class RecordMaker:
 
     # -- messages ---------------------------------------------------------------------
 
-    def _message(self, event: ev.Privmsg, state: Any) -> Out:
-        kind = "message" if type(event) is ev.Privmsg else (
-            "action" if type(event) is ev.Action else "notice")
+    def message(self, event: ev.Privmsg, state: Any) -> Out:
+        """Most lines: written out (no ``_record``, no keyword arguments)."""
+        kind = _SPOKEN[type(event)]
+        source = event.source
+        rest, _, host = source.partition("@")
+        nick, _, user = rest.partition("!")
         if event.private:
             if event.is_self:
-                other = event.target
+                channel = event.target
+            elif not source or ("!" not in source and "." in nick):
+                return []  # a server notice, not a person: no private log
             else:
-                other = event.source.partition("!")[0].partition("@")[0]
-                if not event.source or "!" not in event.source and "." in other:
-                    return []  # a server notice, not a person: no private log
-            channel = other
+                channel = nick
         else:
             channel = event.target.lstrip(state.isupport.prefix[1])
-        return [(channel, self._record(event, kind, channel, event.source, state,
-                                       text=event.text))]
+        tags = event.tags
+        account = tags.get("account") if tags else None
+        if account is None:
+            known = state.users.get(state.isupport.folded[nick])
+            account = known.account if known is not None else None
+        when = event.time
+        if when is None:
+            when, where = datetime.fromtimestamp(self.wall(), UTC), "local"
+        else:
+            where = "server"
+        return [(channel, LogRecord(when, where, kind, self.network, channel, nick, user or None,
+                                    host or None, account, event.text, None, event.msgid,
+                                    tags))]
 
     # -- membership -------------------------------------------------------------------
 

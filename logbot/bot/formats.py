@@ -70,13 +70,21 @@ for _marker in MARKERS:
 del _marker
 assert _BODIES.keys() == TYPES, "every record type needs a text body"
 
-# (time, tz, rendering) of the last call: a tuple, replaced in one assignment
-_text_time: tuple[object, object, str] = (None, None, "")
+# (time, tz, text stamp, JSON stamp) of the last time rendered, shared by both formats
+# (a line is usually written in both): one isoformat() per time, replaced in one
+# assignment.  The text stamp is the JSON one without its milliseconds.
+_stamps: tuple[object, object, str, str] = (None, None, "", "")
+
+
+def _stamp(when: datetime.datetime, tz: datetime.tzinfo) -> tuple[object, object, str, str]:
+    global _stamps
+    full = when.astimezone(tz).isoformat(timespec="milliseconds")  # ...T10:00:05.123+01:00
+    _stamps = (when, tz, full[:19] + full[23:], encode_basestring(full))
+    return _stamps
 
 
 def format_text(record: LogRecord, tz: datetime.tzinfo) -> str:
     """``<time> <body>\\n``: one physical line, the time in ``tz`` to the second."""
-    global _text_time
     try:
         body = _BODIES[record.type](record)
     except KeyError:
@@ -85,57 +93,53 @@ def format_text(record: LogRecord, tz: datetime.tzinfo) -> str:
         raise ValueError(f"unknown log record type {record.type!r}") from None
     if "\n" in body or "\r" in body or "\0" in body:
         body = body.translate(_LINE_ESCAPES)
-    when, when_tz, stamp = _text_time
-    if when != record.time or when_tz is not tz:
-        stamp = record.time.astimezone(tz).isoformat(timespec="seconds")
-        _text_time = (record.time, tz, stamp)
-    return f"{stamp} {body}\n"
+    stamps = _stamps
+    if stamps[0] != record.time or stamps[1] is not tz:
+        stamps = _stamp(record.time, tz)
+    return f"{stamps[2]} {body}\n"
 
 
 # --------------------------------------------------------------------- jsonl
 
-_json_time: tuple[object, object, str] = (None, None, "")
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-
-def _string_or_null(value: str | None) -> str:
-    return "null" if value is None else encode_basestring(value)
 
 
 def _tags(tags: object) -> str:
     if not tags:
         return "{}"
-    return "{" + ",".join(
-        f"{encode_basestring(k)}:{'null' if v is None else encode_basestring(v)}"
+    enc = encode_basestring
+    return "{" + ",".join([
+        enc(k) + ":" + ("null" if v is None else enc(v))
         for k, v in tags.items()  # type: ignore[attr-defined]
-    ) + "}"
+    ]) + "}"
 
 
 def format_jsonl(record: LogRecord, tz: datetime.tzinfo) -> str:
     """One JSON object and ``\\n``: time (to the millisecond, in ``tz``), time_source, type,
     network, channel, nick, user, host, account, text, target (only when not None), msgid,
     tags, in that order; None is null."""
-    global _json_time
     if record.type not in TYPES:
         raise ValueError(f"unknown log record type {record.type!r}")
-    when, when_tz, stamp = _json_time
-    if when != record.time or when_tz is not tz:
-        stamp = encode_basestring(record.time.astimezone(tz).isoformat(timespec="milliseconds"))
-        _json_time = (record.time, tz, stamp)
+    stamps = _stamps
+    if stamps[0] != record.time or stamps[1] is not tz:
+        stamps = _stamp(record.time, tz)
+    stamp = stamps[3]
+    enc = encode_basestring  # "null" if None else enc(...), written out: every line
     try:
-        target = record.target
+        nick, user, host, account = record.nick, record.user, record.host, record.account
+        text, target, msgid = record.text, record.target, record.msgid
         return (
-            f'{{"time":{stamp},"time_source":{encode_basestring(record.time_source)}'
-            f',"type":{encode_basestring(record.type)}'
-            f',"network":{encode_basestring(record.network)}'
-            f',"channel":{encode_basestring(record.channel)}'
-            f',"nick":{_string_or_null(record.nick)}'
-            f',"user":{_string_or_null(record.user)}'
-            f',"host":{_string_or_null(record.host)}'
-            f',"account":{_string_or_null(record.account)}'
-            f',"text":{_string_or_null(record.text)}'
-            + ("" if target is None else f',"target":{encode_basestring(target)}')
-            + f',"msgid":{_string_or_null(record.msgid)},"tags":{_tags(record.tags)}}}\n'
+            f'{{"time":{stamp},"time_source":{enc(record.time_source)}'
+            f',"type":{enc(record.type)},"network":{enc(record.network)}'
+            f',"channel":{enc(record.channel)}'
+            f',"nick":{"null" if nick is None else enc(nick)}'
+            f',"user":{"null" if user is None else enc(user)}'
+            f',"host":{"null" if host is None else enc(host)}'
+            f',"account":{"null" if account is None else enc(account)}'
+            f',"text":{"null" if text is None else enc(text)}'
+            + ("" if target is None else f',"target":{enc(target)}')
+            + f',"msgid":{"null" if msgid is None else enc(msgid)}'
+            f',"tags":{_tags(record.tags)}}}\n'
         )
     except TypeError:  # a field that is not a str: let json render (or refuse) it
         return _JSON.encode(_as_dict(record, tz)) + "\n"

@@ -36,6 +36,16 @@ class LogBotClient(IRCClient):
         self.core.set_raw_filter(_RAW_WANTED.__contains__)
         self.factory.connection_made(self)
 
+    def dataReceived(self, data: bytes) -> None:
+        """One read from the server: its lines are written with one write per file."""
+        writer = self.factory.writer
+        holding = writer.hold()
+        try:
+            super().dataReceived(data)
+        finally:
+            if holding:
+                writer.release()
+
     def signedOn(self) -> None:
         self.factory.registered(self)
 

@@ -41,8 +41,8 @@ class LogFile:
 
     __slots__ = (
         "buffer", "buffered", "compress", "delayed", "dirty", "dropped", "errors", "failing",
-        "fast", "fd", "flush_call", "flush_interval", "fsync_call", "fsync_interval", "limit",
-        "line_mode", "path", "pending", "retired", "size", "users",
+        "fast", "fd", "flush_call", "flush_interval", "fsync_call", "fsync_interval", "held",
+        "limit", "line_mode", "path", "pending", "retired", "size", "users",
     )
 
     def __init__(self, path: Path, *, max_bytes: int | None = None, line_mode: bool = True,
@@ -57,6 +57,7 @@ class LogFile:
         self.fsync_interval = fsync_interval
         self.compress = compress
         self.fast = False
+        self.held = False  # has lines buffered until the writer's release()
         self.buffer: list[bytes] = []  # flush "interval": lines not written yet
         self.buffered = 0  # bytes in buffer
         self.flush_call: Any = None

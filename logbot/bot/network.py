@@ -237,10 +237,14 @@ class NetworkBot(ReconnectingClientFactory):
         state = client.core.state  # type: ignore[union-attr]
         try:
             kind = type(event)
+            if kind is ev.Privmsg:  # most lines: straight to the message record
+                for channel, record in self.maker.message(event, state):
+                    self._write(channel, state.isupport.folded[channel], record, state)
+                return
             if kind is ev.Joined and event.is_self:  # type: ignore[attr-defined]
                 self._self_joined(event, client)  # type: ignore[arg-type]
             for channel, record in self.maker.records(event, state):
-                self._write(channel, state.fold(channel), record)
+                self._write(channel, state.isupport.folded[channel], record, state)
             if kind is ev.Parted and event.is_self:  # type: ignore[attr-defined]
                 self.joined.pop(state.fold(event.channel), None)  # type: ignore[attr-defined]
             elif kind is ev.Kicked and event.is_self:  # type: ignore[attr-defined]
@@ -251,14 +255,17 @@ class NetworkBot(ReconnectingClientFactory):
             self.stats.log_failures += 1
             log.exception("%s: could not log %s", self.config.name, type(event).__name__)
 
-    def _write(self, channel: str, folded: str, record: LogRecord) -> None:
+    def _write(self, channel: str, folded: str, record: LogRecord, state: Any = None) -> None:
         options = self._options.get(folded) or self.config.log
-        client = self.client
-        state = client.core.state if client is not None and client.core else None
-        private = state is not None and channel[:1] not in state.isupport.chantypes
-        fold = state.fold if state is not None else str.lower
-        casemapping = state.isupport.casemapping if state is not None else "rfc1459"
-        out = apply_policy(record, options, private, fold, casemapping)
+        if state is None:
+            client = self.client
+            state = client.core.state if client is not None and client.core else None
+        if state is None:
+            out = apply_policy(record, options, False, str.lower)
+        else:
+            isupport = state.isupport
+            out = apply_policy(record, options, channel[:1] not in isupport.chantypes,
+                               isupport.folded.__getitem__, isupport.casemapping)
         if out is not None:
             self.writer.write(out, folded, options)
             self.stats.lines_logged += 1

@@ -9,7 +9,8 @@ those steps is tested on its own.
 speaker, the one who joined, the kicker, the old nick); ``target`` is what the
 action was done to (the new nick, the kicked nick, the new ``user@host``);
 ``text`` is the message, the reason, the topic, the mode string or, for a marker,
-the whole sentence.  ``time`` is always timezone-aware; ``time_source`` says
+the whole sentence.  Fields are positional in this order, so the hot path can
+build one without keyword arguments.  ``time`` is always timezone-aware; ``time_source`` says
 whether it came from the ``server-time`` tag (``"server"``) or our clock
 (``"local"``).
 """
@@ -33,8 +34,12 @@ TYPES = frozenset({
 }) | MARKERS
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LogRecord:
+    """Not frozen: a frozen dataclass sets each of its 13 fields through
+    ``object.__setattr__``, which doubled the cost of making one for every line.
+    Treat it as immutable all the same."""
+
     time: datetime
     time_source: str  # "server" or "local"
     type: str

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from logbot.irc import events as ev
 from logbot.irc.ctcp import DELIM, Ctcp, CtcpResponder, parse_ctcp
-from logbot.irc.message import NO_TAGS, Message, format, split_userhost
+from logbot.irc.message import NO_TAGS, Message, _parse_tags, format, split_userhost
 from logbot.irc.state import IRCState
 
 __all__ = ["ChatEvents"]
@@ -71,10 +71,19 @@ class ChatEvents:
     def received_line(self, line: str) -> ev.Privmsg | None:
         """Everything ``parse`` + ``IRCState.apply`` + :meth:`incoming` do for a
         plain PRIVMSG or NOTICE in the shape servers send, ``:source PRIVMSG target
-        :text`` (no tags, single spaces, not CTCP), in one step and without making a
+        :text`` (tags or none, single spaces, not CTCP), in one step and without making a
         Message: the event.  ``None`` for any other line, which the caller then
         takes the general way.  For a caller that wants no RawMessage for these.
         (tests/irc/test_core.py checks it against the general way.)"""
+        tags = NO_TAGS
+        time = msgid = None
+        if line[:1] == "@":  # tags (server-time, msgid, account): parsed as parse() does
+            raw_tags, sep, line = line[1:].partition(" ")
+            if not sep:
+                return None
+            tags = _parse_tags(raw_tags) or NO_TAGS
+            if tags is not NO_TAGS:
+                time, msgid = ev.parse_server_time(tags.get("time")), tags.get("msgid")
         if line[:1] != ":":
             return None
         parts = line.split(" ", 3)
@@ -97,12 +106,16 @@ class ChatEvents:
                 user.user = user_name
             if host:
                 user.host = host
+            if tags is not NO_TAGS:
+                account = tags.get("account")  # account-tag
+                if account is not None:
+                    user.account = account
         me = state.nick
         name = target.lstrip(isupport.prefix[1])
         return ev.new_privmsg(
             ev.Privmsg if command == "PRIVMSG" else ev.Notice, source, target, text[1:],
             len(nick) == len(me) and (nick == me or folded[nick] == folded[me]),
-            not name or name[0] not in isupport.chantypes, None, None, NO_TAGS)
+            not name or name[0] not in isupport.chantypes, time, msgid, tags)
 
     def incoming(self, msg: Message, now: float, send: Callable[[str], None]) -> list[ev.Event]:
         """Events for a received line; CTCP replies are passed to ``send``."""

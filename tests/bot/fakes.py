@@ -26,6 +26,12 @@ class FakeWriter:
         self.lines: list[tuple[str, LogRecord, LogOptions]] = []
         self.fail = False
 
+    def hold(self) -> bool:
+        return True
+
+    def release(self) -> None:
+        pass
+
     def write(self, record: LogRecord, folded: str, options: LogOptions) -> None:
         if self.fail:
             raise RuntimeError("writer broke")

@@ -393,7 +393,9 @@ _SEP = st.sampled_from([" ", " ", " ", "  "])
 _LINE = st.builds(
     lambda tag, source, s1, command, s2, target, s3, text:
         f"{tag}:{source}{s1}{command}{s2}{target}{s3}{text}",
-    st.sampled_from(["", "", "", "@msgid=7 "]), st.sampled_from(_SOURCES), _SEP,
+    st.sampled_from(["", "", "", "@msgid=7 ", "@time=2026-11-27T10:00:00.123Z;msgid=a\\sb ",
+                     "@account=al;time=junk ", "@a;=b;c= ", "@ ", "@x=1  ", "@;; "]),
+    st.sampled_from(_SOURCES), _SEP,
     st.sampled_from(["PRIVMSG", "PRIVMSG", "NOTICE", "privmsg", "JOIN", "NICK", "PART"]), _SEP,
     st.sampled_from(_TARGETS), _SEP, st.sampled_from(_TEXTS))
 
