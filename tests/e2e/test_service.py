@@ -138,3 +138,30 @@ def test_kicked_bot_logs_the_kick_and_rejoins(ngircd: Any, reactor: Any, run_unt
     kick = lines.index(f"*** {nick} was kicked by {alice} (go away)")
     assert lines[kick + 1].startswith("*** logbot: rejoined after a kick; events between ")
     assert f"*** {nick} <" in lines[kick + 2] and "has joined" in lines[kick + 2]
+
+
+def test_hostile_channel_names_stay_under_the_log_root(ngircd: Any, reactor: Any,
+                                                       run_until: Any, tmp_path: Path) -> None:
+    tag = unique("")
+    hostile = [f"#../../etc{tag}", f"#a/b{tag}", f"#.{tag}", f"#C{tag}\\x"]
+    nick, alice = unique("lb"), unique("alice")
+    bot = BotProcess(tmp_path, ngircd, nick, hostile, logging={"formats": ["text"]})
+    peer = run_until(connect(reactor, ngircd, alice))
+    try:
+        bot.start_seen_by(run_until, peer, hostile)
+        for chan in hostile:
+            peer.send(f"PRIVMSG {chan} :in {chan}")
+        run_until(wait_for_log(
+            reactor, lambda: sorted((tmp_path / "logs").rglob("*.log")),
+            lambda files: len(files) == len(hostile) and all(
+                "<" + alice in f.read_text() for f in files)))
+        assert bot.terminate(5) == 0
+    finally:
+        bot.stop_quietly()
+        peer.abort()
+    root = (tmp_path / "logs").resolve()
+    files = sorted(root.rglob("*.log"))
+    assert {f.parent.parent for f in files} == {root / "local"}  # one folder per channel
+    texts = {f.read_text().split(f"<{alice}> in ", 1)[1].split("\n", 1)[0] for f in files}
+    assert texts == set(hostile)
+    assert not (tmp_path / "etc").exists() and not any(tmp_path.glob("etc*"))
