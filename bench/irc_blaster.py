@@ -14,6 +14,16 @@ PONG is the client's end-to-end time: the client handles lines in order, so its 
 leaves only after every PRIVMSG before it was handled (logged and flushed).  It prints
 one JSON line (``{"lines": ..., "seconds": ..., "rate": ...}``) and closes.
 
+Options that change nothing unless given (``bench/bench_logbot.py`` uses them):
+
+* ``--caps "server-time message-tags account-tag"``: offer these in ``CAP LS`` and
+  ``ACK`` a ``CAP REQ`` of any of them (``NAK`` otherwise);
+* ``--tags``: every PRIVMSG carries ``@time=...;msgid=...;account=<nick>``, the time
+  ``--time-step-ms`` later than the line before (from 2026-11-27T10:00:00.000Z);
+* ``--hold``: after the PONG, print the result and keep the connection open until the
+  client sends ``QUIT`` (answered with ``ERROR``) or closes, so the client can be
+  checked and stopped while still connected.
+
 Run: ``python bench/irc_blaster.py --lines 200000 --channel '#bench'``.
 """
 
@@ -37,18 +47,37 @@ def users(count: int = NICKS) -> list[tuple[str, str]]:
     return [(f"user{i:02d}", f"user{i:02d}!~u{i}@host-{i}.example.net") for i in range(count)]
 
 
-def privmsg_lines(count: int, channel: str, seed: int = 1) -> list[bytes]:
+def tag_time(n: int, step_ms: int) -> str:
+    """The ``time`` tag of line ``n``: 2026-11-27T10:00:00.000Z plus ``n * step_ms``."""
+    ms = n * step_ms
+    seconds, ms = divmod(ms, 1000)
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"2026-11-27T{10 + hours % 14:02d}:{minutes:02d}:{seconds:02d}.{ms:03d}Z"
+
+
+def msgid(n: int) -> str:
+    return f"b{n:019d}"
+
+
+def privmsg_lines(count: int, channel: str, seed: int = 1, tags: bool = False,
+                  time_step_ms: int = 1) -> list[bytes]:
     """``count`` PRIVMSG lines from the users to ``channel``: 2-14 words each, a
-    number in every line (each is unique), about 1 in 20 with a non-ASCII word."""
+    number in every line (each is unique), about 1 in 20 with a non-ASCII word.
+    With ``tags``, each starts with ``@time=...;msgid=...;account=<nick>``."""
     rng = random.Random(seed)
-    sources = [source for _, source in users()]
+    people = users()
     out = []
     for n in range(count):
         words = rng.choices(WORDS, k=rng.randint(2, 14))
         if n % 20 == 7:
             words.append("naïve café ✓")
         text = f"{n} " + " ".join(words)
-        out.append(f":{sources[n % len(sources)]} PRIVMSG {channel} :{text}\r\n".encode())
+        nick, source = people[n % len(people)]
+        line = f":{source} PRIVMSG {channel} :{text}\r\n"
+        if tags:
+            line = f"@time={tag_time(n, time_step_ms)};msgid={msgid(n)};account={nick} {line}"
+        out.append(line.encode())
     return out
 
 
@@ -65,7 +94,8 @@ def _lines(sock: socket.socket, buf: bytearray):
         buf += data
 
 
-def serve(listener: socket.socket, channel: str, blast: bytes, count: int) -> dict:
+def serve(listener: socket.socket, channel: str, blast: bytes, count: int,
+          caps: tuple[str, ...] = (), hold: bool = False) -> dict:
     conn, _ = listener.accept()
     conn.settimeout(300)
     conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -80,7 +110,11 @@ def serve(listener: socket.socket, channel: str, blast: bytes, count: int) -> di
         command = words[0].upper()
         if command == "CAP" and len(words) > 1 and words[1].upper() == "LS":
             cap_open = True
-            send(b":blaster CAP * LS :\r\n")
+            send(f":blaster CAP * LS :{' '.join(caps)}\r\n".encode())
+        elif command == "CAP" and len(words) > 2 and words[1].upper() == "REQ":
+            wanted = " ".join(words[2:]).lstrip(":")
+            verdict = "ACK" if set(wanted.split()) <= set(caps) else "NAK"
+            send(f":blaster CAP {nick or '*'} {verdict} :{wanted}\r\n".encode())
         elif command == "CAP" and len(words) > 1 and words[1].upper() == "END":
             cap_open = False
         elif command == "NICK":
@@ -114,10 +148,19 @@ def serve(listener: socket.socket, channel: str, blast: bytes, count: int) -> di
     else:
         raise SystemExit("blaster: the client closed before it answered the final PING")
     end = time.perf_counter()
-    conn.close()
     seconds = end - start
-    return {"lines": count, "bytes": len(blast), "seconds": seconds, "rate": count / seconds,
-            "send_seconds": sent - start}
+    result = {"lines": count, "bytes": len(blast), "seconds": seconds, "rate": count / seconds,
+              "send_seconds": sent - start}
+    if hold:
+        print(json.dumps(result), flush=True)
+        for line in lines:
+            if line.upper().startswith("QUIT"):
+                send(b"ERROR :Closing link (quit)\r\n")
+                break
+            if line.upper().startswith("PING"):
+                send(f":blaster PONG blaster {line.split(' ', 1)[-1]}\r\n".encode())
+    conn.close()
+    return result
 
 
 def main() -> None:
@@ -125,17 +168,25 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=200_000)
     parser.add_argument("--channel", default="#bench")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--caps", default="", help="capabilities to offer (space-separated)")
+    parser.add_argument("--tags", action="store_true", help="tag every PRIVMSG")
+    parser.add_argument("--time-step-ms", type=int, default=1)
+    parser.add_argument("--hold", action="store_true",
+                        help="after the PONG, print the result and wait for QUIT")
     args = parser.parse_args()
-    blast = b"".join(privmsg_lines(args.lines, args.channel))
+    blast = b"".join(privmsg_lines(args.lines, args.channel, tags=args.tags,
+                                   time_step_ms=args.time_step_ms))
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", args.port))
     listener.listen(1)
     listener.settimeout(60)
     print(f"PORT {listener.getsockname()[1]}", flush=True)
-    result = serve(listener, args.channel, blast, args.lines)
+    result = serve(listener, args.channel, blast, args.lines, tuple(args.caps.split()),
+                   args.hold)
     listener.close()
-    print(json.dumps(result), flush=True)
+    if not args.hold:
+        print(json.dumps(result), flush=True)
     sys.exit(0)
 
 
