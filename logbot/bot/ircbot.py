@@ -36,15 +36,23 @@ class LogBotClient(IRCClient):
         self.core.set_raw_filter(_RAW_WANTED.__contains__)
         self.factory.connection_made(self)
 
+    _holding = False
+
     def dataReceived(self, data: bytes) -> None:
-        """One read from the server: its lines are written with one write per file."""
+        """One read from the server: its lines are gathered and written with one write
+        per file, before anything is sent back (see ``beforeSending``)."""
         writer = self.factory.writer
-        holding = writer.hold()
+        self._holding = writer.hold()
         try:
             super().dataReceived(data)
         finally:
-            if holding:
-                writer.release()
+            self.beforeSending()
+
+    def beforeSending(self) -> None:
+        """The lines of this read reach the disk before our replies (PONG) leave."""
+        if self._holding:
+            self._holding = False
+            self.factory.writer.release()
 
     def signedOn(self) -> None:
         self.factory.registered(self)

@@ -36,8 +36,9 @@ its state whatever the hooks do (``irc_NICK`` is called *in addition* to
 
 Names of our own (PEP 8): ``alt_nicks``, ``sasl``, ``caps``, ``clock``,
 ``ping_interval``, ``ping_timeout``, ``nick_retry_interval``, ``core``,
-``build_core()``, ``disconnect_reason``, and ``eventReceived(event)``, which gets
-every typed core event (channels lists, server-time, account...) for the bot.
+``build_core()``, ``disconnect_reason``, ``eventReceived(event)``, which gets
+every typed core event (channels lists, server-time, account...) for the bot, and
+``beforeSending()``, called before each write of what the core released.
 """
 
 from __future__ import annotations
@@ -296,6 +297,12 @@ class IRCClient(Protocol):
     def eventReceived(self, event: ev.Event) -> None:
         """Every typed core event, after the Twisted-style methods (ours: PEP 8 data)."""
 
+    def beforeSending(self) -> None:
+        """Called before the adapter writes what the core released (after the events of
+        received data were dispatched).  A logging bot makes its log lines durable
+        here, so that a reply to a line (a PONG) never leaves before the lines that
+        came before it are on disk."""
+
     # -- internals --------------------------------------------------------------------
 
     def _core(self) -> IRCConnection:
@@ -318,6 +325,7 @@ class IRCClient(Protocol):
         core = self.core
         if core is None or self._lost:
             return
+        self.beforeSending()
         if now is None:
             now = self._seconds()
         write = self.transport.write

@@ -248,3 +248,18 @@ def test_reconfigure_joins_and_parts_the_difference() -> None:
     sent = h.sent()
     assert "PART #B :channel removed from the config" in sent
     assert "JOIN #new" in sent
+
+
+def test_log_lines_are_released_before_a_reply_is_sent() -> None:
+    h = registered()
+    order: list[str] = []
+    h.writer.release = lambda: order.append("release")  # type: ignore[method-assign]
+    real_write = h.transport.write
+
+    def write(data: bytes) -> None:
+        order.append(data.decode().strip())
+        real_write(data)
+
+    h.transport.write = write  # type: ignore[method-assign]
+    h.feed(f":{ALICE} PRIVMSG #a :hi", "PING :x")
+    assert order == ["release", "PONG x"]
