@@ -74,11 +74,19 @@ assert _BODIES.keys() == TYPES, "every record type needs a text body"
 # (a line is usually written in both): one isoformat() per time, replaced in one
 # assignment.  The text stamp is the JSON one without its milliseconds.
 _stamps: tuple[object, object, str, str] = (None, None, "", "")
+_UTC = datetime.timezone.utc  # what rotation.zone("UTC") gives
 
 
-def _stamp(when: datetime.datetime, tz: datetime.tzinfo) -> tuple[object, object, str, str]:
+def _stamp(record: LogRecord, tz: datetime.tzinfo) -> tuple[object, object, str, str]:
     global _stamps
-    full = when.astimezone(tz).isoformat(timespec="milliseconds")  # ...T10:00:05.123+01:00
+    when = record.time
+    raw = record.tags.get("time") if tz is _UTC and record.time_source == "server" else None
+    if raw is not None and len(raw) == 24 and raw[23] == "Z" and raw[19] == ".":
+        # The server's own "2026-11-27T10:00:05.123Z" is already the UTC rendering:
+        # isoformat() would cost more than all the rest of the line's formatting.
+        full = raw[:23] + "+00:00"
+    else:
+        full = when.astimezone(tz).isoformat(timespec="milliseconds")  # ....123+01:00
     _stamps = (when, tz, full[:19] + full[23:], encode_basestring(full))
     return _stamps
 
@@ -95,7 +103,7 @@ def format_text(record: LogRecord, tz: datetime.tzinfo) -> str:
         body = body.translate(_LINE_ESCAPES)
     stamps = _stamps
     if stamps[0] != record.time or stamps[1] is not tz:
-        stamps = _stamp(record.time, tz)
+        stamps = _stamp(record, tz)
     return f"{stamps[2]} {body}\n"
 
 
@@ -122,7 +130,7 @@ def format_jsonl(record: LogRecord, tz: datetime.tzinfo) -> str:
         raise ValueError(f"unknown log record type {record.type!r}")
     stamps = _stamps
     if stamps[0] != record.time or stamps[1] is not tz:
-        stamps = _stamp(record.time, tz)
+        stamps = _stamp(record, tz)
     stamp = stamps[3]
     enc = encode_basestring  # "null" if None else enc(...), written out: every line
     try:

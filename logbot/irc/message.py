@@ -136,6 +136,12 @@ def unescape_tag_value(raw: str) -> str:
 
 def _parse_tags(raw: str) -> dict[str, str | None]:
     tags: dict[str, str | None] = {}
+    if "\\" not in raw:  # no escapes anywhere (nearly always): no unescaping to do
+        for item in raw.split(";"):
+            key, _, value = item.partition("=")
+            if key:
+                tags[key] = value or None
+        return tags
     for item in raw.split(";"):
         key, _, value = item.partition("=")
         if key:  # an empty key ("@;a=b") carries nothing: skip it

@@ -229,3 +229,20 @@ def test_jsonl_falls_back_to_json_for_odd_values() -> None:
     assert format_jsonl(record, UTC) == _reference(record, UTC)
     with pytest.raises(TypeError):
         format_jsonl(rec("message", text=object()), UTC)
+
+
+@pytest.mark.parametrize("raw", [
+    "2026-11-27T10:00:05.123Z", "2026-11-27T10:00:05Z", "2026-11-27T10:00:05.123456Z",
+    "2026-11-27T11:00:05.123+01:00", "2026-11-27T10:00:05.1Z"])
+@pytest.mark.parametrize("tz", [datetime.timezone.utc, ZoneInfo("Europe/Berlin")])
+def test_the_server_time_shortcut_renders_what_isoformat_would(raw: str, tz: Any) -> None:
+    when = datetime.datetime.fromisoformat(raw)
+    record = LogRecord(when, "server", "message", "n", "#c", "nick", text="x",
+                       tags={"time": raw})
+    plain = LogRecord(when, "local", "message", "n", "#c", "nick", text="x")
+    for fmt in (format_text, format_jsonl):
+        got = fmt(record, tz)
+        fmt(LogRecord(when.replace(year=2000), "local", "message", "n", "#c"), tz)  # cache
+        want = fmt(plain, tz).replace('"time_source":"local"', '"time_source":"server"')
+        want = want.replace('"tags":{}', f'"tags":{{"time":"{raw}"}}')
+        assert got == want
