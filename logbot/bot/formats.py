@@ -74,7 +74,7 @@ assert _BODIES.keys() == TYPES, "every record type needs a text body"
 # (a line is usually written in both): one isoformat() per time, replaced in one
 # assignment.  The text stamp is the JSON one without its milliseconds.
 _stamps: tuple[object, object, str, str] = (None, None, "", "")
-_UTC = datetime.timezone.utc  # what rotation.zone("UTC") gives
+_UTC = datetime.UTC  # what rotation.zone("UTC") gives
 
 
 def _stamp(record: LogRecord, tz: datetime.tzinfo) -> tuple[object, object, str, str]:

@@ -34,6 +34,7 @@ class LogBotClient(IRCClient):
         super().connectionMade()
         assert self.core is not None
         self.core.set_raw_filter(_RAW_WANTED.__contains__)
+        self._tap = self.factory.handle  # every event straight to the bot: one call less
         self.factory.connection_made(self)
 
     _holding = False
@@ -58,7 +59,9 @@ class LogBotClient(IRCClient):
         self.factory.registered(self)
 
     def eventReceived(self, event: ev.Event) -> None:
-        self.factory.handle(event, self)
+        """(Replaced by the factory's ``handle`` in connectionMade; defined so that the
+        adapter taps events at all.)"""
+        self.factory.handle(event)
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         super().connectionLost(reason)

@@ -232,9 +232,13 @@ class NetworkBot(ReconnectingClientFactory):
 
     # -- events -----------------------------------------------------------------------
 
-    def handle(self, event: ev.Event, client: LogBotClient) -> None:
-        """Log ``event`` (the hot path: most events are channel messages)."""
-        state = client.core.state  # type: ignore[union-attr]
+    def handle(self, event: ev.Event) -> None:
+        """Log ``event`` of the current connection (the hot path: most events are
+        channel messages)."""
+        client = self.client
+        if client is None or client.core is None:
+            return
+        state = client.core.state
         try:
             kind = type(event)
             if kind is ev.Privmsg:  # most lines: straight to the message record

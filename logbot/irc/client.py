@@ -381,12 +381,13 @@ class IRCClient(Protocol):
     def _dispatch(self, events: list[ev.Event]) -> None:
         handlers = self._handlers
         tap = self._tap
-        privmsg = self.privmsg
+        # The base class's privmsg does nothing: a bot that only taps events skips it.
+        privmsg = self.privmsg if type(self).privmsg is not IRCClient.privmsg else None
         plain = ev.Privmsg
         for event in events:
             kind = type(event)
             if kind is plain:  # most lines: client_events._privmsg, written out
-                if not event.is_self:  # type: ignore[attr-defined]
+                if privmsg is not None and not event.is_self:  # type: ignore[attr-defined]
                     privmsg(event.source, event.target, event.text)  # type: ignore[attr-defined]
             else:
                 handler = handlers.get(kind)
