@@ -53,6 +53,9 @@ log = logging.getLogger("logbot.bot.writer")
 BUFFER_LIMIT = 64 * 1024
 #: Seconds between retention sweeps.
 SWEEP_INTERVAL = 3600.0
+#: Seconds between looks for channels whose day is over: their files are closed (and
+#: compressed, if asked) within this long after midnight even if the channel is quiet.
+DAY_CHECK_INTERVAL = 60.0
 
 
 def wall_clock() -> float:
@@ -120,6 +123,8 @@ class LogWriter:
                                 max_pending=max_pending, emit=self._emit,
                                 close=self._handles.close, resumed=self._resumed)
         self._retention = Retention(clock, wall, self._protected, SWEEP_INTERVAL)
+        self._wall = wall
+        self._day_call: Any = None
         self._unsafe_logged: set[tuple[str, str, str]] = set()
         self._held: list[LogFile] | None = None  # files with lines gathered since hold()
 
@@ -208,6 +213,8 @@ class LogWriter:
                 if old is not None:
                     self._release(old, "rotated")
         ch.date, ch.ends = day, day_end(day, ch.tz)
+        if self._day_call is None and "{date" in options.path:
+            self._day_call = self._clock.callLater(DAY_CHECK_INTERVAL, self._day_check)
         return True
 
     def _acquire(self, path: Path, options: LogOptions) -> LogFile:
@@ -247,6 +254,30 @@ class LogWriter:
         self._files.pop(f.path, None)
         if f.retired == "rotated" and f.compress and os.path.exists(f.path):
             self.housekeeping.compress(f.path)
+
+    def _day_check(self) -> None:
+        """Close the files of channels whose day ended on the wall clock.
+
+        Without this a quiet channel would keep yesterday's file open (and
+        uncompressed) until its next line.  The channel's date moves to today, so a
+        late-stamped line from yesterday goes to today's file, as it would have."""
+        self._day_call = None
+        now = datetime.fromtimestamp(self._wall(), UTC)
+        waiting = False
+        for ch in self._channels.values():
+            if ch.ends is NEVER or "{date" not in ch.options.path:
+                continue
+            if now < ch.ends:
+                waiting = True
+                continue
+            ch.seen.place(local_date(now, ch.tz))
+            for out in ch.outputs:
+                if out.file is not None:
+                    self._release(out.file, "rotated")
+                    out.file = None
+            ch.date, ch.ends = None, NEVER
+        if waiting:
+            self._day_call = self._clock.callLater(DAY_CHECK_INTERVAL, self._day_check)
 
     # -- writing ----------------------------------------------------------------------
 
@@ -361,6 +392,9 @@ class LogWriter:
         self._outages.retry_all()
         self._outages.cancel()
         self._retention.stop()
+        if self._day_call is not None and self._day_call.active():
+            self._day_call.cancel()
+        self._day_call = None
         for f in list(self._files.values()):
             self._handles.stop_timers(f)
             self._handles.close(f, sync=True)

@@ -122,6 +122,12 @@ def fault(root: Path, monkeypatch: pytest.MonkeyPatch) -> Fault:
     return f
 
 
+def timers(clock: Clock) -> list[Any]:
+    """The clock's pending calls but the once-a-minute end-of-day check."""
+    return [c for c in clock.getDelayedCalls()
+            if getattr(c.func, "__name__", "") != "_day_check"]
+
+
 def warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records
             if r.name == WRITER_LOG and r.levelno == logging.WARNING]
@@ -527,7 +533,7 @@ def test_flush_interval_writes_one_batch(make: Callable[..., LogWriter], clock: 
     assert w.stats.lines_written == 10
     clock.advance(10)
     assert fault.writes == 1  # nothing buffered: no write, no timer
-    assert clock.getDelayedCalls() == []
+    assert timers(clock) == []
 
 
 def test_flush_interval_writes_at_64k_and_on_flush_and_close(
@@ -548,7 +554,7 @@ def test_flush_interval_writes_at_64k_and_on_flush_and_close(
     w.write(rec(at(n + 1), "at close"), "#c", o)
     w.close()
     assert messages(chan(root) / "2026-01-01.log")[-1] == "at close"
-    assert clock.getDelayedCalls() == []
+    assert timers(clock) == []
 
 
 def test_fsync_interval(make: Callable[..., LogWriter], clock: Clock,
@@ -606,7 +612,7 @@ def test_enospc_outage(make: Callable[..., LogWriter], clock: Clock, fault: Faul
         f"resumed writing {live} after 2 errors; 11 delayed lines written"]
     w.write(rec(at(12), "m12"), "#c", o)  # back on the fast path
     assert messages(live)[-1] == "m12"
-    assert clock.getDelayedCalls() == []
+    assert timers(clock) == []
 
 
 def test_a_short_write_is_undone(make: Callable[..., LogWriter], clock: Clock, fault: Fault,
@@ -774,7 +780,7 @@ def test_close_reports_the_lines_it_could_not_write(
     w.close()
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 1 and errors[0].startswith("3 log lines could not be written")
-    assert clock.getDelayedCalls() == []
+    assert timers(clock) == []
     assert w.stats.files_open == 0
 
 
@@ -915,3 +921,28 @@ def test_a_hold_keeps_order_through_eviction_size_rotation_and_errors(
         last = 31 if name == "#c" else 30
         assert lines == [f"{name[1]}{i}" for i in range(last)]
     assert w.stats.pending == 0
+
+
+def test_a_quiet_channels_day_is_closed_and_compressed_after_midnight(
+        clock: Clock, root: Path) -> None:
+    from logbot.bot.writer import DAY_CHECK_INTERVAL
+    from logbot.reactor.testing import MemoryReactor
+
+    spawner = MemoryReactor()
+    start = datetime(2026, 3, 28, 23, 58, tzinfo=ZoneInfo("Europe/Berlin"))
+    w = LogWriter(clock, root=root, wall=lambda: start.timestamp() + clock.seconds(),
+                  spawner=spawner)
+    o = opts(timezone="Europe/Berlin", compress="gzip")
+    w.write(rec(start.astimezone(UTC), "late evening"), "#c", o)
+    assert w.stats.files_open == 1
+    clock.advance(DAY_CHECK_INTERVAL)  # 23:59: still the same day
+    assert w.stats.files_open == 1 and not spawner.spawnedProcesses
+    clock.advance(DAY_CHECK_INTERVAL)  # 00:00 on the wall clock: the day is over
+    assert w.stats.files_open == 0
+    ((_, _, argv, *_),) = spawner.spawnedProcesses
+    assert argv[-1] == str(chan(root) / "2026-03-28.log")
+    # a line stamped before midnight that arrives now goes to the new day's file
+    w.write(rec(start.astimezone(UTC), "late line"), "#c", o)
+    assert messages(chan(root) / "2026-03-29.log") == ["late line"]
+    w.close()
+    assert clock.getDelayedCalls() == []
