@@ -25,11 +25,22 @@ def _config_option(f):  # type: ignore[no-untyped-def]
                         help=CONFIG_HELP)(f)
 
 
+class OneLineFormatter(logging.Formatter):
+    """One event, one line: a traceback or a list of config problems is joined with
+    `` | `` so that log collectors (journald, docker logs) keep an event together."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return " | ".join(super().format(record).splitlines())
+
+
 def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        stream=sys.stderr, level=getattr(logging, level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    root = logging.getLogger()
+    if root.handlers:  # configured already (an embedding program, a test runner)
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(OneLineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(getattr(logging, level.upper()))
 
 
 def _load(config_path: str):  # type: ignore[no-untyped-def]
