@@ -63,6 +63,10 @@ class RecordMaker:
             ev.Away: self._away, ev.RawMessage: self._raw,
         }
 
+    def reset(self) -> None:
+        """A connection ended: a topic held for its 333 will not get it."""
+        self._topics.clear()
+
     # -- entry point ------------------------------------------------------------------
 
     def records(self, event: ev.Event, state: Any) -> Out:

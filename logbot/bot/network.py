@@ -220,6 +220,7 @@ class NetworkBot(ReconnectingClientFactory):
             self._write(name, key, self.maker.marker("disconnect", name, f"disconnected ({why})"))
             self._gaps[key] = (now, "reconnected")
         self.joined.clear()
+        self.maker.reset()
         for call in self._rejoins.values():
             if call.active():
                 call.cancel()

@@ -263,3 +263,16 @@ def test_log_lines_are_released_before_a_reply_is_sent() -> None:
     h.transport.write = write  # type: ignore[method-assign]
     h.feed(f":{ALICE} PRIVMSG #a :hi", "PING :x")
     assert order == ["release", "PONG x"]
+
+
+def test_a_topic_held_for_its_setter_does_not_outlive_the_connection() -> None:
+    h = registered()
+    h.feed(":irc.example 332 bot #a :stale topic")
+    h.lose()
+    h.reactor.advance(10)
+    h.connect()
+    h.register()
+    h.join("#a")
+    h.writer.clear()
+    h.feed(":irc.example 332 bot #a :fresh topic", ":irc.example 333 bot #a al 1")
+    assert [r.text for r in h.writer.records("#a")] == ["fresh topic"]
