@@ -205,9 +205,7 @@ class NetworkBot(ReconnectingClientFactory):
         client = self._registered_client()
         if client is None or not channels:
             return
-        client.core.join_many(  # type: ignore[union-attr]
-            [(c.name, c.key.reveal() if c.key else None) for c in channels])
-        client._requested()
+        client.join_many([(c.name, c.key.reveal() if c.key else None) for c in channels])
 
     def connection_lost(self, client: LogBotClient, reason: Failure) -> None:
         if client is not self.client:

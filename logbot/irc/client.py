@@ -35,7 +35,7 @@ its state whatever the hooks do (``irc_NICK`` is called *in addition* to
 ``userRenamed``, not instead), and our own messages never reach ``privmsg``.
 
 Names of our own (PEP 8): ``alt_nicks``, ``sasl``, ``caps``, ``clock``,
-``ping_interval``, ``ping_timeout``, ``nick_retry_interval``, ``core``,
+``ping_interval``, ``ping_timeout``, ``nick_retry_interval``, ``core``, ``join_many``,
 ``build_core()``, ``disconnect_reason``, ``eventReceived(event)``, which gets
 every typed core event (channels lists, server-time, account...) for the bot, and
 ``beforeSending()``, called before each write of what the core released.
@@ -167,6 +167,13 @@ class IRCClient(Protocol):
 
     def join(self, channel: str, key: str | None = None) -> None:
         self._core().join(self._channel(channel), key)
+        self._requested()
+
+    def join_many(self, channels: Iterable[str | tuple[str, str | None]]) -> None:
+        """Join many channels (names, or ``(name, key)``) in as few JOIN lines as fit."""
+        self._core().join_many(
+            [self._channel(c) if isinstance(c, str) else (self._channel(c[0]), c[1])
+             for c in channels])
         self._requested()
 
     def leave(self, channel: str, reason: str | None = None) -> None:
