@@ -171,7 +171,8 @@ class NetworkBot(ReconnectingClientFactory):
         client.username = config.user or config.nick
         client.realname = config.realname
         client.password = config.password.reveal() if config.password else None
-        client.lineRate = config.line_rate
+        rate = config.line_rate  # lines per second; IRCClient.lineRate is seconds per line
+        client.lineRate = None if rate is None else (0 if rate == 0 else 1.0 / rate)
         client.clock = self.reactor
         client.versionName = "logbot"
         sasl = config.sasl

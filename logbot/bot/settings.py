@@ -125,7 +125,7 @@ class NetworkConfig:
     reconnect: ReconnectOptions = field(default_factory=ReconnectOptions)
     rejoin_after_kick: float | None = 10.0  # seconds; None: stay out
     quit_message: str = "logbot shutting down"
-    line_rate: float | None = None  # None: burst 4 then 1 line/s; 0: no flood control
+    line_rate: float | None = None  # lines/s sent; None: burst 4 then 1 line/s; 0: no limit
 
 
 @dataclass(frozen=True)

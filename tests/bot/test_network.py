@@ -276,3 +276,11 @@ def test_a_topic_held_for_its_setter_does_not_outlive_the_connection() -> None:
     h.writer.clear()
     h.feed(":irc.example 332 bot #a :fresh topic", ":irc.example 333 bot #a al 1")
     assert [r.text for r in h.writer.records("#a")] == ["fresh topic"]
+
+
+@pytest.mark.parametrize(("line_rate", "expected"), [(None, None), (0, 0), (2.0, 0.5)])
+def test_line_rate_is_lines_per_second(line_rate: float | None,
+                                       expected: float | None) -> None:
+    h = Harness(network(line_rate=line_rate))
+    h.start()
+    assert h.connect().lineRate == expected  # IRCClient's lineRate: seconds per line
