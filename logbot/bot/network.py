@@ -102,7 +102,9 @@ class NetworkBot(ReconnectingClientFactory):
         self._join([c for key, c in after.items() if key not in before])
 
     def _set_backoff(self, options: ReconnectOptions) -> None:
-        self.initialDelay = options.initial_delay
+        # The factory grows the delay *before* using it (Twisted's way): starting from
+        # initial_delay / factor, the first retry waits initial_delay, as documented.
+        self.initialDelay = options.initial_delay / options.factor
         self.maxDelay = options.max_delay
         self.factor = options.factor
         self.jitter = options.jitter

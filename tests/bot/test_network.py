@@ -162,7 +162,7 @@ def test_disconnect_then_gap_marker_and_rejoin_on_the_next_server() -> None:
     assert [r.type for r in h.writer.records()] == ["disconnect", "disconnect"]
     assert h.writer.records("#a")[0].text == "disconnected (Connection was closed cleanly. closed)"
     assert h.bot.stats.connected is False
-    h.reactor.advance(2.0)  # initial_delay * factor, no jitter (FixedRng)
+    h.reactor.advance(1.0)  # initial_delay, no jitter (FixedRng)
     assert [c[:2] for c in h.reactor.tcpClients][-1] == ("irc2.example", 6667)
     h.writer.clear()
     h.connect()
@@ -172,7 +172,7 @@ def test_disconnect_then_gap_marker_and_rejoin_on_the_next_server() -> None:
     gap, join = h.writer.records("#a")
     assert gap.type == "gap" and join.type == "join"
     assert gap.text.startswith("reconnected to irc2.example:6667 as bot; events between ")
-    assert h.bot.delay == 1  # reset by the registration
+    assert h.bot.delay == 0.5  # reset by the registration (initial_delay / factor)
 
 
 def test_backoff_grows_until_registration() -> None:
@@ -184,7 +184,7 @@ def test_backoff_grows_until_registration() -> None:
         h.bot.clientConnectionFailed(h.reactor.connectors[-1], _failure())
         delays.append(h.bot.delay)
         h.reactor.advance(h.bot.delay)
-    assert delays == [2, 4, 5, 5]
+    assert delays == [1, 2, 4, 5]  # the first retry waits initial_delay
     hosts = [c[0] for c in h.reactor.tcpClients]
     assert hosts == ["irc1.example", "irc2.example", "irc1.example", "irc2.example",
                      "irc1.example"]
