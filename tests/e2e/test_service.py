@@ -165,3 +165,38 @@ def test_hostile_channel_names_stay_under_the_log_root(ngircd: Any, reactor: Any
     texts = {f.read_text().split(f"<{alice}> in ", 1)[1].split("\n", 1)[0] for f in files}
     assert texts == set(hostile)
     assert not (tmp_path / "etc").exists() and not any(tmp_path.glob("etc*"))
+
+
+def test_tls_with_the_servers_own_ca(ngircd: Any, reactor: Any, run_until: Any,
+                                     tmp_path: Path) -> None:
+    chan, nick, alice = f"#t{unique('')}", unique("lb"), unique("alice")
+    bot = BotProcess(tmp_path, ngircd, nick, [chan], extra={"servers": [
+        {"host": ngircd.host, "port": ngircd.tls_port, "tls": True,
+         "ca_file": str(ngircd.ca_path)}]})
+    peer = run_until(connect(reactor, ngircd, alice))
+    try:
+        bot.start_seen_by(run_until, peer, [chan])
+        peer.send(f"PRIVMSG {chan} :over tls")
+        run_until(wait_for_log(reactor, lambda: bot.raw(chan), lambda t: "over tls" in t))
+        assert bot.terminate(5) == 0
+    finally:
+        bot.stop_quietly()
+        peer.abort()
+    assert f"connected to {ngircd.host}:{ngircd.tls_port} as {nick}" in bot.raw(chan)
+
+
+def test_an_untrusted_certificate_is_reported_and_retried(ngircd: Any, reactor: Any,
+                                                          run_until: Any,
+                                                          tmp_path: Path) -> None:
+    bot = BotProcess(tmp_path, ngircd, unique("lb"), ["#x"], extra={"servers": [
+        {"host": ngircd.host, "port": ngircd.tls_port, "tls": True}]})
+    try:
+        bot.start()
+        run_until(wait_for_log(reactor, bot.stderr,
+                               lambda t: t.count("certificate verify failed") >= 2,
+                               what="two failed attempts on stderr"))
+        assert bot.proc is not None and bot.proc.poll() is None
+        assert bot.terminate(5) == 0
+    finally:
+        bot.stop_quietly()
+    assert "Traceback" not in bot.stderr()
