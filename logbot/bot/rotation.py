@@ -22,6 +22,7 @@ pass ``max_bytes``, unless it is empty (a line longer than the limit still goes 
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
@@ -107,6 +108,39 @@ def size_chunks(size: int, lengths: Sequence[int],
         current += length
     if len(lengths) > start:
         runs.append((rotate, start, len(lengths)))
+    return runs
+
+
+#: The kernel copies a write into the page cache one page of the *file* at a time, and
+#: between two pages it stops for a pending SIGKILL: a write that spans a page boundary
+#: can be cut there, leaving half a line.  A write that stays within one page cannot.
+PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def page_runs(size: int, lengths: Sequence[int], start: int, stop: int,
+              page: int = PAGE) -> list[tuple[int, int]]:
+    """Cut lines ``start:stop`` (of ``lengths`` bytes, appended at offset ``size``) into
+    runs ``(a, b)`` to write one write each, so that ``kill -9`` never tears a line:
+    in a run of several lines every page boundary falls between two lines (where a
+    cut leaves whole lines); a line that crosses a page boundary is written alone (the single-line write that every line would
+    otherwise get, so no batch is ever less safe than writing line by line)."""
+    runs: list[tuple[int, int]] = []
+    first = start
+    offset = size % page
+    for index in range(start, stop):
+        length = lengths[index]
+        if offset + length > page:  # this line crosses a boundary: alone
+            if index > first:
+                runs.append((first, index))
+            runs.append((index, index + 1))
+            first = index + 1
+            offset = (offset + length) % page
+        else:
+            offset += length
+            if offset == page:  # the line ends on the boundary: a cut there is harmless
+                offset = 0
+    if stop > first:
+        runs.append((first, stop))
     return runs
 
 

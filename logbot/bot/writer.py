@@ -6,9 +6,10 @@ while writing them.  Hence:
 * *Durable, whole lines*: each line (or batch of whole lines) is one ``write(2)`` on an
   ``O_APPEND`` descriptor (:mod:`logbot.bot.logfile`), never a buffered file object.
   Between ``hold()`` and ``release()`` (the IRC client brackets each read from the
-  server with them) the lines of each file are gathered and written with one
-  ``write(2)`` per file at ``release()``: on disk before the bot reads anything more,
-  at a fraction of the system calls when a burst arrives.
+  server with them) the lines of each file are gathered and written at ``release()``:
+  on disk before the bot replies or reads anything more, in a write per page of the
+  file rather than per line (``rotation.page_runs``: a batch never spans a page
+  boundary, where the kernel may cut a write short on ``kill -9``).
 * *Write errors never reach the caller*: a disk that is full, read-only or gone costs a
   warning per file and outage, not a crash and not a warning per line; the lines wait,
   in order, for a retry (:mod:`logbot.bot.outage`).
@@ -42,7 +43,15 @@ from logbot.bot.housekeeping import Compressor, Retention
 from logbot.bot.logfile import Handles, LogFile
 from logbot.bot.outage import Outages
 from logbot.bot.record import LogRecord
-from logbot.bot.rotation import NEVER, Seen, day_end, local_date, size_chunks, zone
+from logbot.bot.rotation import (
+    NEVER,
+    Seen,
+    day_end,
+    local_date,
+    page_runs,
+    size_chunks,
+    zone,
+)
 from logbot.bot.settings import LogOptions
 
 __all__ = ["BUFFER_LIMIT", "SWEEP_INTERVAL", "LogWriter", "WriterStats", "wall_clock"]
@@ -321,13 +330,14 @@ class LogWriter:
         try:
             if f.fd < 0:
                 self._handles.open(f)
-            for rotate, start, stop in size_chunks(f.size, [len(b) for b in lines],
-                                                   f.max_bytes):
+            lengths = [len(b) for b in lines]
+            for rotate, start, stop in size_chunks(f.size, lengths, f.max_bytes):
                 if rotate:
                     self._rotate_size(f)
-                f.append(lines[start] if stop - start == 1 else b"".join(lines[start:stop]))
-                done = stop
-                self.stats.lines_written += stop - start
+                for a, b in page_runs(f.size, lengths, start, stop):
+                    f.append(lines[a] if b - a == 1 else b"".join(lines[a:b]))
+                    done = b
+                    self.stats.lines_written += b - a
         except OSError as e:
             error = e
         if done and f.fd >= 0:

@@ -165,3 +165,32 @@ def test_is_log_file(name: str, ok: bool) -> None:
 def test_retention_cutoff() -> None:
     assert retention_cutoff(1_000_000.0, 1) == 1_000_000.0 - 86400
     assert retention_cutoff(1_000_000.0, 0.5) == 1_000_000.0 - 43200
+
+
+# -- page_runs: batches that kill -9 cannot tear -------------------------------------------
+
+@given(st.integers(0, 20_000), st.lists(st.integers(1, 5_000), min_size=1, max_size=60))
+def test_page_runs_cover_every_line_once_and_never_batch_across_a_page(
+        size: int, lengths: list[int]) -> None:
+    from logbot.bot.rotation import page_runs
+
+    runs = page_runs(size, lengths, 0, len(lengths), page=4096)
+    assert [i for a, b in runs for i in range(a, b)] == list(range(len(lengths)))
+    offset = size
+    for a, b in runs:
+        for i in range(a, b):
+            end = offset + lengths[i]
+            crosses = offset // 4096 != (end - 1) // 4096  # a boundary inside the line
+            assert not (crosses and b - a > 1), "a line that crosses is written alone"
+            offset = end
+
+
+def test_page_runs_of_small_lines() -> None:
+    from logbot.bot.rotation import page_runs
+
+    # a line that ends on the boundary: the batch goes on (a cut there is harmless)
+    assert page_runs(4000, [96, 100, 100, 100], 0, 4, page=4096) == [(0, 4)]
+    # a line across the boundary is written alone
+    assert page_runs(4000, [50, 100, 10], 0, 3, page=4096) == [(0, 1), (1, 2), (2, 3)]
+    assert page_runs(4050, [100, 10, 10], 0, 3, page=4096) == [(0, 1), (1, 3)]
+    assert page_runs(0, [10] * 5, 1, 4, page=4096) == [(1, 4)]

@@ -546,10 +546,11 @@ def test_flush_interval_writes_at_64k_and_on_flush_and_close(
         w.write(rec(at(n), f"{big} {n}"), "#c", o)
         n += 1
     assert 64 <= n <= 66 and (chan(root) / "2026-01-01.log").stat().st_size >= BUFFER_LIMIT
+    at_64k = fault.writes  # one write per page or so (see rotation.page_runs)
     w.write(rec(at(n), "tail"), "#c", o)
-    assert fault.writes == 1
+    assert fault.writes == at_64k
     w.flush()
-    assert fault.writes == 2
+    assert fault.writes == at_64k + 1
     assert messages(chan(root) / "2026-01-01.log")[-1] == "tail"
     w.write(rec(at(n + 1), "at close"), "#c", o)
     w.close()
@@ -893,7 +894,9 @@ def test_held_lines_reach_the_disk_at_release_with_one_write_per_file(
         w.write(rec(at(1 + i), f"d{i}", channel="#d"), "#d", o)
     assert messages(chan(root) / "2026-01-01.log") == ["before"]
     w.release()
-    assert fault.writes - writes == 2 + 2 + 2  # #c: text and jsonl; #d: opened, then one each
+    size = sum(p.stat().st_size for p in root.rglob("*.*"))
+    # far fewer writes than lines: about two per page of each file (rotation.page_runs)
+    assert 4 <= fault.writes - writes <= 6 + 2 * (size // 4096 + 4) < 200
     assert messages(chan(root) / "2026-01-01.log") == ["before"] + [f"m{i}" for i in range(50)]
     assert messages(chan(root, "#d") / "2026-01-01.log") == [f"d{i}" for i in range(50)]
     assert w.stats.lines_written == 2 + 200
