@@ -106,7 +106,11 @@ class RecordMaker:
     # -- messages ---------------------------------------------------------------------
 
     def message(self, event: ev.Privmsg, state: Any) -> Out:
-        """Most lines: written out (no ``_record``, no keyword arguments)."""
+        pair = self.message_pair(event, state)
+        return [] if pair is None else [pair]
+
+    def message_pair(self, event: ev.Privmsg, state: Any) -> tuple[str, LogRecord] | None:
+        """Most lines: written out (no ``_record``, no keyword arguments, no list)."""
         kind = _SPOKEN[type(event)]
         source = event.source
         rest, _, host = source.partition("@")
@@ -115,7 +119,7 @@ class RecordMaker:
             if event.is_self:
                 channel = event.target
             elif not source or ("!" not in source and "." in nick):
-                return []  # a server notice, not a person: no private log
+                return None  # a server notice, not a person: no private log
             else:
                 channel = nick
         else:
@@ -130,9 +134,8 @@ class RecordMaker:
             when, where = datetime.fromtimestamp(self.wall(), UTC), "local"
         else:
             where = "server"
-        return [(channel, LogRecord(when, where, kind, self.network, channel, nick, user or None,
-                                    host or None, account, event.text, None, event.msgid,
-                                    tags))]
+        return channel, LogRecord(when, where, kind, self.network, channel, nick, user or None,
+                                  host or None, account, event.text, None, event.msgid, tags)
 
     # -- membership -------------------------------------------------------------------
 

@@ -81,13 +81,15 @@ def _stamp(record: LogRecord, tz: datetime.tzinfo) -> tuple[object, object, str,
     global _stamps
     when = record.time
     raw = record.tags.get("time") if tz is _UTC and record.time_source == "server" else None
-    if raw is not None and len(raw) == 24 and raw[23] == "Z" and raw[19] == ".":
+    if (raw is not None and len(raw) == 24 and raw[23] == "Z" and raw[19] == "."
+            and raw[10] == "T" and raw[13] == raw[16] == ":" and raw.isascii()):
         # The server's own "2026-11-27T10:00:05.123Z" is already the UTC rendering:
-        # isoformat() would cost more than all the rest of the line's formatting.
+        # isoformat() would cost more than all the rest of the line's formatting.  It
+        # parsed as a time (record.time), so it holds digits and these separators only.
         full = raw[:23] + "+00:00"
     else:
         full = when.astimezone(tz).isoformat(timespec="milliseconds")  # ....123+01:00
-    _stamps = (when, tz, full[:19] + full[23:], encode_basestring(full))
+    _stamps = (when, tz, full[:19] + full[23:], f'"{full}"')  # digits, T, :, ., +: no escapes
     return _stamps
 
 

@@ -244,8 +244,9 @@ class NetworkBot(ReconnectingClientFactory):
         try:
             kind = type(event)
             if kind is ev.Privmsg:  # most lines: straight to the message record
-                for channel, record in self.maker.message(event, state):
-                    self._write(channel, state.isupport.folded[channel], record, state)
+                pair = self.maker.message_pair(event, state)  # type: ignore[arg-type]
+                if pair is not None:
+                    self._write(pair[0], state.isupport.folded[pair[0]], pair[1], state)
                 return
             if kind is ev.Joined and event.is_self:  # type: ignore[attr-defined]
                 self._self_joined(event, client)  # type: ignore[arg-type]

@@ -233,7 +233,8 @@ def test_jsonl_falls_back_to_json_for_odd_values() -> None:
 
 @pytest.mark.parametrize("raw", [
     "2026-11-27T10:00:05.123Z", "2026-11-27T10:00:05Z", "2026-11-27T10:00:05.123456Z",
-    "2026-11-27T11:00:05.123+01:00", "2026-11-27T10:00:05.1Z"])
+    "2026-11-27T11:00:05.123+01:00", "2026-11-27T10:00:05.1Z", "2026-11-27 10:00:05.123Z",
+    "2026-11-27T10:00:05,123Z"])
 @pytest.mark.parametrize("tz", [datetime.UTC, ZoneInfo("Europe/Berlin")])
 def test_the_server_time_shortcut_renders_what_isoformat_would(raw: str, tz: Any) -> None:
     when = datetime.datetime.fromisoformat(raw)
