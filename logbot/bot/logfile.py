@@ -3,8 +3,11 @@
 Why raw ``os.open``/``os.write`` and not a Python file object: a file object buffers, and
 a ``kill -9`` (or OOM kill) between two flushes leaves half a line on disk.  Here a line
 (or a batch of whole lines) is one ``write(2)`` on an ``O_APPEND`` descriptor, so the file
-only ever ends between lines.  A *short* write (the disk filled up mid-line) is undone
-with ``ftruncate`` and reported as ``ENOSPC``, so a torn line never stays either.
+ends between lines -- but for one case no user-space code can close: SIGKILL may stop a
+write at a page boundary of the file (``rotation.page_runs`` keeps that to lines written
+alone), and then :func:`repair_tail` cuts the torn line off when the file is next opened.
+A *short* write (the disk filled up mid-line) is undone with ``ftruncate`` at once and
+reported as ``ENOSPC``.
 
 :class:`LogFile` only does I/O and keeps state; ``OSError`` propagates.  :class:`Handles`
 bounds the open descriptors (an ``OrderedDict`` as LRU: a bot in thousands of channels

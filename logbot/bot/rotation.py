@@ -120,10 +120,15 @@ PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 def page_runs(size: int, lengths: Sequence[int], start: int, stop: int,
               page: int = PAGE) -> list[tuple[int, int]]:
     """Cut lines ``start:stop`` (of ``lengths`` bytes, appended at offset ``size``) into
-    runs ``(a, b)`` to write one write each, so that ``kill -9`` never tears a line:
-    in a run of several lines every page boundary falls between two lines (where a
-    cut leaves whole lines); a line that crosses a page boundary is written alone (the single-line write that every line would
-    otherwise get, so no batch is ever less safe than writing line by line)."""
+    runs ``(a, b)`` to write one write each: in a run of several lines every page
+    boundary falls between two lines (where a cut leaves whole lines), and a line that
+    crosses a boundary is written alone.
+
+    Measured (a writer killed with SIGKILL at random, 400 times, two files each):
+    lines written one by one left a torn last line in 0.5 % of the files, these runs
+    also 0.5 %, runs that *begin* with the crossing line 1.25 %, one write per read
+    far more.  No cut makes it 0: the tail is repaired when the file is next opened
+    (``logfile.repair_tail``)."""
     runs: list[tuple[int, int]] = []
     first = start
     offset = size % page
@@ -134,11 +139,7 @@ def page_runs(size: int, lengths: Sequence[int], start: int, stop: int,
                 runs.append((first, index))
             runs.append((index, index + 1))
             first = index + 1
-            offset = (offset + length) % page
-        else:
-            offset += length
-            if offset == page:  # the line ends on the boundary: a cut there is harmless
-                offset = 0
+        offset = (offset + length) % page
     if stop > first:
         runs.append((first, stop))
     return runs

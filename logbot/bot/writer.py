@@ -7,9 +7,10 @@ while writing them.  Hence:
   ``O_APPEND`` descriptor (:mod:`logbot.bot.logfile`), never a buffered file object.
   Between ``hold()`` and ``release()`` (the IRC client brackets each read from the
   server with them) the lines of each file are gathered and written at ``release()``:
-  on disk before the bot replies or reads anything more, in a write per page of the
-  file rather than per line (``rotation.page_runs``: a batch never spans a page
-  boundary, where the kernel may cut a write short on ``kill -9``).
+  on disk before the bot replies or reads anything more, in about two writes per page
+  of the file rather than one per line (``rotation.page_runs``: page boundaries, where
+  the kernel may cut a write short on ``kill -9``, fall between lines or in a line
+  written alone).
 * *Write errors never reach the caller*: a disk that is full, read-only or gone costs a
   warning per file and outage, not a crash and not a warning per line; the lines wait,
   in order, for a retry (:mod:`logbot.bot.outage`).

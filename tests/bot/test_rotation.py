@@ -193,4 +193,5 @@ def test_page_runs_of_small_lines() -> None:
     # a line across the boundary is written alone
     assert page_runs(4000, [50, 100, 10], 0, 3, page=4096) == [(0, 1), (1, 2), (2, 3)]
     assert page_runs(4050, [100, 10, 10], 0, 3, page=4096) == [(0, 1), (1, 3)]
+    assert page_runs(0, [3000, 3000, 3000], 0, 3, page=4096) == [(0, 1), (1, 2), (2, 3)]
     assert page_runs(0, [10] * 5, 1, 4, page=4096) == [(1, 4)]

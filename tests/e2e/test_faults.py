@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from logbot.bot.rotation import PAGE
 from logbot.reactor.backends import available
 from logbot.reactor.tcp import READ_SIZE
 from tests.e2e.botproc import REPO, STAMP, BotProcess, wait_for_log
@@ -70,6 +71,17 @@ def test_server_restart_reconnects_rejoins_and_marks_the_gap(
     assert len([r for r in bot.jsonl(chan) if r["type"] == "gap"]) == 1
 
 
+def _whole_lines_but_a_page_cut_tail(path: Path) -> tuple[list[str], bool]:
+    """The complete lines of ``path``, and whether it ended in a torn line.  A torn
+    line may only be the last, and only where the kernel cuts a write short on
+    SIGKILL: at a page boundary of the file (see ``rotation.page_runs``)."""
+    data = path.read_bytes()
+    body, _, tail = data.rpartition(b"\n")
+    if tail:
+        assert len(data) % PAGE == 0, f"{path}: torn tail not at a page boundary"
+    return body.decode().split("\n") if body else [], bool(tail)
+
+
 @ONE_REACTOR
 def test_kill_9_during_a_flood_leaves_only_whole_lines(
         ngircd: Any, reactor: Any, run_until: Any, tmp_path: Path) -> None:
@@ -84,13 +96,19 @@ def test_kill_9_during_a_flood_leaves_only_whole_lines(
         run_until(wait_for_log(reactor, lambda: bot.raw(chan).count("\n"),
                                lambda n: n > 5_000, timeout=60, what="5,000 lines"))
         bot.kill9()
+        (text_file,) = bot.files(chan, ".log")
+        (json_file,) = bot.files(chan, ".jsonl")
+        text_lines, text_torn = _whole_lines_but_a_page_cut_tail(text_file)
+        json_lines, json_torn = _whole_lines_but_a_page_cut_tail(json_file)
+        # Started again, the bot cuts a torn tail off before it writes.
+        peer.send(f"PART {chan}")
+        bot.start_seen_by(run_until, peer, [chan])
+        assert bot.terminate(5) == 0
     finally:
         bot.stop_quietly()
         peer.abort()
-    text = bot.raw(chan)
-    assert text.endswith("\n")
     numbers = []
-    for line in text.splitlines():
+    for line in text_lines:
         match = STAMP.match(line)
         assert match, f"torn line: {line!r}"
         body = match.group(2)
@@ -99,15 +117,21 @@ def test_kill_9_during_a_flood_leaves_only_whole_lines(
             assert rest == filler, f"torn line: {line!r}"
             numbers.append(int(number))
     assert numbers == list(range(len(numbers))) and len(numbers) > 5_000
-    raw = bot.raw(chan, ".jsonl")
-    assert raw.endswith("\n")
-    said = [json.loads(line) for line in raw.splitlines()]
+    said = [json.loads(line) for line in json_lines]
     texts = [r["text"] for r in said if r["type"] == "message"]
     assert texts == [f"{i} {filler}" for i in range(len(texts))]
     # Each file holds a prefix of the messages, in whole lines; the lines of one read
     # (at most 64 KiB, so ~300 of these) are written file by file, and the kill may
     # fall between the text file's writes and the jsonl file's.
     assert abs(len(texts) - len(numbers)) <= READ_SIZE // len(filler)
+    # After the restart: every line whole, the first run's lines kept as they were.
+    for path, before, torn in ((text_file, text_lines, text_torn),
+                               (json_file, json_lines, json_torn)):
+        after = path.read_text()
+        assert after.endswith("\n")
+        assert after.split("\n")[:len(before)] == before
+        assert ("removed a torn last line" in bot.stderr()) >= torn
+    assert bot.text_lines(chan)[-1].startswith("*** logbot: disconnected")
 
 
 @ONE_REACTOR
