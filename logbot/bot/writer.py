@@ -222,6 +222,8 @@ class LogWriter:
                 out.file = self._acquire(path, options)
                 if old is not None:
                     self._release(old, "rotated")
+                else:
+                    self._catch_up(path, options)
         ch.date, ch.ends = day, day_end(day, ch.tz)
         if self._day_call is None and "{date" in options.path:
             self._day_call = self._clock.callLater(DAY_CHECK_INTERVAL, self._day_check)
@@ -264,6 +266,24 @@ class LogWriter:
         self._files.pop(f.path, None)
         if f.retired == "rotated" and f.compress and os.path.exists(f.path):
             self.housekeeping.compress(f.path)
+
+    def _catch_up(self, live: Path, options: LogOptions) -> None:
+        """Compress this channel's files of earlier days that were left as they were (a
+        restart across midnight, a crash).  Only when the folder is the channel's own
+        (``{channel}`` names a folder of the path), so that every file in it is this
+        channel's; "earlier" is "sorts before the live file", true of ``%Y-%m-%d``."""
+        if options.compress != "gzip" or "{channel" not in options.path.rpartition("/")[0]:
+            return
+        try:
+            names = os.listdir(live.parent)
+        except OSError:
+            return
+        protected = self._protected()
+        for name in sorted(names):
+            if name < live.name and name.endswith(live.suffix):
+                path = live.parent / name
+                if path not in protected:
+                    self.housekeeping.compress(path)
 
     def _day_check(self) -> None:
         """Close the files of channels whose day ended on the wall clock.

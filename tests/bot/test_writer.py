@@ -949,3 +949,28 @@ def test_a_quiet_channels_day_is_closed_and_compressed_after_midnight(
     assert messages(chan(root) / "2026-03-29.log") == ["late line"]
     w.close()
     assert clock.getDelayedCalls() == []
+
+
+def test_files_of_earlier_days_left_by_an_earlier_run_are_compressed(
+        clock: Clock, root: Path) -> None:
+    from logbot.reactor.testing import MemoryReactor
+
+    folder = chan(root)
+    folder.mkdir(parents=True)
+    for name in ("2025-12-30.log", "2025-12-31.log", "2025-12-31.001.log",
+                 "2025-12-29.log.gz", "2025-12-31.jsonl", "2026-01-02.log", "notes.txt"):
+        (folder / name).write_text("x\n")
+    spawner = MemoryReactor()
+    w = LogWriter(clock, root=root, spawner=spawner)
+    w.write(rec(at(0), "today"), "#c", opts(compress="gzip"))  # 2026-01-01
+    compressed = sorted(Path(args[-1]).name for _, _, args, *_ in spawner.spawnedProcesses)
+    # two gzip children at once; the third waits in the queue
+    queued = sorted(p.name for p in w.housekeeping.busy() if p.suffix != ".gz")
+    assert compressed == ["2025-12-30.log", "2025-12-31.001.log"]
+    assert queued == ["2025-12-30.log", "2025-12-31.001.log", "2025-12-31.log"]
+    # without compression, or with a path whose folder is not the channel's: nothing
+    spawner2 = MemoryReactor()
+    w2 = LogWriter(clock, root=root, spawner=spawner2)
+    w2.write(rec(at(0), "x"), "#c", opts(compress="gzip", path="{network}/{channel}-{date}.log"))
+    w2.write(rec(at(0), "x"), "#d", opts())
+    assert spawner2.spawnedProcesses == []
