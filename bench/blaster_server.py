@@ -26,7 +26,7 @@ import socket
 import sys
 import time
 
-from irc_blaster import _lines
+from irc_blaster import Registration, _lines
 
 
 def channel_name(i: int) -> str:
@@ -66,39 +66,27 @@ def serve(listener: socket.socket, count: int, users: int, caps: tuple[str, ...]
     send = conn.sendall
     wanted = {channel_name(i): i for i in range(count)}
     joined: set[str] = set()
-    nick = user = None
-    cap_open = registered = done = False
+    reg = Registration(
+        send, caps, f"CASEMAPPING=rfc1459 CHANTYPES=# PREFIX=(ov)@+ CHANLIMIT=#:{max(count, 100)}"
+                    " NETWORK=Blaster")
+    done = False
     for line in _lines(conn, bytearray()):
         words = line.split(" ")
         command = words[0].upper()
-        if command == "CAP" and len(words) > 1 and words[1].upper() == "LS":
-            cap_open = True
-            send(f":blaster CAP * LS :{' '.join(caps)}\r\n".encode())
-        elif command == "CAP" and len(words) > 2 and words[1].upper() == "REQ":
-            asked = " ".join(words[2:]).lstrip(":")
-            verdict = "ACK" if set(asked.split()) <= set(caps) else "NAK"
-            send(f":blaster CAP {nick or '*'} {verdict} :{asked}\r\n".encode())
-        elif command == "CAP" and len(words) > 1 and words[1].upper() == "END":
-            cap_open = False
-        elif command == "NICK":
-            nick = words[1].lstrip(":")
-        elif command == "USER":
-            user = words[1]
-        elif command == "PING":
-            send(f":blaster PONG blaster {' '.join(words[1:])}\r\n".encode())
+        if reg.handle(words):
+            pass
         elif command == "PONG" and "mem-done" in line and not done:
             done = True
             event("done")
         elif command == "QUIT":
             send(b"ERROR :Closing link (quit)\r\n")
             break
-        elif command == "JOIN" and registered and len(words) > 1:
-            me = f"{nick}!~{user}@127.0.0.1"
+        elif command == "JOIN" and reg.registered and len(words) > 1:
             out = []
             for channel in words[1].split(","):
                 if channel in wanted and channel not in joined:
                     joined.add(channel)
-                    out.append(join_reply(me, nick, channel,
+                    out.append(join_reply(reg.me, reg.nick, channel,
                                           channel_users(wanted[channel], users)))
             if out:
                 send("".join(out).encode())
@@ -107,12 +95,7 @@ def serve(listener: socket.socket, count: int, users: int, caps: tuple[str, ...]
                 send("".join(message(i, channel_users(i, users), tags)
                              for i in range(count)).encode()
                      + b"PING :mem-done\r\n")
-        if not registered and nick and user and not cap_open:
-            registered = True
-            send(f":blaster 001 {nick} :Welcome to the blaster {nick}!~{user}@127.0.0.1\r\n"
-                 f":blaster 005 {nick} CASEMAPPING=rfc1459 CHANTYPES=# PREFIX=(ov)@+ "
-                 f"CHANLIMIT=#:{max(count, 100)} NETWORK=Blaster :are supported by this server\r\n"
-                 f":blaster 376 {nick} :End of MOTD\r\n".encode())
+        if reg.welcome_if_ready():
             event("registered")
     conn.close()
 

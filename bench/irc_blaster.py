@@ -35,6 +35,7 @@ import random
 import socket
 import sys
 import time
+from typing import Any
 
 NICKS = 50
 WORDS = ("lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor "  # noqa: SIM905
@@ -94,6 +95,58 @@ def _lines(sock: socket.socket, buf: bytearray):
         buf += data
 
 
+class Registration:
+    """The server's side of registration, as much as a benchmark client needs (shared with
+    ``blaster_server.py``): CAP LS/REQ/END with ``caps``, NICK, USER and PING; then, once
+    NICK and USER came and CAP is closed, 001, 005 (``isupport``) and 376."""
+
+    def __init__(self, send: Any, caps: tuple[str, ...] = (),
+                 isupport: str = "CASEMAPPING=rfc1459 CHANTYPES=# PREFIX=(ov)@+ NETWORK=Blaster"
+                 ) -> None:
+        self.send, self.caps, self.isupport = send, caps, isupport
+        self.nick: str | None = None
+        self.user: str | None = None
+        self.cap_open = self.registered = False
+
+    @property
+    def me(self) -> str:
+        return f"{self.nick}!~{self.user}@127.0.0.1"
+
+    def handle(self, words: list[str]) -> bool:
+        """Answer one line (split on spaces) if it is about registration; True if it was."""
+        command = words[0].upper()
+        send = self.send
+        if command == "CAP" and len(words) > 1 and words[1].upper() == "LS":
+            self.cap_open = True
+            send(f":blaster CAP * LS :{' '.join(self.caps)}\r\n".encode())
+        elif command == "CAP" and len(words) > 2 and words[1].upper() == "REQ":
+            wanted = " ".join(words[2:]).lstrip(":")
+            verdict = "ACK" if set(wanted.split()) <= set(self.caps) else "NAK"
+            send(f":blaster CAP {self.nick or '*'} {verdict} :{wanted}\r\n".encode())
+        elif command == "CAP" and len(words) > 1 and words[1].upper() == "END":
+            self.cap_open = False
+        elif command == "NICK":
+            self.nick = words[1].lstrip(":")
+        elif command == "USER":
+            self.user = words[1]
+        elif command == "PING":
+            send(f":blaster PONG blaster {' '.join(words[1:])}\r\n".encode())
+        else:
+            return False
+        return True
+
+    def welcome_if_ready(self) -> bool:
+        """Send the welcome once NICK and USER came and CAP is closed; True when sent."""
+        if self.registered or not (self.nick and self.user) or self.cap_open:
+            return False
+        self.registered = True
+        nick = self.nick
+        self.send(f":blaster 001 {nick} :Welcome to the blaster {self.me}\r\n"
+                  f":blaster 005 {nick} {self.isupport} :are supported by this server\r\n"
+                  f":blaster 376 {nick} :End of MOTD\r\n".encode())
+        return True
+
+
 def serve(listener: socket.socket, channel: str, blast: bytes, count: int,
           caps: tuple[str, ...] = (), hold: bool = False) -> dict:
     conn, _ = listener.accept()
@@ -102,39 +155,17 @@ def serve(listener: socket.socket, channel: str, blast: bytes, count: int,
     send = conn.sendall
     buf = bytearray()
     lines = _lines(conn, buf)
-    nick = user = None
-    cap_open = False
-    registered = False
+    reg = Registration(send, caps)
     for line in lines:
         words = line.split(" ")
-        command = words[0].upper()
-        if command == "CAP" and len(words) > 1 and words[1].upper() == "LS":
-            cap_open = True
-            send(f":blaster CAP * LS :{' '.join(caps)}\r\n".encode())
-        elif command == "CAP" and len(words) > 2 and words[1].upper() == "REQ":
-            wanted = " ".join(words[2:]).lstrip(":")
-            verdict = "ACK" if set(wanted.split()) <= set(caps) else "NAK"
-            send(f":blaster CAP {nick or '*'} {verdict} :{wanted}\r\n".encode())
-        elif command == "CAP" and len(words) > 1 and words[1].upper() == "END":
-            cap_open = False
-        elif command == "NICK":
-            nick = words[1].lstrip(":")
-        elif command == "USER":
-            user = words[1]
-        elif command == "PING":
-            send(f":blaster PONG blaster {' '.join(words[1:])}\r\n".encode())
-        elif command == "JOIN" and registered:
-            me = f"{nick}!~{user}@127.0.0.1"
+        if not reg.handle(words) and words[0].upper() == "JOIN" and reg.registered:
+            nick = reg.nick
             names = " ".join(n for n, _ in users())
-            send(f":{me} JOIN {channel}\r\n:blaster 353 {nick} = {channel} :@{nick} {names}\r\n"
+            send(f":{reg.me} JOIN {channel}\r\n"
+                 f":blaster 353 {nick} = {channel} :@{nick} {names}\r\n"
                  f":blaster 366 {nick} {channel} :End of /NAMES list.\r\n".encode())
             break
-        if not registered and nick and user and not cap_open:
-            registered = True
-            send(f":blaster 001 {nick} :Welcome to the blaster {nick}!~{user}@127.0.0.1\r\n"
-                 f":blaster 005 {nick} CASEMAPPING=rfc1459 CHANTYPES=# PREFIX=(ov)@+ "
-                 f"NETWORK=Blaster :are supported by this server\r\n"
-                 f":blaster 376 {nick} :End of MOTD\r\n".encode())
+        reg.welcome_if_ready()
     else:
         raise SystemExit("blaster: the client closed before it joined")
     time.sleep(0.2)  # let the client settle (its JOIN reply is handled)
