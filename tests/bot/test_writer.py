@@ -32,6 +32,7 @@ from logbot.bot.settings import LogOptions
 from logbot.bot.writer import BUFFER_LIMIT, LogWriter
 from logbot.reactor.task import Clock
 from logbot.reactor.testing import MemoryReactorClock
+from tests.bot.fakes import whole_lines_and_torn_tail
 
 BASE = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -206,11 +207,7 @@ def test_midnight_in_berlin_across_spring_forward(make: Callable[..., LogWriter]
         (berlin(2026, 3, 30, 0, 0, 0), "2026-03-30"),
     ]
     assert stamps[3][0] - stamps[2][0] == timedelta(seconds=1)
-    for index, (when, _) in enumerate(stamps):
-        w.write(rec(when, f"m{index}"), "#c", o)
-    for day in ("2026-03-28", "2026-03-29", "2026-03-30"):
-        expected = [f"m{i}" for i, (_, d) in enumerate(stamps) if d == day]
-        assert messages(chan(root) / f"{day}.log") == expected
+    _write_and_check_days(w, o, root, stamps)
 
 
 def test_midnight_in_berlin_across_fall_back(make: Callable[..., LogWriter],
@@ -226,9 +223,15 @@ def test_midnight_in_berlin_across_fall_back(make: Callable[..., LogWriter],
         (berlin(2026, 10, 26, 0, 0, 0), "2026-10-26"),
     ]
     assert stamps[3][0] - stamps[2][0] == timedelta(hours=1)
+    _write_and_check_days(w, o, root, stamps)
+
+
+def _write_and_check_days(w: LogWriter, o: LogOptions, root: Path,
+                          stamps: list[tuple[datetime, str]]) -> None:
+    """Write message m<i> at each stamp; each day's file holds the messages of that day."""
     for index, (when, _) in enumerate(stamps):
         w.write(rec(when, f"m{index}"), "#c", o)
-    for day in ("2026-10-24", "2026-10-25", "2026-10-26"):
+    for day in sorted({d for _, d in stamps}):
         expected = [f"m{i}" for i, (_, d) in enumerate(stamps) if d == day]
         assert messages(chan(root) / f"{day}.log") == expected
 
@@ -410,7 +413,8 @@ CHILD = textwrap.dedent("""
 """)
 
 
-def test_kill_9_leaves_only_whole_lines(root: Path) -> None:
+def test_kill_9_leaves_only_whole_lines(root: Path, clock: Clock,
+                                        caplog: pytest.LogCaptureFixture) -> None:
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(REPO), str(root)],
                              stdout=subprocess.PIPE)
     try:
@@ -419,15 +423,23 @@ def test_kill_9_leaves_only_whole_lines(root: Path) -> None:
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait()
-    text = (chan(root) / "2026-01-01.log").read_bytes()
-    jsonl = (chan(root) / "2026-01-01.jsonl").read_bytes()
-    assert text.endswith(b"\n") and jsonl.endswith(b"\n")
-    numbers = [int(line.rsplit(" ", 1)[1]) for line in text.decode().splitlines()]
+    text_path, jsonl_path = chan(root) / "2026-01-01.log", chan(root) / "2026-01-01.jsonl"
+    text, text_torn = whole_lines_and_torn_tail(text_path)
+    jsonl, jsonl_torn = whole_lines_and_torn_tail(jsonl_path)
+    numbers = [int(line.rsplit(" ", 1)[1]) for line in text]
     assert numbers == list(range(len(numbers))) and len(numbers) > 3000
-    for index, line in enumerate(text.decode().splitlines()):
+    for index, line in enumerate(text):
         assert line.split("> ", 1)[1] == "x" * (index * 7919 % 3000) + f" {index}"
-    objs = [json.loads(line) for line in jsonl.decode().splitlines()]
+    objs = [json.loads(line) for line in jsonl]
     assert [int(o["text"].rsplit(" ", 1)[1]) for o in objs] == list(range(len(objs)))
+    # The next writer to open the files cuts a torn tail off (and says so) first.
+    w = LogWriter(clock, root=root)
+    w.write(rec(datetime(2026, 1, 1, 23, tzinfo=UTC), "after"), "#c",
+            opts(formats=("text", "jsonl")))
+    w.close()
+    assert text_path.read_text().split("\n")[:-2] == text
+    assert jsonl_path.read_text().split("\n")[:-2] == jsonl
+    assert caplog.text.count("removed a torn last line") == text_torn + jsonl_torn
 
 
 # -- size rotation --------------------------------------------------------------------------

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from logbot.bot.rotation import PAGE
 from logbot.reactor.backends import available
 from logbot.reactor.tcp import READ_SIZE
+from tests.bot.fakes import whole_lines_and_torn_tail
 from tests.e2e.botproc import REPO, STAMP, BotProcess, wait_for_log
 from tests.integration.recording_bot import unique
 from tests.ircd.peer import connect
@@ -71,17 +71,6 @@ def test_server_restart_reconnects_rejoins_and_marks_the_gap(
     assert len([r for r in bot.jsonl(chan) if r["type"] == "gap"]) == 1
 
 
-def _whole_lines_but_a_page_cut_tail(path: Path) -> tuple[list[str], bool]:
-    """The complete lines of ``path``, and whether it ended in a torn line.  A torn
-    line may only be the last, and only where the kernel cuts a write short on
-    SIGKILL: at a page boundary of the file (see ``rotation.page_runs``)."""
-    data = path.read_bytes()
-    body, _, tail = data.rpartition(b"\n")
-    if tail:
-        assert len(data) % PAGE == 0, f"{path}: torn tail not at a page boundary"
-    return body.decode().split("\n") if body else [], bool(tail)
-
-
 @ONE_REACTOR
 def test_kill_9_during_a_flood_leaves_only_whole_lines(
         ngircd: Any, reactor: Any, run_until: Any, tmp_path: Path) -> None:
@@ -98,8 +87,8 @@ def test_kill_9_during_a_flood_leaves_only_whole_lines(
         bot.kill9()
         (text_file,) = bot.files(chan, ".log")
         (json_file,) = bot.files(chan, ".jsonl")
-        text_lines, text_torn = _whole_lines_but_a_page_cut_tail(text_file)
-        json_lines, json_torn = _whole_lines_but_a_page_cut_tail(json_file)
+        text_lines, text_torn = whole_lines_and_torn_tail(text_file)
+        json_lines, json_torn = whole_lines_and_torn_tail(json_file)
         # Started again, the bot cuts a torn tail off before it writes.
         peer.send(f"PART {chan}")
         bot.start_seen_by(run_until, peer, [chan])
