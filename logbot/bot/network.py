@@ -110,7 +110,12 @@ class NetworkBot(ReconnectingClientFactory):
         self.jitter = options.jitter
 
     def _rebuild_options(self) -> None:
+        """Channel options by folded name (folded with the server's CASEMAPPING, which
+        005 may change after registration: ``_self_joined`` rebuilds if it did)."""
         fold = self._fold()
+        client = self.client
+        self._options_mapping = (client.core.state.isupport.casemapping
+                                 if client is not None and client.core is not None else None)
         self._options = {fold(c.name): c.log for c in self.config.channels}
 
     def _fold(self) -> Callable[[str], str]:
@@ -278,7 +283,10 @@ class NetworkBot(ReconnectingClientFactory):
             self.stats.lines_logged += 1
 
     def _self_joined(self, event: ev.Joined, client: LogBotClient) -> None:
-        key = client.core.state.fold(event.channel)  # type: ignore[union-attr]
+        state = client.core.state  # type: ignore[union-attr]
+        if state.isupport.casemapping != self._options_mapping:
+            self._rebuild_options()
+        key = state.fold(event.channel)
         self.joined[key] = event.channel
         gap = self._gaps.pop(key, None)
         where = f"{self.server.host}:{self.server.port} as {client.nickname}"

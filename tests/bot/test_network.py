@@ -284,3 +284,16 @@ def test_line_rate_is_lines_per_second(line_rate: float | None,
     h = Harness(network(line_rate=line_rate))
     h.start()
     assert h.connect().lineRate == expected  # IRCClient's lineRate: seconds per line
+
+
+def test_channel_options_follow_the_casemapping_announced_after_registration() -> None:
+    quiet = LogOptions(formats=("text",), nolog_prefix="!!")
+    h = Harness(network(channels=(ChannelConfig("#A[1]", log=quiet),)))
+    h.start()
+    h.connect()
+    h.feed(":irc.example 001 bot :Welcome")  # registered under the default (rfc1459)
+    h.feed(":irc.example 005 bot CASEMAPPING=ascii :are supported")
+    h.feed(":bot!~bot@bot.host JOIN #A[1]", f":{ALICE} PRIVMSG #a[1] :!! hidden",
+           f":{ALICE} PRIVMSG #a[1] :shown")
+    assert [r.text for r in h.writer.records("#a[1]") if r.type == "message"] == ["shown"]
+    assert {o for _, _, o in h.writer.lines} == {quiet}
