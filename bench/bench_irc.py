@@ -35,7 +35,6 @@ import argparse
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -50,6 +49,7 @@ if os.environ.get("BENCH_LOGBOT_TREE"):  # another checkout's logbot first (befo
     sys.path.insert(0, os.environ["BENCH_LOGBOT_TREE"])
 
 import irc_blaster
+from benchproc import NICE, child, have_twisted
 
 CHANNEL = "#bench"
 CHUNK = 65536
@@ -315,19 +315,6 @@ def profile(lines: int, log_path: str, top: int) -> None:
 # -- the driver -----------------------------------------------------------------------------
 
 
-def _taskset(cpu: int) -> list[str]:
-    if shutil.which("taskset") and (os.cpu_count() or 1) > 1:
-        return ["taskset", "-c", str(cpu)]
-    return []
-
-
-NICE: list[str] = []  # ["nice", "-n", "-10"] with --nice -10
-
-
-def _child(args: list[str], cpu: int) -> list[str]:
-    return [*NICE, *_taskset(cpu), sys.executable, *args]
-
-
 def check_log(path: str, lines: int) -> tuple[int, int]:
     """(message lines in the log, messages missing or duplicated)."""
     pattern = re.compile(r"^\[\d\d:\d\d:\d\d\] <user\d\d> (\d+) ")
@@ -350,11 +337,11 @@ def end_to_end(impl: str, lines: int, tmp: str) -> dict:
     if os.path.exists(log_path):
         os.unlink(log_path)
     blaster = subprocess.Popen(
-        _child([str(HERE / "irc_blaster.py"), "--lines", str(lines), "--channel", CHANNEL], 1),
+        child([str(HERE / "irc_blaster.py"), "--lines", str(lines), "--channel", CHANNEL], 1),
         stdout=subprocess.PIPE, text=True)
     assert blaster.stdout is not None
     port = int(blaster.stdout.readline().split()[1])
-    bot = subprocess.Popen(_child([__file__, "bot", impl, str(port), log_path], 0))
+    bot = subprocess.Popen(child([__file__, "bot", impl, str(port), log_path], 0))
     try:
         result = json.loads(blaster.stdout.readline() or "{}")
         bot.wait(timeout=60)
@@ -371,17 +358,9 @@ def end_to_end(impl: str, lines: int, tmp: str) -> dict:
 
 
 def core_child(impl: str, lines: int) -> dict:
-    out = subprocess.run(_child([__file__, "core", impl, str(lines)], 0),
+    out = subprocess.run(child([__file__, "core", impl, str(lines)], 0),
                          check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
-
-
-def have_twisted() -> bool:
-    try:
-        import twisted.words  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def main() -> None:

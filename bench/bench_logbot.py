@@ -64,10 +64,10 @@ sys.path.insert(0, str(HERE))
 sys.path.append(str(REPO))
 
 import irc_blaster
+from benchproc import NICE, child, have_twisted
 
 CHANNEL = "#bench"
 CAPS = "server-time message-tags account-tag"
-NICE: list[str] = []  # ["nice", "-n", "-10"] with --nice -10
 
 #: name -> what runs.  kind "logbot": ``logbot run``; kind "seed": bench_irc.py's bot.
 CASES: dict[str, dict[str, Any]] = {
@@ -105,16 +105,6 @@ MEM_CASES: list[dict[str, Any]] = [
 
 
 # -- processes ------------------------------------------------------------------------------
-
-
-def _taskset(cpu: int) -> list[str]:
-    if shutil.which("taskset") and (os.cpu_count() or 1) > 1:
-        return ["taskset", "-c", str(cpu)]
-    return []
-
-
-def _child(args: list[str], cpu: int) -> list[str]:
-    return [*NICE, *_taskset(cpu), sys.executable, *args]
 
 
 def _env() -> dict[str, str]:
@@ -252,7 +242,7 @@ def _blaster(lines: int, tagged: bool, hold: bool,
         args += ["--caps", CAPS, "--tags", "--time-step-ms", str(step_ms)]
     if hold:
         args.append("--hold")
-    proc = subprocess.Popen(_child(args, 1), stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(child(args, 1), stdout=subprocess.PIPE, text=True)
     out = Lines(proc)
     port = int(out.next(120).split()[1])  # the blast is built before it listens
     return proc, out, port
@@ -275,7 +265,7 @@ def logbot_e2e(case: dict, lines: int, tmp: Path, profile_to: Path | None = None
         else:
             argv = [__file__, "profiled-bot", str(config), str(profile_to)]
         with open(work / "bot.stderr", "wb") as err:
-            bot = subprocess.Popen(_child(argv, 0), cwd=work, env=_env(),
+            bot = subprocess.Popen(child(argv, 0), cwd=work, env=_env(),
                                    stdin=subprocess.DEVNULL, stdout=err, stderr=err)
         if profile_to is not None:
             _profile_on_join(bot, root)
@@ -323,7 +313,7 @@ def seed_e2e(case: dict, lines: int, tmp: Path) -> dict:
     blaster = bot = None
     try:
         blaster, out, port = _blaster(lines, case["tagged"], hold=False)
-        bot = subprocess.Popen(_child([str(HERE / "bench_irc.py"), "bot", case["impl"],
+        bot = subprocess.Popen(child([str(HERE / "bench_irc.py"), "bot", case["impl"],
                                        str(port), str(log_path)], 0), env=_env())
         result = json.loads(out.next(300))
         bot.wait(timeout=60)
@@ -374,7 +364,7 @@ def memory(case: dict, tmp: Path, users: int) -> dict:
     quiesce()
     try:
         server = subprocess.Popen(
-            _child([str(HERE / "blaster_server.py"), "--channels", str(count), "--users",
+            child([str(HERE / "blaster_server.py"), "--channels", str(count), "--users",
                     str(users), "--caps", CAPS, "--tags"], 1),
             stdout=subprocess.PIPE, text=True)
         out = Lines(server)
@@ -384,7 +374,7 @@ def memory(case: dict, tmp: Path, users: int) -> dict:
                      ["text", "jsonl"], case["max_open_files"])
         started = time.time()
         with open(work / "bot.stderr", "wb") as err:
-            bot = subprocess.Popen(_child(["-m", "logbot", "run", "-c", str(config)], 0),
+            bot = subprocess.Popen(child(["-m", "logbot", "run", "-c", str(config)], 0),
                                    cwd=work, env=_env(), stdin=subprocess.DEVNULL,
                                    stdout=err, stderr=err)
         for _ in range(3):
@@ -533,14 +523,6 @@ def order(lines: int) -> dict:
 
 
 # -- the driver -----------------------------------------------------------------------------
-
-
-def have_twisted() -> bool:
-    try:
-        import twisted.words  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def main() -> None:
