@@ -9,9 +9,9 @@ value, because these messages go to terminals and logs.
 
 The work is split: ``config_reader`` (problems, lines, ``${ENV}``, ``*_file``
 secrets), ``config_values`` (typed values, sections, unknown keys),
-``config_logging`` (the three levels of ``logging``) and ``config_network``
-(``networks``).  This module is the public face:
-:func:`load_config`, :func:`parse_config`, :func:`summary` and
+``config_logging`` (the three levels of ``logging``), ``config_network``
+(``networks``) and ``config_plugins`` (``plugins``).  This module is the
+public face: :func:`load_config`, :func:`parse_config`, :func:`summary` and
 :class:`ConfigError`.
 """
 
@@ -25,13 +25,21 @@ import yaml
 
 from logbot.bot.config_logging import read_logging
 from logbot.bot.config_network import read_networks
+from logbot.bot.config_plugins import read_plugins
 from logbot.bot.config_reader import Reader, line_map
 from logbot.bot.config_values import Section, to_choice
-from logbot.bot.settings import ChannelConfig, Config, LogOptions, NetworkConfig
+from logbot.bot.settings import (
+    ChannelConfig,
+    Config,
+    ExecPluginConfig,
+    LogOptions,
+    NetworkConfig,
+    PluginOptions,
+)
 
 __all__ = ["ConfigError", "load_config", "parse_config", "summary"]
 
-TOP_KEYS = ("reactor", "logging", "networks")
+TOP_KEYS = ("reactor", "logging", "networks", "plugins")
 REACTORS = ("auto", "epoll", "poll", "select")
 
 
@@ -130,6 +138,7 @@ def _read_top(reader: Reader, data: dict[Any, Any], source: str) -> Config:
         networks=networks,
         reactor=top.get("reactor", to_choice(REACTORS), "auto"),
         log=log,
+        plugins=read_plugins(reader, "plugins", data.get("plugins")),
         source=source,
     )
 
@@ -145,9 +154,34 @@ def summary(config: Config) -> str:
         f"logs under: {log.root} (at most {log.max_open_files} open files)",
         f"formats: {', '.join(log.formats)}; {_rotation(log)}; timezone {log.timezone}",
     ]
+    lines.extend(_plugins_summary(config.plugins))
     for network in config.networks:
         lines.extend(_network_summary(network))
     return "\n".join(lines)
+
+
+def _plugins_summary(plugins: PluginOptions) -> list[str]:
+    """Names and counts only: settings values and exec arguments may hold secrets."""
+    notes = [f"prefix {plugins.prefix!r}", f"admins: {len(plugins.admins)}"]
+    if plugins.ignore:
+        notes.append(f"ignored: {len(plugins.ignore)}")
+    names = ", ".join(plugins.enabled) or "(none)"
+    lines = [f"plugins: {names} ({'; '.join(notes)})"]
+    lines.extend(_exec_summary(plugins, e) for e in plugins.exec)
+    return lines
+
+
+def _exec_summary(plugins: PluginOptions, plugin: ExecPluginConfig) -> str:
+    args = len(plugin.command) - 1
+    notes = [f"{args} argument{'s' if args != 1 else ''}"] if args else []
+    if plugin.admin:
+        notes.append("admins only")
+    if plugin.timeout is not None:
+        notes.append(f"timeout {plugin.timeout:g} s")
+    if plugin.name not in plugins.enabled:
+        notes.append("not enabled")
+    note = f" ({'; '.join(notes)})" if notes else ""
+    return f"  exec {plugin.name}: {plugin.command[0]}{note}"
 
 
 def _rotation(log: LogOptions) -> str:

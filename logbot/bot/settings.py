@@ -13,17 +13,23 @@ messages), a channel's ``logging`` overrides them for that channel.  ``root`` an
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from logbot.irc.sasl import Secret
 
 __all__ = [
     "DEFAULT_PATH",
+    "DEFAULT_PLUGINS",
     "ChannelConfig",
     "Config",
     "EventFilter",
+    "ExecPluginConfig",
     "LogOptions",
     "NetworkConfig",
+    "PluginOptions",
+    "RateLimit",
     "ReconnectOptions",
     "SaslOptions",
     "Secret",
@@ -128,9 +134,58 @@ class NetworkConfig:
     line_rate: float | None = None  # lines/s sent; None: burst 4 then 1 line/s; 0: no limit
 
 
+#: The bundled plugins (``plugins/`` at the top of the repository) enabled by default.
+DEFAULT_PLUGINS = ("help", "ping", "version", "uptime", "hello", "seen", "last", "grep",
+                   "admin")
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """A token bucket: ``burst`` at once, then one more every ``per`` seconds."""
+
+    burst: int
+    per: float
+
+
+@dataclass(frozen=True)
+class ExecPluginConfig:
+    """A command answered by an executable (one child process per use)."""
+
+    name: str  # the command name, and the name to enable
+    command: tuple[str, ...]  # argv; a relative program path starts at the config's folder
+    help: str = ""
+    usage: str = ""
+    admin: bool = False
+    timeout: float | None = None  # seconds; None: PluginOptions.timeout
+
+
+@dataclass(frozen=True)
+class PluginOptions:
+    """The ``plugins`` section: which reply plugins run, and the limits on all of them."""
+
+    enabled: tuple[str, ...] = DEFAULT_PLUGINS
+    plugin_dirs: tuple[str, ...] = ()  # searched before the bundled plugins/ folder
+    prefix: str = "!"  # commands: "!cmd", "<nick>: cmd", "<nick>, cmd", or a private "cmd"
+    data_dir: str = "data"  # plugins' key-value stores; relative to the working directory
+    admins: tuple[str, ...] = ()  # "account:NAME" or a "nick!user@host" glob
+    ignore: tuple[str, ...] = ()  # "nick!user@host" globs that never trigger a plugin
+    timeout: float = 10.0  # seconds an async handler or exec plugin may take
+    error_reply: str | None = "{nick}: sorry, {command} failed ({error})"  # None: silent
+    user_rate: RateLimit = field(default_factory=lambda: RateLimit(burst=5, per=10.0))
+    channel_rate: RateLimit = field(default_factory=lambda: RateLimit(burst=10, per=3.0))
+    max_lines: int = 5  # lines per reply; the rest is dropped with a note
+    max_line_bytes: int = 400  # UTF-8 bytes of reply text per line; longer lines are split
+    loop_repeats: int = 3  # the same reply to the same target at most this many times ...
+    loop_window: float = 60.0  # ... within this many seconds
+    exec: tuple[ExecPluginConfig, ...] = ()
+    # per plugin; not in the repr, as values may hold secrets from ${ENV}
+    settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
+
+
 @dataclass(frozen=True)
 class Config:
     networks: tuple[NetworkConfig, ...]
     reactor: str = "auto"  # "auto", "epoll", "poll" or "select"
     log: LogOptions = field(default_factory=LogOptions)  # the top-level defaults
+    plugins: PluginOptions = field(default_factory=PluginOptions)
     source: str | None = None  # the file it was loaded from

@@ -321,7 +321,7 @@ def test_yaml_construction_errors_do_not_quote_values() -> None:
 
 def test_recursive_and_deep_yaml_is_refused_cleanly() -> None:
     assert problem(doc(network()) + "x: &a [*a]\n") == (
-        "x: unknown key (known keys: logging, networks, reactor) (config.yaml line 6)")
+        "x: unknown key (known keys: logging, networks, plugins, reactor) (config.yaml line 6)")
     found = problems("networks: &a [*a]\n")
     assert found == ["networks[0]: expected a mapping (config.yaml line 1)"]
     deep = "networks: " + "[" * 5000 + "]" * 5000 + "\n"
@@ -876,6 +876,7 @@ def test_summary_lists_the_essentials() -> None:
         "reactor: auto",
         "logs under: logs (at most 512 open files)",
         "formats: text, jsonl; rotated at 1024 bytes, gzip-compressed; timezone UTC",
+        "plugins: help, ping, version, uptime, hello, seen, last, grep, admin (prefix '!'; admins: 0)",
         "network local",
         "  servers: a:1, b:6697 (tls)",
         "  nick: logbot (then x_)",
