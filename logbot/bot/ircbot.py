@@ -22,7 +22,7 @@ __all__ = ["JOIN_REFUSALS", "LogBotClient"]
 
 #: Numerics that say a JOIN failed: ``me #chan :why``.
 JOIN_REFUSALS = frozenset({"403", "405", "471", "473", "474", "475", "477", "489"})
-_RAW_WANTED = frozenset({"333", "366"}) | JOIN_REFUSALS
+_RAW_WANTED = frozenset({"333", "366", "315", "354"}) | JOIN_REFUSALS  # 315/354: WHOX
 
 
 class LogBotClient(IRCClient):

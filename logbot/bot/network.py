@@ -32,7 +32,13 @@ from logbot.bot.events_to_records import RecordMaker
 from logbot.bot.ircbot import JOIN_REFUSALS, LogBotClient
 from logbot.bot.policy import apply_policy
 from logbot.bot.record import LogRecord
-from logbot.bot.settings import LogOptions, NetworkConfig, ReconnectOptions
+from logbot.bot.settings import (
+    ChannelConfig,
+    LogOptions,
+    NetworkConfig,
+    ReconnectOptions,
+    Secret,
+)
 from logbot.bot.tls_context import TLSConfigError, client_context
 from logbot.irc import events as ev
 from logbot.irc.sasl import SaslConfig
@@ -54,6 +60,7 @@ class NetworkStats:
     reconnects: int = 0  # connection attempts after the first
     lines_logged: int = 0
     log_failures: int = 0  # exceptions while turning events into lines
+    registered_at: float | None = None  # wall time of the current registration
 
 
 def _iso(seconds: float) -> str:
@@ -79,6 +86,9 @@ class NetworkBot(ReconnectingClientFactory):
         self._options: dict[str, LogOptions] = {}
         self._rejoins: dict[str, Any] = {}
         self._stopped: defer.Deferred[None] | None = None
+        self.plugins: Any = None  # NetworkPlugins, when the service runs plugins
+        self.extra_channels: dict[str, ChannelConfig] = {}  # folded -> joined by a command
+        self.parted: set[str] = set()  # folded configured channels left by a command
         self.configure(config)
 
     # -- configuration ----------------------------------------------------------------
@@ -100,6 +110,47 @@ class NetworkBot(ReconnectingClientFactory):
             if key in self.joined:
                 client.leave(self.joined[key], "channel removed from the config")
         self._join([c for key, c in after.items() if key not in before])
+
+    def _wanted_channels(self) -> list[ChannelConfig]:
+        """The configured channels (less those parted by a command) and those joined by
+        one: what every registration joins."""
+        fold = self._fold()
+        channels = [c for c in self.config.channels if fold(c.name) not in self.parted]
+        configured = {fold(c.name) for c in self.config.channels}
+        return channels + [c for k, c in self.extra_channels.items() if k not in configured]
+
+    def join_channel(self, name: str, key: str | None = None) -> str:
+        """Join ``name`` now and after each reconnect (a plugin's ``!join``)."""
+        client = self._registered_client()
+        if client is None:
+            return "not connected"
+        state = client.core.state  # type: ignore[union-attr]
+        if not name or name[0] not in state.isupport.chantypes or " " in name or "," in name:
+            return f"{name!r} is not a channel name"
+        folded = state.fold(name)
+        self.parted.discard(folded)
+        if folded in self.joined:
+            return f"already in {self.joined[folded]}"
+        self.extra_channels[folded] = ChannelConfig(name, Secret(key) if key else None,
+                                                    self.config.log)
+        client.join(name, key)
+        return f"joining {name}"
+
+    def part_channel(self, name: str, reason: str | None = None) -> str:
+        """Leave ``name`` and do not rejoin it (a plugin's ``!part``)."""
+        client = self._registered_client()
+        if client is None:
+            return "not connected"
+        folded = client.core.state.fold(name)  # type: ignore[union-attr]
+        self.extra_channels.pop(folded, None)
+        self.parted.add(folded)
+        call = self._rejoins.pop(folded, None)
+        if call is not None and call.active():
+            call.cancel()
+        if folded not in self.joined:
+            return f"not in {name}"
+        client.leave(self.joined[folded], reason)
+        return f"leaving {self.joined[folded]}"
 
     def _set_backoff(self, options: ReconnectOptions) -> None:
         # The factory grows the delay *before* using it (Twisted's way): starting from
@@ -205,9 +256,10 @@ class NetworkBot(ReconnectingClientFactory):
         self.resetDelay()
         self.stats.registered = True
         self.stats.connections += 1
+        self.stats.registered_at = self.wall()
         self._rebuild_options()
         log.info("%s: registered as %s", self.config.name, client.nickname)
-        self._join(self.config.channels)
+        self._join(self._wanted_channels())
 
     def _join(self, channels: Any) -> None:
         client = self._registered_client()
@@ -232,6 +284,7 @@ class NetworkBot(ReconnectingClientFactory):
                 call.cancel()
         self._rejoins.clear()
         self.stats.connected = self.stats.registered = False
+        self.stats.registered_at = None
         self.client = None
         if self._stopped is not None:
             stopped, self._stopped = self._stopped, None
@@ -252,6 +305,8 @@ class NetworkBot(ReconnectingClientFactory):
                 pair = self.maker.message_pair(event, state)  # type: ignore[arg-type]
                 if pair is not None:
                     self._write(pair[0], state.isupport.folded[pair[0]], pair[1], state)
+                if self.plugins is not None:
+                    self.plugins.handle(event, client)
                 return
             if kind is ev.Joined and event.is_self:  # type: ignore[attr-defined]
                 self._self_joined(event, client)  # type: ignore[arg-type]
@@ -263,6 +318,8 @@ class NetworkBot(ReconnectingClientFactory):
                 self._kicked(event, state)  # type: ignore[arg-type]
             elif kind is ev.RawMessage:
                 self._raw(event)  # type: ignore[arg-type]
+            if self.plugins is not None:
+                self.plugins.handle(event, client)
         except Exception:
             self.stats.log_failures += 1
             log.exception("%s: could not log %s", self.config.name, type(event).__name__)
@@ -323,7 +380,7 @@ class NetworkBot(ReconnectingClientFactory):
         if key in self.joined:
             return
         fold = self._fold()
-        self._join([c for c in self.config.channels if fold(c.name) == key])
+        self._join([c for c in self._wanted_channels() if fold(c.name) == key])
 
     def _raw(self, event: ev.RawMessage) -> None:
         msg = event.message

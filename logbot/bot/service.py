@@ -12,6 +12,7 @@ Lifecycle on the reactor it is given (never the global one):
   get their new options (joins/parts now; servers, nick and SASL at their next
   connection).  Log files are reopened, so a logrotate that moved them away
   sees new files at once; a changed log root or file limit gets a new writer.
+  Plugins are reloaded, code and settings, on the same connections.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from typing import Any
 
 from logbot.bot.config import ConfigError, load_config
 from logbot.bot.network import NetworkBot
+from logbot.bot.plugins.manager import PluginManager
+from logbot.bot.plugins.runner import NetworkPlugins
 from logbot.bot.settings import Config
 from logbot.bot.writer import LogWriter
 from logbot.reactor import defer
@@ -35,17 +38,25 @@ log = logging.getLogger(__name__)
 
 class LogService:
     def __init__(self, config: Config, reactor: Any, *, wall: Callable[[], float] = time.time,
-                 loader: Callable[[str], Config] = load_config) -> None:
+                 loader: Callable[[str], Config] = load_config,
+                 plugins: PluginManager | None = None) -> None:
         self.config = config
         self.reactor = reactor
         self.wall = wall
         self.loader = loader
         self.writer = self._new_writer(config)
-        self.networks: dict[str, NetworkBot] = {
-            net.name: NetworkBot(net, reactor, self.writer, wall=wall) for net in config.networks
-        }
+        self.plugins = plugins if plugins is not None else PluginManager(
+            config.plugins, reactor, log_root=config.log.root, wall=wall)
+        self.networks: dict[str, NetworkBot] = {}
+        for net in config.networks:
+            self._add_network(net)
         self.reloads = 0
         self.reload_failures = 0
+
+    def _add_network(self, net: Any) -> NetworkBot:
+        bot = self.networks[net.name] = NetworkBot(net, self.reactor, self.writer, wall=self.wall)
+        bot.plugins = NetworkPlugins(self.plugins, bot)
+        return bot
 
     def _new_writer(self, config: Config) -> LogWriter:
         return LogWriter(self.reactor, root=config.log.root,
@@ -60,8 +71,12 @@ class LogService:
             self.reactor.addSignalCallback(signal.SIGHUP, self.reload)
         self.reactor.addSystemEventTrigger("before", "shutdown", self.stop)
         self.reactor.addSystemEventTrigger("during", "shutdown", self.writer.close)
+        self.reactor.addSystemEventTrigger("during", "shutdown", self.plugins.close)
         names = ", ".join(self.networks) or "none"
         log.info("logbot starting: networks %s; logs under %s", names, self.config.log.root)
+        self.plugins.load_all()
+        loaded = ", ".join(p for p in self.config.plugins.enabled if p in self.plugins.plugins)
+        log.info("plugins: %s", loaded or "none")
         for bot in self.networks.values():
             bot.start()
 
@@ -105,13 +120,14 @@ class LogService:
         for name in list(self.networks):
             if name not in wanted:
                 log.info("reload: network %s removed", name)
-                self.networks.pop(name).stop()
+                bot = self.networks.pop(name)
+                bot.plugins.close()
+                bot.stop()
         for name, net in wanted.items():
             bot = self.networks.get(name)
             if bot is None:
                 log.info("reload: network %s added", name)
-                bot = self.networks[name] = NetworkBot(net, self.reactor, self.writer,
-                                                       wall=self.wall)
-                bot.start()
+                self._add_network(net).start()
             else:
                 bot.configure(net)
+        self.plugins.reconfigure(new.plugins, new.log.root)

@@ -10,7 +10,7 @@ import pytest
 
 from logbot.bot.config import ConfigError
 from logbot.bot.service import LogService
-from logbot.bot.settings import Config, LogOptions
+from logbot.bot.settings import Config, LogOptions, PluginOptions
 from logbot.reactor.testing import MemoryReactorClock
 from tests.bot.fakes import network
 
@@ -26,7 +26,8 @@ class Reactor(MemoryReactorClock):
 
 def config(tmp_path: Path, *names: str, root: str = "logs") -> Config:
     return Config(networks=tuple(network(name=n) for n in names),
-                  log=LogOptions(root=str(tmp_path / root)), source=str(tmp_path / "c.yaml"))
+                  log=LogOptions(root=str(tmp_path / root)), source=str(tmp_path / "c.yaml"),
+                  plugins=PluginOptions(data_dir=str(tmp_path / "data")))
 
 
 @pytest.fixture
@@ -41,7 +42,8 @@ def test_start_connects_every_network_and_installs_the_hooks(reactor: Reactor,
     assert [c[:2] for c in reactor.tcpClients] == [("irc1.example", 6667)] * 2
     assert reactor.signals[signal.SIGHUP] == service.reload
     assert [f for f, _, _ in reactor.triggers["before"]["shutdown"]] == [service.stop]
-    assert [f for f, _, _ in reactor.triggers["during"]["shutdown"]] == [service.writer.close]
+    assert [f for f, _, _ in reactor.triggers["during"]["shutdown"]] == [
+        service.writer.close, service.plugins.close]
 
 
 def test_stop_fires_at_once_when_nothing_is_connected(reactor: Reactor,
