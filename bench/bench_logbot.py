@@ -75,6 +75,9 @@ CASES: dict[str, dict[str, Any]] = {
                     "label": "logbot run, text, flush per line, tagged"},
     "logbot-both": {"kind": "logbot", "formats": ["text", "jsonl"], "tagged": True,
                     "label": "logbot run, text + jsonl, flush per line, tagged"},
+    "logbot-both-no-plugins": {"kind": "logbot", "formats": ["text", "jsonl"], "tagged": True,
+                               "plugins": [],
+                               "label": "logbot run, text + jsonl, tagged, no plugins"},
     "logbot-both-untagged": {"kind": "logbot", "formats": ["text", "jsonl"], "tagged": False,
                              "label": "logbot run, text + jsonl, flush per line, no tags"},
     "seed-logbot": {"kind": "seed", "impl": "logbot", "tagged": False,
@@ -89,7 +92,8 @@ CASES: dict[str, dict[str, Any]] = {
                               "time_step_ms": 0,
                               "label": "logbot run, text + jsonl, tagged, one time for all"},
 }
-DEFAULT_CASES = ["logbot-text", "logbot-both", "logbot-both-untagged", "seed-logbot",
+DEFAULT_CASES = ["logbot-text", "logbot-both", "logbot-both-no-plugins",
+                 "logbot-both-untagged", "seed-logbot",
                  "seed-logbot-tagged", "seed-twisted"]
 # Twisted's IRCClient does not parse IRCv3 tags (a tagged line is not a PRIVMSG to it),
 # so there is no tagged Twisted row.
@@ -165,7 +169,8 @@ def proc_status(pid: int) -> dict[str, int]:
 
 
 def write_config(path: Path, root: Path, port: int, channels: list[str], formats: list[str],
-                 max_open_files: int | None = None) -> None:
+                 max_open_files: int | None = None, plugins: list[str] | None = None) -> None:
+    """``plugins``: the names to enable (None: the default, every bundled plugin)."""
     logging: dict[str, Any] = {"root": str(root), "formats": formats}
     if max_open_files is not None:
         logging["max_open_files"] = max_open_files
@@ -174,7 +179,10 @@ def write_config(path: Path, root: Path, port: int, channels: list[str], formats
         "logging": logging,
         "networks": [{"name": "bench", "servers": [f"127.0.0.1:{port}"], "nick": "benchbot",
                       "channels": channels, "line_rate": 0}],
+        "plugins": {"data_dir": str(path.parent / "data")},
     }
+    if plugins is not None:
+        config["plugins"]["enabled"] = plugins
     path.write_text(json.dumps(config, indent=1))  # JSON is YAML
 
 
@@ -259,7 +267,8 @@ def logbot_e2e(case: dict, lines: int, tmp: Path, profile_to: Path | None = None
         step_ms = case.get("time_step_ms", 1)
         blaster, out, port = _blaster(lines, case["tagged"], hold=True, step_ms=step_ms)
         config = work / "config.yaml"
-        write_config(config, root, port, [CHANNEL], case["formats"])
+        write_config(config, root, port, [CHANNEL], case["formats"],
+                     plugins=case.get("plugins"))
         if profile_to is None:
             argv = ["-m", "logbot", "run", "-c", str(config)]
         else:

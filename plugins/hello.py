@@ -1,0 +1,8 @@
+"""``logbot: hello``: the bot says what it is, as the seed's log bot does."""
+
+from logbot.plugin import command
+
+
+@command("hello", "hi", help="says what this bot is")
+def hello(context):
+    return f"{context.nick}: I am a log bot"

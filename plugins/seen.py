@@ -1,0 +1,51 @@
+"""``!seen <nick>``: when someone last spoke in this channel, and what they said.
+
+Kept per channel in the plugin's store (on disk under the data directory), so
+a channel only ever learns about its own talk.  Lines starting with the
+``nolog_prefix`` setting (default ``[nolog]``) are remembered without their text.
+"""
+
+from logbot.plugin import command, event, format_duration
+
+MAX_TEXT = 200  # characters of the last message kept
+
+
+def _key(context, nick):
+    return f"{context.channel.lower()} {nick.lower()}"
+
+
+@event("message")
+def remember_message(context):
+    _remember(context, context.text)
+
+
+@event("action")
+def remember_action(context):
+    _remember(context, f"* {context.nick} {context.text}")
+
+
+def _remember(context, text):
+    if context.channel is None or context.nick is None:
+        return
+    nolog = context.config.get("nolog_prefix", "[nolog]")
+    if nolog and context.text.startswith(nolog):
+        text = None
+    context.store.set(_key(context, context.nick),
+                      {"nick": context.nick, "time": context.now(),
+                       "text": None if text is None else text[:MAX_TEXT]})
+
+
+@command("seen", help="says when someone last spoke here, and what they said",
+         usage="<nick>")
+def seen(context):
+    if context.channel is None:
+        return f"{context.nick}: ask me in a channel"
+    if not context.args:
+        return f"{context.nick}: usage: {context.bot.prefix}seen <nick>"
+    who = context.args[0]
+    entry = context.store.get(_key(context, who))
+    if entry is None:
+        return f"{context.nick}: I have not seen {who} say anything here"
+    ago = format_duration(context.now() - entry["time"])
+    said = f", saying: {entry['text']}" if entry.get("text") else ""
+    return f"{context.nick}: {entry['nick']} was last seen {ago} ago{said}"

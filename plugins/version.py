@@ -1,0 +1,11 @@
+"""``!version``: which logbot this is."""
+
+import platform
+
+from logbot.plugin import command
+
+
+@command("version", help="says which logbot version runs here")
+def version(context):
+    return (f"{context.nick}: logbot {context.bot.version} on Python "
+            f"{platform.python_version()}")
