@@ -24,7 +24,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,6 +38,7 @@ from logbot.bot.settings import (
     ReconnectOptions,
     Secret,
 )
+from logbot.bot.stats import NetworkStats
 from logbot.bot.tls_context import TLSConfigError, client_context
 from logbot.irc import events as ev
 from logbot.irc.sasl import SaslConfig
@@ -50,17 +50,6 @@ __all__ = ["NetworkBot", "NetworkStats"]
 
 log = logging.getLogger(__name__)
 QUIT_WAIT = 3.0  # seconds a QUIT may take before the connection is cut
-
-
-@dataclass
-class NetworkStats:
-    connected: bool = False
-    registered: bool = False
-    connections: int = 0  # registrations so far
-    reconnects: int = 0  # connection attempts after the first
-    lines_logged: int = 0
-    log_failures: int = 0  # exceptions while turning events into lines
-    registered_at: float | None = None  # wall time of the current registration
 
 
 def _iso(seconds: float) -> str:

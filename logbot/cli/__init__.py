@@ -1,7 +1,8 @@
 """The ``logbot`` command (click).  Only argument parsing and process setup live here.
 
 Exit statuses: 0 after a clean stop (SIGTERM/SIGINT), 2 for a bad config or
-bad arguments (click's own usage errors are 2 too), 1 for anything else.
+bad arguments (click's own usage errors are 2 too), 1 for anything else (``check``:
+a plugin that would not load).
 Diagnostics go to stderr, one line per event; the config loader and the
 ``Secret`` type keep passwords out of them.
 """
@@ -82,12 +83,19 @@ def run_command(config_path: str) -> None:
 @main.command("check")
 @_config_option
 def check_command(config_path: str) -> None:
-    """Validate the config and print a summary (exit 2 if it is invalid)."""
+    """Validate the config, load the enabled plugins, print a summary (exit 2 if the config
+    is invalid, 1 if a plugin would not load)."""
     from logbot.bot.config import summary
+    from logbot.bot.plugins.manager import check_plugins
 
     config = _load(config_path)
-    click.echo(f"{config_path}: OK")
+    problems = check_plugins(config.plugins)
+    click.echo(f"{config_path}: {'OK' if not problems else 'OK, but plugins would fail'}")
     click.echo(summary(config))
+    for problem in problems:
+        click.echo(f"logbot: {problem}", err=True)
+    if problems:
+        sys.exit(1)
 
 
 @main.command("version")

@@ -10,9 +10,11 @@ that fails to load must leave the running version in place, and say why.
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +31,10 @@ from logbot.bot.plugins.loader import (
 )
 from logbot.bot.plugins.store import Stores
 from logbot.bot.settings import ExecPluginConfig, PluginOptions
+from logbot.bot.stats import PluginStats
 from logbot.plugin import CommandSpec, Context
 
-__all__ = ["Handler", "PluginManager", "PluginStats"]
+__all__ = ["Handler", "PluginManager", "PluginStats", "check_plugins"]
 
 log = logging.getLogger(__name__)
 
@@ -42,20 +45,6 @@ class Handler:
     func: Callable[..., Any]
     spec: Any  # CommandSpec, RuleSpec or EventSpec
     timeout: float  # seconds for an async result
-
-
-@dataclass
-class PluginStats:
-    errors: dict[str, int] = field(default_factory=dict)  # per plugin: exceptions, timeouts
-    timeouts: int = 0
-    rate_limited: int = 0  # commands dropped by the user or channel rate limit
-    loops_suppressed: int = 0  # reply lines held back by the loop guard
-    denied: int = 0  # admin commands refused
-    replies: int = 0  # reply lines sent
-    load_failures: int = 0
-
-    def error(self, plugin: str) -> None:
-        self.errors[plugin] = self.errors.get(plugin, 0) + 1
 
 
 class PluginManager:
@@ -263,3 +252,32 @@ class PluginManager:
         for handler in self.commands.values():
             seen.setdefault(handler.spec.name, handler.spec)
         return [seen[name] for name in sorted(seen)]
+
+
+def check_plugins(options: PluginOptions, bundled_dir: Path | None = BUNDLED_DIR,
+                  entry_points: Callable[[], Iterable[Any]] | None = None) -> list[str]:
+    """Why each enabled plugin would not load (``logbot check``): Python plugins are
+    imported (their ``setup`` is not run), exec plugins must be executable."""
+    dirs = [Path(d) for d in options.plugin_dirs]
+    if bundled_dir is not None:
+        dirs.append(bundled_dir)
+    problems = []
+    for name in options.enabled:
+        configured = next((e for e in options.exec if e.name == name), None)
+        try:
+            if configured is not None:
+                program = configured.command[0]
+                found = shutil.which(program) if "/" not in program else program
+                if found is None or not os.access(found, os.X_OK) or os.path.isdir(found):
+                    raise PluginLoadError(f"cannot run {program}: not an executable file")
+                continue
+            source = find_source(name, dirs, entry_points)
+            if source is None:
+                where = ", ".join(str(d) for d in dirs) or "no folder"
+                raise PluginLoadError(
+                    f"not found in {where} nor in the {ENTRY_POINT_GROUP} entry points")
+            if source.kind != "exec":
+                load(source)
+        except PluginLoadError as e:
+            problems.append(f"plugin {name}: {e}")
+    return problems
