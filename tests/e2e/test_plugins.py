@@ -128,3 +128,75 @@ def test_the_readme_example_plugin_works_as_written(
         bot.stop_quietly()
         peer.abort()
     assert (tmp_path / "data" / "local" / f"{name}.json").is_file()  # persisted on exit
+
+
+EVIL = """
+from logbot.plugin import command
+
+
+@command("evil")
+def evil(context):
+    return [f"ok\\r\\nQUIT :injected", f"x\\nJOIN #elsewhere", "nul\\0PART " + context.channel,
+            "\\x01ACTION ctcp\\x01"]
+
+
+@command("boom")
+def boom(context):
+    raise RuntimeError("plugin bug")
+"""
+
+
+def test_a_hostile_plugin_sends_only_messages_and_a_broken_one_is_answered(
+        ngircd: Any, reactor: Any, run_until: Any, tmp_path: Path) -> None:
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "evil.py").write_text(EVIL)
+    chan, nick, alice = f"#e{unique('')}", unique("lb"), unique("alice")
+    bot = BotProcess(tmp_path, ngircd, nick, [chan])
+    bot.config["plugins"] = {"enabled": ["evil"], "plugin_dirs": [str(folder)]}
+    peer = run_until(connect(reactor, ngircd, alice))
+    said = replies(nick, chan)
+    try:
+        bot.start_seen_by(run_until, peer, [chan])
+        peer.send(f"PRIVMSG {chan} :!evil")
+        run_until(peer.expect(said + "\\(2 more lines not shown\\)"))
+        peer.send(f"PRIVMSG {chan} :!boom")
+        run_until(peer.expect(said + f"{alice}: sorry, boom failed \\(RuntimeError\\)"))
+        assert bot.terminate(5) == 0
+        run_until(peer.expect(rf":{nick}!\S+ QUIT "))
+    finally:
+        bot.stop_quietly()
+        peer.abort()
+    from_bot = [line.split(" ", 2)[1] for line in peer.lines if line.startswith(f":{nick}!")]
+    assert from_bot == ["JOIN"] + ["PRIVMSG"] * 6 + ["QUIT"], peer.lines
+    assert "injected" not in [line for line in peer.lines if " QUIT " in line][-1]
+    assert "RuntimeError: plugin bug" in bot.stderr() and "Traceback" in bot.stderr()
+
+
+def test_an_admin_by_services_account_on_anope(
+        inspircd_anope: Any, reactor: Any, run_until: Any, tmp_path: Path) -> None:
+    server = inspircd_anope
+    chan, other = f"#a{unique('')}", f"#b{unique('')}"
+    nick, alice, mallory = unique("lb"), unique("alice"), unique("mal")
+    bot = BotProcess(tmp_path, server, nick, [chan])
+    bot.config["plugins"] = {"enabled": ["admin"], "admins": ["account:testbot"]}
+    peer = run_until(connect(reactor, server, alice))
+    evil = run_until(connect(reactor, server, mallory))
+    said = replies(nick, chan)
+    try:
+        peer.send(f"PRIVMSG NickServ :IDENTIFY testbot {server.accounts['testbot']}")
+        run_until(peer.expect(r"(?i)NOTICE \S+ :.*(password accepted|now identified)"))
+        evil.send(f"JOIN {chan}")
+        peer.send(f"JOIN {other}")
+        bot.start_seen_by(run_until, peer, [chan])
+        evil.send(f"PRIVMSG {chan} :!join {other}")
+        run_until(evil.expect(said + f"{mallory}: only admins may use join"))
+        peer.send(f"PRIVMSG {chan} :!join {other}")
+        bot.seen_joining(run_until, peer, other)  # queued before the reply
+        run_until(peer.expect(said + f"{alice}: joining {other}"))
+        assert bot.terminate(5) == 0
+    finally:
+        bot.stop_quietly()
+        peer.abort()
+        evil.abort()
+    assert f"{mallory}!" in bot.stderr() and "may not use join" in bot.stderr()
