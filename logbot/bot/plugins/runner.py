@@ -85,23 +85,29 @@ class NetworkPlugins:
             log.exception("%s: plugins could not handle %s", self.name, type(event).__name__)
 
     def _message(self, event: ev.Privmsg, client: Any) -> None:
+        """Commands, then rules, then ``message`` hooks.  The context fields are built
+        only once something is to run: this is called for every channel line."""
         manager = self.manager
-        if self._ignored(event):
-            return
-        base = self._base(event, client, event.target, event.text)
+        text = event.text
         state = client.core.state
-        invocation = parse_command(event.text, prefix=self.options.prefix, nick=state.nick,
+        handler = None
+        invocation = parse_command(text, prefix=self.options.prefix, nick=state.nick,
                                    private=event.private, fold=state.fold)
         if invocation is not None:
             handler = manager.commands.get(invocation.name)
-            if handler is not None:
-                self._command(handler, invocation, base)
-        for handler in manager.rules:
-            match = handler.spec.pattern.search(event.text)
-            if match is not None and self._allowed(base):
-                self._run(handler, base, match=match)
-        for handler in manager.message_hooks:
-            self._run(handler, base)
+        matches = [(h, m) for h in manager.rules
+                   if (m := h.spec.pattern.search(text)) is not None] if manager.rules else ()
+        hooks = manager.message_hooks
+        if (handler is None and not matches and not hooks) or self._ignored(event):
+            return
+        base = self._base(event, client, event.target, text)
+        if handler is not None:
+            self._command(handler, invocation, base)  # type: ignore[arg-type]
+        for rule_handler, match in matches:
+            if self._allowed(base):
+                self._run(rule_handler, base, match=match)
+        for hook in hooks:
+            self._run(hook, base)
 
     def _ignored(self, event: ev.Privmsg) -> bool:
         if event.time is not None:
