@@ -145,11 +145,15 @@ def test_a_user_is_rate_limited_and_others_are_not(tmp_path) -> None:  # type: i
     h.up()
     assert h.say("!echo 1") == [("#a", "1")]
     assert h.say("!echo 2") == [("#a", "2")]
-    assert h.say("!echo 3") == []
+    h.feed(f":{ALICE} PRIVMSG #a :!echo 3")
+    assert h.sent() == ["NOTICE alice :slow down: 2 commands at once, then one every 10 s"]
     assert h.say("!echo b", source=BOB) == [("#a", "b")]
-    assert h.say("!echo 4", after=9.9) == []
-    assert h.say("!echo 5", after=0.2) == [("#a", "5")]
-    assert h.manager.stats.rate_limited == 2
+    h.feed(f":{ALICE} PRIVMSG #a :!echo 4")
+    assert h.sent() == []  # told once
+    assert h.say("!echo 5", after=10.1) == [("#a", "5")]
+    h.feed(f":{ALICE} PRIVMSG #a :!echo 6")
+    assert h.sent() == ["NOTICE alice :slow down: 2 commands at once, then one every 10 s"]
+    assert h.manager.stats.rate_limited == 3
 
 
 def test_a_channel_is_rate_limited(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -6,7 +6,8 @@ Every guarantee the issue asks of plugins is kept here, for every plugin alike:
   the short ``error_reply``; the bot carries on;
 - an async result (Deferred or coroutine) past its deadline is cancelled;
 - commands and rules are rate-limited per user and per channel before they run,
-  so a flood of ``!grep`` costs nothing; every reply line passes the loop guard;
+  so a flood of ``!grep`` costs nothing (the user is told once, by a NOTICE); every
+  reply line passes the loop guard;
 - replies go through :func:`~logbot.bot.plugins.replies.reply_lines`: capped,
   split, free of CR, LF and NUL, so a reply can never become a second command;
 - admin commands run only for admins (services account or hostmask; when the
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 STALE_AFTER = 120.0  # seconds: older server-time means playback, not a live request
 WHOX_TOKEN = "417"
 WHOX_WAIT = 5.0  # seconds to wait for a WHOX answer
+MAX_WARNED = 1000  # users told about the rate limit at once (each told once)
 
 
 class NetworkPlugins:
@@ -63,6 +65,7 @@ class NetworkPlugins:
         self.loop = LoopGuard(options.loop_repeats, options.loop_window)
         self.view = LogView(self.manager.log_root, self.name, wall=self.manager.wall)
         self._shared = {}  # settings or stores may have changed
+        self._warned: set[str] = set()  # users told they hit the rate limit
 
     def close(self) -> None:
         if self in self.manager.runners:
@@ -184,13 +187,23 @@ class NetworkPlugins:
         """Rate limits: one token from the user's bucket and the channel's."""
         now = self.reactor.seconds()
         fold = self._fold()
-        user_ok = self.user_rate.allow(fold(base["nick"] or ""), now)
+        who = fold(base["nick"] or "")
+        user_ok = self.user_rate.allow(who, now)
+        if user_ok:
+            self._warned.discard(who)
         channel = base["channel"]
         channel_ok = channel is None or self.channel_rate.allow(fold(channel), now)
         if user_ok and channel_ok:
             return True
         self.manager.stats.rate_limited += 1
         log.debug("%s: rate limit: ignoring %s", self.name, _who(base))
+        if not user_ok and who not in self._warned and len(self._warned) < MAX_WARNED:
+            self._warned.add(who)  # told once, until a command of theirs runs again
+            client = self.bot._registered_client()
+            if client is not None and base["nick"]:
+                rate = self.options.user_rate
+                client.notice(base["nick"], f"slow down: {rate.burst} commands at once, then "
+                                            f"one every {rate.per:g} s")
         return False
 
     def is_admin(self, base: dict[str, Any], ask: bool = False) -> bool | defer.Deferred[bool]:
