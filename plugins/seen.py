@@ -11,7 +11,8 @@ MAX_TEXT = 200  # characters of the last message kept
 
 
 def _key(context, nick):
-    return f"{context.channel.lower()} {nick.lower()}"
+    fold = context.bot.fold  # the server's CASEMAPPING: Bob[1] and bob{1} are one nick
+    return f"{fold(context.channel)} {fold(nick)}"
 
 
 @event("message")

@@ -72,6 +72,21 @@ def test_the_bots_own_lines_and_playback_run_nothing(h) -> None:  # type: ignore
     assert h.say("!echo new", tags="time=2026-09-21T14:13:20.000Z") == [("#a", "new")]
 
 
+def test_a_server_clock_off_by_an_hour_is_measured_at_registration(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    h = PluginHarness(tmp_path, enabled=("echo",))
+    h.plugin("echo", ECHO)
+    h.manager.load_all()
+    h.start()
+    h.connect()
+    # the fake wall clock is 2026-09-21T14:13:20Z + 100 s; this server is an hour behind
+    h.feed("@time=2026-09-21T13:15:00.000Z :irc.example 001 bot :Welcome",
+           ":irc.example 005 bot CHANTYPES=#& :are supported")
+    h.join("#a")
+    h.sent()
+    assert h.say("!echo live", tags="time=2026-09-21T13:15:01.000Z") == [("#a", "live")]
+    assert h.say("!echo replayed", tags="time=2026-09-21T13:10:00.000Z") == []
+
+
 def test_ignored_masks_run_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
     h = PluginHarness(tmp_path, enabled=("echo",), ignore=("*!*@bob.host",))
     h.plugin("echo", ECHO)

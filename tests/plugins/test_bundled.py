@@ -206,6 +206,13 @@ def test_seen_folds_the_nick_and_keeps_its_spelling(tmp_path) -> None:  # type: 
         ("#a", "bob: Carol was last seen 2 min ago, saying: I am back")]
 
 
+def test_seen_folds_with_the_servers_casemapping(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    h = harness(tmp_path, "seen")  # the harness's server says CASEMAPPING=rfc1459
+    h.say("brackets", source="Dan[1]!~d@d.host")
+    assert h.say("!seen dan{1}", source=BOB, after=60) == [
+        ("#a", "bob: Dan[1] was last seen 1 min ago, saying: brackets")]
+
+
 def test_seen_a_channel_never_learns_another_channels_talk(tmp_path) -> None:  # type: ignore[no-untyped-def]
     h = harness(tmp_path, "seen")
     h.join("#B")

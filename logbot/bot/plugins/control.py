@@ -57,6 +57,11 @@ class BotControl:
     def server(self) -> str:
         return str(self._runner.bot.server)
 
+    def fold(self, name: str) -> str:
+        """``name`` (a nick or channel) folded with the server's CASEMAPPING: compare and
+        key by this, not ``str.lower``."""
+        return self._runner._fold()(name)
+
     def commands(self) -> list[CommandSpec]:
         return self._runner.manager.command_specs()
 

@@ -13,7 +13,8 @@ Every guarantee the issue asks of plugins is kept here, for every plugin alike:
 - admin commands run only for admins (services account or hostmask; when the
   account is unknown and the server has WHOX, one ``WHO`` asks for it);
 - messages replayed from the past (server-time older than ``STALE_AFTER``, as a
-  bouncer's playback) run nothing.
+  bouncer's playback) run nothing; the server's clock is measured against ours at
+  registration, so a server whose clock is off does not silence every command.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class NetworkPlugins:
         self.control = BotControl(self)
         self._whox: dict[str, list[defer.Deferred[str | None]]] = {}
         self._shared: dict[str, dict[str, Any]] = {}
+        self._skew = 0.0  # seconds our clock is ahead of the server's (from 001)
         self.configure()
         manager.runners.append(self)
 
@@ -83,6 +85,8 @@ class NetworkPlugins:
             elif kind is ev.RawMessage:
                 self._raw(event)  # type: ignore[arg-type]
             else:
+                if kind is ev.Registered:
+                    self._clock_skew(event)
                 self._event(event, client)
         except Exception:
             log.exception("%s: plugins could not handle %s", self.name, type(event).__name__)
@@ -112,9 +116,15 @@ class NetworkPlugins:
         for hook in hooks:
             self._run(hook, base)
 
+    def _clock_skew(self, event: ev.Event) -> None:
+        """How far our clock is ahead of the server's, from the server-time of 001 (the
+        welcome comes before any playback); 0 when the server sends no time."""
+        self._skew = 0.0 if event.time is None else \
+            self.manager.wall() - event.time.timestamp()
+
     def _ignored(self, event: ev.Privmsg) -> bool:
         if event.time is not None:
-            age = self.manager.wall() - event.time.timestamp()
+            age = self.manager.wall() - event.time.timestamp() - self._skew
             if age > STALE_AFTER:
                 return True
         if self.options.ignore:
