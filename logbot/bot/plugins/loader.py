@@ -43,8 +43,17 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: The repository's top-level ``plugins/`` folder.
-BUNDLED_DIR = Path(__file__).resolve().parents[3] / "plugins"
+def _bundled_dir() -> Path:
+    """The repository's top-level ``plugins/`` folder (a source tree, an editable
+    install), else the copy a wheel installs under ``<prefix>/share/logbot/plugins``."""
+    source_tree = Path(__file__).resolve().parents[3] / "plugins"
+    if source_tree.is_dir():
+        return source_tree
+    return Path(sys.prefix) / "share" / "logbot" / "plugins"
+
+
+#: Where the bundled plugins are.
+BUNDLED_DIR = _bundled_dir()
 ENTRY_POINT_GROUP = "logbot.plugins"
 MODULE_PREFIX = "logbot_plugins"
 
