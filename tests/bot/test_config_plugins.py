@@ -27,7 +27,7 @@ from logbot.bot.settings import (
     RateLimit,
     Secret,
 )
-from tests.bot.test_config import parse, problem, problems, without_line
+from tests.bot.test_config import _put, parse, problem, problems, without_line
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 SECRET = "hunter2-Pl4gin"
@@ -659,17 +659,6 @@ BASE: dict[str, Any] = {
     "networks": [NETWORK],
     "plugins": {"exec": [{"name": "x", "command": "x"}], "settings": {"w": {}}},
 }
-
-
-def _put(data: Any, path: tuple[Any, ...], value: Any) -> Any:
-    if not path:
-        return value
-    head, rest = path[0], path[1:]
-    if isinstance(data, dict) and isinstance(head, str):
-        data[head] = _put(data.get(head), rest, value)
-    elif isinstance(data, list) and isinstance(head, int) and head < len(data):
-        data[head] = _put(data[head], rest, value)
-    return data
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
