@@ -85,6 +85,7 @@ class LoadedPlugin:
     events: list[tuple[EventSpec, Callable[..., Any]]] = field(default_factory=list)
     setup: Callable[..., Any] | None = None
     teardown: Callable[..., Any] | None = None
+    timeout: float | None = None  # for its async results; None: PluginOptions.timeout
 
 
 def find_source(name: str, dirs: Iterable[str | Path],

@@ -75,10 +75,7 @@ class PluginManager:
 
     @property
     def dirs(self) -> list[Path]:
-        dirs = [Path(d) for d in self.options.plugin_dirs]
-        if self.bundled_dir is not None:
-            dirs.append(self.bundled_dir)
-        return dirs
+        return _plugin_dirs(self.options, self.bundled_dir)
 
     def load_all(self) -> list[str]:
         """Load every enabled plugin; one message per plugin that failed."""
@@ -163,11 +160,7 @@ class PluginManager:
         configured = next((e for e in self.options.exec if e.name == name), None)
         if configured is not None:
             return self._exec_plugin(name, configured, Source(name, "exec", configured.command[0]))
-        source = find_source(name, self.dirs, self.entry_points)
-        if source is None:
-            where = ", ".join(str(d) for d in self.dirs) or "no folder"
-            raise PluginLoadError(
-                f"not found in {where} nor in the {ENTRY_POINT_GROUP} entry points")
+        source = _locate(name, self.dirs, self.entry_points)
         if source.kind == "exec":
             help_text, usage = read_exec_header(Path(source.where))
             entry = ExecPluginConfig(name, (source.where,), help_text, usage)
@@ -188,9 +181,8 @@ class PluginManager:
             })
 
         spec = CommandSpec(name.lower(), (), entry.help, entry.usage, entry.admin)
-        plugin = LoadedPlugin(name, source, runner, commands=[(spec, run)])
-        plugin.timeout = timeout + 1.0  # type: ignore[attr-defined]  the child's own deadline first
-        return plugin
+        # the child's own deadline goes first
+        return LoadedPlugin(name, source, runner, commands=[(spec, run)], timeout=timeout + 1.0)
 
     def setup_context(self, name: str) -> Context:
         return Context(config=self.options.settings.get(name, {}), clock=self.reactor,
@@ -231,7 +223,7 @@ class PluginManager:
             plugin = self.plugins.get(name)
             if plugin is None:
                 continue
-            timeout = getattr(plugin, "timeout", default)
+            timeout = default if plugin.timeout is None else plugin.timeout
             for spec, func in plugin.commands:
                 for word in (spec.name, *spec.aliases):
                     taken = commands.get(word)
@@ -258,9 +250,7 @@ def check_plugins(options: PluginOptions, bundled_dir: Path | None = BUNDLED_DIR
                   entry_points: Callable[[], Iterable[Any]] | None = None) -> list[str]:
     """Why each enabled plugin would not load (``logbot check``): Python plugins are
     imported (their ``setup`` is not run), exec plugins must be executable."""
-    dirs = [Path(d) for d in options.plugin_dirs]
-    if bundled_dir is not None:
-        dirs.append(bundled_dir)
+    dirs = _plugin_dirs(options, bundled_dir)
     problems = []
     for name in options.enabled:
         configured = next((e for e in options.exec if e.name == name), None)
@@ -271,13 +261,26 @@ def check_plugins(options: PluginOptions, bundled_dir: Path | None = BUNDLED_DIR
                 if found is None or not os.access(found, os.X_OK) or os.path.isdir(found):
                     raise PluginLoadError(f"cannot run {program}: not an executable file")
                 continue
-            source = find_source(name, dirs, entry_points)
-            if source is None:
-                where = ", ".join(str(d) for d in dirs) or "no folder"
-                raise PluginLoadError(
-                    f"not found in {where} nor in the {ENTRY_POINT_GROUP} entry points")
+            source = _locate(name, dirs, entry_points)
             if source.kind != "exec":
                 load(source)
         except PluginLoadError as e:
             problems.append(f"plugin {name}: {e}")
     return problems
+
+
+def _plugin_dirs(options: PluginOptions, bundled_dir: Path | None) -> list[Path]:
+    """Where plugins are looked for, in order: ``plugin_dirs``, then the bundled folder."""
+    dirs = [Path(d) for d in options.plugin_dirs]
+    if bundled_dir is not None:
+        dirs.append(bundled_dir)
+    return dirs
+
+
+def _locate(name: str, dirs: list[Path],
+            entry_points: Callable[[], Iterable[Any]] | None) -> Source:
+    source = find_source(name, dirs, entry_points)
+    if source is None:
+        where = ", ".join(str(d) for d in dirs) or "no folder"
+        raise PluginLoadError(f"not found in {where} nor in the {ENTRY_POINT_GROUP} entry points")
+    return source
