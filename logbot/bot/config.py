@@ -10,9 +10,9 @@ value, because these messages go to terminals and logs.
 The work is split: ``config_reader`` (problems, lines, ``${ENV}``, ``*_file``
 secrets), ``config_values`` (typed values, sections, unknown keys),
 ``config_logging`` (the three levels of ``logging``), ``config_network``
-(``networks``) and ``config_plugins`` (``plugins``).  This module is the
-public face: :func:`load_config`, :func:`parse_config`, :func:`summary` and
-:class:`ConfigError`.
+(``networks``), ``config_plugins`` (``plugins``) and ``config_health``
+(``health``).  This module is the public face: :func:`load_config`,
+:func:`parse_config`, :func:`summary` and :class:`ConfigError`.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from logbot.bot.config_health import read_health
 from logbot.bot.config_logging import read_logging
 from logbot.bot.config_network import read_networks
 from logbot.bot.config_plugins import read_plugins
@@ -39,7 +40,7 @@ from logbot.bot.settings import (
 
 __all__ = ["ConfigError", "load_config", "parse_config", "summary"]
 
-TOP_KEYS = ("reactor", "logging", "networks", "plugins")
+TOP_KEYS = ("reactor", "logging", "networks", "plugins", "health")
 REACTORS = ("auto", "epoll", "poll", "select")
 
 
@@ -139,6 +140,7 @@ def _read_top(reader: Reader, data: dict[Any, Any], source: str) -> Config:
         reactor=top.get("reactor", to_choice(REACTORS), "auto"),
         log=log,
         plugins=read_plugins(reader, "plugins", data.get("plugins")),
+        health=read_health(reader, "health", data.get("health")),
         source=source,
     )
 
@@ -155,6 +157,8 @@ def summary(config: Config) -> str:
         f"formats: {', '.join(log.formats)}; {_rotation(log)}; timezone {log.timezone}",
     ]
     lines.extend(_plugins_summary(config.plugins))
+    if config.health.port is not None:
+        lines.append(f"health: {config.health}/healthz and /metrics")
     for network in config.networks:
         lines.extend(_network_summary(network))
     return "\n".join(lines)

@@ -13,6 +13,13 @@ Lifecycle on the reactor it is given (never the global one):
   connection).  Log files are reopened, so a logrotate that moved them away
   sees new files at once; a changed log root or file limit gets a new writer.
   Plugins are reloaded, code and settings, on the same connections.
+  A changed ``health`` section restarts the health listener (if the new port
+  cannot be had, that is logged and there is no listener until a reload fixes it).
+
+The health listener (``/healthz``, ``/metrics``: :mod:`logbot.bot.health`) listens
+from ``start()`` (or earlier, from ``start_health()``, which ``logbot run`` calls to
+fail at once on a busy port) until shutdown.  ``health_port``/``health_host`` (the
+command line) win over the config's ``health`` section, at start and on reloads.
 """
 
 from __future__ import annotations
@@ -21,14 +28,16 @@ import logging
 import signal
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from logbot.bot.config import ConfigError, load_config
+from logbot.bot.health import HealthListenError, HealthServer
 from logbot.bot.network import NetworkBot
 from logbot.bot.plugins.manager import PluginManager
 from logbot.bot.plugins.runner import NetworkPlugins
-from logbot.bot.settings import Config
-from logbot.bot.writer import LogWriter
+from logbot.bot.settings import Config, HealthOptions
+from logbot.bot.writer import LogWriter, WriterStats
 from logbot.reactor import defer
 
 __all__ = ["LogService"]
@@ -39,12 +48,16 @@ log = logging.getLogger(__name__)
 class LogService:
     def __init__(self, config: Config, reactor: Any, *, wall: Callable[[], float] = time.time,
                  loader: Callable[[str], Config] = load_config,
-                 plugins: PluginManager | None = None) -> None:
+                 plugins: PluginManager | None = None, health_port: int | None = None,
+                 health_host: str | None = None) -> None:
         self.config = config
         self.reactor = reactor
         self.wall = wall
         self.loader = loader
+        self.started = wall()  # for the metrics: the start time, and uptime from ...
+        self.started_mono = reactor.seconds()  # ... the reactor's monotonic clock
         self.writer = self._new_writer(config)
+        self.retired_writes = WriterStats()  # counters of writers replaced by reloads
         self.plugins = plugins if plugins is not None else PluginManager(
             config.plugins, reactor, log_root=config.log.root, wall=wall)
         self.networks: dict[str, NetworkBot] = {}
@@ -52,6 +65,8 @@ class LogService:
             self._add_network(net)
         self.reloads = 0
         self.reload_failures = 0
+        self._health_port, self._health_host = health_port, health_host  # the command line's
+        self.health: HealthServer | None = None
 
     def _add_network(self, net: Any) -> NetworkBot:
         bot = self.networks[net.name] = NetworkBot(net, self.reactor, self.writer, wall=self.wall)
@@ -72,6 +87,8 @@ class LogService:
         self.reactor.addSystemEventTrigger("before", "shutdown", self.stop)
         self.reactor.addSystemEventTrigger("during", "shutdown", self.writer.close)
         self.reactor.addSystemEventTrigger("during", "shutdown", self.plugins.close)
+        self.reactor.addSystemEventTrigger("during", "shutdown", self.stop_health)
+        self.start_health()
         names = ", ".join(self.networks) or "none"
         log.info("logbot starting: networks %s; logs under %s", names, self.config.log.root)
         self.plugins.load_all()
@@ -79,6 +96,33 @@ class LogService:
         log.info("plugins: %s", loaded or "none")
         for bot in self.networks.values():
             bot.start()
+
+    # -- the health listener ------------------------------------------------------------
+
+    def health_options(self, config: Config) -> HealthOptions:
+        """The config's ``health`` section, with the command line's overrides."""
+        options = config.health
+        if self._health_port is not None:
+            options = replace(options, port=self._health_port)
+        if self._health_host is not None:
+            options = replace(options, host=self._health_host)
+        return options
+
+    def start_health(self) -> None:
+        """Listen for ``/healthz`` and ``/metrics`` if a port is set (at most once);
+        ``HealthListenError`` if the port cannot be had."""
+        options = self.health_options(self.config)
+        if self.health is not None or options.port is None:
+            return
+        server = HealthServer(self.reactor, self, options.host, options.port)
+        server.start()
+        self.health = server
+        log.info("health: listening on %s (/healthz, /metrics)", options)
+
+    def stop_health(self) -> None:
+        health, self.health = self.health, None
+        if health is not None:
+            health.stop()
 
     def stop(self) -> defer.Deferred[Any]:
         """QUIT every network; fires when all are closed."""
@@ -110,6 +154,9 @@ class LogService:
         self.config = new
         if (new.log.root, new.log.max_open_files) != (old.log.root, old.log.max_open_files):
             self.writer.close()
+            for name in ("lines_written", "write_errors", "dropped"):
+                setattr(self.retired_writes, name, getattr(self.retired_writes, name)
+                        + getattr(self.writer.stats, name))
             self.writer = self._new_writer(new)
             self.reactor.addSystemEventTrigger("during", "shutdown", self.writer.close)
             for bot in self.networks.values():
@@ -131,3 +178,15 @@ class LogService:
             else:
                 bot.configure(net)
         self.plugins.reconfigure(new.plugins, new.log.root)
+        if self.health_options(new) != self.health_options(old):
+            self._restart_health()
+
+    def _restart_health(self) -> None:
+        self.stop_health()
+        try:
+            self.start_health()
+        except HealthListenError as e:
+            log.error("reload: health: %s; no health listener until a reload fixes it", e)
+            return
+        if self.health is None:
+            log.info("reload: health listener stopped")

@@ -26,6 +26,7 @@ __all__ = [
     "Config",
     "EventFilter",
     "ExecPluginConfig",
+    "HealthOptions",
     "LogOptions",
     "NetworkConfig",
     "PluginOptions",
@@ -183,9 +184,22 @@ class PluginOptions:
 
 
 @dataclass(frozen=True)
+class HealthOptions:
+    """The ``health`` section: the HTTP listener of ``/healthz`` and ``/metrics``."""
+
+    port: int | None = None  # None: no listener (``logbot run --health-port`` wins)
+    host: str = "127.0.0.1"  # the address to listen on; "0.0.0.0" or "::" for every one
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}" if self.port is not None else "off"
+
+
+@dataclass(frozen=True)
 class Config:
     networks: tuple[NetworkConfig, ...]
     reactor: str = "auto"  # "auto", "epoll", "poll" or "select"
     log: LogOptions = field(default_factory=LogOptions)  # the top-level defaults
     plugins: PluginOptions = field(default_factory=PluginOptions)
+    health: HealthOptions = field(default_factory=HealthOptions)
     source: str | None = None  # the file it was loaded from

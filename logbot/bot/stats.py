@@ -17,6 +17,9 @@ class NetworkStats:
     lines_logged: int = 0
     log_failures: int = 0  # exceptions while turning events into lines
     registered_at: float | None = None  # wall time of the current registration
+    connecting: bool = False  # a connection attempt is under way
+    down_since: float | None = None  # wall time since which it is not registered
+    last_error: str | None = None  # why the last attempt or connection ended
 
 
 @dataclass

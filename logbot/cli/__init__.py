@@ -1,8 +1,10 @@
 """The ``logbot`` command (click).  Only argument parsing and process setup live here.
 
 Exit statuses: 0 after a clean stop (SIGTERM/SIGINT), 2 for a bad config or
-bad arguments (click's own usage errors are 2 too), 1 for anything else (``check``:
-a plugin that would not load).
+bad arguments (click's own usage errors are 2 too; ``run``: also a health port that
+cannot be listened on, ``health``: no port given or configured), 1 for anything else
+(``check``: a plugin that would not load; ``health``: the bot is not healthy or does
+not answer).
 Diagnostics go to stderr, one line per event; the config loader and the
 ``Secret`` type keep passwords out of them.
 """
@@ -64,16 +66,40 @@ def main(log_level: str) -> None:
     _setup_logging(log_level)
 
 
+def _check_host(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from logbot.bot.config_health import check_host
+
+    problem = None if value is None else check_host(value)
+    if problem:
+        raise click.BadParameter(problem)
+    return value
+
+
 @main.command("run")
 @_config_option
-def run_command(config_path: str) -> None:
-    """Connect to the configured networks and log their channels until stopped."""
+@click.option("--health-port", type=click.IntRange(1, 65535), envvar="LOGBOT_HEALTH_PORT",
+              show_envvar=True, metavar="PORT",
+              help="Serve /healthz and /metrics on this port (wins over health.port).")
+@click.option("--health-host", envvar="LOGBOT_HEALTH_HOST", show_envvar=True,
+              metavar="ADDRESS", callback=_check_host,
+              help="The address to serve them on (wins over health.host; default "
+                   "127.0.0.1).")
+def run_command(config_path: str, health_port: int | None, health_host: str | None) -> None:
+    """Connect to the configured networks and log their channels until stopped.
+
+    Exits 2 if the config is invalid or the health port cannot be listened on."""
+    from logbot.bot.health import HealthListenError
     from logbot.bot.service import LogService
     from logbot.reactor.loop import Reactor
 
     config = _load(config_path)
     reactor = Reactor(None if config.reactor == "auto" else config.reactor)
-    service = LogService(config, reactor)
+    service = LogService(config, reactor, health_port=health_port, health_host=health_host)
+    try:
+        service.start_health()  # now, so that a busy port stops us before any network
+    except HealthListenError as e:
+        logging.getLogger("logbot").error("health: %s; not starting", e)
+        sys.exit(2)
     reactor.callWhenRunning(service.start)
     reactor.run()
     logging.getLogger("logbot").info("logbot stopped")
@@ -98,6 +124,36 @@ def check_command(config_path: str) -> None:
         sys.exit(1)
 
 
+@main.command("health")
+@click.option("--port", type=click.IntRange(1, 65535), envvar="LOGBOT_HEALTH_PORT",
+              show_envvar=True, metavar="PORT", help="The bot's health port (default: the config's "
+                                     "health.port).")
+@click.option("--host", envvar="LOGBOT_HEALTH_HOST", show_envvar=True, metavar="ADDRESS",
+              help="Its address (default: the config's health.host, else 127.0.0.1).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=5.0,
+              show_default=True, help="Seconds to wait for the answer.")
+@_config_option
+def health_command(port: int | None, host: str | None, timeout: float,
+                   config_path: str) -> None:
+    """Ask a running bot's /healthz; print one line; exit 0 if healthy, 1 if not (or no
+    answer), 2 if no port is given or configured.  The config is read only when no
+    port is given."""
+    from logbot.cli.healthcheck import check
+
+    if port is None:
+        config = _load(config_path)
+        port = config.health.port
+        if host is None:
+            host = config.health.host
+    if port is None:
+        click.echo(f"logbot: no health port: give --port, set LOGBOT_HEALTH_PORT or set "
+                   f"health.port in {config_path}", err=True)
+        sys.exit(2)
+    status, line = check(host or "127.0.0.1", port, timeout)
+    click.echo(line)
+    sys.exit(status)
+
+
 @main.command("version")
 def version_command() -> None:
     """Print the version."""
@@ -111,3 +167,12 @@ def backends_command() -> None:
 
     for name in available():
         click.echo(name)
+
+
+def _register_demo() -> None:
+    from logbot.cli.demo import demo_command
+
+    main.add_command(demo_command)
+
+
+_register_demo()

@@ -3,8 +3,8 @@
 This is the only module of ``logbot.irc`` that touches the reactor.  It feeds
 received bytes to :class:`~logbot.irc.core.IRCConnection`, writes what the core
 releases, turns the core's typed events into Twisted's event methods, and keeps
-one timer at ``core.next_wakeup(now)`` (flood queue, keepalive PING, dead link,
-SASL deadlines, nick regain).
+one timer at ``core.next_wakeup(now)`` (flood queue, keepalive PING, lag probe, dead
+link, SASL deadlines, nick regain).
 
 One turn of the adapter (on received data, on a request, on the timer)::
 

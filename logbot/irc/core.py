@@ -7,7 +7,7 @@ socket, timer or clock; the adapter (``logbot.irc.client``) drives it::
     events = conn.receive_data(data, now)    # on every read
     transport.write(conn.data_to_send(now))  # after every call, and on the timer
     events += conn.pop_events()              # what data_to_send and timers made
-    call_later(conn.next_wakeup(now) - now)  # flood, keepalive, SASL, regain
+    call_later(conn.next_wakeup(now) - now)  # flood, keepalive, lag, SASL, regain
 
 Requests (``join``, ``privmsg``, ...) only queue lines; the flood bucket
 releases them in ``data_to_send``.  Requests made before registration are
@@ -16,6 +16,9 @@ held until 001, so an autojoin list can be given at once.
 Our own messages are reported as events exactly once: from the server's
 echo when ``echo-message`` is enabled, else when ``data_to_send`` releases
 the line (the moment it really leaves, after any flood delay).
+
+While registered, a PING probe goes out every ``ping_interval`` seconds and its
+PONG is timed (:mod:`logbot.irc.lag`): ``lag(now)`` is the server's round trip.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from logbot.irc.core_handlers import HANDLERS
 from logbot.irc.flood import FloodControl
 from logbot.irc.framing import LineDecoder, encode_line
 from logbot.irc.keepalive import Keepalive
+from logbot.irc.lag import LagProbe
 from logbot.irc.message import Message, ParseError, format, parse, split_userhost
 from logbot.irc.nick import NickChooser, append_underscore
 from logbot.irc.sasl import SaslConfig, SaslSession, Secret
@@ -80,6 +84,7 @@ class IRCConnection:
         self.sasl: SaslSession | None = None
         self.flood = flood if flood is not None else FloodControl()
         self.keepalive = Keepalive(ping_interval, ping_timeout)
+        self.lag_probe = LagProbe(ping_interval)
         self.nicks = NickChooser(nick, alt_nicks, alter_collided_nick,
                                  retry_interval=nick_retry_interval)
         self.chat = ChatEvents(self.state, version, ctcp_time)
@@ -104,6 +109,11 @@ class IRCConnection:
     def queue_length(self) -> int:
         """Lines waiting to be sent (flood queue and held until 001): a metric."""
         return len(self.flood) + len(self._held)
+
+    def lag(self, now: float) -> float | None:
+        """Seconds of the server's last round trip (None before the first probe left),
+        or how long the probe out has been out, if longer: a metric."""
+        return self.lag_probe.lag(now)
 
     @property
     def dropped_lines(self) -> int:
@@ -153,6 +163,9 @@ class IRCConnection:
                 self.unparsable_lines += 1
                 continue
             command = msg.command
+            if command == "PONG" and self.lag_probe.pong(msg.params[-1] if msg.params else "",
+                                                         now):
+                continue  # the answer to our lag probe: nobody else's business
             if wants_raw is None:
                 out.append(ev.new_raw_message(msg, *ev.meta_tuple(msg)))
             else:
@@ -200,6 +213,8 @@ class IRCConnection:
         """Run due timers, then return the bytes the flood bucket allows now."""
         self._run_timers(now)
         lines = self.flood.pop_ready(now)
+        if lines:
+            self.lag_probe.released(lines, now)
         if "echo-message" not in self.caps.enabled:
             mask = self.state.me.hostmask
             for line in lines:
@@ -217,8 +232,10 @@ class IRCConnection:
         if not self.closed:
             times.append(self.keepalive.next_deadline())
             times.append(self.sasl.deadline if self.sasl is not None else None)
-            if self.registered and not self._has_wanted_nick():
-                times.append(self.nicks.next_retry)
+            if self.registered:
+                times.append(self.lag_probe.next_deadline())
+                if not self._has_wanted_nick():
+                    times.append(self.nicks.next_retry)
         due = [t for t in times if t is not None]
         return min(due) if due else None
 
@@ -310,12 +327,15 @@ class IRCConnection:
         if self.closed:
             return
         verdict = self.keepalive.poll(now)
-        if verdict == "ping":
-            self._send("PING :keepalive")
-        elif verdict == "dead":
+        if verdict == "dead":
             self.closed = True
             self._outbox.append(ev.DeadLink(silent_for=self.keepalive.silent_for(now)))
             return
+        probe = self.lag_probe
+        if probe.due(now) or (verdict == "ping" and probe.idle):
+            self._send(probe.probe(now))  # a keepalive PING, when one is wanted, too
+        elif verdict == "ping":
+            self._send("PING :keepalive")
         if self.sasl is not None and not self.sasl.done:
             for line in self.sasl.check_deadline(now):
                 self._send(line)

@@ -65,6 +65,7 @@ def _welcome(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
         ):
             return conn._abort("SASL required but the server does not support CAP")
     conn.nicks.registered(conn._has_wanted_nick(), now)
+    conn.lag_probe.start(now)
     held, conn._held = conn._held, []
     for line in held:
         conn._send(line)

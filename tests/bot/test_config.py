@@ -321,7 +321,8 @@ def test_yaml_construction_errors_do_not_quote_values() -> None:
 
 def test_recursive_and_deep_yaml_is_refused_cleanly() -> None:
     assert problem(doc(network()) + "x: &a [*a]\n") == (
-        "x: unknown key (known keys: logging, networks, plugins, reactor) (config.yaml line 6)")
+        "x: unknown key (known keys: health, logging, networks, plugins, reactor) "
+        "(config.yaml line 6)")
     found = problems("networks: &a [*a]\n")
     assert found == ["networks[0]: expected a mapping (config.yaml line 1)"]
     deep = "networks: " + "[" * 5000 + "]" * 5000 + "\n"
@@ -857,11 +858,11 @@ def test_the_sample_config_loads_without_environment() -> None:
 
 def test_the_sample_config_documents_every_key() -> None:
     sample = (REPO / "config.yaml").read_text()
-    from logbot.bot import config_logging, config_network
+    from logbot.bot import config_health, config_logging, config_network
     keys = (config_logging.LOG_KEYS + config_logging.EVENT_KEYS + config_network.NETWORK_KEYS
             + config_network.SERVER_KEYS + config_network.SASL_KEYS
             + config_network.CHANNEL_KEYS + config_network.RECONNECT_KEYS
-            + ("reactor", "logging", "networks"))
+            + config_health.HEALTH_KEYS + ("reactor", "logging", "networks", "health"))
     for key in keys:
         assert f"{key}:" in sample, key
 

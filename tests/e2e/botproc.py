@@ -59,14 +59,16 @@ class BotProcess:
         self.config_path.write_text(yaml.safe_dump(self.config, sort_keys=False))
         return self.config_path
 
-    def start(self) -> BotProcess:
+    def start(self, *args: str) -> BotProcess:
+        """Start ``logbot run -c <config>``, with ``args`` after it (``--health-port 9100``)."""
         self.write_config()
         env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
-        env.pop("LOGBOT_CONFIG", None)
+        for name in ("LOGBOT_CONFIG", "LOGBOT_HEALTH_PORT", "LOGBOT_HEALTH_HOST"):
+            env.pop(name, None)
         with open(self.stderr_path, "ab") as err:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "logbot", "--log-level", "debug", "run",
-                 "-c", str(self.config_path)],
+                 "-c", str(self.config_path), *args],
                 cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=err, stderr=err)
         return self
 

@@ -14,6 +14,7 @@ from logbot.irc import events as ev
 from logbot.irc.sasl import SaslConfig, Secret
 from logbot.reactor.backends import available
 from logbot.reactor.defer import Deferred
+from logbot.reactor.task import LoopingCall
 from tests.integration.recording_bot import BotFactory, start_bot, stop_bot, unique
 from tests.ircd.peer import connect, connect_all, parse
 
@@ -312,6 +313,42 @@ def test_dead_link_detected_by_the_ping_deadline(reactor, run_until, fresh_ngirc
         fresh_ngircd.resume()
 
     run(run_until, scenario(), timeout=15.0)
+
+
+# -- lag --------------------------------------------------------------------------------
+
+
+@servers("ngircd", "inspircd")
+def test_the_servers_answer_the_lag_probe_with_its_token(reactor, run_until, server):
+    async def scenario():
+        bot = await start_bot(reactor, server, unique("lag"), ping_interval=0.2,
+                              ping_timeout=10.0)
+        await _until(reactor, lambda: bot.core.lag_probe.last is not None, "a measured lag")
+        assert 0.0 <= bot.core.lag(reactor.seconds()) < 1.0
+        assert not any(isinstance(e, ev.RawMessage) and e.message.command == "PONG"
+                       for e in bot.stream)  # the probe's PONG is consumed
+        await stop_bot(bot)
+
+    run(run_until, scenario(), timeout=15.0)
+
+
+def _until(reactor, condition, what: str, timeout: float = 5.0) -> Deferred:
+    """Fires once ``condition()`` holds (looked at every 20 ms); fails after ``timeout``."""
+    d: Deferred = Deferred()
+    start = reactor.seconds()
+
+    def check() -> None:
+        if condition():
+            loop.stop()
+            d.callback(None)
+        elif reactor.seconds() - start > timeout:
+            loop.stop()
+            d.errback(AssertionError(f"no {what} within {timeout} s"))
+
+    loop = LoopingCall(check)
+    loop.clock = reactor
+    loop.start(0.02)
+    return d
 
 
 async def _bot_and_peer(reactor, server, bot_nick, peer_nick):

@@ -395,12 +395,16 @@ def test_keepalive_ping_then_dead_link_closes_the_transport() -> None:
     client, transport, clock = signed_on(ping_interval=1.0, ping_timeout=2.0)
     clock.advance(0.5)
     feed(client, ":srv NOTICE bot :traffic")  # proof of life: the deadlines move
-    clock.advance(0.75)
+    clock.advance(0.5)
+    assert sent(transport) == ["PING :lag1"]  # the lag probe goes out whatever arrives
+    clock.advance(0.25)
     assert sent(transport) == []
     clock.advance(0.25)
-    assert sent(transport) == ["PING :keepalive"]
+    assert sent(transport) == ["PING :keepalive"]  # quiet for 1 s (the probe is out)
     assert not transport.disconnecting
-    clock.advance(1.0)
+    clock.advance(0.75)
+    assert not transport.disconnecting
+    clock.advance(0.25)
     assert transport.disconnecting
     assert "dead link" in (client.disconnect_reason or "")
     assert any(isinstance(e, ev.DeadLink) for e in client.events)
@@ -409,11 +413,15 @@ def test_keepalive_ping_then_dead_link_closes_the_transport() -> None:
 
 def test_pong_keeps_the_link_alive() -> None:
     client, transport, clock = signed_on(ping_interval=1.0, ping_timeout=2.0)
-    for _ in range(5):
+    for i in range(1, 6):
         clock.advance(1.0)
-        assert sent(transport) == ["PING :keepalive"]
-        feed(client, ":srv PONG srv :keepalive")
+        assert sent(transport) == [f"PING :lag{i}"]  # the probe doubles as the keepalive
+        clock.advance(0.25)
+        feed(client, f":srv PONG srv :lag{i}")
     assert not transport.disconnecting
+    assert client.core.lag(clock.seconds()) == 0.25
+    assert not any(isinstance(e, ev.RawMessage) and e.message.command == "PONG"
+                   for e in client.events)  # the probes' PONGs are nobody else's business
 
 
 def test_one_timer_at_most() -> None:

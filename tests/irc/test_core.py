@@ -145,13 +145,18 @@ def test_keepalive_ping_then_dead_link() -> None:
     conn = registered(ping_interval=60.0, ping_timeout=120.0)
     assert conn.next_wakeup(0.0) == 60.0
     assert sent(conn, 59.0) == []
-    assert sent(conn, 60.0) == ["PING :keepalive"]
+    assert sent(conn, 60.0) == ["PING :lag1"]  # a quiet link's PING is the lag probe
     assert conn.pop_events() == []
     assert conn.next_wakeup(60.0) == 120.0
-    feed(conn, ":srv PONG srv :keepalive", now=100.0)
-    assert conn.next_wakeup(100.0) == 160.0
-    assert sent(conn, 160.0) == ["PING :keepalive"]
+    assert feed(conn, ":srv PONG srv :lag1", now=100.0) == []  # consumed, and timed
+    assert conn.lag(100.0) == 40.0
+    assert conn.next_wakeup(100.0) == 120.0  # the next probe, whatever arrives
+    assert sent(conn, 120.0) == ["PING :lag2"]
+    assert conn.next_wakeup(120.0) == 160.0  # the keepalive: quiet since 100
+    assert sent(conn, 160.0) == ["PING :keepalive"]  # (a probe is out already)
+    assert conn.lag(160.0) == 40.0  # out for 40 s: no longer than the last
     assert sent(conn, 219.0) == []
+    assert conn.lag(219.0) == 99.0  # a stalled server shows a growing lag
     assert sent(conn, 220.0) == []
     [event] = conn.pop_events()
     assert event == ev.DeadLink(silent_for=120.0)
