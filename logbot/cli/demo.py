@@ -19,6 +19,7 @@ demo exits 1.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -272,6 +273,16 @@ def _report(folder: Path, echo: Callable[[str], None]) -> int:
     return total
 
 
+def _echo(text: str) -> None:
+    """click.echo, but a reader that went away (``logbot demo | head``) ends the demo
+    quietly instead of with a traceback from inside the reactor."""
+    try:
+        click.echo(text)
+    except BrokenPipeError:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit
+        raise SystemExit(0) from None
+
+
 @click.command("demo")
 @click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Where to put the config, logs and data "
@@ -292,7 +303,7 @@ def demo_command(folder: Path | None, seconds: float, backend: str, verbose: boo
     folder.mkdir(parents=True, exist_ok=True)
     if not verbose:
         logging.getLogger("logbot").setLevel(logging.WARNING)
-    echo: Callable[[str], None] = click.echo
+    echo = _echo
     echo(f"logbot demo: simulated users on a local test server, logged into {folder}")
     reactor = Reactor(None if backend == "auto" else backend)
     demo = Demo(reactor, folder, seconds, echo)
