@@ -22,7 +22,6 @@ import logging
 import os
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,7 +110,7 @@ class Demo:
         self.replies = 0  # messages the bot has sent
         self.server: Any = None
         self.service: Any = None
-        self.began = time.monotonic()
+        self.began = reactor.seconds()
 
     # -- setup ------------------------------------------------------------------------
 
@@ -203,12 +202,12 @@ class Demo:
               otherwise: str | Callable[[], None]) -> None:
         """Call ``then`` once ``ready()``; after ``limit`` seconds give up: a message
         stops the demo, a callable carries on."""
-        deadline = time.monotonic() + limit
+        deadline = self.reactor.seconds() + limit
 
         def look() -> None:
             if ready():
                 then()
-            elif time.monotonic() < deadline:
+            elif self.reactor.seconds() < deadline:
                 self.reactor.callLater(POLL, look)
             elif callable(otherwise):
                 otherwise()
@@ -220,7 +219,7 @@ class Demo:
         look()
 
     def _say(self, text: str, indent: bool = False) -> None:
-        stamp = "" if indent else f"{time.monotonic() - self.began:5.1f}s"
+        stamp = "" if indent else f"{self.reactor.seconds() - self.began:5.1f}s"
         self.echo(f"  {stamp:>6}  {text}")
 
 
@@ -316,7 +315,7 @@ def demo_command(folder: Path | None, seconds: float, backend: str, verbose: boo
     bot = demo.service.networks[NETWORK]
     echo("")
     echo(f"logbot demo: the bot logged {bot.stats.lines_logged} events "
-         f"({lines} text lines) in {time.monotonic() - demo.began:.1f} s.")
+         f"({lines} text lines) in {reactor.seconds() - demo.began:.1f} s.")
     echo(f"Run it for real: edit a copy of {folder / 'config.yaml'} and "
          "`logbot run -c <your copy>`.")
     for failure in demo.failures:
