@@ -179,8 +179,7 @@ class NetworkBot(ReconnectingClientFactory):
 
     def start(self) -> None:
         self.continueTrying = 1
-        if self.stats.down_since is None and not self.stats.registered:
-            self.stats.down_since = self.wall()
+        self.stats.starting(self.wall())
         self._connect()
 
     def _connect(self) -> None:
@@ -191,13 +190,13 @@ class NetworkBot(ReconnectingClientFactory):
                 context = client_context(server)
             except TLSConfigError as e:
                 log.error("%s: %s", self.config.name, e)
-                self.stats.last_error = str(e)
+                self.stats.failed(str(e))
                 self.retry()
                 return
-            self.stats.connecting = True
+            self.stats.attempt()
             self.connector = self.reactor.connectSSL(server.host, server.port, self, context)
         else:
-            self.stats.connecting = True
+            self.stats.attempt()
             self.connector = self.reactor.connectTCP(server.host, server.port, self)
 
     def retry(self, connector: Any = None) -> None:
@@ -238,23 +237,18 @@ class NetworkBot(ReconnectingClientFactory):
     def clientConnectionFailed(self, connector: Any, reason: Failure) -> None:
         why = reason.getErrorMessage()
         log.warning("%s: cannot connect to %s: %s", self.config.name, self.server, why)
-        self.stats.connecting = False
-        self.stats.last_error = f"cannot connect to {self.server}: {why}"
+        self.stats.failed(f"cannot connect to {self.server}: {why}")
         super().clientConnectionFailed(connector, reason)
 
     # -- the protocol's reports -------------------------------------------------------
 
     def connection_made(self, client: LogBotClient) -> None:
-        self.stats.connected = True
-        self.stats.connecting = False
+        self.stats.up()
         log.info("%s: connected to %s", self.config.name, self.server)
 
     def registered(self, client: LogBotClient) -> None:
         self.resetDelay()
-        self.stats.registered = True
-        self.stats.connections += 1
-        self.stats.registered_at = self.wall()
-        self.stats.down_since = self.stats.last_error = None
+        self.stats.signed_on(self.wall())
         self._rebuild_options()
         log.info("%s: registered as %s", self.config.name, client.nickname)
         self._join(self._wanted_channels())
@@ -281,11 +275,7 @@ class NetworkBot(ReconnectingClientFactory):
             if call.active():
                 call.cancel()
         self._rejoins.clear()
-        self.stats.connected = self.stats.registered = False
-        self.stats.registered_at = None
-        if self.stats.down_since is None:  # (still the first moment, if it never registered)
-            self.stats.down_since = now
-        self.stats.last_error = f"connection to {self.server} lost: {why}"
+        self.stats.lost(now, f"connection to {self.server} lost: {why}")
         self.client = None
         if self._stopped is not None:
             stopped, self._stopped = self._stopped, None

@@ -1,5 +1,7 @@
 """Counters the service keeps about itself, in one place for ``logbot`` diagnostics
-and the metrics endpoint: plain dataclasses the owning objects update in place."""
+and the metrics endpoint: plain dataclasses the owning objects update in place.  A
+network's connection state changes only through :class:`NetworkStats`'s methods, so
+the fields /healthz reads (connecting, down_since, last_error) stay consistent."""
 
 from __future__ import annotations
 
@@ -20,6 +22,37 @@ class NetworkStats:
     connecting: bool = False  # a connection attempt is under way
     down_since: float | None = None  # wall time since which it is not registered
     last_error: str | None = None  # why the last attempt or connection ended
+
+    # The life of a connection, as /healthz reports it; ``now`` is wall time.
+
+    def starting(self, now: float) -> None:
+        if self.down_since is None and not self.registered:
+            self.down_since = now
+
+    def attempt(self) -> None:
+        self.connecting = True
+
+    def failed(self, why: str) -> None:
+        """An attempt that never connected (refused, timed out, bad TLS setup)."""
+        self.connecting = False
+        self.last_error = why
+
+    def up(self) -> None:
+        self.connected = True
+        self.connecting = False
+
+    def signed_on(self, now: float) -> None:
+        self.registered = True
+        self.connections += 1
+        self.registered_at = now
+        self.down_since = self.last_error = None
+
+    def lost(self, now: float, why: str) -> None:
+        self.connected = self.registered = False
+        self.registered_at = None
+        if self.down_since is None:  # else still the first moment, if it never registered
+            self.down_since = now
+        self.last_error = why
 
 
 @dataclass
