@@ -173,6 +173,18 @@ def test_an_oversized_head_gets_431_and_is_closed(reactor: Any, run_until: Any,
     assert split(ended)[0] == "HTTP/1.1 431 Request Header Fields Too Large"
 
 
+def test_a_silent_client_gets_408_over_a_real_socket(reactor: Any, run_until: Any,
+                                                     up_and_down: Any) -> None:
+    server = listening(reactor, up_and_down, timeout=0.2)
+    try:  # half a request line, then nothing: the server's own timer ends it
+        got = run_until(request(reactor, server.port, b"GET /heal"))
+    finally:
+        server.stop()
+    status, headers, body = split(got)
+    assert status == "HTTP/1.1 408 Request Timeout"
+    assert int(headers["content-length"]) == len(body)
+
+
 def test_stop_closes_the_port_and_open_connections(reactor: Any, run_until: Any,
                                                    up_and_down: Any) -> None:
     server = listening(reactor, up_and_down)
