@@ -29,6 +29,9 @@ class LogBotClient(IRCClient):
     """One connection of a :class:`NetworkBot`; configured by its ``buildProtocol``."""
 
     factory: Any
+    # The lag (/metrics, /healthz) is known seconds after connecting, not a minute: the
+    # first probe follows the join burst.
+    first_lag_probe = 5.0
 
     def connectionMade(self) -> None:
         super().connectionMade()

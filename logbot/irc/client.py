@@ -93,6 +93,7 @@ class IRCClient(Protocol):
     clock: Any = None  # None: the reactor that owns the transport
     ping_interval: float = 60.0
     ping_timeout: float = 120.0
+    first_lag_probe: float | None = None  # seconds after 001; None: ping_interval
     nick_retry_interval: float | None = 300.0
 
     core: IRCConnection | None = None
@@ -117,7 +118,8 @@ class IRCClient(Protocol):
             alter_collided_nick=self.alterCollidedNick,
             nick_retry_interval=self.nick_retry_interval, sasl=self.sasl, caps=self.caps,
             flood=flood, ping_interval=self.ping_interval, ping_timeout=self.ping_timeout,
-            version=self.versionName or "logbot", ctcp_time=time.asctime,
+            first_lag_probe=self.first_lag_probe, version=self.versionName or "logbot",
+            ctcp_time=time.asctime,
         )
 
     # -- the transport's side -----------------------------------------------------------

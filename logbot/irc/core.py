@@ -70,6 +70,7 @@ class IRCConnection:
         flood: FloodControl | None = None,
         ping_interval: float = 60.0,
         ping_timeout: float = 120.0,
+        first_lag_probe: float | None = None,
         version: str = "logbot",
         ctcp_time: Callable[[], str] | None = None,
         decoder: LineDecoder | None = None,
@@ -84,7 +85,7 @@ class IRCConnection:
         self.sasl: SaslSession | None = None
         self.flood = flood if flood is not None else FloodControl()
         self.keepalive = Keepalive(ping_interval, ping_timeout)
-        self.lag_probe = LagProbe(ping_interval)
+        self.lag_probe = LagProbe(ping_interval, first_lag_probe)  # None: ping_interval
         self.nicks = NickChooser(nick, alt_nicks, alter_collided_nick,
                                  retry_interval=nick_retry_interval)
         self.chat = ChatEvents(self.state, version, ctcp_time)

@@ -25,10 +25,11 @@ TOKEN_PREFIX = "lag"
 
 
 class LagProbe:
-    def __init__(self, interval: float = 60.0) -> None:
-        if interval <= 0:
-            raise ValueError("need interval > 0")
+    def __init__(self, interval: float = 60.0, first: float | None = None) -> None:
+        if interval <= 0 or (first is not None and first < 0):
+            raise ValueError("need interval > 0 and first >= 0")
         self.interval = interval
+        self.first = interval if first is None else first
         self.last: float | None = None  # seconds of the last measured round trip
         self.probes = 0  # probes sent so far (their tokens are lag1, lag2, ...)
         self._token: str | None = None  # the probe out (queued or sent), if any
@@ -36,8 +37,9 @@ class LagProbe:
         self._next: float | None = None  # when the next probe is due; None: not started
 
     def start(self, now: float) -> None:
-        """Registered: the first probe goes out ``interval`` seconds from ``now``."""
-        self._next = now + self.interval
+        """Registered: the first probe goes out ``first`` seconds from ``now`` (a bot
+        wants its lag known soon after connecting), the next ones every ``interval``."""
+        self._next = now + self.first
 
     @property
     def idle(self) -> bool:

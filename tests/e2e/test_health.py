@@ -78,6 +78,10 @@ def test_health_and_metrics_follow_the_server(fresh_ngircd: Any, reactor: Any,
         assert sample(metrics, 'logbot_network_lines_logged_total{network="local"}') >= 2
         assert sample(metrics, "logbot_log_lines_written_total") >= 2
         assert "# TYPE logbot_network_lag_seconds gauge" in metrics
+        lag = 'logbot_network_lag_seconds{network="local"}'
+        _, metrics = run_until(wait_for_log(  # the first probe goes 5 s after 001
+            reactor, lambda: get(port, "/metrics"), lambda r: lag in r[1], what="the lag"))
+        assert 0 <= sample(metrics, lag) < 5
 
         healthy = logbot_health("--port", str(port))
         assert (healthy.returncode, healthy.stdout) == (0, "healthy: local\n"), healthy.stderr

@@ -47,9 +47,19 @@ def test_an_outstanding_probe_counts_once_it_is_longer_than_the_last() -> None:
     assert probe.pong("lag2", 24.0) and probe.lag(24.0) == 4.0
 
 
+def test_the_first_probe_can_come_sooner() -> None:
+    probe = LagProbe(60.0, first=5.0)
+    probe.start(100.0)
+    assert probe.next_deadline() == 105.0 and not probe.due(104.9) and probe.due(105.0)
+    probe.released([probe.probe(105.0)], 105.0)
+    assert probe.pong("lag1", 105.2) and probe.next_deadline() == 165.0  # then every 60 s
+
+
 def test_bad_interval() -> None:
     with pytest.raises(ValueError):
         LagProbe(0)
+    with pytest.raises(ValueError):
+        LagProbe(60.0, first=-1.0)
 
 
 # -- in the core ----------------------------------------------------------------------
@@ -105,6 +115,14 @@ def test_the_probe_is_timed_from_when_the_flood_queue_releases_it() -> None:
     assert conn.lag(64.5) == 0.5  # not 4.5: our queue is not the server's lag
 
 
+def test_the_core_takes_the_first_probe_s_delay() -> None:
+    conn = registered(ping_interval=60.0, ping_timeout=120.0, first_lag_probe=5.0)
+    assert conn.next_wakeup(0.0) == 5.0
+    assert sent(conn, 5.0) == ["PING :lag1"]
+    feed(conn, ":srv PONG srv :lag1", now=5.1)
+    assert conn.lag(5.1) == pytest.approx(0.1)
+
+
 # -- through IRCClient, on a task.Clock ------------------------------------------------
 
 
@@ -130,3 +148,12 @@ def test_the_client_timer_sends_the_probes_and_lag_follows_the_clock() -> None:
     assert client.core.lag(clock.seconds()) == 40.0
     assert not any(isinstance(e, ev.RawMessage) and e.message.command == "PONG"
                    for e in client.events)
+
+
+def test_the_logging_bot_s_client_knows_its_lag_seconds_after_connecting() -> None:
+    from logbot.bot.ircbot import LogBotClient
+
+    client = LogBotClient()
+    client.nickname = "bot"
+    assert client.build_core().lag_probe.first == 5.0
+    assert Recorder().build_core().lag_probe.first == 60.0  # IRCClient's default: interval
