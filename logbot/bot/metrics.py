@@ -7,8 +7,8 @@ is :mod:`logbot.bot.health`.
 
 The service is read through a few attributes (:class:`~logbot.bot.service.LogService`
 has them): ``networks`` (name -> :class:`~logbot.bot.network.NetworkBot`: ``stats``,
-``client``, ``server``, ``joined``), ``writer.stats``, ``retired_writes`` (the counters
-of writers replaced by a reload, so that counters never go back), ``plugins.stats``,
+``client``, ``server``, ``joined``), ``write_totals()`` (the writer's stats, with the
+counters of writers replaced by a reload, so that counters never go back), ``plugins.stats``,
 ``plugins.plugins``, ``started``, ``started_mono``, ``reloads``, ``reload_failures``.
 
 ``/metrics`` is the Prometheus text exposition format 0.0.4: a ``# HELP`` and a
@@ -152,17 +152,13 @@ def render_metrics(service: Any, now: float) -> str:
                "The server's PING round trip (or the time the probe has been out, if "
                "longer); absent while unknown.", lags)
 
-    writes = service.writer.stats
-    retired = service.retired_writes
+    writes = service.write_totals()
     out.family("logbot_log_lines_written_total", "counter",
-               "Lines written to log files (one per format file).",
-               writes.lines_written + retired.lines_written)
+               "Lines written to log files (one per format file).", writes.lines_written)
     out.family("logbot_log_write_errors_total", "counter",
-               "Failed opens, writes and fsyncs of log files.",
-               writes.write_errors + retired.write_errors)
+               "Failed opens, writes and fsyncs of log files.", writes.write_errors)
     out.family("logbot_log_lines_dropped_total", "counter",
-               "Lines given up (too many pending, or an unsafe path).",
-               writes.dropped + retired.dropped)
+               "Lines given up (too many pending, or an unsafe path).", writes.dropped)
     out.family("logbot_log_lines_pending", "gauge",
                "Lines waiting for a failed log file to be writable again.", writes.pending)
     out.family("logbot_log_files_open", "gauge", "Log files open now.", writes.files_open)

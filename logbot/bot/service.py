@@ -97,6 +97,11 @@ class LogService:
         for bot in self.networks.values():
             bot.start()
 
+    def write_totals(self) -> Any:
+        """The writer's stats, its counters including those of writers replaced by
+        reloads (for the metrics)."""
+        return self.writer.stats.plus_counters(self.retired_writes)
+
     # -- the health listener ------------------------------------------------------------
 
     def health_options(self, config: Config) -> HealthOptions:
@@ -154,9 +159,7 @@ class LogService:
         self.config = new
         if (new.log.root, new.log.max_open_files) != (old.log.root, old.log.max_open_files):
             self.writer.close()
-            for name in ("lines_written", "write_errors", "dropped"):
-                setattr(self.retired_writes, name, getattr(self.retired_writes, name)
-                        + getattr(self.writer.stats, name))
+            self.retired_writes = self.retired_writes.plus_counters(self.writer.stats)
             self.writer = self._new_writer(new)
             self.reactor.addSystemEventTrigger("during", "shutdown", self.writer.close)
             for bot in self.networks.values():

@@ -29,6 +29,7 @@ file ages against ``wall`` (``time.time()`` by default), injectable for the same
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -80,6 +81,14 @@ class WriterStats:
     pending: int = 0  # lines waiting for a retry
     dropped: int = 0  # lines given up (pending bound exceeded, unsafe path)
     files_open: int = 0
+
+    def plus_counters(self, other: WriterStats) -> WriterStats:
+        """These stats with ``other``'s counters added (the gauges stay these): totals
+        that do not go back when a reload replaces the writer."""
+        return dataclasses.replace(
+            self, lines_written=self.lines_written + other.lines_written,
+            write_errors=self.write_errors + other.write_errors,
+            dropped=self.dropped + other.dropped)
 
 
 class _Output:

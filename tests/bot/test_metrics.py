@@ -95,7 +95,9 @@ def service(*bots: Any, **extra: Any) -> Any:
         "writer": SimpleNamespace(stats=WriterStats()), "retired_writes": WriterStats(),
         "plugins": plugins, "started": WALL0, "started_mono": 100.0, "reloads": 2,
         "reload_failures": 1, **extra}
-    return SimpleNamespace(**fields)
+    svc = SimpleNamespace(**fields)
+    svc.write_totals = lambda: svc.writer.stats.plus_counters(svc.retired_writes)
+    return svc
 
 
 def registered_bot(name: str = "libera") -> Harness:
