@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from logbot.bot.config import load_config
+from logbot.config.loader import load_config
 from logbot.bot.service import LogService
 from logbot.reactor.loop import Reactor
 from logbot.testing.ircd import TestIRCServer

@@ -32,9 +32,9 @@ CHILD = r"""
 import sys
 sys.path.insert(0, sys.argv[1])
 from datetime import datetime, UTC
-import logbot.bot.writer as W
-from logbot.bot.record import LogRecord
-from logbot.bot.settings import LogOptions
+import logbot.logs.writer as W
+from logbot.logs.record import LogRecord
+from logbot.config.settings import LogOptions
 from logbot.reactor.task import Clock
 mode = sys.argv[3]
 if mode == "read":

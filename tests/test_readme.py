@@ -9,17 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from logbot.bot.config import TOP_KEYS
-from logbot.bot.config_health import HEALTH_KEYS
-from logbot.bot.config_logging import EVENT_KEYS, LOG_KEYS
-from logbot.bot.config_network import (
+from logbot.config.loader import TOP_KEYS
+from logbot.config.health_section import HEALTH_KEYS
+from logbot.config.logging_section import EVENT_KEYS, LOG_KEYS
+from logbot.config.networks_section import (
     CHANNEL_KEYS,
     NETWORK_KEYS,
     RECONNECT_KEYS,
     SASL_KEYS,
     SERVER_KEYS,
 )
-from logbot.bot.config_plugins import EXEC_KEYS, PLUGIN_KEYS, RATE_KEYS
+from logbot.config.plugins_section import EXEC_KEYS, PLUGIN_KEYS, RATE_KEYS
 
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text()

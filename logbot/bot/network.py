@@ -27,11 +27,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from logbot.bot.events_to_records import RecordMaker
+from logbot.logs.events_to_records import RecordMaker
 from logbot.bot.ircbot import JOIN_REFUSALS, LogBotClient
-from logbot.bot.policy import apply_policy
-from logbot.bot.record import LogRecord
-from logbot.bot.settings import (
+from logbot.logs.policy import apply_policy
+from logbot.logs.record import LogRecord
+from logbot.config.settings import (
     ChannelConfig,
     LogOptions,
     NetworkConfig,

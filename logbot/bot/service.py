@@ -16,7 +16,7 @@ Lifecycle on the reactor it is given (never the global one):
   A changed ``health`` section restarts the health listener (if the new port
   cannot be had, that is logged and there is no listener until a reload fixes it).
 
-The health listener (``/healthz``, ``/metrics``: :mod:`logbot.bot.health`) listens
+The health listener (``/healthz``, ``/metrics``: :mod:`logbot.health.server`) listens
 from ``start()`` (or earlier, from ``start_health()``, which ``logbot run`` calls to
 fail at once on a busy port) until shutdown.  ``health_port``/``health_host`` (the
 command line) win over the config's ``health`` section, at start and on reloads.
@@ -31,13 +31,13 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from logbot.bot.config import ConfigError, load_config
-from logbot.bot.health import HealthListenError, HealthServer
+from logbot.config.loader import ConfigError, load_config
+from logbot.health.server import HealthListenError, HealthServer
 from logbot.bot.network import NetworkBot
-from logbot.bot.plugins.manager import PluginManager
-from logbot.bot.plugins.runner import NetworkPlugins
-from logbot.bot.settings import Config, HealthOptions
-from logbot.bot.writer import LogWriter, WriterStats
+from logbot.plugins.manager import PluginManager
+from logbot.plugins.runner import NetworkPlugins
+from logbot.config.settings import Config, HealthOptions
+from logbot.logs.writer import LogWriter, WriterStats
 from logbot.reactor import defer
 
 __all__ = ["LogService"]

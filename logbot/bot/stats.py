@@ -1,13 +1,13 @@
-"""Counters the service keeps about itself, in one place for ``logbot`` diagnostics
-and the metrics endpoint: plain dataclasses the owning objects update in place.  A
+"""What the service knows about each network's connection, for ``logbot`` diagnostics
+and the metrics endpoint: a plain dataclass the network updates in place.  A
 network's connection state changes only through :class:`NetworkStats`'s methods, so
 the fields /healthz reads (connecting, down_since, last_error) stay consistent."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-__all__ = ["NetworkStats", "PluginStats"]
+__all__ = ["NetworkStats"]
 
 
 @dataclass
@@ -53,17 +53,3 @@ class NetworkStats:
         if self.down_since is None:  # else still the first moment, if it never registered
             self.down_since = now
         self.last_error = why
-
-
-@dataclass
-class PluginStats:
-    errors: dict[str, int] = field(default_factory=dict)  # per plugin: exceptions, timeouts
-    timeouts: int = 0
-    rate_limited: int = 0  # commands dropped by the user or channel rate limit
-    loops_suppressed: int = 0  # reply lines held back by the loop guard
-    denied: int = 0  # admin commands refused
-    replies: int = 0  # reply lines sent
-    load_failures: int = 0
-
-    def error(self, plugin: str) -> None:
-        self.errors[plugin] = self.errors.get(plugin, 0) + 1

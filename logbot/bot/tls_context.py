@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ssl
 
-from logbot.bot.settings import ServerConfig
+from logbot.config.settings import ServerConfig
 
 __all__ = ["TLSConfigError", "client_context"]
 

@@ -48,7 +48,7 @@ def _setup_logging(level: str) -> None:
 
 def _load(config_path: str):  # type: ignore[no-untyped-def]
     """The config, or exit 2 with the loader's message (never a traceback)."""
-    from logbot.bot.config import ConfigError, load_config
+    from logbot.config.loader import ConfigError, load_config
 
     try:
         return load_config(config_path)
@@ -67,7 +67,7 @@ def main(log_level: str) -> None:
 
 
 def _check_host(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    from logbot.bot.config_health import check_host
+    from logbot.config.health_section import check_host
 
     problem = None if value is None else check_host(value)
     if problem:
@@ -88,7 +88,7 @@ def run_command(config_path: str, health_port: int | None, health_host: str | No
     """Connect to the configured networks and log their channels until stopped.
 
     Exits 2 if the config is invalid or the health port cannot be listened on."""
-    from logbot.bot.health import HealthListenError
+    from logbot.health.server import HealthListenError
     from logbot.bot.service import LogService
     from logbot.reactor.loop import Reactor
 
@@ -111,8 +111,8 @@ def run_command(config_path: str, health_port: int | None, health_host: str | No
 def check_command(config_path: str) -> None:
     """Validate the config, load the enabled plugins, print a summary (exit 2 if the config
     is invalid, 1 if a plugin would not load)."""
-    from logbot.bot.config import summary
-    from logbot.bot.plugins.manager import check_plugins
+    from logbot.config.loader import summary
+    from logbot.plugins.manager import check_plugins
 
     config = _load(config_path)
     problems = check_plugins(config.plugins)

@@ -115,7 +115,7 @@ class Demo:
     # -- setup ------------------------------------------------------------------------
 
     def start(self) -> None:
-        from logbot.bot.config import load_config
+        from logbot.config.loader import load_config
         from logbot.bot.service import LogService
         from logbot.testing.ircd import TestIRCServer
 

@@ -9,31 +9,65 @@ have no entry: ``IRCConnection.receive_data`` hands them to
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from logbot.irc import events as ev
-from logbot.irc.caps import CapUpdate
+from logbot.irc.caps import CapNegotiator, CapUpdate
+from logbot.irc.lag import LagProbe
 from logbot.irc.message import Message, format
+from logbot.irc.nick import NickChooser
 from logbot.irc.registry import HandlerTable
+from logbot.irc.sasl import SaslConfig, SaslSession
+from logbot.irc.state import IRCState
 
-if TYPE_CHECKING:
-    from logbot.irc.core import IRCConnection
+__all__ = ["HANDLERS", "Connection"]
 
-__all__ = ["HANDLERS"]
 
-Handler = Callable[["IRCConnection", Message, float], list[ev.Event]]
+class Connection(Protocol):
+    """What a handler may use of :class:`~logbot.irc.core.IRCConnection`.
+
+    Why a protocol and not the class: the connection imports this table, so the
+    table names the connection's parts it touches here instead of importing it back;
+    mypy checks that ``IRCConnection`` has each of them.
+    """
+
+    state: IRCState
+    caps: CapNegotiator
+    sasl_config: SaslConfig | None
+    sasl: SaslSession | None
+    lag_probe: LagProbe
+    nicks: NickChooser
+    registered: bool
+    closed: bool
+    _held: list[str]
+
+    @property
+    def current_nick(self) -> str: ...
+
+    def _send(self, line: str) -> None: ...
+
+    def _has_wanted_nick(self) -> bool: ...
+
+    def _abort(self, reason: str) -> list[ev.Event]: ...
+
+    def _sasl_settled(self, now: float) -> list[ev.Event]: ...
+
+    def _caps_ready(self, now: float) -> list[ev.Event]: ...
+
+
+Handler = Callable[[Connection, Message, float], list[ev.Event]]
 HANDLERS: HandlerTable[Handler] = HandlerTable()
 _SASL_COMMANDS = ("AUTHENTICATE", "900", "902", "903", "904", "905", "906", "907", "908")
 
 
 @HANDLERS.on("PING")
-def _ping(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
+def _ping(conn: Connection, msg: Message, now: float) -> list[ev.Event]:
     conn._send(format(Message("PONG", msg.params[-1:])))
     return []
 
 
 @HANDLERS.on("CAP")
-def _cap(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
+def _cap(conn: Connection, msg: Message, now: float) -> list[ev.Event]:
     update: CapUpdate = conn.caps.handle(msg)
     for line in update.lines:
         conn._send(line)
@@ -46,7 +80,7 @@ def _cap(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
 
 
 @HANDLERS.on(*_SASL_COMMANDS)
-def _sasl(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
+def _sasl(conn: Connection, msg: Message, now: float) -> list[ev.Event]:
     if conn.sasl is None:
         return []
     for line in conn.sasl.handle(msg, now):
@@ -55,7 +89,7 @@ def _sasl(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
 
 
 @HANDLERS.on("001")
-def _welcome(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
+def _welcome(conn: Connection, msg: Message, now: float) -> list[ev.Event]:
     conn.registered = True
     out: list[ev.Event] = []
     if not conn.caps.ended:  # the server registered us without CAP
@@ -74,14 +108,14 @@ def _welcome(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
 
 
 @HANDLERS.on("376", "422")  # end of MOTD / no MOTD: ISUPPORT is complete
-def _motd_end(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
+def _motd_end(conn: Connection, msg: Message, now: float) -> list[ev.Event]:
     if not conn._has_wanted_nick() and conn.state.isupport.monitor is not None:
         conn._send(f"MONITOR + {conn.nicks.wanted}")
     return []
 
 
 @HANDLERS.on("731")  # RPL_MONOFFLINE: me :nick1,nick2
-def _monitor_offline(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
+def _monitor_offline(conn: Connection, msg: Message, now: float) -> list[ev.Event]:
     offline = {conn.state.fold(n) for n in msg.params[-1].split(",")}
     if not conn._has_wanted_nick() and conn.state.fold(conn.nicks.wanted) in offline:
         conn._send(f"NICK {conn.nicks.wanted}")
@@ -89,7 +123,7 @@ def _monitor_offline(conn: IRCConnection, msg: Message, now: float) -> list[ev.E
 
 
 @HANDLERS.on("433", "432", "437")  # nick in use / erroneous / unavailable
-def _nick_refused(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
+def _nick_refused(conn: Connection, msg: Message, now: float) -> list[ev.Event]:
     if conn.registered:
         return []  # a failed regain or change: we keep the nick we have
     nick = conn.nicks.after_refusal(conn.state.nick)  # the one we sent
@@ -101,12 +135,12 @@ def _nick_refused(conn: IRCConnection, msg: Message, now: float) -> list[ev.Even
 
 
 @HANDLERS.on("INVITE")
-def _invite(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
+def _invite(conn: Connection, msg: Message, now: float) -> list[ev.Event]:
     return [ev.Invited(source=msg.source or "", nick=msg.params[0], channel=msg.params[1],
                        **ev.meta(msg))]
 
 
 @HANDLERS.on("ERROR")
-def _error(conn: IRCConnection, msg: Message, now: float) -> list[ev.Event]:
+def _error(conn: Connection, msg: Message, now: float) -> list[ev.Event]:
     conn.closed = True
     return [ev.ErrorReceived(message=msg.params[0] if msg.params else "", **ev.meta(msg))]

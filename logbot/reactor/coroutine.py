@@ -1,5 +1,9 @@
 """Driving a coroutine with Deferreds: what ``ensureDeferred``/``fromCoroutine`` run.
 
+Why the Deferred class is handed in (``deferred_type``) rather than imported: the
+Deferred's ``fromCoroutine`` needs this runner, so the runner must not need the
+Deferred's module back; it only builds, tests and fires Deferreds of that class.
+
 ``await d`` yields ``d`` to ``CoroutineRunner``, which resumes the coroutine from a
 callback on ``d`` with ``send`` (or ``throw`` for a Failure).  There is no event loop
 here: the reactor's timers and I/O fire the Deferreds and the coroutines follow.  A
@@ -11,23 +15,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from logbot.reactor.defer import _CONTINUE, Deferred
 from logbot.reactor.failure import Failure
+
+#: No result arrived while ``addBoth`` was being called.
+_NOTHING = object()
 
 
 class CoroutineRunner:
     """Steps one coroutine: resumes it whenever the Deferred it awaits fires."""
 
-    __slots__ = ("coro", "deferred", "waitingOn", "_inAddBoth", "_early")
+    __slots__ = ("coro", "deferred_type", "deferred", "waitingOn", "_inAddBoth", "_early")
 
-    def __init__(self, coro: Any) -> None:
+    def __init__(self, coro: Any, deferred_type: type[Any]) -> None:
         self.coro = coro
-        self.deferred: Deferred[Any] = Deferred(self._cancel)
-        self.waitingOn: Deferred[Any] | None = None
+        self.deferred_type = deferred_type  # the Deferred class (see the module docstring)
+        self.deferred: Any = deferred_type(self._cancel)
+        self.waitingOn: Any = None  # the Deferred the coroutine awaits
         self._inAddBoth = False
-        self._early: Any = _CONTINUE  # a result that arrived inside addBoth
+        self._early: Any = _NOTHING  # a result that arrived inside addBoth
 
-    def start(self) -> Deferred[Any]:
+    def start(self) -> Any:
         self._step(None)
         return self.deferred
 
@@ -46,7 +53,7 @@ class CoroutineRunner:
             except BaseException:
                 self._finish(Failure())
                 return
-            if not isinstance(awaited, Deferred):
+            if not isinstance(awaited, self.deferred_type):
                 value = Failure(TypeError(
                     f"a coroutine run by logbot can only await Deferreds, not {awaited!r}"
                 ))
@@ -55,8 +62,8 @@ class CoroutineRunner:
             self._inAddBoth = True
             awaited.addBoth(self._resume)
             self._inAddBoth = False
-            value, self._early = self._early, _CONTINUE
-            if value is _CONTINUE:
+            value, self._early = self._early, _NOTHING
+            if value is _NOTHING:
                 return  # ``_resume`` will step us when ``awaited`` fires
             # It fired inside addBoth (paused or chained a moment ago): no recursion.
 
@@ -71,19 +78,19 @@ class CoroutineRunner:
     def _finish(self, result: Any) -> None:
         self.waitingOn = None
         d = self.deferred
-        if isinstance(result, Deferred):
+        if isinstance(result, self.deferred_type):
             d._fireWithDeferred(result)
         elif isinstance(result, Failure):
             d.errback(result)
         else:
             d.callback(result)
 
-    def _cancel(self, d: Deferred[Any]) -> None:
+    def _cancel(self, d: Any) -> None:
         awaited = self.waitingOn
         if awaited is not None:
             awaited.cancel()  # raises CancelledError at the coroutine's await
         if not d.called:
             # The coroutine lives on (it caught the error, or is running right now):
             # let ``d`` follow a fresh Deferred that its eventual result will fire.
-            self.deferred = Deferred(self._cancel)
+            self.deferred = self.deferred_type(self._cancel)
             d._fireWithDeferred(self.deferred)

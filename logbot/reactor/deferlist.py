@@ -10,7 +10,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from logbot.reactor.defer import Deferred, FirstError
+from logbot.reactor.deferred import Deferred, FirstError
 from logbot.reactor.failure import Failure
 
 log = logging.getLogger("logbot.reactor.defer")

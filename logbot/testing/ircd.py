@@ -104,6 +104,7 @@ class Connection(User, LineReceiver):
 
     delimiter = b"\n"
     MAX_LENGTH = MAX_INPUT
+    server: TestIRCServer  # the whole server, not only what users see of it
 
     def __init__(self, server: TestIRCServer, host: str) -> None:
         User.__init__(self, server, None, None, host, None)

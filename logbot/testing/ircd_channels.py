@@ -7,7 +7,6 @@ a member must see is sent to every member, the actor included, as servers do.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 from logbot.irc.message import Message
 from logbot.irc.registry import HandlerTable
@@ -22,10 +21,8 @@ from logbot.testing.ircd_commands import (
     need_params,
     valid_channel,
 )
-from logbot.testing.ircd_users import Channel, User, names_prefix
+from logbot.testing.ircd_users import Channel, Server, User, names_prefix
 
-if TYPE_CHECKING:
-    from logbot.testing.ircd import TestIRCServer
 
 __all__ = ["HANDLERS"]
 
@@ -34,7 +31,7 @@ _NAMES_BUDGET = 400  # bytes of nicks per 353 line: leaves room for the prefix a
 
 
 @HANDLERS.on("JOIN")
-def join(server: TestIRCServer, user: User, msg: Message) -> None:
+def join(server: Server, user: User, msg: Message) -> None:
     if not need_params(server, user, msg, 1):
         return
     if msg.params[0] == "0":  # leave every channel
@@ -46,7 +43,7 @@ def join(server: TestIRCServer, user: User, msg: Message) -> None:
         _join(server, user, name, keys[i] if i < len(keys) else None)
 
 
-def _join(server: TestIRCServer, user: User, name: str, key: str | None) -> None:
+def _join(server: Server, user: User, name: str, key: str | None) -> None:
     if not valid_channel(name):
         server.reply(user, "403", name, "No such channel")
         return
@@ -84,7 +81,7 @@ def _join(server: TestIRCServer, user: User, name: str, key: str | None) -> None
 
 
 @HANDLERS.on("PART")
-def part(server: TestIRCServer, user: User, msg: Message) -> None:
+def part(server: Server, user: User, msg: Message) -> None:
     if not need_params(server, user, msg, 1):
         return
     reason = msg.params[1] if len(msg.params) > 1 and msg.params[1] else None
@@ -98,14 +95,14 @@ def part(server: TestIRCServer, user: User, msg: Message) -> None:
         _part(server, user, channel, reason)
 
 
-def _part(server: TestIRCServer, user: User, channel: Channel, reason: str | None) -> None:
+def _part(server: Server, user: User, channel: Channel, reason: str | None) -> None:
     for member in channel.users:
         server.send(member, "PART", channel.name, *([reason] if reason else []), sender=user)
     server.leave(user, channel)
 
 
 @HANDLERS.on("TOPIC")
-def topic(server: TestIRCServer, user: User, msg: Message) -> None:
+def topic(server: Server, user: User, msg: Message) -> None:
     if not need_params(server, user, msg, 1):
         return
     channel = find_channel(server, user, msg.params[0])
@@ -128,7 +125,7 @@ def topic(server: TestIRCServer, user: User, msg: Message) -> None:
         server.send(member, "TOPIC", channel.name, text, sender=user)
 
 
-def _send_topic(server: TestIRCServer, user: User, channel: Channel) -> None:
+def _send_topic(server: Server, user: User, channel: Channel) -> None:
     if channel.topic is None:
         server.reply(user, "331", channel.name, "No topic is set")
         return
@@ -138,7 +135,7 @@ def _send_topic(server: TestIRCServer, user: User, channel: Channel) -> None:
 
 
 @HANDLERS.on("NAMES")
-def names(server: TestIRCServer, user: User, msg: Message) -> None:
+def names(server: Server, user: User, msg: Message) -> None:
     if not msg.params or not msg.params[0]:
         server.reply(user, "366", "*", "End of /NAMES list.")
         return
@@ -150,7 +147,7 @@ def names(server: TestIRCServer, user: User, msg: Message) -> None:
             _names(server, user, channel)
 
 
-def _names(server: TestIRCServer, user: User, channel: Channel) -> None:
+def _names(server: Server, user: User, channel: Channel) -> None:
     """353 lines (as many as the nicks need) and 366."""
     if "s" not in channel.modes or user in channel.users:
         multi = "multi-prefix" in user.caps
@@ -169,7 +166,7 @@ def _names(server: TestIRCServer, user: User, channel: Channel) -> None:
 
 
 @HANDLERS.on("LIST")
-def list_(server: TestIRCServer, user: User, msg: Message) -> None:
+def list_(server: Server, user: User, msg: Message) -> None:
     server.reply(user, "321", "Channel", "Users  Name")
     for channel in server.channels.values():
         if "s" not in channel.modes or user in channel.users:
@@ -178,7 +175,7 @@ def list_(server: TestIRCServer, user: User, msg: Message) -> None:
 
 
 @HANDLERS.on("KICK")
-def kick(server: TestIRCServer, user: User, msg: Message) -> None:
+def kick(server: Server, user: User, msg: Message) -> None:
     if not need_params(server, user, msg, 2):
         return
     channel = find_channel(server, user, msg.params[0])
@@ -206,7 +203,7 @@ def kick(server: TestIRCServer, user: User, msg: Message) -> None:
 
 
 @HANDLERS.on("MODE")
-def mode(server: TestIRCServer, user: User, msg: Message) -> None:
+def mode(server: Server, user: User, msg: Message) -> None:
     if not need_params(server, user, msg, 1):
         return
     target = msg.params[0]
@@ -237,7 +234,7 @@ def mode(server: TestIRCServer, user: User, msg: Message) -> None:
                         sender=user)
 
 
-def _channel_mode(server: TestIRCServer, user: User, channel: Channel,
+def _channel_mode(server: Server, user: User, channel: Channel,
                   args: tuple[str, ...]) -> None:
     if not args:
         server.reply(user, "324", channel.name, *channel.mode_string(user in channel.users))
@@ -323,7 +320,7 @@ def _mode_line(changes: list[tuple[str, str, str | None]]) -> tuple[str, list[st
     return modes, args
 
 
-def _ban_list(server: TestIRCServer, user: User, channel: Channel) -> None:
+def _ban_list(server: Server, user: User, channel: Channel) -> None:
     for mask in channel.bans:
         server.reply(user, "367", channel.name, mask)
     server.reply(user, "368", channel.name, "End of channel ban list")

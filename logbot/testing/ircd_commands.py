@@ -20,15 +20,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from logbot.irc.casemap import casefold
 from logbot.irc.message import Message, mask_match
 from logbot.irc.registry import HandlerTable
-from logbot.testing.ircd_users import Channel, User, names_prefix
+from logbot.testing.ircd_users import Channel, Server, User, names_prefix
 
-if TYPE_CHECKING:
-    from logbot.testing.ircd import TestIRCServer
 
 __all__ = ["BEFORE_REGISTRATION", "CAPS", "HANDLERS", "find_channel", "fold", "is_banned",
            "need_params", "valid_channel", "valid_nick"]
@@ -42,7 +39,7 @@ CAPS = ("account-tag", "echo-message", "extended-join", "message-tags", "multi-p
 USER_MODES = "iw"
 CHANNEL_FLAGS = "imnst"
 
-Handler = Callable[["TestIRCServer", User, Message], None]
+Handler = Callable[[Server, User, Message], None]
 HANDLERS: HandlerTable[Handler] = HandlerTable()
 BEFORE_REGISTRATION = frozenset({"CAP", "PASS", "NICK", "USER", "PING", "PONG", "QUIT"})
 
@@ -63,7 +60,7 @@ def valid_channel(name: str) -> bool:
             and not any(c in name for c in " ,\x07"))
 
 
-def need_params(server: TestIRCServer, user: User, msg: Message, count: int) -> bool:
+def need_params(server: Server, user: User, msg: Message, count: int) -> bool:
     """True if ``msg`` has ``count`` parameters, else 461 and False."""
     if len(msg.params) >= count and all(msg.params[:count]):
         return True
@@ -71,7 +68,7 @@ def need_params(server: TestIRCServer, user: User, msg: Message, count: int) -> 
     return False
 
 
-def find_channel(server: TestIRCServer, user: User, name: str) -> Channel | None:
+def find_channel(server: Server, user: User, name: str) -> Channel | None:
     """The channel called ``name``, or None after 403."""
     channel = server.channels.get(fold(name))
     if channel is None:
@@ -87,7 +84,7 @@ def is_banned(channel: Channel, user: User) -> bool:
 
 
 @HANDLERS.on("CAP")
-def cap(server: TestIRCServer, user: User, msg: Message) -> None:
+def cap(server: Server, user: User, msg: Message) -> None:
     if not need_params(server, user, msg, 1):
         return
     sub = msg.params[0].upper()
@@ -119,7 +116,7 @@ def cap(server: TestIRCServer, user: User, msg: Message) -> None:
 
 
 @HANDLERS.on("PASS")
-def pass_(server: TestIRCServer, user: User, msg: Message) -> None:
+def pass_(server: Server, user: User, msg: Message) -> None:
     if user.registered:
         server.reply(user, "462", "You may not reregister")
     elif need_params(server, user, msg, 1):
@@ -127,7 +124,7 @@ def pass_(server: TestIRCServer, user: User, msg: Message) -> None:
 
 
 @HANDLERS.on("USER")
-def user_(server: TestIRCServer, user: User, msg: Message) -> None:
+def user_(server: Server, user: User, msg: Message) -> None:
     if user.registered:
         server.reply(user, "462", "You may not reregister")
     elif need_params(server, user, msg, 4):
@@ -137,7 +134,7 @@ def user_(server: TestIRCServer, user: User, msg: Message) -> None:
 
 
 @HANDLERS.on("NICK")
-def nick(server: TestIRCServer, user: User, msg: Message) -> None:
+def nick(server: Server, user: User, msg: Message) -> None:
     if not msg.params or not msg.params[0]:
         server.reply(user, "431", "No nickname given")
         return
@@ -162,12 +159,12 @@ def nick(server: TestIRCServer, user: User, msg: Message) -> None:
 
 
 @HANDLERS.on("QUIT")
-def quit_(server: TestIRCServer, user: User, msg: Message) -> None:
+def quit_(server: Server, user: User, msg: Message) -> None:
     server.quit(user, msg.params[0] if msg.params and msg.params[0] else None)
 
 
 @HANDLERS.on("PING")
-def ping(server: TestIRCServer, user: User, msg: Message) -> None:
+def ping(server: Server, user: User, msg: Message) -> None:
     if not msg.params or not msg.params[0]:
         server.reply(user, "409", "No origin specified")
     else:
@@ -175,7 +172,7 @@ def ping(server: TestIRCServer, user: User, msg: Message) -> None:
 
 
 @HANDLERS.on("PONG")
-def pong(server: TestIRCServer, user: User, msg: Message) -> None:
+def pong(server: Server, user: User, msg: Message) -> None:
     pass  # the server never pings: nothing to check
 
 
@@ -183,7 +180,7 @@ def pong(server: TestIRCServer, user: User, msg: Message) -> None:
 
 
 @HANDLERS.on("PRIVMSG", "NOTICE", "TAGMSG")
-def message(server: TestIRCServer, user: User, msg: Message) -> None:
+def message(server: Server, user: User, msg: Message) -> None:
     """To channels and nicks (comma lists); client-only ``+tags`` are relayed."""
     quiet = msg.command == "NOTICE"  # never an error reply to a NOTICE
     tagmsg = msg.command == "TAGMSG"
@@ -232,7 +229,7 @@ def message(server: TestIRCServer, user: User, msg: Message) -> None:
 
 
 @HANDLERS.on("WHO")
-def who(server: TestIRCServer, user: User, msg: Message) -> None:
+def who(server: Server, user: User, msg: Message) -> None:
     mask = msg.params[0] if msg.params and msg.params[0] else "*"
     multi = "multi-prefix" in user.caps
     rows: list[tuple[User, str, set[str]]] = []
@@ -251,7 +248,7 @@ def who(server: TestIRCServer, user: User, msg: Message) -> None:
 
 
 @HANDLERS.on("WHOIS")
-def whois(server: TestIRCServer, user: User, msg: Message) -> None:
+def whois(server: Server, user: User, msg: Message) -> None:
     if not need_params(server, user, msg, 1):
         return
     nick = msg.params[-1]  # "WHOIS server nick" asks the same here
@@ -276,7 +273,7 @@ def whois(server: TestIRCServer, user: User, msg: Message) -> None:
 
 
 @HANDLERS.on("AWAY")
-def away(server: TestIRCServer, user: User, msg: Message) -> None:
+def away(server: Server, user: User, msg: Message) -> None:
     if msg.params and msg.params[0]:
         user.away = msg.params[0]
         server.reply(user, "306", "You have been marked as being away")

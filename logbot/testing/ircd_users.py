@@ -15,23 +15,53 @@ request to change it (``Connection.nick`` is the same string, for reading).
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Collection
+from typing import Protocol
 
 from logbot.irc.message import Message, format
 
-if TYPE_CHECKING:
-    from logbot.testing.ircd import TestIRCServer
+__all__ = ["Channel", "LocalUser", "Server", "User", "names_prefix"]
 
-__all__ = ["Channel", "LocalUser", "User", "names_prefix"]
+
+class Server(Protocol):
+    """What users and the command handlers use of
+    :class:`~logbot.testing.ircd.Server`.
+
+    Why a protocol: the server module imports the users and the handlers, so they name
+    the server's parts they touch here instead of importing it back (mypy checks that
+    ``Server`` has them).
+    """
+
+    name: str
+    network: str
+    users: dict[str, User]
+    channels: dict[str, Channel]
+    wall: Callable[[], float]
+
+    def dispatch(self, user: User, msg: Message, line: str) -> None: ...
+
+    def send(self, to: User, command: str, *params: str, sender: User | None = None,
+             tags: dict[str, str | None] | None = None) -> None: ...
+
+    def reply(self, to: User, numeric: str, *params: str) -> None: ...
+
+    def find_user(self, nick: str) -> User | None: ...
+
+    def peers(self, user: User) -> list[User]: ...
+
+    def leave(self, user: User, channel: Channel) -> None: ...
+
+    def quit(self, user: User, reason: str | None) -> None: ...
+
+    def try_register(self, user: User) -> None: ...
 
 
 class User:
     """What the server knows of one nick holder (see the module docstring)."""
 
-    server: TestIRCServer
+    server: Server
 
-    def __init__(self, server: TestIRCServer, nickname: str | None, user: str | None,
+    def __init__(self, server: Server, nickname: str | None, user: str | None,
                  host: str, realname: str | None, account: str | None = None) -> None:
         self.server = server
         self.nickname = nickname
@@ -70,7 +100,7 @@ class LocalUser(User):
     user that has quit raises ``RuntimeError`` on any request.
     """
 
-    def __init__(self, server: TestIRCServer, nickname: str, user: str, host: str,
+    def __init__(self, server: Server, nickname: str, user: str, host: str,
                  realname: str, account: str | None = None) -> None:
         super().__init__(server, nickname, user, host, realname, account)
         self.received: list[str] = []  # every line the server sent us, without CRLF

@@ -2,7 +2,7 @@
 # help: rolls dice, e.g. 2d6
 # usage: [N]d<SIDES>
 #
-# An exec plugin (logbot/bot/plugins/exec.py): the bot runs this script once per
+# An exec plugin (logbot/plugins/exec.py): the bot runs this script once per
 # "!roll", with the request as JSON on stdin and its words in LOGBOT_* variables;
 # every line written to stdout is a reply line.  The input is only ever matched
 # against patterns and handed to awk as data (-v), never evaluated.

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from logbot.bot.network import NetworkBot
-from logbot.bot.record import LogRecord
-from logbot.bot.rotation import PAGE
-from logbot.bot.settings import ChannelConfig, LogOptions, NetworkConfig, ServerConfig
+from logbot.logs.record import LogRecord
+from logbot.logs.rotation import PAGE
+from logbot.config.settings import ChannelConfig, LogOptions, NetworkConfig, ServerConfig
 from logbot.reactor.error import ConnectionDone
 from logbot.reactor.failure import Failure
 from logbot.reactor.testing import MemoryReactorClock, StringTransport

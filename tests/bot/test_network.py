@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from logbot.bot.network import QUIT_WAIT
-from logbot.bot.settings import ChannelConfig, LogOptions, ReconnectOptions, Secret
+from logbot.config.settings import ChannelConfig, LogOptions, ReconnectOptions, Secret
 from tests.bot.fakes import WALL0, Harness, network
 
 ALICE = "alice!~alice@alice.host"

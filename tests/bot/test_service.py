@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from logbot.bot.config import ConfigError
-from logbot.bot.health import HealthListenError
+from logbot.config.loader import ConfigError
+from logbot.health.server import HealthListenError
 from logbot.bot.service import LogService
-from logbot.bot.settings import Config, HealthOptions, LogOptions, PluginOptions
+from logbot.config.settings import Config, HealthOptions, LogOptions, PluginOptions
 from logbot.reactor.testing import MemoryReactorClock
 from tests.bot.fakes import network
 

@@ -3,7 +3,7 @@ plugin manager on the bot's fakes: ``PluginHarness(..., bundled=True)``.
 
 Time is the fake clock's (the wall clock is ``WALL0`` plus it): nothing sleeps.
 ``!last`` and ``!grep`` read the channel's log from disk, so their harness logs with
-a real :class:`~logbot.bot.writer.LogWriter` under the harness's log root.  The
+a real :class:`~logbot.logs.writer.LogWriter` under the harness's log root.  The
 ``roll`` exec plugin runs on the fake reactor (``spawnProcess`` is recorded and the
 test plays the child), and once as a real child on a real reactor.
 """
@@ -21,14 +21,14 @@ from typing import Any
 import pytest
 
 import logbot
-from logbot.bot.plugins.manager import PluginManager
-from logbot.bot.plugins.runner import NetworkPlugins
-from logbot.bot.settings import RateLimit
-from logbot.bot.writer import LogWriter
+from logbot.plugins.manager import PluginManager
+from logbot.plugins.runner import NetworkPlugins
+from logbot.config.settings import RateLimit
+from logbot.logs.writer import LogWriter
 from logbot.reactor.error import ProcessDone, ProcessTerminated
 from logbot.reactor.failure import Failure
 from tests.bot.fakes import WALL0
-from tests.bot.plugin_fakes import ALICE, BOB, ROOT, PluginHarness
+from tests.plugins.fakes import ALICE, BOB, ROOT, PluginHarness
 
 BUNDLED = Path(__file__).resolve().parents[2] / "plugins"
 ROLL = BUNDLED / "exec.d" / "roll.sh"

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from logbot.bot.config import parse_config
+from logbot.config.loader import parse_config
 from logbot.bot.service import LogService
 from logbot.reactor import defer
 from logbot.reactor.testing import MemoryReactor

@@ -1,0 +1,425 @@
+"""One network's side of the plugins: events in, handler calls, replies out.
+
+Every guarantee the issue asks of plugins is kept here, for every plugin alike:
+
+- a handler's exception is logged with its traceback, counted, and answered with
+  the short ``error_reply``; the bot carries on;
+- an async result (Deferred or coroutine) past its deadline is cancelled;
+- commands and rules are rate-limited per user and per channel before they run,
+  so a flood of ``!grep`` costs nothing (the user is told once, by a NOTICE); every
+  reply line passes the loop guard;
+- replies go through :func:`~logbot.plugins.replies.reply_lines`: capped,
+  split, free of CR, LF and NUL, so a reply can never become a second command;
+- admin commands run only for admins (services account or hostmask; when the
+  account is unknown and the server has WHOX, one ``WHO`` asks for it);
+- messages replayed from the past (server-time older than ``STALE_AFTER``, as a
+  bouncer's playback) run nothing; the server's clock is measured against ours at
+  registration, so a server whose clock is off does not silence every command.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import inspect
+import logging
+from dataclasses import MISSING, fields
+from typing import Any
+
+from logbot.plugins.control import BotControl, ChannelLogs
+from logbot.plugins.dispatch import Invocation, parse_command
+from logbot.plugins.logview import LogView
+from logbot.plugins.manager import Handler, PluginManager
+from logbot.plugins.replies import LoopGuard, TokenBuckets, reply_lines
+from logbot.irc import events as ev
+from logbot.plugin import Context
+from logbot.reactor import defer
+from logbot.reactor.failure import Failure
+
+__all__ = ["STALE_AFTER", "NetworkPlugins"]
+
+log = logging.getLogger(__name__)
+STALE_AFTER = 120.0  # seconds: older server-time means playback, not a live request
+WHOX_TOKEN = "417"
+WHOX_WAIT = 5.0  # seconds to wait for a WHOX answer
+MAX_WARNED = 1000  # users told about the rate limit at once (each told once)
+
+
+class NetworkPlugins:
+    """Plugins on one network; ``bot`` is its :class:`~logbot.bot.network.NetworkBot`."""
+
+    def __init__(self, manager: PluginManager, bot: Any) -> None:
+        self.manager = manager
+        self.bot = bot
+        self.name = bot.config.name
+        self.reactor = manager.reactor
+        self.control = BotControl(self)
+        self._whox: dict[str, list[defer.Deferred[str | None]]] = {}
+        self._shared: dict[str, dict[str, Any]] = {}
+        self._skew = 0.0  # seconds our clock is ahead of the server's (from 001)
+        self.configure()
+        manager.runners.append(self)
+
+    def configure(self) -> None:
+        options = self.manager.options
+        self.options = options
+        self.user_rate = TokenBuckets(options.user_rate.burst, options.user_rate.per)
+        self.channel_rate = TokenBuckets(options.channel_rate.burst, options.channel_rate.per)
+        self.loop = LoopGuard(options.loop_repeats, options.loop_window)
+        self.view = LogView(self.manager.log_root, self.name, wall=self.manager.wall)
+        self._shared = {}  # settings or stores may have changed
+        self._warned: set[str] = set()  # users told they hit the rate limit
+
+    def close(self) -> None:
+        if self in self.manager.runners:
+            self.manager.runners.remove(self)
+
+    # -- events ---------------------------------------------------------------------------
+
+    def handle(self, event: ev.Event, client: Any) -> None:
+        """Called by the network for every event it logged; never raises."""
+        try:
+            kind = type(event)
+            if kind is ev.Privmsg:
+                if not event.is_self:  # type: ignore[attr-defined]
+                    self._message(event, client)  # type: ignore[arg-type]
+            elif kind is ev.RawMessage:
+                self._raw(event)  # type: ignore[arg-type]
+            else:
+                if kind is ev.Registered:
+                    self._clock_skew(event)
+                self._event(event, client)
+        except Exception:
+            log.exception("%s: plugins could not handle %s", self.name, type(event).__name__)
+
+    def _message(self, event: ev.Privmsg, client: Any) -> None:
+        """Commands, then rules, then ``message`` hooks.  The context fields are built
+        only once something is to run: this is called for every channel line."""
+        manager = self.manager
+        text = event.text
+        state = client.core.state
+        handler = None
+        invocation = parse_command(text, prefix=self.options.prefix, nick=state.nick,
+                                   private=event.private, fold=state.fold)
+        if invocation is not None:
+            handler = manager.commands.get(invocation.name)
+        matches = [(h, m) for h in manager.rules
+                   if (m := h.spec.pattern.search(text)) is not None] if manager.rules else ()
+        hooks = manager.message_hooks
+        if (handler is None and not matches and not hooks) or self._ignored(event):
+            return
+        base = self._base(event, client, event.target, text)
+        if handler is not None:
+            self._command(handler, invocation, base)  # type: ignore[arg-type]
+        for rule_handler, match in matches:
+            if self._allowed(base):
+                self._run(rule_handler, base, match=match)
+        for hook in hooks:
+            self._run(hook, base)
+
+    def _clock_skew(self, event: ev.Event) -> None:
+        """How far our clock is ahead of the server's, from the server-time of 001 (the
+        welcome comes before any playback); 0 when the server sends no time."""
+        self._skew = 0.0 if event.time is None else \
+            self.manager.wall() - event.time.timestamp()
+
+    def _ignored(self, event: ev.Privmsg) -> bool:
+        if event.time is not None:
+            age = self.manager.wall() - event.time.timestamp() - self._skew
+            if age > STALE_AFTER:
+                return True
+        if self.options.ignore:
+            source = event.source.lower()
+            return any(fnmatch.fnmatchcase(source, mask.lower()) for mask in self.options.ignore)
+        return False
+
+    def _base(self, event: Any, client: Any, target: str | None, text: str) -> dict[str, Any]:
+        """The fields every handler's context shares for this event."""
+        state = client.core.state
+        source = getattr(event, "source", None) or getattr(event, "setter", None) or ""
+        rest, _, host = source.partition("@")
+        nick, _, user = rest.partition("!")
+        known = state.user(nick) if nick else None
+        account = event.tags.get("account") if event.tags else None
+        if account is None and known is not None:
+            account = known.account
+        private = target is not None and target[:1] not in state.isupport.chantypes
+        channel = None if private or target is None else target
+        if private and nick:
+            target = nick  # a reply to a private message goes back to its sender
+        return {"network": self.name, "channel": channel, "target": target, "nick": nick or None,
+                "user": user or None, "host": host or None, "account": account, "text": text,
+                "event": event}
+
+    def _event(self, event: ev.Event, client: Any) -> None:
+        name, target, text = _event_fields(event)
+        if name is None:
+            return
+        hooks = self.manager.events.get(name)
+        if not hooks:
+            return
+        base = self._base(event, client, target, text)
+        if name == "mode" and base["channel"] is None:
+            return  # our user modes
+        for handler in hooks:
+            self._run(handler, base)
+
+    # -- commands -------------------------------------------------------------------------
+
+    def _command(self, handler: Handler, invocation: Invocation, base: dict[str, Any]) -> None:
+        spec = handler.spec
+        admin = self.is_admin(base, ask=spec.admin)
+        if spec.admin and admin is not True:
+            if admin is False:
+                self._deny(handler, invocation, base)
+                return
+            admin.addCallback(  # the account is being asked for (WHOX)
+                lambda ok: self._command_checked(ok, handler, invocation, base))
+            return
+        if not admin and not self._allowed(base):
+            return
+        self._run(handler, base, invocation=invocation, is_admin=bool(admin))
+
+    def _command_checked(self, ok: bool, handler: Handler, invocation: Invocation,
+                         base: dict[str, Any]) -> None:
+        if ok:
+            self._run(handler, base, invocation=invocation, is_admin=True)
+        else:
+            self._deny(handler, invocation, base)
+
+    def _deny(self, handler: Handler, invocation: Invocation, base: dict[str, Any]) -> None:
+        self.manager.stats.denied += 1
+        log.warning("%s: %s may not use %s (admins only)", self.name,
+                    _who(base), invocation.name)
+        if self._allowed(base):
+            self._say(base["target"], f"{base['nick']}: only admins may use {invocation.name}")
+
+    def _allowed(self, base: dict[str, Any]) -> bool:
+        """Rate limits: one token from the user's bucket and the channel's."""
+        now = self.reactor.seconds()
+        fold = self._fold()
+        who = fold(base["nick"] or "")
+        user_ok = self.user_rate.allow(who, now)
+        if user_ok:
+            self._warned.discard(who)
+        channel = base["channel"]
+        channel_ok = channel is None or self.channel_rate.allow(fold(channel), now)
+        if user_ok and channel_ok:
+            return True
+        self.manager.stats.rate_limited += 1
+        log.debug("%s: rate limit: ignoring %s", self.name, _who(base))
+        if not user_ok and who not in self._warned and len(self._warned) < MAX_WARNED:
+            self._warned.add(who)  # told once, until a command of theirs runs again
+            client = self.bot._registered_client()
+            if client is not None and base["nick"]:
+                rate = self.options.user_rate
+                client.notice(base["nick"], f"slow down: {rate.burst} commands at once, then "
+                                            f"one every {rate.per:g} s")
+        return False
+
+    def is_admin(self, base: dict[str, Any], ask: bool = False) -> bool | defer.Deferred[bool]:
+        """True/False; with ``ask``, a Deferred when the account must be asked for (WHOX)."""
+        admins = self.options.admins
+        if not admins:
+            return False
+        accounts = {a[8:].lower() for a in admins if a.startswith("account:")}
+        account = base["account"]
+        if account is not None and account.lower() in accounts:
+            return True
+        mask = f"{base['nick']}!{base['user']}@{base['host']}".lower()
+        if any(fnmatch.fnmatchcase(mask, m.lower()) for m in admins if not m.startswith(
+                "account:")):
+            return True
+        if not ask or account is not None or not accounts or not self._has_whox():
+            return False
+        return self.lookup_account(base["nick"]).addCallback(
+            lambda found: found is not None and found.lower() in accounts)
+
+    # -- WHOX -----------------------------------------------------------------------------
+
+    def _has_whox(self) -> bool:
+        client = self.bot.client
+        return client is not None and client.core is not None and \
+            "WHOX" in client.core.state.isupport
+
+    def lookup_account(self, nick: str) -> defer.Deferred[str | None]:
+        """The services account of ``nick`` by ``WHO nick %tna,<token>`` (None: none)."""
+        client = self.bot.client
+        d: defer.Deferred[str | None] = defer.Deferred()
+        key = self._fold()(nick)
+        waiting = self._whox.setdefault(key, [])
+        waiting.append(d)
+        if len(waiting) == 1:
+            client.sendLine(f"WHO {nick} %tna,{WHOX_TOKEN}")
+
+        def expire() -> None:
+            if d in self._whox.get(key, []):
+                self._whox[key].remove(d)
+                d.callback(None)
+
+        timer = self.reactor.callLater(WHOX_WAIT, expire)
+        d.addBoth(lambda r: (timer.cancel() if timer.active() else None, r)[1])
+        return d
+
+    def _raw(self, event: ev.RawMessage) -> None:
+        msg = event.message
+        params = msg.params
+        if msg.command == "354" and len(params) >= 4 and params[1] == WHOX_TOKEN:
+            account = None if params[3] == "0" else params[3]
+            self._answer(params[2], account)
+        elif msg.command == "315" and len(params) >= 2:
+            self._answer(params[1], None)
+
+    def _answer(self, nick: str, account: str | None) -> None:
+        for d in self._whox.pop(self._fold()(nick), []):
+            d.callback(account)
+
+    # -- running --------------------------------------------------------------------------
+
+    def _fold(self) -> Any:
+        client = self.bot.client
+        if client is not None and client.core is not None:
+            return client.core.state.fold
+        return str.lower
+
+    def _context(self, handler: Handler, base: dict[str, Any], invocation: Invocation | None,
+                  match: Any, is_admin: bool) -> Context:
+        """A new context for one handler call.  Built by filling its ``__dict__``: this runs
+        for every message a ``message`` hook sees, and the dataclass ``__init__`` with
+        twenty keywords cost more than the hook itself."""
+        name = handler.plugin
+        shared = self._shared.get(name)
+        if shared is None:
+            shared = self._shared[name] = self._shared_fields(name)
+        context = Context.__new__(Context)
+        values = context.__dict__
+        values.update(shared)
+        values.update(base)
+        if invocation is not None:
+            values["command"] = invocation.name
+            values["args"] = invocation.args
+            values["argtext"] = invocation.argtext
+        values["match"] = match
+        values["is_admin"] = is_admin
+        channel = base["channel"]
+        values["logs"] = None if channel is None else ChannelLogs(self, channel)
+        return context
+
+    def _shared_fields(self, name: str) -> dict[str, Any]:
+        """The fields of every context of plugin ``name`` on this network, and the
+        defaults of the rest."""
+        manager = self.manager
+        return {field.name: field.default for field in fields(Context)
+                if field.default is not MISSING} | {
+            "args": (), "config": manager.options.settings.get(name, {}),
+            "clock": self.reactor, "store": manager.stores.get(name, self.name),
+            "bot": self.control, "now": manager.wall}
+
+    def _run(self, handler: Handler, base: dict[str, Any], *, invocation: Invocation | None = None,
+             match: Any = None, is_admin: bool = False) -> None:
+        context = self._context(handler, base, invocation, match, is_admin)
+        try:
+            result = handler.func(context)
+        except Exception:  # noqa: BLE001  the plugin's own code
+            self._failed(handler, context, Failure())
+            return
+        if result is None:
+            return
+        if inspect.iscoroutine(result):
+            result = defer.Deferred.fromCoroutine(result)
+        if not isinstance(result, defer.Deferred):
+            self._reply(handler, context, result)
+            return
+        result.addTimeout(handler.timeout, self.reactor)
+        result.addCallbacks(lambda reply: self._reply(handler, context, reply),
+                            lambda failure: self._failed(handler, context, failure))
+
+    def _reply(self, handler: Handler, context: Context, reply: Any) -> None:
+        try:
+            lines = reply_lines(reply, max_lines=self.options.max_lines,
+                                max_line_bytes=self.options.max_line_bytes)
+        except TypeError:
+            self._failed(handler, context, Failure())
+            return
+        if lines and context.target is None:
+            log.warning("%s: plugin %s replied to a %s event, which has nowhere to reply",
+                        self.name, handler.plugin, handler.spec.name)
+            return
+        self._send(context.target, lines)
+
+    def _failed(self, handler: Handler, context: Context, failure: Failure) -> None:
+        manager = self.manager
+        manager.stats.error(handler.plugin)
+        what = context.command or getattr(handler.spec, "name", None) or handler.plugin
+        if failure.check(defer.TimeoutError):
+            manager.stats.timeouts += 1
+            error = f"took longer than {handler.timeout:g} s"
+            log.warning("%s: plugin %s: %s %s and was cancelled", self.name, handler.plugin,
+                        what, error)
+        else:
+            error = type(failure.value).__name__
+            log.error("%s: plugin %s: %s failed for %s\n%s", self.name, handler.plugin, what,
+                      _who(context.__dict__), failure.getTraceback().rstrip())
+        template = self.options.error_reply
+        if template is None or context.target is None or context.command is None:
+            return
+        self._say(context.target, template.format(nick=context.nick, command=what,
+                                                  error=error))
+
+    def _say(self, target: str, text: str) -> None:
+        """A reply of the bot's own (an error, a refusal), made safe like any other."""
+        self._send(target, reply_lines(text, max_lines=self.options.max_lines,
+                                       max_line_bytes=self.options.max_line_bytes))
+
+    def _send(self, target: str, lines: list[str]) -> None:
+        """Safe lines to ``target``, each if the loop guard lets it."""
+        client = self.bot._registered_client()
+        if client is None:
+            if lines:
+                log.info("%s: not connected; a plugin reply to %s is dropped", self.name,
+                         target)
+            return
+        fold = self._fold()
+        for line in lines:
+            if not self.loop.allow(fold(target), line, self.reactor.seconds()):
+                self.manager.stats.loops_suppressed += 1
+                log.warning("%s: the same reply to %s again; held back (loop guard)",
+                            self.name, target)
+                continue
+            client.msg(target, line)
+            self.manager.stats.replies += 1
+
+
+def _who(base: dict[str, Any]) -> str:
+    return f"{base['nick']}!{base['user']}@{base['host']}"
+
+
+def _event_fields(event: ev.Event) -> tuple[str | None, str | None, str]:
+    """``(event name, reply target, text)`` for a plugin ``@event``; the name is None for
+    events plugins do not see (the bot's own, and protocol details)."""
+    kind = type(event)
+    if kind is ev.Action:
+        return (None if event.is_self else "action"), event.target, event.text  # type: ignore[attr-defined]
+    if kind is ev.Registered:
+        return "connect", None, ""
+    if kind is ev.Invited:
+        return "invite", event.source.partition("!")[0], event.channel  # type: ignore[attr-defined]
+    if getattr(event, "is_self", False):
+        return None, None, ""
+    if kind is ev.Joined:
+        return "join", event.channel, ""  # type: ignore[attr-defined]
+    if kind is ev.Parted:
+        return "part", event.channel, event.reason or ""  # type: ignore[attr-defined]
+    if kind is ev.Kicked:
+        return "kick", event.channel, event.reason or ""  # type: ignore[attr-defined]
+    if kind is ev.Quit:
+        return "quit", None, event.reason or ""  # type: ignore[attr-defined]
+    if kind is ev.NickChanged:
+        return "nick", None, event.new  # type: ignore[attr-defined]
+    if kind is ev.Topic and event.is_change:  # type: ignore[attr-defined]
+        return "topic", event.channel, event.topic or ""  # type: ignore[attr-defined]
+    if kind is ev.ModeChanged:
+        return "mode", event.target, " ".join(  # type: ignore[attr-defined]
+            ("+" if c.adding else "-") + c.mode + (f" {c.param}" if c.param else "")
+            for c in event.changes)  # type: ignore[attr-defined]
+    return None, None, ""
+

@@ -1,0 +1,249 @@
+"""The text and jsonl line formats: exact lines per type, timezones, one line always."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from dataclasses import replace
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from logbot.logs.formats import FORMATTERS, format_jsonl, format_text
+from logbot.logs.record import MARKERS, TYPES, LogRecord
+
+UTC = datetime.UTC
+BERLIN = ZoneInfo("Europe/Berlin")
+WINTER = datetime.datetime(2026, 11, 27, 9, 15, 0, 123456, tzinfo=UTC)  # 10:15 in Berlin
+SUMMER = datetime.datetime(2026, 7, 1, 8, 0, 5, tzinfo=UTC)  # 10:00 in Berlin
+
+JSON_KEYS = ["time", "time_source", "type", "network", "channel", "nick", "user", "host",
+             "account", "text", "msgid", "tags"]
+
+
+def rec(type_: str, **fields: Any) -> LogRecord:
+    base: dict[str, Any] = {
+        "time": WINTER, "time_source": "server", "type": type_, "network": "libera",
+        "channel": "#chan", "nick": "alice", "user": "al", "host": "example.org",
+    }
+    base.update(fields)
+    return LogRecord(**base)
+
+
+T = "2026-11-27T10:15:00+01:00 "
+
+TEXT_CASES = [
+    (rec("message", text="hello"), "<alice> hello"),
+    (rec("message", text="\x02bold\x02 \x0304red\x03"), "<alice> \x02bold\x02 \x0304red\x03"),
+    (rec("action", text="waves"), "* alice waves"),
+    (rec("notice", text="hi all"), "-alice- hi all"),
+    (rec("join"), "*** alice <alice!al@example.org> has joined #chan"),
+    (rec("join", user=None, host=None), "*** alice <alice!?@?> has joined #chan"),
+    (rec("part", text="bye"), "*** alice <alice!al@example.org> has left #chan (bye)"),
+    (rec("part"), "*** alice <alice!al@example.org> has left #chan"),
+    (rec("part", text=""), "*** alice <alice!al@example.org> has left #chan"),
+    (rec("quit", text="Ping timeout"),
+     "*** alice <alice!al@example.org> has quit IRC (Ping timeout)"),
+    (rec("quit", text=""), "*** alice <alice!al@example.org> has quit IRC"),
+    (rec("nick", target="alicia"), "*** alice is now known as alicia"),
+    (rec("kick", nick="op", target="bob", text="spam"), "*** bob was kicked by op (spam)"),
+    (rec("kick", nick="op", target="bob"), "*** bob was kicked by op"),
+    (rec("mode", nick="op", text="+o bob"), "*** op sets mode: +o bob"),
+    (rec("topic", text="new topic"), '*** alice changes topic to "new topic"'),
+    (rec("topic_info", nick=None, user=None, host=None, text="the topic"),
+     '*** topic for #chan is "the topic"'),
+    (rec("topic_info", nick="bob", user=None, host=None, text="the topic"),
+     '*** topic for #chan is "the topic" (set by bob)'),
+    (rec("chghost", target="newuser@new.host"), "*** alice changed host to newuser@new.host"),
+    (rec("setname", text="Alice A."), '*** alice changed realname to "Alice A."'),
+    (rec("away", text="lunch"), "*** alice is away (lunch)"),
+    (rec("back"), "*** alice is back"),
+    (rec("connect", nick=None, user=None, host=None, text="connected to irc.libera.chat:6697"),
+     "*** logbot: connected to irc.libera.chat:6697"),
+    (rec("disconnect", nick=None, user=None, host=None, text="disconnected: EOF"),
+     "*** logbot: disconnected: EOF"),
+    (rec("gap", nick=None, user=None, host=None, text="not logged from 10:00 to 10:05"),
+     "*** logbot: not logged from 10:00 to 10:05"),
+    (rec("opted_out", text="a line from an opted-out user"),
+     "*** logbot: a line from an opted-out user"),
+]
+
+
+def test_every_type_has_a_text_case() -> None:
+    assert {r.type for r, _ in TEXT_CASES} == TYPES
+
+
+@pytest.mark.parametrize(("record", "body"), TEXT_CASES, ids=lambda x: getattr(x, "type", ""))
+def test_text_line(record: LogRecord, body: str) -> None:
+    assert format_text(record, BERLIN) == T + body + "\n"
+
+
+@pytest.mark.parametrize(
+    ("time", "tz", "stamp"),
+    [
+        (WINTER, BERLIN, "2026-11-27T10:15:00+01:00"),
+        (SUMMER, BERLIN, "2026-07-01T10:00:05+02:00"),
+        (WINTER, UTC, "2026-11-27T09:15:00+00:00"),
+        (SUMMER, ZoneInfo("UTC"), "2026-07-01T08:00:05+00:00"),
+        (WINTER.astimezone(BERLIN), UTC, "2026-11-27T09:15:00+00:00"),
+    ],
+)
+def test_text_time_in_the_channel_timezone(
+    time: datetime.datetime, tz: datetime.tzinfo, stamp: str
+) -> None:
+    assert format_text(rec("message", time=time, text="x"), tz) == f"{stamp} <alice> x\n"
+
+
+def test_time_cache_is_keyed_on_time_and_zone() -> None:
+    record = rec("message", text="x")
+    assert format_text(record, BERLIN).startswith("2026-11-27T10:15:00+01:00")
+    assert format_text(record, UTC).startswith("2026-11-27T09:15:00+00:00")
+    later = replace(record, time=WINTER + datetime.timedelta(seconds=1))
+    assert format_text(later, UTC).startswith("2026-11-27T09:15:01+00:00")
+    assert json.loads(format_jsonl(record, BERLIN))["time"] == "2026-11-27T10:15:00.123+01:00"
+    assert json.loads(format_jsonl(record, UTC))["time"] == "2026-11-27T09:15:00.123+00:00"
+    assert json.loads(format_jsonl(later, UTC))["time"] == "2026-11-27T09:15:01.123+00:00"
+
+
+@pytest.mark.parametrize(
+    ("text", "body"),
+    [
+        ("a\r\nPRIVMSG #x :b", "<alice> a\\r\\nPRIVMSG #x :b"),
+        ("nul\0here", "<alice> nul\\0here"),
+        ("\n", "<alice> \\n"),
+    ],
+)
+def test_text_escapes_line_breaks(text: str, body: str) -> None:
+    line = format_text(rec("message", text=text), UTC)
+    assert line == "2026-11-27T09:15:00+00:00 " + body + "\n"
+
+
+@given(
+    st.sampled_from(sorted(TYPES)),
+    st.text(), st.one_of(st.none(), st.text()), st.one_of(st.none(), st.text()),
+    st.one_of(st.none(), st.text()), st.one_of(st.none(), st.text()), st.text(),
+)
+def test_text_is_always_one_line(
+    type_: str, nick: str, user: str | None, host: str | None, text: str | None,
+    target: str | None, channel: str,
+) -> None:
+    record = rec(type_, nick=nick, user=user, host=host, text=text, target=target,
+                 channel=channel)
+    line = format_text(record, BERLIN)
+    assert line.endswith("\n") and line.count("\n") == 1
+    assert "\r" not in line and "\0" not in line
+    jline = format_jsonl(record, BERLIN)
+    assert jline.endswith("\n") and jline.count("\n") == 1 and "\r" not in jline
+
+
+def test_missing_fields_are_question_marks_or_nothing() -> None:
+    assert format_text(rec("message", nick=None), UTC).endswith(" <?> \n")
+    assert format_text(rec("nick", target=None), UTC).endswith(" alice is now known as ?\n")
+    line = format_text(rec("join", nick=None), UTC)
+    assert line.endswith(" ? <?!al@example.org> has joined #chan\n")
+
+
+def test_unknown_type_raises() -> None:
+    for formatter in FORMATTERS.values():
+        with pytest.raises(ValueError, match="unknown log record type"):
+            formatter(rec("privmsg", text="x"), UTC)
+
+
+def test_formatters() -> None:
+    assert FORMATTERS == {"text": format_text, "jsonl": format_jsonl}
+    assert MARKERS <= TYPES
+
+
+# --------------------------------------------------------------------- jsonl
+
+def test_jsonl_line() -> None:
+    record = rec("message", text="héllo \U0001f389", account="alice", msgid="m1",
+                 tags={"time": "2026-11-27T09:15:00.123Z", "msgid": "m1", "+draft/x": None})
+    line = format_jsonl(record, BERLIN)
+    assert line == (
+        '{"time":"2026-11-27T10:15:00.123+01:00","time_source":"server","type":"message",'
+        '"network":"libera","channel":"#chan","nick":"alice","user":"al",'
+        '"host":"example.org","account":"alice","text":"héllo \U0001f389","msgid":"m1",'
+        '"tags":{"time":"2026-11-27T09:15:00.123Z","msgid":"m1","+draft/x":null}}\n'
+    )
+
+
+@pytest.mark.parametrize(("record", "body"), TEXT_CASES, ids=lambda x: getattr(x, "type", ""))
+def test_jsonl_keys_and_round_trip(record: LogRecord, body: str) -> None:
+    obj = json.loads(format_jsonl(record, BERLIN))
+    keys = list(JSON_KEYS)
+    if record.target is not None:
+        keys.insert(keys.index("text") + 1, "target")
+    assert list(obj) == keys
+    assert obj["time"] == "2026-11-27T10:15:00.123+01:00"
+    for key in keys[1:-1]:
+        assert obj[key] == getattr(record, key)
+    assert obj["tags"] == dict(record.tags)
+
+
+def test_jsonl_summer_and_utc() -> None:
+    record = rec("join", time=SUMMER)
+    assert json.loads(format_jsonl(record, BERLIN))["time"] == "2026-07-01T10:00:05.000+02:00"
+    assert json.loads(format_jsonl(record, UTC))["time"] == "2026-07-01T08:00:05.000+00:00"
+
+
+def _reference(record: LogRecord, tz: datetime.tzinfo) -> str:
+    obj: dict[str, Any] = {
+        "time": record.time.astimezone(tz).isoformat(timespec="milliseconds"),
+        "time_source": record.time_source, "type": record.type, "network": record.network,
+        "channel": record.channel, "nick": record.nick, "user": record.user,
+        "host": record.host, "account": record.account, "text": record.text,
+    }
+    if record.target is not None:
+        obj["target"] = record.target
+    obj["msgid"] = record.msgid
+    obj["tags"] = dict(record.tags)
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+OPT = st.one_of(st.none(), st.text())
+
+
+@given(
+    st.sampled_from(sorted(TYPES)), st.text(), st.text(), OPT, OPT, OPT, OPT, OPT, OPT, OPT,
+    st.dictionaries(st.text(), OPT, max_size=4),
+    st.datetimes(timezones=st.sampled_from([UTC, BERLIN])),
+)
+def test_jsonl_is_json_dumps(
+    type_: str, network: str, channel: str, nick: str | None, user: str | None,
+    host: str | None, account: str | None, text: str | None, target: str | None,
+    msgid: str | None, tags: dict[str, str | None], time: datetime.datetime,
+) -> None:
+    record = LogRecord(time, "local", type_, network, channel, nick, user, host, account,
+                       text, target, msgid, tags)
+    line = format_jsonl(record, BERLIN)
+    assert line == _reference(record, BERLIN)
+    assert json.loads(line)["tags"] == tags
+
+
+def test_jsonl_falls_back_to_json_for_odd_values() -> None:
+    record = rec("message", text="x", tags={"n": 1})
+    assert format_jsonl(record, UTC) == _reference(record, UTC)
+    with pytest.raises(TypeError):
+        format_jsonl(rec("message", text=object()), UTC)
+
+
+@pytest.mark.parametrize("raw", [
+    "2026-11-27T10:00:05.123Z", "2026-11-27T10:00:05Z", "2026-11-27T10:00:05.123456Z",
+    "2026-11-27T11:00:05.123+01:00", "2026-11-27T10:00:05.1Z", "2026-11-27 10:00:05.123Z",
+    "2026-11-27T10:00:05,123Z"])
+@pytest.mark.parametrize("tz", [datetime.UTC, ZoneInfo("Europe/Berlin")])
+def test_the_server_time_shortcut_renders_what_isoformat_would(raw: str, tz: Any) -> None:
+    when = datetime.datetime.fromisoformat(raw)
+    record = LogRecord(when, "server", "message", "n", "#c", "nick", text="x",
+                       tags={"time": raw})
+    plain = LogRecord(when, "local", "message", "n", "#c", "nick", text="x")
+    for fmt in (format_text, format_jsonl):
+        got = fmt(record, tz)
+        fmt(LogRecord(when.replace(year=2000), "local", "message", "n", "#c"), tz)  # cache
+        want = fmt(plain, tz).replace('"time_source":"local"', '"time_source":"server"')
+        want = want.replace('"tags":{}', f'"tags":{{"time":"{raw}"}}')
+        assert got == want
