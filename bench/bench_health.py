@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from logbot.config.loader import load_config
 from logbot.bot.service import LogService
+from logbot.config.loader import load_config
 from logbot.reactor.loop import Reactor
 from logbot.testing.ircd import TestIRCServer
 
@@ -48,10 +48,13 @@ def main() -> None:
     health_port = _free_port()
     nets = "".join(
         f"  - name: net{i}\n    servers: ['127.0.0.1:{irc_port}']\n    nick: bot{i}\n"
-        f"    channels: ['#a{i}', '#b{i}']\n    line_rate: 0\n" for i in range(args.networks))
+        f"    channels: ['#a{i}', '#b{i}']\n    line_rate: 0\n"
+        for i in range(args.networks)
+    )
     (folder / "config.yaml").write_text(
         f"logging: {{root: {folder / 'logs'}}}\nplugins: {{data_dir: {folder / 'data'}}}\n"
-        f"health: {{port: {health_port}}}\nnetworks:\n{nets}")
+        f"health: {{port: {health_port}}}\nnetworks:\n{nets}"
+    )
     service = LogService(load_config(str(folder / "config.yaml")), reactor)
     results: dict[str, float] = {}
 
@@ -84,9 +87,11 @@ def main() -> None:
     reactor.callWhenRunning(service.start, signals=False)
     threading.Thread(target=client, daemon=True).start()
     reactor.run()
-    print(f"{args.networks} networks: /metrics {results.get('/metrics', 0):,.0f} requests/s "
-          f"({results.get('metrics_bytes', 0):,.0f} bytes), "
-          f"/healthz {results.get('/healthz', 0):,.0f} requests/s")
+    print(
+        f"{args.networks} networks: /metrics {results.get('/metrics', 0):,.0f} requests/s "
+        f"({results.get('metrics_bytes', 0):,.0f} bytes), "
+        f"/healthz {results.get('/healthz', 0):,.0f} requests/s"
+    )
 
 
 if __name__ == "__main__":

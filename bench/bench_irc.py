@@ -74,7 +74,7 @@ def seed_program(irc: Any, protocol: Any, reactor: Any) -> tuple[type, type]:
         def log(self, message):
             """Write a message to the file."""
             timestamp = time.strftime("[%H:%M:%S]", time.localtime(time.time()))
-            self.file.write('%s %s\n' % (timestamp, message))
+            self.file.write("%s %s\n" % (timestamp, message))
             self.file.flush()
 
         def close(self):
@@ -88,13 +88,11 @@ def seed_program(irc: Any, protocol: Any, reactor: Any) -> tuple[type, type]:
         def connectionMade(self):
             irc.IRCClient.connectionMade(self)
             self.logger = MessageLogger(open(self.factory.filename, "a"))
-            self.logger.log("[connected at %s]" %
-                            time.asctime(time.localtime(time.time())))
+            self.logger.log("[connected at %s]" % time.asctime(time.localtime(time.time())))
 
         def connectionLost(self, reason):
             irc.IRCClient.connectionLost(self, reason)
-            self.logger.log("[disconnected at %s]" %
-                            time.asctime(time.localtime(time.time())))
+            self.logger.log("[disconnected at %s]" % time.asctime(time.localtime(time.time())))
             self.logger.close()
 
         # callbacks for events
@@ -109,7 +107,7 @@ def seed_program(irc: Any, protocol: Any, reactor: Any) -> tuple[type, type]:
 
         def privmsg(self, user, channel, msg):
             """This will get called when the bot receives a message."""
-            user = user.split('!', 1)[0]
+            user = user.split("!", 1)[0]
             self.logger.log("<%s> %s" % (user, msg))
 
             # Check to see if they're sending me a private message
@@ -126,14 +124,14 @@ def seed_program(irc: Any, protocol: Any, reactor: Any) -> tuple[type, type]:
 
         def action(self, user, channel, msg):
             """This will get called when the bot sees someone do an action."""
-            user = user.split('!', 1)[0]
+            user = user.split("!", 1)[0]
             self.logger.log("* %s %s" % (user, msg))
 
         # irc callbacks
 
         def irc_NICK(self, prefix, params):
             """Called when an IRC user changes their nickname."""
-            old_nick = prefix.split('!')[0]
+            old_nick = prefix.split("!")[0]
             new_nick = params[0]
             self.logger.log("%s is now known as %s" % (old_nick, new_nick))
 
@@ -144,7 +142,7 @@ def seed_program(irc: Any, protocol: Any, reactor: Any) -> tuple[type, type]:
             Generate an altered version of a nickname that caused a collision in an
             effort to create an unused related name for subsequent registration.
             """
-            return nickname + '^'
+            return nickname + "^"
 
     class LogBotFactory(protocol.ClientFactory):
         """A factory for LogBots.
@@ -203,17 +201,19 @@ def recorded_buffer(lines: int) -> tuple[bytes, bytes]:
     """(registration replies, the blast) as the blaster sends them."""
     nick = "twistedbot"
     names = " ".join(n for n, _ in irc_blaster.users())
-    head = (f":blaster 001 {nick} :Welcome {nick}!~{nick}@127.0.0.1\r\n"
-            f":blaster 005 {nick} CASEMAPPING=rfc1459 CHANTYPES=# PREFIX=(ov)@+ :are supported\r\n"
-            f":blaster 376 {nick} :End of MOTD\r\n"
-            f":{nick}!~{nick}@127.0.0.1 JOIN {CHANNEL}\r\n"
-            f":blaster 353 {nick} = {CHANNEL} :@{nick} {names}\r\n"
-            f":blaster 366 {nick} {CHANNEL} :End of /NAMES list.\r\n").encode()
+    head = (
+        f":blaster 001 {nick} :Welcome {nick}!~{nick}@127.0.0.1\r\n"
+        f":blaster 005 {nick} CASEMAPPING=rfc1459 CHANTYPES=# PREFIX=(ov)@+ :are supported\r\n"
+        f":blaster 376 {nick} :End of MOTD\r\n"
+        f":{nick}!~{nick}@127.0.0.1 JOIN {CHANNEL}\r\n"
+        f":blaster 353 {nick} = {CHANNEL} :@{nick} {names}\r\n"
+        f":blaster 366 {nick} {CHANNEL} :End of /NAMES list.\r\n"
+    ).encode()
     return head, b"".join(irc_blaster.privmsg_lines(lines, CHANNEL))
 
 
 def _chunks(data: bytes) -> list[bytes]:
-    return [data[i:i + CHUNK] for i in range(0, len(data), CHUNK)]
+    return [data[i : i + CHUNK] for i in range(0, len(data), CHUNK)]
 
 
 def core_logbot(lines: int, every_raw: bool = False) -> dict:
@@ -338,7 +338,9 @@ def end_to_end(impl: str, lines: int, tmp: str) -> dict:
         os.unlink(log_path)
     blaster = subprocess.Popen(
         child([str(HERE / "irc_blaster.py"), "--lines", str(lines), "--channel", CHANNEL], 1),
-        stdout=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert blaster.stdout is not None
     port = int(blaster.stdout.readline().split()[1])
     bot = subprocess.Popen(child([__file__, "bot", impl, str(port), log_path], 0))
@@ -358,8 +360,9 @@ def end_to_end(impl: str, lines: int, tmp: str) -> dict:
 
 
 def core_child(impl: str, lines: int) -> dict:
-    out = subprocess.run(child([__file__, "core", impl, str(lines)], 0),
-                         check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        child([__file__, "core", impl, str(lines)], 0), check=True, capture_output=True, text=True
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -403,7 +406,8 @@ def main() -> None:
                     results["core"].setdefault(impl, []).append(core_child(impl, args.lines))
                     if impl == "logbot":
                         results["core"].setdefault("logbot-every-raw", []).append(
-                            core_child("logbot-every-raw", args.lines))
+                            core_child("logbot-every-raw", args.lines)
+                        )
                 if "e2e" in args.only:
                     results["e2e"].setdefault(impl, []).append(end_to_end(impl, args.lines, tmp))
     if args.json:
@@ -420,19 +424,26 @@ def print_tables(results: dict, impls: list[str]) -> None:
         print("| impl | best | all runs |\n|---|---:|---|")
         for impl in results["core"]:
             runs = results["core"][impl]
-            print(f"| {impl} | {best(runs)['rate']:,.0f} | "
-                  + ", ".join(f"{r['rate']:,.0f}" for r in runs) + " |")
+            print(
+                f"| {impl} | {best(runs)['rate']:,.0f} | "
+                + ", ".join(f"{r['rate']:,.0f}" for r in runs)
+                + " |"
+            )
     if results["e2e"]:
         print("\nEnd to end (blaster -> seed LogBot -> log file, flush per line), lines/s:")
-        print("| impl | best | all runs | lost (worst run) | seconds (best) |\n"
-              "|---|---:|---|---:|---:|")
+        print(
+            "| impl | best | all runs | lost (worst run) | seconds (best) |\n"
+            "|---|---:|---|---:|---:|"
+        )
         for impl in impls:
             runs = results["e2e"][impl]
             b = best(runs)
             lost = max(max(r["lost"], r["bad"]) for r in runs)
-            print(f"| {impl} | {b['rate']:,.0f} | "
-                  + ", ".join(f"{r['rate']:,.0f}" for r in runs)
-                  + f" | {lost} | {b['seconds']:.3f} |")
+            print(
+                f"| {impl} | {b['rate']:,.0f} | "
+                + ", ".join(f"{r['rate']:,.0f}" for r in runs)
+                + f" | {lost} | {b['seconds']:.3f} |"
+            )
         if "twisted" in results["e2e"]:
             ratio = best(results["e2e"]["logbot"])["rate"] / best(results["e2e"]["twisted"])["rate"]
             print(f"\nlogbot / Twisted end to end: {ratio:.2f}x")

@@ -71,40 +71,84 @@ CAPS = "server-time message-tags account-tag"
 
 #: name -> what runs.  kind "logbot": ``logbot run``; kind "seed": bench_irc.py's bot.
 CASES: dict[str, dict[str, Any]] = {
-    "logbot-text": {"kind": "logbot", "formats": ["text"], "tagged": True,
-                    "label": "logbot run, text, flush per line, tagged"},
-    "logbot-both": {"kind": "logbot", "formats": ["text", "jsonl"], "tagged": True,
-                    "label": "logbot run, text + jsonl, flush per line, tagged"},
-    "logbot-both-no-plugins": {"kind": "logbot", "formats": ["text", "jsonl"], "tagged": True,
-                               "plugins": [],
-                               "label": "logbot run, text + jsonl, tagged, no plugins"},
-    "logbot-both-untagged": {"kind": "logbot", "formats": ["text", "jsonl"], "tagged": False,
-                             "label": "logbot run, text + jsonl, flush per line, no tags"},
-    "seed-logbot": {"kind": "seed", "impl": "logbot", "tagged": False,
-                    "label": "seed ircLogBot on logbot's reactor"},
-    "seed-logbot-tagged": {"kind": "seed", "impl": "logbot", "tagged": True,
-                           "label": "seed ircLogBot on logbot's reactor, tagged"},
-    "seed-twisted": {"kind": "seed", "impl": "twisted", "tagged": False,
-                     "label": "seed ircLogBot on Twisted"},
+    "logbot-text": {
+        "kind": "logbot",
+        "formats": ["text"],
+        "tagged": True,
+        "label": "logbot run, text, flush per line, tagged",
+    },
+    "logbot-both": {
+        "kind": "logbot",
+        "formats": ["text", "jsonl"],
+        "tagged": True,
+        "label": "logbot run, text + jsonl, flush per line, tagged",
+    },
+    "logbot-both-no-plugins": {
+        "kind": "logbot",
+        "formats": ["text", "jsonl"],
+        "tagged": True,
+        "plugins": [],
+        "label": "logbot run, text + jsonl, tagged, no plugins",
+    },
+    "logbot-both-untagged": {
+        "kind": "logbot",
+        "formats": ["text", "jsonl"],
+        "tagged": False,
+        "label": "logbot run, text + jsonl, flush per line, no tags",
+    },
+    "seed-logbot": {
+        "kind": "seed",
+        "impl": "logbot",
+        "tagged": False,
+        "label": "seed ircLogBot on logbot's reactor",
+    },
+    "seed-logbot-tagged": {
+        "kind": "seed",
+        "impl": "logbot",
+        "tagged": True,
+        "label": "seed ircLogBot on logbot's reactor, tagged",
+    },
+    "seed-twisted": {
+        "kind": "seed",
+        "impl": "twisted",
+        "tagged": False,
+        "label": "seed ircLogBot on Twisted",
+    },
     # Not run by default (--cases): every line tagged with the same time, so the
     # formats' per-timestamp caches always hit (the default tags step by 1 ms).
-    "logbot-both-same-time": {"kind": "logbot", "formats": ["text", "jsonl"], "tagged": True,
-                              "time_step_ms": 0,
-                              "label": "logbot run, text + jsonl, tagged, one time for all"},
+    "logbot-both-same-time": {
+        "kind": "logbot",
+        "formats": ["text", "jsonl"],
+        "tagged": True,
+        "time_step_ms": 0,
+        "label": "logbot run, text + jsonl, tagged, one time for all",
+    },
 }
-DEFAULT_CASES = ["logbot-text", "logbot-both", "logbot-both-no-plugins",
-                 "logbot-both-untagged", "seed-logbot",
-                 "seed-logbot-tagged", "seed-twisted"]
+DEFAULT_CASES = [
+    "logbot-text",
+    "logbot-both",
+    "logbot-both-no-plugins",
+    "logbot-both-untagged",
+    "seed-logbot",
+    "seed-logbot-tagged",
+    "seed-twisted",
+]
 # Twisted's IRCClient does not parse IRCv3 tags (a tagged line is not a PRIVMSG to it),
 # so there is no tagged Twisted row.
 
 MEM_CASES: list[dict[str, Any]] = [
     {"name": "1 channel", "channels": 1, "max_open_files": None},
-    {"name": "1,000 channels, max_open_files 512 (default)", "channels": 1000,
-     "max_open_files": None},
+    {
+        "name": "1,000 channels, max_open_files 512 (default)",
+        "channels": 1000,
+        "max_open_files": None,
+    },
     {"name": "1,000 channels, max_open_files 1000", "channels": 1000, "max_open_files": 1000},
-    {"name": "1,000 channels, max_open_files 2000 (all files open)", "channels": 1000,
-     "max_open_files": 2000},
+    {
+        "name": "1,000 channels, max_open_files 2000 (all files open)",
+        "channels": 1000,
+        "max_open_files": 2000,
+    },
 ]
 
 
@@ -168,8 +212,15 @@ def proc_status(pid: int) -> dict[str, int]:
     return out
 
 
-def write_config(path: Path, root: Path, port: int, channels: list[str], formats: list[str],
-                 max_open_files: int | None = None, plugins: list[str] | None = None) -> None:
+def write_config(
+    path: Path,
+    root: Path,
+    port: int,
+    channels: list[str],
+    formats: list[str],
+    max_open_files: int | None = None,
+    plugins: list[str] | None = None,
+) -> None:
     """``plugins``: the names to enable (None: the default, every bundled plugin)."""
     logging: dict[str, Any] = {"root": str(root), "formats": formats}
     if max_open_files is not None:
@@ -177,8 +228,15 @@ def write_config(path: Path, root: Path, port: int, channels: list[str], formats
     config = {
         "reactor": "auto",
         "logging": logging,
-        "networks": [{"name": "bench", "servers": [f"127.0.0.1:{port}"], "nick": "benchbot",
-                      "channels": channels, "line_rate": 0}],
+        "networks": [
+            {
+                "name": "bench",
+                "servers": [f"127.0.0.1:{port}"],
+                "nick": "benchbot",
+                "channels": channels,
+                "line_rate": 0,
+            }
+        ],
         "plugins": {"data_dir": str(path.parent / "data")},
     }
     if plugins is not None:
@@ -190,8 +248,11 @@ def stderr_problems(path: Path) -> list[str]:
     """The bot's stderr lines at WARNING or above, and tracebacks."""
     if not path.exists():
         return []
-    return [line for line in path.read_text(errors="replace").splitlines()
-            if re.search(r" (WARNING|ERROR|CRITICAL) |Traceback", line)]
+    return [
+        line
+        for line in path.read_text(errors="replace").splitlines()
+        if re.search(r" (WARNING|ERROR|CRITICAL) |Traceback", line)
+    ]
 
 
 # -- checking the logs ----------------------------------------------------------------------
@@ -232,10 +293,12 @@ def check_jsonl(root: Path, lines: int, tagged: bool, step_ms: int = 1) -> dict[
                 n = int(obj["text"].split(" ", 1)[0])
                 if n < lines and seen[n] < 255:
                     seen[n] += 1
-                if tagged and (obj.get("msgid") != irc_blaster.msgid(n)
-                               or obj.get("account") != obj.get("nick")
-                               or obj.get("time_source") != "server"
-                               or obj["time"][:23] != irc_blaster.tag_time(n, step_ms)[:23]):
+                if tagged and (
+                    obj.get("msgid") != irc_blaster.msgid(n)
+                    or obj.get("account") != obj.get("nick")
+                    or obj.get("time_source") != "server"
+                    or obj["time"][:23] != irc_blaster.tag_time(n, step_ms)[:23]
+                ):
                     wrong += 1
     return {"logged": count, "bad": sum(1 for s in seen if s != 1), "wrong": wrong}
 
@@ -243,8 +306,9 @@ def check_jsonl(root: Path, lines: int, tagged: bool, step_ms: int = 1) -> dict[
 # -- end to end -----------------------------------------------------------------------------
 
 
-def _blaster(lines: int, tagged: bool, hold: bool,
-             step_ms: int = 1) -> tuple[subprocess.Popen, Lines, int]:
+def _blaster(
+    lines: int, tagged: bool, hold: bool, step_ms: int = 1
+) -> tuple[subprocess.Popen, Lines, int]:
     args = [str(HERE / "irc_blaster.py"), "--lines", str(lines), "--channel", CHANNEL]
     if tagged:
         args += ["--caps", CAPS, "--tags", "--time-step-ms", str(step_ms)]
@@ -267,15 +331,20 @@ def logbot_e2e(case: dict, lines: int, tmp: Path, profile_to: Path | None = None
         step_ms = case.get("time_step_ms", 1)
         blaster, out, port = _blaster(lines, case["tagged"], hold=True, step_ms=step_ms)
         config = work / "config.yaml"
-        write_config(config, root, port, [CHANNEL], case["formats"],
-                     plugins=case.get("plugins"))
+        write_config(config, root, port, [CHANNEL], case["formats"], plugins=case.get("plugins"))
         if profile_to is None:
             argv = ["-m", "logbot", "run", "-c", str(config)]
         else:
             argv = [__file__, "profiled-bot", str(config), str(profile_to)]
         with open(work / "bot.stderr", "wb") as err:
-            bot = subprocess.Popen(child(argv, 0), cwd=work, env=_env(),
-                                   stdin=subprocess.DEVNULL, stdout=err, stderr=err)
+            bot = subprocess.Popen(
+                child(argv, 0),
+                cwd=work,
+                env=_env(),
+                stdin=subprocess.DEVNULL,
+                stdout=err,
+                stderr=err,
+            )
         if profile_to is not None:
             _profile_on_join(bot, root)
         result = json.loads(out.next(300))
@@ -284,8 +353,11 @@ def logbot_e2e(case: dict, lines: int, tmp: Path, profile_to: Path | None = None
             bot.send_signal(signal.SIGUSR2)
         result["status"] = proc_status(bot.pid)
         result["text"] = check_text(root, lines) if "text" in case["formats"] else None
-        result["jsonl"] = (check_jsonl(root, lines, case["tagged"], step_ms)
-                           if "jsonl" in case["formats"] else None)
+        result["jsonl"] = (
+            check_jsonl(root, lines, case["tagged"], step_ms)
+            if "jsonl" in case["formats"]
+            else None
+        )
         result["check_seconds"] = time.perf_counter() - after_pong
         if profile_to is not None:
             _wait_for_file(profile_to, 30)
@@ -322,8 +394,10 @@ def seed_e2e(case: dict, lines: int, tmp: Path) -> dict:
     blaster = bot = None
     try:
         blaster, out, port = _blaster(lines, case["tagged"], hold=False)
-        bot = subprocess.Popen(child([str(HERE / "bench_irc.py"), "bot", case["impl"],
-                                       str(port), str(log_path)], 0), env=_env())
+        bot = subprocess.Popen(
+            child([str(HERE / "bench_irc.py"), "bot", case["impl"], str(port), str(log_path)], 0),
+            env=_env(),
+        )
         result = json.loads(out.next(300))
         bot.wait(timeout=60)
         blaster.wait(timeout=15)
@@ -332,8 +406,9 @@ def seed_e2e(case: dict, lines: int, tmp: Path) -> dict:
     logged, bad = bench_irc.check_log(str(log_path), lines)
     result["text"] = {"logged": logged, "bad": bad}
     result["exit"] = 0
-    result["failed"] = "" if logged == lines and not bad else (
-        f"text: {logged} logged, {bad} missing/duplicated")
+    result["failed"] = (
+        "" if logged == lines and not bad else (f"text: {logged} logged, {bad} missing/duplicated")
+    )
     return result
 
 
@@ -351,7 +426,7 @@ def run_case(name: str, lines: int, tmp: Path) -> dict:
         if case["kind"] == "logbot":
             return logbot_e2e(case, lines, tmp)
         return seed_e2e(case, lines, tmp)
-    except Exception as e:  # noqa: BLE001 (a broken run is a FAILED cell)
+    except Exception as e:  # (a broken run is a FAILED cell)
         return {"failed": f"{type(e).__name__}: {e}", "rate": 0.0}
 
 
@@ -373,19 +448,43 @@ def memory(case: dict, tmp: Path, users: int) -> dict:
     quiesce()
     try:
         server = subprocess.Popen(
-            child([str(HERE / "blaster_server.py"), "--channels", str(count), "--users",
-                    str(users), "--caps", CAPS, "--tags"], 1),
-            stdout=subprocess.PIPE, text=True)
+            child(
+                [
+                    str(HERE / "blaster_server.py"),
+                    "--channels",
+                    str(count),
+                    "--users",
+                    str(users),
+                    "--caps",
+                    CAPS,
+                    "--tags",
+                ],
+                1,
+            ),
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         out = Lines(server)
         port = int(out.next(30).split()[1])
         config = work / "config.yaml"
-        write_config(config, root, port, [blaster_server.channel_name(i) for i in range(count)],
-                     ["text", "jsonl"], case["max_open_files"])
+        write_config(
+            config,
+            root,
+            port,
+            [blaster_server.channel_name(i) for i in range(count)],
+            ["text", "jsonl"],
+            case["max_open_files"],
+        )
         started = time.time()
         with open(work / "bot.stderr", "wb") as err:
-            bot = subprocess.Popen(child(["-m", "logbot", "run", "-c", str(config)], 0),
-                                   cwd=work, env=_env(), stdin=subprocess.DEVNULL,
-                                   stdout=err, stderr=err)
+            bot = subprocess.Popen(
+                child(["-m", "logbot", "run", "-c", str(config)], 0),
+                cwd=work,
+                env=_env(),
+                stdin=subprocess.DEVNULL,
+                stdout=err,
+                stderr=err,
+            )
         for _ in range(3):
             ev = json.loads(out.next(120))
             result[f"{ev['event']}_after"] = ev["t"] - started
@@ -400,24 +499,34 @@ def memory(case: dict, tmp: Path, users: int) -> dict:
                 m = messages.match(line)
                 if m and int(m.group(2)) < count:
                     seen[int(m.group(2))] += 1
-        jsonl = sum(1 for p in root.rglob("*.jsonl") for line in p.read_text().splitlines()
-                    if json.loads(line)["type"] == "message")
-        result["logged"] = {"text": sum(1 for s in seen if s == 1), "jsonl": jsonl,
-                            "files": sum(1 for p in root.rglob("*") if p.is_file())}
+        jsonl = sum(
+            1
+            for p in root.rglob("*.jsonl")
+            for line in p.read_text().splitlines()
+            if json.loads(line)["type"] == "message"
+        )
+        result["logged"] = {
+            "text": sum(1 for s in seen if s == 1),
+            "jsonl": jsonl,
+            "files": sum(1 for p in root.rglob("*") if p.is_file()),
+        }
         time.sleep(1.0)
         result["settled"] = proc_status(bot.pid)
         bot.send_signal(signal.SIGTERM)
         result["exit"] = bot.wait(timeout=15)
         server.wait(timeout=15)
-    except Exception as e:  # noqa: BLE001 (reported as FAILED)
+    except Exception as e:  # (reported as FAILED)
         result["failed"] = f"{type(e).__name__}: {e}"
     finally:
         _stop(bot, server)
     result["problems"] = stderr_problems(work / "bot.stderr")
     if "failed" not in result:
         logged = result["logged"]
-        bad = [] if logged["text"] == count and logged["jsonl"] == count else [
-            f"{logged['text']} text / {logged['jsonl']} jsonl messages of {count}"]
+        bad = (
+            []
+            if logged["text"] == count and logged["jsonl"] == count
+            else [f"{logged['text']} text / {logged['jsonl']} jsonl messages of {count}"]
+        )
         if result["exit"] != 0:
             bad.append(f"exit status {result['exit']}")
         result["failed"] = "; ".join(bad)
@@ -478,8 +587,10 @@ def profile(lines: int, top: int, keep: str | None) -> None:
         if out.exists():
             out.unlink()
         result = logbot_e2e(CASES["logbot-both"], lines, tmp, profile_to=out)
-        print(f"{result['rate']:,.0f} lines/s under cProfile ({result['seconds']:.2f} s), "
-              f"{result['failed'] or 'all lines logged'}")
+        print(
+            f"{result['rate']:,.0f} lines/s under cProfile ({result['seconds']:.2f} s), "
+            f"{result['failed'] or 'all lines logged'}"
+        )
         stats = pstats.Stats(str(out))
         calls = sum(v[1] for v in stats.stats.values())  # type: ignore[attr-defined]
         print(f"{calls:,} function calls, {calls / lines:.1f} per line")
@@ -503,12 +614,29 @@ def order(lines: int) -> dict:
             blaster, out, port = _blaster(lines, True, hold=True)
             config = work / "config.yaml"
             write_config(config, work / "logs", port, [CHANNEL], ["text", "jsonl"])
-            bot = subprocess.Popen([sys.executable, "-m", "logbot", "run", "-c", str(config)],
-                                   cwd=work, env=_env(), stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            bot = subprocess.Popen(
+                [sys.executable, "-m", "logbot", "run", "-c", str(config)],
+                cwd=work,
+                env=_env(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             time.sleep(0.03)  # attach before it connects (its imports take ~0.1 s)
-            tracer = subprocess.Popen(["strace", "-q", "-e", "trace=write,sendto,sendmsg",
-                                       "-s", "24", "-o", str(trace), "-p", str(bot.pid)])
+            tracer = subprocess.Popen(
+                [
+                    "strace",
+                    "-q",
+                    "-e",
+                    "trace=write,sendto,sendmsg",
+                    "-s",
+                    "24",
+                    "-o",
+                    str(trace),
+                    "-p",
+                    str(bot.pid),
+                ]
+            )
             result = json.loads(out.next(120))
             time.sleep(0.3)
             tracer.send_signal(signal.SIGINT)  # detach
@@ -523,12 +651,18 @@ def order(lines: int) -> dict:
     if pong is None:
         return {"failed": "no PONG in the trace", "rate": result["rate"]}
     sock = calls[pong].split("(", 1)[1].split(",", 1)[0]
-    log_writes = [i for i, c in enumerate(calls)
-                  if c.startswith("write(") and c.split("(", 1)[1].split(",", 1)[0]
-                  not in (sock, "1", "2")]
+    log_writes = [
+        i
+        for i, c in enumerate(calls)
+        if c.startswith("write(") and c.split("(", 1)[1].split(",", 1)[0] not in (sock, "1", "2")
+    ]
     after = [calls[i] for i in log_writes if i > pong]
-    return {"log_writes": len(log_writes), "after_pong": len(after), "first_after": after[:2],
-            "rate": result["rate"]}
+    return {
+        "log_writes": len(log_writes),
+        "after_pong": len(after),
+        "first_after": after[:2],
+        "rate": result["rate"],
+    }
 
 
 # -- the driver -----------------------------------------------------------------------------
@@ -536,16 +670,20 @@ def order(lines: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="logbot run end to end (vs the seed's bot)")
-    parser.add_argument("mode", nargs="?", default="all",
-                        choices=["all", "profile", "profiled-bot", "order"])
+    parser.add_argument(
+        "mode", nargs="?", default="all", choices=["all", "profile", "profiled-bot", "order"]
+    )
     parser.add_argument("rest", nargs="*")
     parser.add_argument("--lines", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=3, help="best of N per e2e row")
     parser.add_argument("--mem-runs", type=int, default=1, help="runs per memory row")
     parser.add_argument("--users", type=int, default=20, help="users per channel (mem)")
     parser.add_argument("--only", default="e2e,mem,order")
-    parser.add_argument("--cases", default=",".join(DEFAULT_CASES),
-                        help=f"e2e rows, by name, of: {', '.join(CASES)}")
+    parser.add_argument(
+        "--cases",
+        default=",".join(DEFAULT_CASES),
+        help=f"e2e rows, by name, of: {', '.join(CASES)}",
+    )
     parser.add_argument("--json", help="write the raw results to this file")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--keep-profile", help="profile: keep the .prof file here")
@@ -572,8 +710,10 @@ def main() -> None:
     if not have_twisted():
         print("Twisted is not importable here: no Twisted row (use the benchmark venv)")
         cases = [c for c in cases if c != "seed-twisted"]
-    print(f"load average: {os.getloadavg()[0]:.2f}, {args.lines:,} lines, best of {args.runs}, "
-          f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    print(
+        f"load average: {os.getloadavg()[0]:.2f}, {args.lines:,} lines, best of {args.runs}, "
+        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
+    )
     results: dict[str, Any] = {"e2e": {}, "mem": []}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -582,18 +722,31 @@ def main() -> None:
                 for name in cases:
                     r = run_case(name, args.lines, tmp)
                     results["e2e"].setdefault(name, []).append(r)
-                    print(f"  {name}: " + (f"FAILED ({r['failed']})" if r["failed"]
-                                           else f"{r['rate']:,.0f} lines/s"), flush=True)
+                    print(
+                        f"  {name}: "
+                        + (
+                            f"FAILED ({r['failed']})"
+                            if r["failed"]
+                            else f"{r['rate']:,.0f} lines/s"
+                        ),
+                        flush=True,
+                    )
         if "mem" in args.only:
             for _ in range(args.mem_runs):
                 for case in MEM_CASES:
                     r = memory(case, tmp, args.users)
                     results["mem"].append(r)
                     rss = r.get("settled", {})
-                    print(f"  {case['name']}: "
-                          + (f"FAILED ({r['failed']})" if r["failed"] else
-                             f"VmRSS {rss.get('VmRSS', 0) / 1024:.1f} MiB, "
-                             f"VmHWM {rss.get('VmHWM', 0) / 1024:.1f} MiB"), flush=True)
+                    print(
+                        f"  {case['name']}: "
+                        + (
+                            f"FAILED ({r['failed']})"
+                            if r["failed"]
+                            else f"VmRSS {rss.get('VmRSS', 0) / 1024:.1f} MiB, "
+                            f"VmHWM {rss.get('VmHWM', 0) / 1024:.1f} MiB"
+                        ),
+                        flush=True,
+                    )
         if "order" in args.only:
             results["order"] = order(20_000)
     results["load_average_end"] = os.getloadavg()[0]
@@ -607,8 +760,7 @@ def print_tables(results: dict) -> None:
     e2e = results["e2e"]
     if e2e:
         print("\nEnd to end, lines/s (best of the runs that logged every line exactly once):")
-        print("| row | best | all runs | peak RSS (best) | exit / stop |\n"
-              "|---|---:|---|---:|---|")
+        print("| row | best | all runs | peak RSS (best) | exit / stop |\n|---|---:|---|---:|---|")
         best_rates = {}
         for name, runs in e2e.items():
             good = [r for r in runs if not r["failed"]]
@@ -618,8 +770,10 @@ def print_tables(results: dict) -> None:
                 best_rates[name] = b["rate"]
                 rss = b.get("status", {}).get("VmHWM")
                 stop = f"{b['exit']} / {b['stop_seconds']:.2f} s" if "stop_seconds" in b else ""
-                print(f"| {CASES[name]['label']} | {b['rate']:,.0f} | {cells} | "
-                      f"{'' if rss is None else f'{rss / 1024:.1f} MiB'} | {stop} |")
+                print(
+                    f"| {CASES[name]['label']} | {b['rate']:,.0f} | {cells} | "
+                    f"{'' if rss is None else f'{rss / 1024:.1f} MiB'} | {stop} |"
+                )
             else:
                 print(f"| {CASES[name]['label']} | FAILED | {cells} | | |")
         for name, runs in e2e.items():
@@ -636,22 +790,28 @@ def print_tables(results: dict) -> None:
     check = results.get("order")
     if check:
         if check.get("after_pong") == 0:
-            print(f"\nOrder (strace, 20,000 lines): all {check['log_writes']} log writes "
-                  "came before the PONG")
+            print(
+                f"\nOrder (strace, 20,000 lines): all {check['log_writes']} log writes "
+                "came before the PONG"
+            )
         else:
             print(f"\nOrder (strace, 20,000 lines): NOT OK: {check}")
     if results["mem"]:
         print("\nMemory of logbot run (text + jsonl, tagged lines, 20 users per channel):")
-        print("| case | VmRSS | VmHWM | open fds | joined after | all logged after | "
-              "bot CPU user / sys | files |\n|---|---:|---:|---:|---:|---:|---|---:|")
+        print(
+            "| case | VmRSS | VmHWM | open fds | joined after | all logged after | "
+            "bot CPU user / sys | files |\n|---|---:|---:|---:|---:|---:|---|---:|"
+        )
         for r in results["mem"]:
             if r["failed"]:
                 print(f"| {r['name']} | FAILED: {r['failed']} | | | | | |")
                 continue
             s, d = r["settled"], r["at_done"]
-            print(f"| {r['name']} | {s['VmRSS'] / 1024:.1f} MiB | {s['VmHWM'] / 1024:.1f} MiB | "
-                  f"{s['fds']} | {r['joined_after']:.2f} s | {r['done_after']:.2f} s | "
-                  f"{d['cpu_user']:.2f} / {d['cpu_sys']:.2f} s | {r['logged']['files']} |")
+            print(
+                f"| {r['name']} | {s['VmRSS'] / 1024:.1f} MiB | {s['VmHWM'] / 1024:.1f} MiB | "
+                f"{s['fds']} | {r['joined_after']:.2f} s | {r['done_after']:.2f} s | "
+                f"{d['cpu_user']:.2f} / {d['cpu_sys']:.2f} s | {r['logged']['files']} |"
+            )
         for r in results["mem"]:
             for line in r.get("problems", [])[:5]:
                 print(f"  {r['name']} stderr: {line}")

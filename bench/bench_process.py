@@ -61,8 +61,11 @@ def bench_reactor(n: int, inflight: int, backend: str, pipes: bool) -> float:
 
 
 def bench_subprocess(n: int, inflight: int, pipes: bool) -> float:
-    kw: dict = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE,
-                "stderr": subprocess.PIPE} if pipes else {}
+    kw: dict = (
+        {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+        if pipes
+        else {}
+    )
     t0 = time.perf_counter()
     if inflight == 1:
         for _ in range(n):
@@ -93,8 +96,10 @@ def main() -> None:
         ("subprocess run", lambda: bench_subprocess(a.n, 1, a.pipes)),
         ("subprocess x32", lambda: bench_subprocess(a.n, 32, a.pipes)),
     ]
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, n={a.n}, "
-          f"backend={a.backend}, pipes={a.pipes}, best of {a.repeat}")
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, n={a.n}, "
+        f"backend={a.backend}, pipes={a.pipes}, best of {a.repeat}"
+    )
     for name, f in cases:
         best = max(f() for _ in range(a.repeat))
         print(f"{name:16s} {best:8.0f} processes/s")

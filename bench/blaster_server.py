@@ -42,24 +42,29 @@ def event(name: str, **extra: object) -> None:
 
 
 def join_reply(me: str, nick: str, channel: str, users: list[str]) -> str:
-    return (f":{me} JOIN {channel}\r\n"
-            f":blaster 332 {nick} {channel} :The topic of {channel}, a channel for benchmarks\r\n"
-            f":blaster 333 {nick} {channel} {users[0]}!~{users[0]}@op.example.net 1764237600\r\n"
-            f":blaster 353 {nick} = {channel} :@{nick} {' '.join(users)}\r\n"
-            f":blaster 366 {nick} {channel} :End of /NAMES list.\r\n")
+    return (
+        f":{me} JOIN {channel}\r\n"
+        f":blaster 332 {nick} {channel} :The topic of {channel}, a channel for benchmarks\r\n"
+        f":blaster 333 {nick} {channel} {users[0]}!~{users[0]}@op.example.net 1764237600\r\n"
+        f":blaster 353 {nick} = {channel} :@{nick} {' '.join(users)}\r\n"
+        f":blaster 366 {nick} {channel} :End of /NAMES list.\r\n"
+    )
 
 
 def message(i: int, users: list[str], tags: bool) -> str:
     nick = users[i % len(users)]
-    line = (f":{nick}!~{nick}@host-{i}.example.net PRIVMSG {channel_name(i)} "
-            f":{i} hello from {nick}, one line in every channel\r\n")
+    line = (
+        f":{nick}!~{nick}@host-{i}.example.net PRIVMSG {channel_name(i)} "
+        f":{i} hello from {nick}, one line in every channel\r\n"
+    )
     if tags:
         line = f"@time=2026-11-27T10:00:00.{i % 1000:03d}Z;msgid=m{i:019d};account={nick} {line}"
     return line
 
 
-def serve(listener: socket.socket, count: int, users: int, caps: tuple[str, ...],
-          tags: bool) -> None:
+def serve(
+    listener: socket.socket, count: int, users: int, caps: tuple[str, ...], tags: bool
+) -> None:
     conn, _ = listener.accept()
     conn.settimeout(300)
     conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -67,8 +72,11 @@ def serve(listener: socket.socket, count: int, users: int, caps: tuple[str, ...]
     wanted = {channel_name(i): i for i in range(count)}
     joined: set[str] = set()
     reg = Registration(
-        send, caps, f"CASEMAPPING=rfc1459 CHANTYPES=# PREFIX=(ov)@+ CHANLIMIT=#:{max(count, 100)}"
-                    " NETWORK=Blaster")
+        send,
+        caps,
+        f"CASEMAPPING=rfc1459 CHANTYPES=# PREFIX=(ov)@+ CHANLIMIT=#:{max(count, 100)}"
+        " NETWORK=Blaster",
+    )
     done = False
     for line in _lines(conn, bytearray()):
         words = line.split(" ")
@@ -86,15 +94,19 @@ def serve(listener: socket.socket, count: int, users: int, caps: tuple[str, ...]
             for channel in words[1].split(","):
                 if channel in wanted and channel not in joined:
                     joined.add(channel)
-                    out.append(join_reply(reg.me, reg.nick, channel,
-                                          channel_users(wanted[channel], users)))
+                    out.append(
+                        join_reply(reg.me, reg.nick, channel, channel_users(wanted[channel], users))
+                    )
             if out:
                 send("".join(out).encode())
             if len(joined) == count and out:
                 event("joined", channels=count)
-                send("".join(message(i, channel_users(i, users), tags)
-                             for i in range(count)).encode()
-                     + b"PING :mem-done\r\n")
+                send(
+                    "".join(
+                        message(i, channel_users(i, users), tags) for i in range(count)
+                    ).encode()
+                    + b"PING :mem-done\r\n"
+                )
         if reg.welcome_if_ready():
             event("registered")
     conn.close()

@@ -83,8 +83,7 @@ def serve_twisted(port: int) -> None:
         def dataReceived(self, data: bytes) -> None:
             self.transport.write(data)
 
-    p = reactor.listenTCP(port, protocol.Factory.forProtocol(Echo), backlog=BACKLOG,
-                          interface=HOST)
+    p = reactor.listenTCP(port, protocol.Factory.forProtocol(Echo), backlog=BACKLOG, interface=HOST)
     announce(p.getHost().port)
     reactor.run(installSignalHandlers=False)
 

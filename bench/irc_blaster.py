@@ -38,9 +38,11 @@ import time
 from typing import Any
 
 NICKS = 50
-WORDS = ("lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor "  # noqa: SIM905
-         "incididunt ut labore et dolore magna aliqua ut enim ad minim veniam quis nostrud "
-         "exercitation ullamco laboris nisi aliquip ex ea commodo consequat").split()
+WORDS = (  # noqa: SIM905  (a sentence reads better than a list of 35 strings)
+    "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor "
+    "incididunt ut labore et dolore magna aliqua ut enim ad minim veniam quis nostrud "
+    "exercitation ullamco laboris nisi aliquip ex ea commodo consequat"
+).split()
 
 
 def users(count: int = NICKS) -> list[tuple[str, str]]:
@@ -61,8 +63,9 @@ def msgid(n: int) -> str:
     return f"b{n:019d}"
 
 
-def privmsg_lines(count: int, channel: str, seed: int = 1, tags: bool = False,
-                  time_step_ms: int = 1) -> list[bytes]:
+def privmsg_lines(
+    count: int, channel: str, seed: int = 1, tags: bool = False, time_step_ms: int = 1
+) -> list[bytes]:
     """``count`` PRIVMSG lines from the users to ``channel``: 2-14 words each, a
     number in every line (each is unique), about 1 in 20 with a non-ASCII word.
     With ``tags``, each starts with ``@time=...;msgid=...;account=<nick>``."""
@@ -100,9 +103,12 @@ class Registration:
     ``blaster_server.py``): CAP LS/REQ/END with ``caps``, NICK, USER and PING; then, once
     NICK and USER came and CAP is closed, 001, 005 (``isupport``) and 376."""
 
-    def __init__(self, send: Any, caps: tuple[str, ...] = (),
-                 isupport: str = "CASEMAPPING=rfc1459 CHANTYPES=# PREFIX=(ov)@+ NETWORK=Blaster"
-                 ) -> None:
+    def __init__(
+        self,
+        send: Any,
+        caps: tuple[str, ...] = (),
+        isupport: str = "CASEMAPPING=rfc1459 CHANTYPES=# PREFIX=(ov)@+ NETWORK=Blaster",
+    ) -> None:
         self.send, self.caps, self.isupport = send, caps, isupport
         self.nick: str | None = None
         self.user: str | None = None
@@ -141,14 +147,22 @@ class Registration:
             return False
         self.registered = True
         nick = self.nick
-        self.send(f":blaster 001 {nick} :Welcome to the blaster {self.me}\r\n"
-                  f":blaster 005 {nick} {self.isupport} :are supported by this server\r\n"
-                  f":blaster 376 {nick} :End of MOTD\r\n".encode())
+        self.send(
+            f":blaster 001 {nick} :Welcome to the blaster {self.me}\r\n"
+            f":blaster 005 {nick} {self.isupport} :are supported by this server\r\n"
+            f":blaster 376 {nick} :End of MOTD\r\n".encode()
+        )
         return True
 
 
-def serve(listener: socket.socket, channel: str, blast: bytes, count: int,
-          caps: tuple[str, ...] = (), hold: bool = False) -> dict:
+def serve(
+    listener: socket.socket,
+    channel: str,
+    blast: bytes,
+    count: int,
+    caps: tuple[str, ...] = (),
+    hold: bool = False,
+) -> dict:
     conn, _ = listener.accept()
     conn.settimeout(300)
     conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -161,9 +175,11 @@ def serve(listener: socket.socket, channel: str, blast: bytes, count: int,
         if not reg.handle(words) and words[0].upper() == "JOIN" and reg.registered:
             nick = reg.nick
             names = " ".join(n for n, _ in users())
-            send(f":{reg.me} JOIN {channel}\r\n"
-                 f":blaster 353 {nick} = {channel} :@{nick} {names}\r\n"
-                 f":blaster 366 {nick} {channel} :End of /NAMES list.\r\n".encode())
+            send(
+                f":{reg.me} JOIN {channel}\r\n"
+                f":blaster 353 {nick} = {channel} :@{nick} {names}\r\n"
+                f":blaster 366 {nick} {channel} :End of /NAMES list.\r\n".encode()
+            )
             break
         reg.welcome_if_ready()
     else:
@@ -180,8 +196,13 @@ def serve(listener: socket.socket, channel: str, blast: bytes, count: int,
         raise SystemExit("blaster: the client closed before it answered the final PING")
     end = time.perf_counter()
     seconds = end - start
-    result = {"lines": count, "bytes": len(blast), "seconds": seconds, "rate": count / seconds,
-              "send_seconds": sent - start}
+    result = {
+        "lines": count,
+        "bytes": len(blast),
+        "seconds": seconds,
+        "rate": count / seconds,
+        "send_seconds": sent - start,
+    }
     if hold:
         print(json.dumps(result), flush=True)
         for line in lines:
@@ -202,19 +223,20 @@ def main() -> None:
     parser.add_argument("--caps", default="", help="capabilities to offer (space-separated)")
     parser.add_argument("--tags", action="store_true", help="tag every PRIVMSG")
     parser.add_argument("--time-step-ms", type=int, default=1)
-    parser.add_argument("--hold", action="store_true",
-                        help="after the PONG, print the result and wait for QUIT")
+    parser.add_argument(
+        "--hold", action="store_true", help="after the PONG, print the result and wait for QUIT"
+    )
     args = parser.parse_args()
-    blast = b"".join(privmsg_lines(args.lines, args.channel, tags=args.tags,
-                                   time_step_ms=args.time_step_ms))
+    blast = b"".join(
+        privmsg_lines(args.lines, args.channel, tags=args.tags, time_step_ms=args.time_step_ms)
+    )
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", args.port))
     listener.listen(1)
     listener.settimeout(60)
     print(f"PORT {listener.getsockname()[1]}", flush=True)
-    result = serve(listener, args.channel, blast, args.lines, tuple(args.caps.split()),
-                   args.hold)
+    result = serve(listener, args.channel, blast, args.lines, tuple(args.caps.split()), args.hold)
     listener.close()
     if not args.hold:
         print(json.dumps(result), flush=True)

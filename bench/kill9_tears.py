@@ -65,8 +65,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as base:
         for i in range(args.iterations):
             root = Path(base) / str(i)
-            child = subprocess.Popen([sys.executable, "-c", CHILD, str(REPO), str(root),
-                                      args.mode], stdout=subprocess.PIPE)
+            child = subprocess.Popen(
+                [sys.executable, "-c", CHILD, str(REPO), str(root), args.mode],
+                stdout=subprocess.PIPE,
+            )
             assert child.stdout is not None
             child.stdout.readline()
             time.sleep(random.uniform(0.05, 0.3))

@@ -37,9 +37,11 @@ def main(argv: list[str]) -> int:
     t0 = time.perf_counter()
     calls[victims[-1]].cancel()
     pause = time.perf_counter() - t0
-    print(f"RESULT {{\"timers\": {args.timers}, \"heap_before\": {before}, "
-          f"\"heap_after\": {len(queue._heap)}, \"rebuild_ms\": {pause * 1000:.2f}, "
-          f"\"median_cancel_us\": {statistics.median(costs) * 1e6:.2f}}}")
+    print(
+        f'RESULT {{"timers": {args.timers}, "heap_before": {before}, '
+        f'"heap_after": {len(queue._heap)}, "rebuild_ms": {pause * 1000:.2f}, '
+        f'"median_cancel_us": {statistics.median(costs) * 1e6:.2f}}}'
+    )
     return 0
 
 

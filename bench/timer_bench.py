@@ -126,7 +126,8 @@ class Run:
         cancelled = set(self.cancel)
         pairs = sorted(
             (when(h), self.fired[i], self.fired_cpu[i])
-            for i, h in enumerate(self.handles) if i not in cancelled
+            for i, h in enumerate(self.handles)
+            if i not in cancelled
         )
         setup_end = m["wall_setup_end"]
         late = sorted(f - d for d, f, _ in pairs if d >= setup_end)
@@ -201,8 +202,11 @@ def main(argv: list[str]) -> int:
     ap.add_argument("loop", choices=sorted(LOOPS))
     ap.add_argument("--timers", type=int, default=N_TIMERS)
     ap.add_argument("--seed", type=int, default=20240601)
-    ap.add_argument("--pauses", action="store_true",
-                    help="also record CPU time per firing (for max_pause_ms; costs CPU)")
+    ap.add_argument(
+        "--pauses",
+        action="store_true",
+        help="also record CPU time per firing (for max_pause_ms; costs CPU)",
+    )
     args = ap.parse_args(argv[1:])
     run = Run(args.timers, args.seed, args.pauses)
     result = LOOPS[args.loop](run)

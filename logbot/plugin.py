@@ -48,13 +48,21 @@ __all__ = [
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: The names ``@event`` accepts, and when each fires (never for the bot's own actions).
-EVENTS = frozenset({
-    "message",  # a channel or private PRIVMSG (after commands and rules were tried)
-    "action",  # /me
-    "join", "part", "kick", "quit", "nick", "topic", "mode",
-    "invite",  # the bot was invited somewhere
-    "connect",  # the bot registered on the network (context.channel is None)
-})
+EVENTS = frozenset(
+    {
+        "message",  # a channel or private PRIVMSG (after commands and rules were tried)
+        "action",  # /me
+        "join",
+        "part",
+        "kick",
+        "quit",
+        "nick",
+        "topic",
+        "mode",
+        "invite",  # the bot was invited somewhere
+        "connect",  # the bot registered on the network (context.channel is None)
+    }
+)
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 
@@ -87,8 +95,9 @@ def _attach(func: F, spec: Any) -> F:
     return func
 
 
-def command(name: str, *aliases: str, help: str = "", usage: str = "",
-            admin: bool = False) -> Callable[[F], F]:
+def command(
+    name: str, *aliases: str, help: str = "", usage: str = "", admin: bool = False
+) -> Callable[[F], F]:
     """``!name args`` (or ``<bot>: name args``, or a private ``name args``) runs the function.
 
     Names are matched case-insensitively; ``help`` and ``usage`` feed ``!help``.

@@ -11,8 +11,9 @@ def join(context):
     return f"{context.nick}: {context.bot.join(context.args[0], key)}"
 
 
-@command("part", help="leaves a channel (this one by default)", usage="[#channel] [reason]",
-         admin=True)
+@command(
+    "part", help="leaves a channel (this one by default)", usage="[#channel] [reason]", admin=True
+)
 def part(context):
     args = list(context.args)
     channel = args.pop(0) if args and args[0][:1] in "#&+!" else context.channel
@@ -25,8 +26,12 @@ def part(context):
     return f"{context.nick}: leaving {channel}"
 
 
-@command("reload", help="reloads a plugin's code and settings, or all plugins",
-         usage="[plugin]", admin=True)
+@command(
+    "reload",
+    help="reloads a plugin's code and settings, or all plugins",
+    usage="[plugin]",
+    admin=True,
+)
 def reload(context):
     name = context.args[0] if context.args else None
     return f"{context.nick}: " + "; ".join(context.bot.reload(name))

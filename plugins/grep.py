@@ -8,8 +8,7 @@ word, ignoring case.
 from logbot.plugin import command
 
 
-@command("grep", help="finds lines said here holding every word, newest first",
-         usage="<words>")
+@command("grep", help="finds lines said here holding every word, newest first", usage="<words>")
 def grep(context):
     if context.logs is None:
         return f"{context.nick}: ask me in a channel"

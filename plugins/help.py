@@ -3,8 +3,7 @@
 from logbot.plugin import command
 
 
-@command("help", "commands", help="lists the commands, or shows how to use one",
-         usage="[command]")
+@command("help", "commands", help="lists the commands, or shows how to use one", usage="[command]")
 def help_command(context):
     bot, nick = context.bot, context.nick
     if context.args:

@@ -31,13 +31,17 @@ def _remember(context, text):
     nolog = context.config.get("nolog_prefix", "[nolog]")
     if nolog and context.text.startswith(nolog):
         text = None
-    context.store.set(_key(context, context.nick),
-                      {"nick": context.nick, "time": context.now(),
-                       "text": None if text is None else text[:MAX_TEXT]})
+    context.store.set(
+        _key(context, context.nick),
+        {
+            "nick": context.nick,
+            "time": context.now(),
+            "text": None if text is None else text[:MAX_TEXT],
+        },
+    )
 
 
-@command("seen", help="says when someone last spoke here, and what they said",
-         usage="<nick>")
+@command("seen", help="says when someone last spoke here, and what they said", usage="<nick>")
 def seen(context):
     if context.channel is None:
         return f"{context.nick}: ask me in a channel"

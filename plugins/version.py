@@ -7,5 +7,4 @@ from logbot.plugin import command
 
 @command("version", help="says which logbot version runs here")
 def version(context):
-    return (f"{context.nick}: logbot {context.bot.version} on Python "
-            f"{platform.python_version()}")
+    return f"{context.nick}: logbot {context.bot.version} on Python {platform.python_version()}"

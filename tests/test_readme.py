@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from logbot.config.loader import TOP_KEYS
 from logbot.config.health_section import HEALTH_KEYS
+from logbot.config.loader import TOP_KEYS
 from logbot.config.logging_section import EVENT_KEYS, LOG_KEYS
 from logbot.config.networks_section import (
     CHANNEL_KEYS,
@@ -58,7 +58,9 @@ def test_the_config_reference_names_every_key(group: str) -> None:
 def test_the_two_commands() -> None:
     commands = _section("Two commands")
     assert ".venv/bin/pip install -q -e . && .venv/bin/logbot demo" in commands
-    test_command = ("python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' && "
-                    ".venv/bin/python -m pytest -q")
+    test_command = (
+        "python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' && "
+        ".venv/bin/python -m pytest -q"
+    )
     assert test_command in commands
     assert test_command in (REPO / ".ci" / "run").read_text()

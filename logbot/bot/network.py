@@ -27,10 +27,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from logbot.logs.events_to_records import RecordMaker
 from logbot.bot.ircbot import JOIN_REFUSALS, LogBotClient
-from logbot.logs.policy import apply_policy
-from logbot.logs.record import LogRecord
+from logbot.bot.stats import NetworkStats
+from logbot.bot.tls_context import TLSConfigError, client_context
 from logbot.config.settings import (
     ChannelConfig,
     LogOptions,
@@ -38,10 +37,11 @@ from logbot.config.settings import (
     ReconnectOptions,
     Secret,
 )
-from logbot.bot.stats import NetworkStats
-from logbot.bot.tls_context import TLSConfigError, client_context
 from logbot.irc import events as ev
 from logbot.irc.sasl import SaslConfig
+from logbot.logs.events_to_records import RecordMaker
+from logbot.logs.policy import apply_policy
+from logbot.logs.record import LogRecord
 from logbot.reactor import defer
 from logbot.reactor.failure import Failure
 from logbot.reactor.protocol import ReconnectingClientFactory
@@ -60,8 +60,14 @@ class NetworkBot(ReconnectingClientFactory):
     protocol = LogBotClient
     noisy = False
 
-    def __init__(self, config: NetworkConfig, reactor: Any, writer: Any,
-                 wall: Callable[[], float] = time.time, rng: Any = None) -> None:
+    def __init__(
+        self,
+        config: NetworkConfig,
+        reactor: Any,
+        writer: Any,
+        wall: Callable[[], float] = time.time,
+        rng: Any = None,
+    ) -> None:
         self.reactor = self.clock = reactor
         self.writer = writer
         self.wall = wall
@@ -120,8 +126,9 @@ class NetworkBot(ReconnectingClientFactory):
         self.parted.discard(folded)
         if folded in self.joined:
             return f"already in {self.joined[folded]}"
-        self.extra_channels[folded] = ChannelConfig(name, Secret(key) if key else None,
-                                                    self.config.log)
+        self.extra_channels[folded] = ChannelConfig(
+            name, Secret(key) if key else None, self.config.log
+        )
         client.join(name, key)
         return f"joining {name}"
 
@@ -154,8 +161,11 @@ class NetworkBot(ReconnectingClientFactory):
         005 may change after registration: ``_self_joined`` rebuilds if it did)."""
         fold = self._fold()
         client = self.client
-        self._options_mapping = (client.core.state.isupport.casemapping
-                                 if client is not None and client.core is not None else None)
+        self._options_mapping = (
+            client.core.state.isupport.casemapping
+            if client is not None and client.core is not None
+            else None
+        )
         self._options = {fold(c.name): c.log for c in self.config.channels}
 
     def _fold(self) -> Callable[[str], str]:
@@ -228,9 +238,12 @@ class NetworkBot(ReconnectingClientFactory):
         client.versionName = "logbot"
         sasl = config.sasl
         if sasl is not None:
-            client.sasl = SaslConfig(username=sasl.username or config.nick,
-                                     password=sasl.password, mechanisms=sasl.mechanisms,
-                                     required=sasl.required)
+            client.sasl = SaslConfig(
+                username=sasl.username or config.nick,
+                password=sasl.password,
+                mechanisms=sasl.mechanisms,
+                required=sasl.required,
+            )
         self.client = client
         return client
 
@@ -324,8 +337,13 @@ class NetworkBot(ReconnectingClientFactory):
             out = apply_policy(record, options, False, str.lower)
         else:
             isupport = state.isupport
-            out = apply_policy(record, options, channel[:1] not in isupport.chantypes,
-                               isupport.folded.__getitem__, isupport.casemapping)
+            out = apply_policy(
+                record,
+                options,
+                channel[:1] not in isupport.chantypes,
+                isupport.folded.__getitem__,
+                isupport.casemapping,
+            )
         if out is not None:
             self.writer.write(out, folded, options)
             self.stats.lines_logged += 1
@@ -339,16 +357,19 @@ class NetworkBot(ReconnectingClientFactory):
         gap = self._gaps.pop(key, None)
         where = f"{self.server.host}:{self.server.port} as {client.nickname}"
         if gap is None:
-            marker = self.maker.marker("connect", event.channel, f"connected to {where}",
-                                       nick=client.nickname)
+            marker = self.maker.marker(
+                "connect", event.channel, f"connected to {where}", nick=client.nickname
+            )
         else:
             since, why = gap
             what = f"reconnected to {where}" if why == "reconnected" else why
             marker = self.maker.marker(
-                "gap", event.channel,
-                f"{what}; events between {_iso(since)} and "
-                f"{_iso(self.wall())} were not seen", nick=client.nickname,
-                target=_iso(since))
+                "gap",
+                event.channel,
+                f"{what}; events between {_iso(since)} and {_iso(self.wall())} were not seen",
+                nick=client.nickname,
+                target=_iso(since),
+            )
         self._write(event.channel, key, marker)
 
     def _kicked(self, event: ev.Kicked, state: Any) -> None:
@@ -356,9 +377,14 @@ class NetworkBot(ReconnectingClientFactory):
         self.joined.pop(key, None)
         self._gaps[key] = (self.wall(), "rejoined after a kick")
         delay = self.config.rejoin_after_kick
-        log.warning("%s: kicked from %s by %s (%s)%s", self.config.name, event.channel,
-                    event.source.partition("!")[0], event.reason or "",
-                    "" if delay is None else f"; rejoining in {delay:g} s")
+        log.warning(
+            "%s: kicked from %s by %s (%s)%s",
+            self.config.name,
+            event.channel,
+            event.source.partition("!")[0],
+            event.reason or "",
+            "" if delay is None else f"; rejoining in {delay:g} s",
+        )
         if delay is None:
             return
         old = self._rejoins.pop(key, None)
@@ -377,8 +403,9 @@ class NetworkBot(ReconnectingClientFactory):
         msg = event.message
         if msg.command in JOIN_REFUSALS and len(msg.params) >= 2:
             why = msg.params[-1] if len(msg.params) >= 3 else msg.command
-            log.warning("%s: cannot join %s: %s (%s)", self.config.name, msg.params[1], why,
-                        msg.command)
+            log.warning(
+                "%s: cannot join %s: %s (%s)", self.config.name, msg.params[1], why, msg.command
+            )
 
     # -- stopping ---------------------------------------------------------------------
 

@@ -31,13 +31,13 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from logbot.config.loader import ConfigError, load_config
-from logbot.health.server import HealthListenError, HealthServer
 from logbot.bot.network import NetworkBot
+from logbot.config.loader import ConfigError, load_config
+from logbot.config.settings import Config, HealthOptions
+from logbot.health.server import HealthListenError, HealthServer
+from logbot.logs.writer import LogWriter, WriterStats
 from logbot.plugins.manager import PluginManager
 from logbot.plugins.runner import NetworkPlugins
-from logbot.config.settings import Config, HealthOptions
-from logbot.logs.writer import LogWriter, WriterStats
 from logbot.reactor import defer
 
 __all__ = ["LogService"]
@@ -46,10 +46,17 @@ log = logging.getLogger(__name__)
 
 
 class LogService:
-    def __init__(self, config: Config, reactor: Any, *, wall: Callable[[], float] = time.time,
-                 loader: Callable[[str], Config] = load_config,
-                 plugins: PluginManager | None = None, health_port: int | None = None,
-                 health_host: str | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        reactor: Any,
+        *,
+        wall: Callable[[], float] = time.time,
+        loader: Callable[[str], Config] = load_config,
+        plugins: PluginManager | None = None,
+        health_port: int | None = None,
+        health_host: str | None = None,
+    ) -> None:
         self.config = config
         self.reactor = reactor
         self.wall = wall
@@ -58,8 +65,11 @@ class LogService:
         self.started_mono = reactor.seconds()  # ... the reactor's monotonic clock
         self.writer = self._new_writer(config)
         self.retired_writes = WriterStats()  # counters of writers replaced by reloads
-        self.plugins = plugins if plugins is not None else PluginManager(
-            config.plugins, reactor, log_root=config.log.root, wall=wall)
+        self.plugins = (
+            plugins
+            if plugins is not None
+            else PluginManager(config.plugins, reactor, log_root=config.log.root, wall=wall)
+        )
         self.networks: dict[str, NetworkBot] = {}
         for net in config.networks:
             self._add_network(net)
@@ -74,9 +84,13 @@ class LogService:
         return bot
 
     def _new_writer(self, config: Config) -> LogWriter:
-        return LogWriter(self.reactor, root=config.log.root,
-                         max_open_files=config.log.max_open_files, wall=self.wall,
-                         spawner=self.reactor)
+        return LogWriter(
+            self.reactor,
+            root=config.log.root,
+            max_open_files=config.log.max_open_files,
+            wall=self.wall,
+            spawner=self.reactor,
+        )
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -132,8 +146,9 @@ class LogService:
     def stop(self) -> defer.Deferred[Any]:
         """QUIT every network; fires when all are closed."""
         log.info("logbot stopping")
-        return defer.gatherResults([bot.stop() for bot in self.networks.values()],
-                                   consumeErrors=True)
+        return defer.gatherResults(
+            [bot.stop() for bot in self.networks.values()], consumeErrors=True
+        )
 
     # -- reload -----------------------------------------------------------------------
 

@@ -32,6 +32,5 @@ def client_context(server: ServerConfig) -> ssl.SSLContext:
         try:
             context.load_cert_chain(server.client_cert, server.client_key)
         except (OSError, ssl.SSLError) as e:
-            raise TLSConfigError(
-                f"cannot load client_cert {server.client_cert}: {e}") from None
+            raise TLSConfigError(f"cannot load client_cert {server.client_cert}: {e}") from None
     return context

@@ -23,9 +23,16 @@ LEVELS = ["debug", "info", "warning", "error"]
 
 
 def _config_option(f):  # type: ignore[no-untyped-def]
-    return click.option("-c", "--config", "config_path", envvar="LOGBOT_CONFIG",
-                        default="config.yaml", show_default=True, metavar="FILE",
-                        help=CONFIG_HELP)(f)
+    return click.option(
+        "-c",
+        "--config",
+        "config_path",
+        envvar="LOGBOT_CONFIG",
+        default="config.yaml",
+        show_default=True,
+        metavar="FILE",
+        help=CONFIG_HELP,
+    )(f)
 
 
 class OneLineFormatter(logging.Formatter):
@@ -59,8 +66,13 @@ def _load(config_path: str):  # type: ignore[no-untyped-def]
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="logbot")
-@click.option("--log-level", type=click.Choice(LEVELS, case_sensitive=False), default="info",
-              show_default=True, help="How much the bot says on stderr.")
+@click.option(
+    "--log-level",
+    type=click.Choice(LEVELS, case_sensitive=False),
+    default="info",
+    show_default=True,
+    help="How much the bot says on stderr.",
+)
 def main(log_level: str) -> None:
     """logbot: an IRC logging bot on its own reactor."""
     _setup_logging(log_level)
@@ -77,19 +89,28 @@ def _check_host(ctx: click.Context, param: click.Parameter, value: str | None) -
 
 @main.command("run")
 @_config_option
-@click.option("--health-port", type=click.IntRange(1, 65535), envvar="LOGBOT_HEALTH_PORT",
-              show_envvar=True, metavar="PORT",
-              help="Serve /healthz and /metrics on this port (wins over health.port).")
-@click.option("--health-host", envvar="LOGBOT_HEALTH_HOST", show_envvar=True,
-              metavar="ADDRESS", callback=_check_host,
-              help="The address to serve them on (wins over health.host; default "
-                   "127.0.0.1).")
+@click.option(
+    "--health-port",
+    type=click.IntRange(1, 65535),
+    envvar="LOGBOT_HEALTH_PORT",
+    show_envvar=True,
+    metavar="PORT",
+    help="Serve /healthz and /metrics on this port (wins over health.port).",
+)
+@click.option(
+    "--health-host",
+    envvar="LOGBOT_HEALTH_HOST",
+    show_envvar=True,
+    metavar="ADDRESS",
+    callback=_check_host,
+    help="The address to serve them on (wins over health.host; default 127.0.0.1).",
+)
 def run_command(config_path: str, health_port: int | None, health_host: str | None) -> None:
     """Connect to the configured networks and log their channels until stopped.
 
     Exits 2 if the config is invalid or the health port cannot be listened on."""
-    from logbot.health.server import HealthListenError
     from logbot.bot.service import LogService
+    from logbot.health.server import HealthListenError
     from logbot.reactor.loop import Reactor
 
     config = _load(config_path)
@@ -125,16 +146,30 @@ def check_command(config_path: str) -> None:
 
 
 @main.command("health")
-@click.option("--port", type=click.IntRange(1, 65535), envvar="LOGBOT_HEALTH_PORT",
-              show_envvar=True, metavar="PORT", help="The bot's health port (default: the config's "
-                                     "health.port).")
-@click.option("--host", envvar="LOGBOT_HEALTH_HOST", show_envvar=True, metavar="ADDRESS",
-              help="Its address (default: the config's health.host, else 127.0.0.1).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=5.0,
-              show_default=True, help="Seconds to wait for the answer.")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    envvar="LOGBOT_HEALTH_PORT",
+    show_envvar=True,
+    metavar="PORT",
+    help="The bot's health port (default: the config's health.port).",
+)
+@click.option(
+    "--host",
+    envvar="LOGBOT_HEALTH_HOST",
+    show_envvar=True,
+    metavar="ADDRESS",
+    help="Its address (default: the config's health.host, else 127.0.0.1).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=5.0,
+    show_default=True,
+    help="Seconds to wait for the answer.",
+)
 @_config_option
-def health_command(port: int | None, host: str | None, timeout: float,
-                   config_path: str) -> None:
+def health_command(port: int | None, host: str | None, timeout: float, config_path: str) -> None:
     """Ask a running bot's /healthz; print one line; exit 0 if healthy, 1 if not (or no
     answer), 2 if no port is given or configured.  The config is read only when no
     port is given."""
@@ -146,8 +181,11 @@ def health_command(port: int | None, host: str | None, timeout: float,
         if host is None:
             host = config.health.host
     if port is None:
-        click.echo(f"logbot: no health port: give --port, set LOGBOT_HEALTH_PORT or set "
-                   f"health.port in {config_path}", err=True)
+        click.echo(
+            f"logbot: no health port: give --port, set LOGBOT_HEALTH_PORT or set "
+            f"health.port in {config_path}",
+            err=True,
+        )
         sys.exit(2)
     status, line = check(host or "127.0.0.1", port, timeout)
     click.echo(line)

@@ -99,8 +99,9 @@ plugins:
 class Demo:
     """The run: server, bot and script on one reactor; ``failures`` says what went wrong."""
 
-    def __init__(self, reactor: Any, folder: Path, seconds: float,
-                 echo: Callable[[str], None]) -> None:
+    def __init__(
+        self, reactor: Any, folder: Path, seconds: float, echo: Callable[[str], None]
+    ) -> None:
         self.reactor = reactor
         self.folder = folder
         self.pace = max(0.0, seconds) / len(SCRIPT)
@@ -115,17 +116,24 @@ class Demo:
     # -- setup ------------------------------------------------------------------------
 
     def start(self) -> None:
-        from logbot.config.loader import load_config
         from logbot.bot.service import LogService
+        from logbot.config.loader import load_config
         from logbot.testing.ircd import TestIRCServer
 
         self.server = TestIRCServer(self.reactor, network=NETWORK)
         self.server.on_line = self._bot_line
         port = self.server.start()
         config_path = self.folder / "config.yaml"
-        config_path.write_text(CONFIG.format(
-            config=config_path, logs=self.folder / "logs", data=self.folder / "data",
-            network=NETWORK, port=port, nick=NICK))
+        config_path.write_text(
+            CONFIG.format(
+                config=config_path,
+                logs=self.folder / "logs",
+                data=self.folder / "data",
+                network=NETWORK,
+                port=port,
+                nick=NICK,
+            )
+        )
         self.echo(f"test IRC server (not a real network) on 127.0.0.1:{port}")
         self.echo(f"bot config: {config_path}")
         # alice opened #demo before the bot came: she is its operator (topic, modes)
@@ -156,7 +164,10 @@ class Demo:
         getattr(user, step.do)(*step.args)
         if step.nick_change:
             self.users[step.args[0]] = self.users.pop(step.who)
-        after = lambda: self.reactor.callLater(self.pace, self._step, index + 1)
+
+        def after() -> None:
+            self.reactor.callLater(self.pace, self._step, index + 1)
+
         if not step.reply:
             after()
             return
@@ -167,15 +178,22 @@ class Demo:
             after()
 
         # a reply of several lines is paced by flood control: show all of it first
-        answered = lambda: self.replies > replies and self._bot_idle()
-        self._wait(answered, REPLY_WAIT, lambda: self.reactor.callLater(
-            max(self.pace, SETTLE), self._step, index + 1), missing)
+        def answered() -> bool:
+            return self.replies > replies and self._bot_idle()
+
+        self._wait(
+            answered,
+            REPLY_WAIT,
+            lambda: self.reactor.callLater(max(self.pace, SETTLE), self._step, index + 1),
+            missing,
+        )
 
     def _user(self, nick: str) -> Any:
         user = self.users.get(nick)
         if user is None:
             user = self.users[nick] = self.server.add_user(
-                nick, user=nick, host="demo.test", realname=nick.title())
+                nick, user=nick, host="demo.test", realname=nick.title()
+            )
         return user
 
     def _bot_line(self, user: Any, line: str) -> None:
@@ -198,8 +216,13 @@ class Demo:
 
     # -- helpers ----------------------------------------------------------------------
 
-    def _wait(self, ready: Callable[[], bool], limit: float, then: Callable[[], None],
-              otherwise: str | Callable[[], None]) -> None:
+    def _wait(
+        self,
+        ready: Callable[[], bool],
+        limit: float,
+        then: Callable[[], None],
+        otherwise: str | Callable[[], None],
+    ) -> None:
         """Call ``then`` once ``ready()``; after ``limit`` seconds give up: a message
         stops the demo, a callable carries on."""
         deadline = self.reactor.seconds() + limit
@@ -227,7 +250,9 @@ def _describe(step: Step) -> str:
     args = step.args
     return {
         "join": lambda: f"{step.who} joins {args[0]}",
-        "say": lambda: f"<{step.who}> {args[1]}" + ("" if args[0] == "#demo" else f"   (in {args[0]})"),
+        "say": lambda: (
+            f"<{step.who}> {args[1]}" + ("" if args[0] == "#demo" else f"   (in {args[0]})")
+        ),
         "action": lambda: f"* {step.who} {args[1]}",
         "part": lambda: f"{step.who} leaves {args[0]} ({args[1]})",
         "nick": lambda: f"{step.who} is now known as {args[0]}",
@@ -283,13 +308,29 @@ def _echo(text: str) -> None:
 
 
 @click.command("demo")
-@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="Where to put the config, logs and data "
-              "(default: a new folder under the system's temporary folder).")
-@click.option("--seconds", type=click.FloatRange(min=0), default=8.0, show_default=True,
-              help="How long the script takes; 0 runs it as fast as the bot answers.")
-@click.option("--reactor", "backend", type=click.Choice(["auto", "epoll", "poll", "select"]),
-              default="auto", show_default=True, help="The event loop backend.")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to put the config, logs and data "
+    "(default: a new folder under the system's temporary folder).",
+)
+@click.option(
+    "--seconds",
+    type=click.FloatRange(min=0),
+    default=8.0,
+    show_default=True,
+    help="How long the script takes; 0 runs it as fast as the bot answers.",
+)
+@click.option(
+    "--reactor",
+    "backend",
+    type=click.Choice(["auto", "epoll", "poll", "select"]),
+    default="auto",
+    show_default=True,
+    help="The event loop backend.",
+)
 @click.option("--verbose", is_flag=True, help="Show the bot's own diagnostics too.")
 def demo_command(folder: Path | None, seconds: float, backend: str, verbose: bool) -> None:
     """Show logbot working with no network: a local test server, simulated users, the
@@ -314,10 +355,13 @@ def demo_command(folder: Path | None, seconds: float, backend: str, verbose: boo
     lines = _report(folder, echo)
     bot = demo.service.networks[NETWORK]
     echo("")
-    echo(f"logbot demo: the bot logged {bot.stats.lines_logged} events "
-         f"({lines} text lines) in {reactor.seconds() - demo.began:.1f} s.")
-    echo(f"Run it for real: edit a copy of {folder / 'config.yaml'} and "
-         "`logbot run -c <your copy>`.")
+    echo(
+        f"logbot demo: the bot logged {bot.stats.lines_logged} events "
+        f"({lines} text lines) in {reactor.seconds() - demo.began:.1f} s."
+    )
+    echo(
+        f"Run it for real: edit a copy of {folder / 'config.yaml'} and `logbot run -c <your copy>`."
+    )
     for failure in demo.failures:
         echo(f"logbot demo: problem: {failure}")
     sys.exit(1 if demo.failures or lines == 0 else 0)

@@ -13,8 +13,8 @@ import re
 from typing import Any
 
 from logbot.config.reader import Reader
-from logbot.config.values import Section, checked, to_int
 from logbot.config.settings import HealthOptions
+from logbot.config.values import Section, checked, to_int
 
 __all__ = ["HEALTH_KEYS", "check_host", "read_health"]
 

@@ -28,7 +28,6 @@ from logbot.config.logging_section import read_logging
 from logbot.config.networks_section import read_networks
 from logbot.config.plugins_section import read_plugins
 from logbot.config.reader import Reader, line_map
-from logbot.config.values import Section, to_choice
 from logbot.config.settings import (
     ChannelConfig,
     Config,
@@ -37,6 +36,7 @@ from logbot.config.settings import (
     NetworkConfig,
     PluginOptions,
 )
+from logbot.config.values import Section, to_choice
 
 __all__ = ["ConfigError", "load_config", "parse_config", "summary"]
 
@@ -80,9 +80,12 @@ def load_config(path: str | os.PathLike[str], environ: Mapping[str, str] | None 
     return parse_config(text, source=name, environ=environ, base_dir=base_dir)
 
 
-def parse_config(text: str, source: str = "config.yaml",
-                 environ: Mapping[str, str] | None = None,
-                 base_dir: str | None = None) -> Config:
+def parse_config(
+    text: str,
+    source: str = "config.yaml",
+    environ: Mapping[str, str] | None = None,
+    base_dir: str | None = None,
+) -> Config:
     """Validate config ``text``; ``source`` names it in messages and in ``Config.source``.
 
     ``base_dir`` is where relative ``*_file`` paths are found (None: the working folder).
@@ -122,7 +125,7 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, yaml.Node]:
         raise ConfigError([f"{message} ({source} line {line})"]) from None
     except RecursionError:
         raise ConfigError([f"bad YAML: nested too deeply ({source})"]) from None
-    except Exception as e:  # noqa: BLE001  "!!int x" raises ValueError, quoting the value
+    except Exception as e:  # "!!int x" raises ValueError, quoting the value
         name = type(e).__name__
         raise ConfigError([f"bad YAML: cannot read a value ({name}) ({source})"]) from None
     if node is None:

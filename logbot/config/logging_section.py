@@ -19,6 +19,7 @@ import zoneinfo
 from typing import Any
 
 from logbot.config.reader import INVALID, Reader, join
+from logbot.config.settings import EventFilter, LogOptions
 from logbot.config.values import (
     Convert,
     Section,
@@ -29,10 +30,8 @@ from logbot.config.values import (
     to_list,
     to_number,
 )
-from logbot.config.settings import EventFilter, LogOptions
 
-__all__ = ["GLOBAL_ONLY", "LOG_KEYS", "check_path_template", "merge", "parse_size",
-           "read_logging"]
+__all__ = ["GLOBAL_ONLY", "LOG_KEYS", "check_path_template", "merge", "parse_size", "read_logging"]
 
 LOG_KEYS = tuple(f.name for f in dataclasses.fields(LogOptions))
 EVENT_KEYS = tuple(f.name for f in dataclasses.fields(EventFilter))
@@ -42,8 +41,8 @@ _PLACEHOLDERS = ("network", "channel", "date")
 
 _UNITS = {"": 1, "b": 1}
 for _power, _letter in enumerate("kmgt", start=1):
-    _UNITS[_letter] = _UNITS[_letter + "ib"] = 1024 ** _power
-    _UNITS[_letter + "b"] = 1000 ** _power
+    _UNITS[_letter] = _UNITS[_letter + "ib"] = 1024**_power
+    _UNITS[_letter + "b"] = 1000**_power
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*", re.IGNORECASE)
 
 
@@ -69,8 +68,7 @@ def _to_size(reader: Reader, path: str, value: Any) -> Any:
     else:
         size = None
     if size is None or size <= 0:
-        reader.problem(path, "expected a positive integer or a size like '10MB', '512KiB' "
-                             "or '1G'")
+        reader.problem(path, "expected a positive integer or a size like '10MB', '512KiB' or '1G'")
         return INVALID
     return size
 
@@ -90,8 +88,10 @@ def check_path_template(template: str) -> str | None:
         return f"bad template: {e}"
     for name in names:
         if name not in _PLACEHOLDERS:
-            return (f"unknown placeholder {{{name}}} (use {{network}}, {{channel}}, {{date}} "
-                    "or {date:<strftime format>})")
+            return (
+                f"unknown placeholder {{{name}}} (use {{network}}, {{channel}}, {{date}} "
+                "or {date:<strftime format>})"
+            )
     if "channel" not in names:
         return "must contain {channel}"
     try:
@@ -115,7 +115,7 @@ def _uses_date(template: str) -> bool:
 def _check_timezone(name: str) -> str | None:
     try:
         zoneinfo.ZoneInfo(name)
-    except Exception:  # noqa: BLE001  (ZoneInfoNotFoundError, ValueError, OSError...)
+    except Exception:  # (ZoneInfoNotFoundError, ValueError, OSError...)
         return f"unknown time zone {name!r} (expected an IANA name like 'UTC' or 'Europe/Paris')"
     return None
 
@@ -125,8 +125,11 @@ def _check_non_empty(value: str) -> str | None:
 
 
 def _check_name(value: str) -> str | None:
-    return None if value and not any(c.isspace() for c in value) else (
-        "expected a nick or account name (not empty, no spaces)")
+    return (
+        None
+        if value and not any(c.isspace() for c in value)
+        else ("expected a nick or account name (not empty, no spaces)")
+    )
 
 
 def _to_events(reader: Reader, path: str, value: Any) -> Any:
@@ -146,8 +149,10 @@ _READERS: dict[str, tuple[Convert, bool]] = {
     "enabled": (to_bool, False),
     "root": (checked(_check_non_empty), False),
     "path": (checked(check_path_template), False),
-    "formats": (to_list(to_choice(("text", "jsonl")), single=True, unique=True,
-                        non_empty=True), False),
+    "formats": (
+        to_list(to_choice(("text", "jsonl")), single=True, unique=True, non_empty=True),
+        False,
+    ),
     "timezone": (checked(_check_timezone), False),
     "rotation": (to_choice(("daily", "size")), False),
     "max_bytes": (_to_size, True),
@@ -173,8 +178,9 @@ def merge(parent: LogOptions, overrides: dict[str, Any]) -> LogOptions:
     return dataclasses.replace(parent, **changes)
 
 
-def read_logging(reader: Reader, path: str, value: Any, parent: LogOptions,
-                 level: str) -> LogOptions:
+def read_logging(
+    reader: Reader, path: str, value: Any, parent: LogOptions, level: str
+) -> LogOptions:
     """Read one ``logging`` section (``level``: "top", "network" or "channel") over ``parent``."""
     section = Section.open(reader, path, value, LOG_KEYS)
     if section is None:
@@ -197,24 +203,35 @@ def _allowed(reader: Reader, section: Section, key: str, level: str) -> bool:
         reader.problem(section.at(key), f"only the top-level logging section may set {key}")
         return False
     if key == "private" and level == "channel":
-        reader.problem(section.at(key), "private is about a network's private messages: "
-                                        "set it in the network's (or the top-level) logging")
+        reader.problem(
+            section.at(key),
+            "private is about a network's private messages: "
+            "set it in the network's (or the top-level) logging",
+        )
         return False
     return True
 
 
-def _check_combinations(reader: Reader, section: Section, merged: LogOptions,
-                        overrides: dict[str, Any]) -> None:
+def _check_combinations(
+    reader: Reader, section: Section, merged: LogOptions, overrides: dict[str, Any]
+) -> None:
     if merged.rotation == "size" and merged.max_bytes is None:
-        _report(reader, section, overrides, ("max_bytes", "rotation"),
-                "rotation 'size' needs max_bytes")
+        _report(
+            reader, section, overrides, ("max_bytes", "rotation"), "rotation 'size' needs max_bytes"
+        )
     if merged.rotation == "daily" and not _uses_date(merged.path):
-        _report(reader, section, overrides, ("path", "rotation"),
-                "rotation 'daily' needs {date} or {date:<strftime format>} in path")
+        _report(
+            reader,
+            section,
+            overrides,
+            ("path", "rotation"),
+            "rotation 'daily' needs {date} or {date:<strftime format>} in path",
+        )
 
 
-def _report(reader: Reader, section: Section, overrides: dict[str, Any],
-            keys: tuple[str, ...], message: str) -> None:
+def _report(
+    reader: Reader, section: Section, overrides: dict[str, Any], keys: tuple[str, ...], message: str
+) -> None:
     """Report at the first of ``keys`` this level set, unless one of them was already
     reported as invalid (then this would only repeat that problem)."""
     if any(section.has(key) and key not in overrides for key in keys):

@@ -15,6 +15,14 @@ from typing import Any
 
 from logbot.config.logging_section import read_logging
 from logbot.config.reader import INVALID, Reader, item, join
+from logbot.config.settings import (
+    ChannelConfig,
+    LogOptions,
+    NetworkConfig,
+    ReconnectOptions,
+    SaslOptions,
+    ServerConfig,
+)
 from logbot.config.values import (
     Section,
     checked,
@@ -25,20 +33,26 @@ from logbot.config.values import (
     to_number,
     to_str,
 )
-from logbot.config.settings import (
-    ChannelConfig,
-    LogOptions,
-    NetworkConfig,
-    ReconnectOptions,
-    SaslOptions,
-    ServerConfig,
-)
 
 __all__ = ["read_networks"]
 
-NETWORK_KEYS = ("name", "servers", "nick", "alt_nicks", "user", "realname", "password",
-                "password_file", "sasl", "channels", "logging", "reconnect",
-                "rejoin_after_kick", "quit_message", "line_rate")
+NETWORK_KEYS = (
+    "name",
+    "servers",
+    "nick",
+    "alt_nicks",
+    "user",
+    "realname",
+    "password",
+    "password_file",
+    "sasl",
+    "channels",
+    "logging",
+    "reconnect",
+    "rejoin_after_kick",
+    "quit_message",
+    "line_rate",
+)
 SERVER_KEYS = ("host", "port", "tls", "verify", "ca_file", "client_cert", "client_key")
 SASL_KEYS = ("username", "password", "password_file", "mechanisms", "required")
 CHANNEL_KEYS = ("name", "key", "key_file", "logging")
@@ -52,8 +66,10 @@ _NICK = re.compile(r"[A-Za-z\[\]\\`_^{|}][A-Za-z0-9\[\]\\`_^{|}-]*")
 _HOST = re.compile(r"[^\s/\[\]\x00-\x1f\x7f]+")
 _CHANNEL_PREFIXES = "#&+!"
 _CHANNEL_FORBIDDEN = " ,\x07\r\n\0"
-_QUOTE_HINT = ("quote channel names (\"#chan\"): unquoted, YAML reads '#' as a comment, "
-               "'&' as an anchor and '!' as a tag")
+_QUOTE_HINT = (
+    "quote channel names (\"#chan\"): unquoted, YAML reads '#' as a comment, "
+    "'&' as an anchor and '!' as a tag"
+)
 
 
 def _check_network_name(name: str) -> str | None:
@@ -65,8 +81,10 @@ def _check_network_name(name: str) -> str | None:
 def _check_nick(nick: str) -> str | None:
     if _NICK.fullmatch(nick):
         return None
-    return (f"bad nick {nick!r}: letters, digits and []\\`_^{{|}}- only, "
-            "not starting with a digit or '-'")
+    return (
+        f"bad nick {nick!r}: letters, digits and []\\`_^{{|}}- only, "
+        "not starting with a digit or '-'"
+    )
 
 
 def _check_line(text: str) -> str | None:
@@ -88,8 +106,10 @@ def _check_channel(name: str) -> str | None:
     if name[:1] in tuple(_CHANNEL_PREFIXES) and not any(c in name for c in _CHANNEL_FORBIDDEN):
         return None
     shown = name if len(name) <= 60 else name[:57] + "..."
-    return (f"bad channel name {shown!r}: it must start with '#', '&', '+' or '!' and hold "
-            "no space, comma, BEL, CR, LF or NUL")
+    return (
+        f"bad channel name {shown!r}: it must start with '#', '&', '+' or '!' and hold "
+        "no space, comma, BEL, CR, LF or NUL"
+    )
 
 
 def _check_key(key: str) -> str | None:
@@ -112,9 +132,10 @@ def read_networks(reader: Reader, value: Any, top_log: LogOptions) -> tuple[Netw
             continue
         folded = network.name.lower()
         if folded and folded in first:
-            reader.problem(join(item("networks", index), "name"),
-                           f"duplicate network name {network.name!r} "
-                           f"(also networks[{first[folded]}])")
+            reader.problem(
+                join(item("networks", index), "name"),
+                f"duplicate network name {network.name!r} (also networks[{first[folded]}])",
+            )
         first.setdefault(folded, index)
         networks.append(network)
     return tuple(networks)
@@ -141,8 +162,9 @@ def _read_network(reader: Reader, path: str, raw: Any, top_log: LogOptions) -> A
         channels=_read_channels(net, log),
         log=log,
         reconnect=_read_reconnect(net),
-        rejoin_after_kick=net.get("rejoin_after_kick", to_number(ge=0),
-                                  defaults.rejoin_after_kick, nullable=True),
+        rejoin_after_kick=net.get(
+            "rejoin_after_kick", to_number(ge=0), defaults.rejoin_after_kick, nullable=True
+        ),
         quit_message=net.get("quit_message", checked(_check_line), defaults.quit_message),
         line_rate=net.get("line_rate", to_number(ge=0), None, nullable=True),
     )
@@ -159,7 +181,8 @@ def _to_optional_list(each: Any) -> Any:
 
 def _read_servers(net: Section) -> tuple[ServerConfig, ...]:
     servers: tuple[ServerConfig, ...] = net.get(
-        "servers", to_list(_to_server, non_empty=True), (), required=True)
+        "servers", to_list(_to_server, non_empty=True), (), required=True
+    )
     return servers
 
 
@@ -191,11 +214,14 @@ def _server_from_string(reader: Reader, path: str, text: str) -> Any:
     parts = _split_server(text)
     host, port = parts if parts else ("", None)
     good_port = port is None or (
-        port.isascii() and port.isdigit() and len(port) <= 5 and 1 <= int(port) <= 65535)
+        port.isascii() and port.isdigit() and len(port) <= 5 and 1 <= int(port) <= 65535
+    )
     if not host or _check_host(host) or not good_port:
         shown = text if len(text) <= 60 else text[:57] + "..."
-        reader.problem(path, f"bad server {shown!r}: expected 'host' or 'host:port' "
-                             "with a port between 1 and 65535")
+        reader.problem(
+            path,
+            f"bad server {shown!r}: expected 'host' or 'host:port' with a port between 1 and 65535",
+        )
         return INVALID
     return ServerConfig(host=host, port=int(port) if port else 6667)
 
@@ -232,8 +258,9 @@ def _server_from_mapping(reader: Reader, path: str, raw: dict[Any, Any]) -> Any:
             files[key] = server.get(key, _to_path, None, nullable=True)
     if server.has("client_key") and not server.has("client_cert"):
         reader.problem(server.at("client_key"), "client_key needs client_cert")
-    return ServerConfig(host=host, port=port, tls=tls, verify=server.get("verify", to_bool, True),
-                        **files)
+    return ServerConfig(
+        host=host, port=port, tls=tls, verify=server.get("verify", to_bool, True), **files
+    )
 
 
 # -- SASL ----------------------------------------------------------------------------------
@@ -247,14 +274,19 @@ def _read_sasl(net: Section, servers: tuple[ServerConfig, ...]) -> SaslOptions |
         return None
     defaults = SaslOptions()
     password = sasl.secret("password")
-    mechanisms = sasl.get("mechanisms", to_list(to_choice(MECHANISMS, fold=True), single=True,
-                                                unique=True, non_empty=True),
-                          defaults.mechanisms)
+    mechanisms = sasl.get(
+        "mechanisms",
+        to_list(to_choice(MECHANISMS, fold=True), single=True, unique=True, non_empty=True),
+        defaults.mechanisms,
+    )
     needs = [m for m in mechanisms if m in _NEED_PASSWORD]
     if needs and password is None:
         verb = "needs" if len(needs) == 1 else "need"
-        net.reader.problem(sasl.path, f"{' and '.join(needs)} {verb} password or "
-                                      "password_file (or set mechanisms: [EXTERNAL])")
+        net.reader.problem(
+            sasl.path,
+            f"{' and '.join(needs)} {verb} password or "
+            "password_file (or set mechanisms: [EXTERNAL])",
+        )
     if "EXTERNAL" in mechanisms and net.has("servers"):
         _check_external(net, sasl, servers, only=len(mechanisms) == 1)
     return SaslOptions(
@@ -265,22 +297,27 @@ def _read_sasl(net: Section, servers: tuple[ServerConfig, ...]) -> SaslOptions |
     )
 
 
-def _check_external(net: Section, sasl: Section, servers: tuple[ServerConfig, ...],
-                    only: bool) -> None:
+def _check_external(
+    net: Section, sasl: Section, servers: tuple[ServerConfig, ...], only: bool
+) -> None:
     """EXTERNAL authenticates with the TLS client certificate: some server needs one,
     and every server does when EXTERNAL is the only mechanism."""
     if not servers or len(servers) != len(net.data["servers"]):
         return  # a server is broken and already reported
     with_cert = [s.client_cert is not None for s in servers]
     if not any(with_cert):
-        net.reader.problem(join(sasl.path, "mechanisms"),
-                           "EXTERNAL needs a TLS client certificate: set "
-                           f"{join(item(net.at('servers'), 0), 'client_cert')}")
+        net.reader.problem(
+            join(sasl.path, "mechanisms"),
+            "EXTERNAL needs a TLS client certificate: set "
+            f"{join(item(net.at('servers'), 0), 'client_cert')}",
+        )
     elif only:
         for index, has in enumerate(with_cert):
             if not has:
-                net.reader.problem(item(net.at("servers"), index),
-                                   "no client_cert, but the only SASL mechanism is EXTERNAL")
+                net.reader.problem(
+                    item(net.at("servers"), index),
+                    "no client_cert, but the only SASL mechanism is EXTERNAL",
+                )
 
 
 # -- channels ------------------------------------------------------------------------------
@@ -301,8 +338,10 @@ def _read_channels(net: Section, log: LogOptions) -> tuple[ChannelConfig, ...]:
             continue
         folded = channel.name.lower()
         if folded in first:
-            net.reader.problem(item(path, index), f"duplicate channel {channel.name!r} "
-                                                  f"(also {item(path, first[folded])})")
+            net.reader.problem(
+                item(path, index),
+                f"duplicate channel {channel.name!r} (also {item(path, first[folded])})",
+            )
             continue
         first[folded] = index
         channels.append(channel)
@@ -333,14 +372,17 @@ def _read_channel(reader: Reader, path: str, value: Any, log: LogOptions) -> Any
 
 def _read_reconnect(net: Section) -> ReconnectOptions:
     defaults = ReconnectOptions()
-    section = Section.open(net.reader, net.at("reconnect"), net.data.get("reconnect"),
-                           RECONNECT_KEYS)
+    section = Section.open(
+        net.reader, net.at("reconnect"), net.data.get("reconnect"), RECONNECT_KEYS
+    )
     if section is None:
         return defaults
     initial = section.get("initial_delay", to_number(gt=0), INVALID)
     maximum = section.get("max_delay", to_number(gt=0), INVALID)
-    broken = any(section.has(key) and value is INVALID
-                 for key, value in (("initial_delay", initial), ("max_delay", maximum)))
+    broken = any(
+        section.has(key) and value is INVALID
+        for key, value in (("initial_delay", initial), ("max_delay", maximum))
+    )
     options = ReconnectOptions(
         initial_delay=defaults.initial_delay if initial is INVALID else initial,
         max_delay=defaults.max_delay if maximum is INVALID else maximum,
@@ -349,6 +391,9 @@ def _read_reconnect(net: Section) -> ReconnectOptions:
     )
     if not broken and options.max_delay < options.initial_delay:
         key = "max_delay" if section.has("max_delay") else "initial_delay"
-        net.reader.problem(section.at(key), f"max_delay ({options.max_delay:g}) must be at "
-                                            f"least initial_delay ({options.initial_delay:g})")
+        net.reader.problem(
+            section.at(key),
+            f"max_delay ({options.max_delay:g}) must be at "
+            f"least initial_delay ({options.initial_delay:g})",
+        )
     return options

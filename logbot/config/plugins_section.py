@@ -24,6 +24,7 @@ import types
 from typing import Any
 
 from logbot.config.reader import INVALID, Reader, item, join
+from logbot.config.settings import ExecPluginConfig, PluginOptions, RateLimit, Secret
 from logbot.config.values import (
     Convert,
     Section,
@@ -34,7 +35,6 @@ from logbot.config.values import (
     to_number,
     to_str,
 )
-from logbot.config.settings import ExecPluginConfig, PluginOptions, RateLimit, Secret
 
 __all__ = ["EXEC_KEYS", "PLUGIN_KEYS", "RATE_KEYS", "read_plugins"]
 
@@ -53,8 +53,10 @@ _MAX_VALUES = 10_000
 def _check_plugin_name(name: str) -> str | None:
     if _PLUGIN_NAME.fullmatch(name):
         return None
-    return (f"bad plugin name {name!r}: letters, digits, '_', '.' and '-', "
-            "starting with a letter or digit")
+    return (
+        f"bad plugin name {name!r}: letters, digits, '_', '.' and '-', "
+        "starting with a letter or digit"
+    )
 
 
 def _check_non_empty(value: str) -> str | None:
@@ -93,8 +95,7 @@ def _check_error_reply(template: str) -> str | None:
         return "must not contain CR, LF or NUL"
     fields = ", ".join(f"{{{name}}}" for name in ERROR_FIELDS)
     try:
-        names = [name for _, name, _, _ in string.Formatter().parse(template)
-                 if name is not None]
+        names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
     except ValueError as e:
         return f"bad template: {e}"
     for name in names:
@@ -133,8 +134,10 @@ def _to_rate(default: RateLimit) -> Convert:
         section = Section.open(reader, path, value, RATE_KEYS)
         if section is None:
             return INVALID
-        return RateLimit(burst=section.get("burst", to_int(1), default.burst),
-                         per=section.get("per", to_number(gt=0), default.per))
+        return RateLimit(
+            burst=section.get("burst", to_int(1), default.burst),
+            per=section.get("per", to_number(gt=0), default.per),
+        )
 
     return convert
 
@@ -153,11 +156,13 @@ def read_plugins(reader: Reader, path: str, value: Any) -> PluginOptions:
         admins=section.get("admins", _optional(to_list(checked(_check_admin))), ()),
         ignore=section.get("ignore", _optional(to_list(checked(_check_mask))), ()),
         timeout=section.get("timeout", to_number(gt=0), defaults.timeout),
-        error_reply=section.get("error_reply", checked(_check_error_reply),
-                                defaults.error_reply, nullable=True),
+        error_reply=section.get(
+            "error_reply", checked(_check_error_reply), defaults.error_reply, nullable=True
+        ),
         user_rate=section.get("user_rate", _to_rate(defaults.user_rate), defaults.user_rate),
-        channel_rate=section.get("channel_rate", _to_rate(defaults.channel_rate),
-                                 defaults.channel_rate),
+        channel_rate=section.get(
+            "channel_rate", _to_rate(defaults.channel_rate), defaults.channel_rate
+        ),
         max_lines=section.get("max_lines", to_int(1, 50), defaults.max_lines),
         max_line_bytes=section.get("max_line_bytes", to_int(50, 450), defaults.max_line_bytes),
         loop_repeats=section.get("loop_repeats", to_int(1), defaults.loop_repeats),
@@ -183,9 +188,10 @@ def _read_execs(reader: Reader, path: str, value: Any) -> tuple[ExecPluginConfig
         if plugin is None:
             continue
         if plugin.name in first:
-            reader.problem(join(item(path, index), "name"),
-                           f"duplicate exec plugin {plugin.name!r} "
-                           f"(also {item(path, first[plugin.name])})")
+            reader.problem(
+                join(item(path, index), "name"),
+                f"duplicate exec plugin {plugin.name!r} (also {item(path, first[plugin.name])})",
+            )
             continue
         first[plugin.name] = index
         plugins.append(plugin)
@@ -298,8 +304,7 @@ class _Walk:
             if secret_key is None:
                 result = self.value(where, raw, depth + 1)
             elif secret_key in value:
-                self.reader.problem(join(path, secret_key),
-                                    f"give {secret_key} or {key}, not both")
+                self.reader.problem(join(path, secret_key), f"give {secret_key} or {key}, not both")
                 continue
             else:
                 key, result = secret_key, self.secret(where, raw)
@@ -321,7 +326,6 @@ class _Walk:
 
 def _secret_key(key: Any, value: Any) -> str | None:
     """``token`` for a key ``token_file`` with a string value, else None."""
-    if isinstance(key, str) and key.endswith("_file") and len(key) > 5 and isinstance(
-            value, str):
+    if isinstance(key, str) and key.endswith("_file") and len(key) > 5 and isinstance(value, str):
         return key[:-5]
     return None

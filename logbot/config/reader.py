@@ -83,8 +83,9 @@ def line_map(root: yaml.Node) -> tuple[dict[str, int], list[tuple[str, int, int]
     return lines, duplicates
 
 
-def _entries(node: yaml.MappingNode, path: str,
-             duplicates: list[tuple[str, int, int]]) -> dict[str, tuple[int, yaml.Node]]:
+def _entries(
+    node: yaml.MappingNode, path: str, duplicates: list[tuple[str, int, int]]
+) -> dict[str, tuple[int, yaml.Node]]:
     """A mapping node's scalar keys with their lines; ``<<`` merges fill in the rest."""
     out: dict[str, tuple[int, yaml.Node]] = {}
     merges: list[yaml.Node] = []
@@ -115,8 +116,13 @@ _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 class Reader:
     """Everything one parse shares: where keys are, the environment, the problems."""
 
-    def __init__(self, source: str, lines: Mapping[str, int], environ: Mapping[str, str],
-                 base_dir: str | None) -> None:
+    def __init__(
+        self,
+        source: str,
+        lines: Mapping[str, int],
+        environ: Mapping[str, str],
+        base_dir: str | None,
+    ) -> None:
         self.source = source
         self.lines = lines
         self.environ = environ

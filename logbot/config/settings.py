@@ -136,8 +136,7 @@ class NetworkConfig:
 
 
 #: The bundled plugins (``plugins/`` at the top of the repository) enabled by default.
-DEFAULT_PLUGINS = ("help", "ping", "version", "uptime", "hello", "seen", "last", "grep",
-                   "admin")
+DEFAULT_PLUGINS = ("help", "ping", "version", "uptime", "hello", "seen", "last", "grep", "admin")
 
 
 @dataclass(frozen=True)

@@ -53,16 +53,16 @@ class Section:
     values and fall back to the given default, so reading always finishes.
     """
 
-    def __init__(self, reader: Reader, path: str, data: Mapping[Any, Any],
-                 known: Collection[str]) -> None:
+    def __init__(
+        self, reader: Reader, path: str, data: Mapping[Any, Any], known: Collection[str]
+    ) -> None:
         self.reader, self.path, self.data = reader, path, data
         for key in data:
             if key not in known:
                 reader.problem(join(path, key), unknown_key(key, known))
 
     @classmethod
-    def open(cls, reader: Reader, path: str, value: Any,
-             known: Collection[str]) -> Section | None:
+    def open(cls, reader: Reader, path: str, value: Any, known: Collection[str]) -> Section | None:
         """A section from a raw value; ``null`` (every key commented out) is empty."""
         if value is None:
             return cls(reader, path, {}, known)
@@ -77,8 +77,15 @@ class Section:
     def at(self, key: str) -> str:
         return join(self.path, key)
 
-    def get(self, key: str, convert: Convert, default: Any = None, *,
-            required: bool = False, nullable: bool = False) -> Any:
+    def get(
+        self,
+        key: str,
+        convert: Convert,
+        default: Any = None,
+        *,
+        required: bool = False,
+        nullable: bool = False,
+    ) -> Any:
         if key not in self.data:
             if required:
                 self.reader.problem(self.path, f"missing required key {key!r}")
@@ -169,21 +176,30 @@ def to_int(low: int | None = None, high: int | None = None) -> Convert:
     return convert
 
 
-def to_number(*, gt: float | None = None, ge: float | None = None,
-              lt: float | None = None) -> Convert:
+def to_number(
+    *, gt: float | None = None, ge: float | None = None, lt: float | None = None
+) -> Convert:
     """A finite number (int or float, not a bool) as a float, within the bounds."""
-    bounds = [f"greater than {_fmt(gt)}" if gt is not None else "",
-              f"at least {_fmt(ge)}" if ge is not None else "",
-              f"less than {_fmt(lt)}" if lt is not None else ""]
+    bounds = [
+        f"greater than {_fmt(gt)}" if gt is not None else "",
+        f"at least {_fmt(ge)}" if ge is not None else "",
+        f"less than {_fmt(lt)}" if lt is not None else "",
+    ]
     message = "must be " + " and ".join(b for b in bounds if b)
 
     def convert(reader: Reader, path: str, value: Any) -> Any:
-        if (isinstance(value, bool) or not isinstance(value, (int, float))
-                or not math.isfinite(value)):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
             reader.problem(path, "expected a number")
             return INVALID
-        if ((gt is not None and not value > gt) or (ge is not None and not value >= ge)
-                or (lt is not None and not value < lt)):
+        if (
+            (gt is not None and not value > gt)
+            or (ge is not None and not value >= ge)
+            or (lt is not None and not value < lt)
+        ):
             reader.problem(path, message)
             return INVALID
         return float(value)
@@ -210,8 +226,9 @@ def to_choice(options: Collection[str], *, fold: bool = False) -> Convert:
     return convert
 
 
-def to_list(each: Convert, *, single: bool = False, unique: bool = False,
-            non_empty: bool = False) -> Convert:
+def to_list(
+    each: Convert, *, single: bool = False, unique: bool = False, non_empty: bool = False
+) -> Convert:
     """A list converted item by item into a tuple (bad items are reported and dropped).
 
     ``single``: a lone string stands for a one-item list.

@@ -50,9 +50,16 @@ MAX_HEAD_BYTES = 8 * 1024
 TIMEOUT = 10.0
 MAX_CONNECTIONS = 32
 
-REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
-           408: "Request Timeout", 431: "Request Header Fields Too Large",
-           500: "Internal Server Error", 503: "Service Unavailable"}
+REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    408: "Request Timeout",
+    431: "Request Header Fields Too Large",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
 
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
@@ -80,12 +87,14 @@ class Response:
 
     def encode(self, head_only: bool = False) -> bytes:
         """The response as bytes; ``head_only`` (HEAD): the head, with the GET length."""
-        lines = [f"HTTP/1.1 {self.status} {REASONS.get(self.status, 'Unknown')}",
-                 f"Content-Type: {self.content_type}",
-                 f"Content-Length: {len(self.body)}",
-                 "Cache-Control: no-store",
-                 "Connection: close",
-                 *(f"{name}: {value}" for name, value in self.headers)]
+        lines = [
+            f"HTTP/1.1 {self.status} {REASONS.get(self.status, 'Unknown')}",
+            f"Content-Type: {self.content_type}",
+            f"Content-Length: {len(self.body)}",
+            "Cache-Control: no-store",
+            "Connection: close",
+            *(f"{name}: {value}" for name, value in self.headers),
+        ]
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         return head if head_only else head + self.body
 
@@ -157,7 +166,7 @@ class HTTPChannel(Protocol):
             self._respond(error(431))
             return
         try:
-            request = parse_head(self._buffer[:end.start()])
+            request = parse_head(self._buffer[: end.start()])
         except BadRequest as e:
             log.debug("health: bad request from %s: %s", self._peer(), e)
             self._respond(error(400))
@@ -167,8 +176,9 @@ class HTTPChannel(Protocol):
         except Exception:
             log.exception("health: answering %s %s failed", request.method, request.path)
             response = error(500)
-        log.debug("health: %s %s %s -> %d", self._peer(), request.method, request.target,
-                  response.status)
+        log.debug(
+            "health: %s %s %s -> %d", self._peer(), request.method, request.target, response.status
+        )
         self._respond(response, head_only=request.method == "HEAD")
 
     def _respond(self, response: Response, head_only: bool = False) -> None:
@@ -203,9 +213,15 @@ class HTTPFactory(Factory):
     protocol = HTTPChannel
     noisy = False
 
-    def __init__(self, clock: Any, handle: Callable[[Request], Response], *,
-                 timeout: float = TIMEOUT, max_head_bytes: int = MAX_HEAD_BYTES,
-                 max_connections: int = MAX_CONNECTIONS) -> None:
+    def __init__(
+        self,
+        clock: Any,
+        handle: Callable[[Request], Response],
+        *,
+        timeout: float = TIMEOUT,
+        max_head_bytes: int = MAX_HEAD_BYTES,
+        max_connections: int = MAX_CONNECTIONS,
+    ) -> None:
         self.clock = clock
         self.handle = handle
         self.timeout = timeout

@@ -36,7 +36,7 @@ Sample = tuple[dict[str, str], float | int | bool]
 
 def escape_label(value: str) -> str:
     """A label value as the exposition format wants it inside double quotes."""
-    return value.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n")
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def _escape_help(text: str) -> str:
@@ -59,8 +59,9 @@ class _Text:
     def __init__(self) -> None:
         self.lines: list[str] = []
 
-    def family(self, name: str, kind: str, help_text: str,
-               samples: Iterable[Sample] | float | bool) -> None:
+    def family(
+        self, name: str, kind: str, help_text: str, samples: Iterable[Sample] | float | bool
+    ) -> None:
         self.lines.append(f"# HELP {name} {_escape_help(help_text)}")
         self.lines.append(f"# TYPE {name} {kind}")
         if isinstance(samples, (int, float)):
@@ -111,76 +112,153 @@ def render_metrics(service: Any, now: float) -> str:
     def per_network(read: Any) -> list[Sample]:
         return [({"network": name}, read(bot)) for name, bot in nets]
 
-    out.family("logbot_info", "gauge", "The running logbot's version (always 1).",
-               [({"version": __version__}, 1)])
-    out.family("logbot_start_time_seconds", "gauge",
-               "When the service started, in seconds since the Unix epoch.", service.started)
-    out.family("logbot_uptime_seconds", "gauge", "Seconds since the service started.",
-               max(0.0, now - service.started_mono))
-    out.family("logbot_reloads_total", "counter", "Config reloads applied (SIGHUP).",
-               service.reloads)
-    out.family("logbot_reload_failures_total", "counter",
-               "Config reloads refused because the new config was invalid.",
-               service.reload_failures)
+    out.family(
+        "logbot_info",
+        "gauge",
+        "The running logbot's version (always 1).",
+        [({"version": __version__}, 1)],
+    )
+    out.family(
+        "logbot_start_time_seconds",
+        "gauge",
+        "When the service started, in seconds since the Unix epoch.",
+        service.started,
+    )
+    out.family(
+        "logbot_uptime_seconds",
+        "gauge",
+        "Seconds since the service started.",
+        max(0.0, now - service.started_mono),
+    )
+    out.family(
+        "logbot_reloads_total", "counter", "Config reloads applied (SIGHUP).", service.reloads
+    )
+    out.family(
+        "logbot_reload_failures_total",
+        "counter",
+        "Config reloads refused because the new config was invalid.",
+        service.reload_failures,
+    )
 
-    out.family("logbot_network_connected", "gauge",
-               "1 if the network's TCP (or TLS) connection is up.",
-               per_network(lambda b: b.stats.connected))
-    out.family("logbot_network_registered", "gauge",
-               "1 if the bot is registered (001) on the network.",
-               per_network(lambda b: b.stats.registered))
-    out.family("logbot_network_registrations_total", "counter",
-               "Registrations on the network (the first one and every one after a "
-               "reconnect).", per_network(lambda b: b.stats.connections))
-    out.family("logbot_network_reconnects_total", "counter",
-               "Connection attempts after the first one.",
-               per_network(lambda b: b.stats.reconnects))
-    out.family("logbot_network_lines_logged_total", "counter",
-               "Log records handed to the writer (each may go to several formats).",
-               per_network(lambda b: b.stats.lines_logged))
-    out.family("logbot_network_log_failures_total", "counter",
-               "Events that failed to become log lines (an exception was logged).",
-               per_network(lambda b: b.stats.log_failures))
-    out.family("logbot_network_channels_joined", "gauge", "Channels the bot is in.",
-               per_network(lambda b: len(b.joined)))
-    out.family("logbot_network_send_queue_lines", "gauge",
-               "Lines waiting in the flood-control queue (or for registration).",
-               per_network(_queue))
-    lags = [(labels, lag) for labels, lag in per_network(lambda b: _lag(b, now))
-            if lag is not None]
-    out.family("logbot_network_lag_seconds", "gauge",
-               "The server's PING round trip (or the time the probe has been out, if "
-               "longer); absent while unknown.", lags)
+    out.family(
+        "logbot_network_connected",
+        "gauge",
+        "1 if the network's TCP (or TLS) connection is up.",
+        per_network(lambda b: b.stats.connected),
+    )
+    out.family(
+        "logbot_network_registered",
+        "gauge",
+        "1 if the bot is registered (001) on the network.",
+        per_network(lambda b: b.stats.registered),
+    )
+    out.family(
+        "logbot_network_registrations_total",
+        "counter",
+        "Registrations on the network (the first one and every one after a reconnect).",
+        per_network(lambda b: b.stats.connections),
+    )
+    out.family(
+        "logbot_network_reconnects_total",
+        "counter",
+        "Connection attempts after the first one.",
+        per_network(lambda b: b.stats.reconnects),
+    )
+    out.family(
+        "logbot_network_lines_logged_total",
+        "counter",
+        "Log records handed to the writer (each may go to several formats).",
+        per_network(lambda b: b.stats.lines_logged),
+    )
+    out.family(
+        "logbot_network_log_failures_total",
+        "counter",
+        "Events that failed to become log lines (an exception was logged).",
+        per_network(lambda b: b.stats.log_failures),
+    )
+    out.family(
+        "logbot_network_channels_joined",
+        "gauge",
+        "Channels the bot is in.",
+        per_network(lambda b: len(b.joined)),
+    )
+    out.family(
+        "logbot_network_send_queue_lines",
+        "gauge",
+        "Lines waiting in the flood-control queue (or for registration).",
+        per_network(_queue),
+    )
+    lags = [(labels, lag) for labels, lag in per_network(lambda b: _lag(b, now)) if lag is not None]
+    out.family(
+        "logbot_network_lag_seconds",
+        "gauge",
+        "The server's PING round trip (or the time the probe has been out, if "
+        "longer); absent while unknown.",
+        lags,
+    )
 
     writes = service.write_totals()
-    out.family("logbot_log_lines_written_total", "counter",
-               "Lines written to log files (one per format file).", writes.lines_written)
-    out.family("logbot_log_write_errors_total", "counter",
-               "Failed opens, writes and fsyncs of log files.", writes.write_errors)
-    out.family("logbot_log_lines_dropped_total", "counter",
-               "Lines given up (too many pending, or an unsafe path).", writes.dropped)
-    out.family("logbot_log_lines_pending", "gauge",
-               "Lines waiting for a failed log file to be writable again.", writes.pending)
+    out.family(
+        "logbot_log_lines_written_total",
+        "counter",
+        "Lines written to log files (one per format file).",
+        writes.lines_written,
+    )
+    out.family(
+        "logbot_log_write_errors_total",
+        "counter",
+        "Failed opens, writes and fsyncs of log files.",
+        writes.write_errors,
+    )
+    out.family(
+        "logbot_log_lines_dropped_total",
+        "counter",
+        "Lines given up (too many pending, or an unsafe path).",
+        writes.dropped,
+    )
+    out.family(
+        "logbot_log_lines_pending",
+        "gauge",
+        "Lines waiting for a failed log file to be writable again.",
+        writes.pending,
+    )
     out.family("logbot_log_files_open", "gauge", "Log files open now.", writes.files_open)
 
     plugins = service.plugins
     stats = plugins.stats
     names = sorted(set(plugins.plugins) | set(stats.errors))
-    out.family("logbot_plugin_errors_total", "counter",
-               "Plugin handler exceptions and timeouts, per plugin.",
-               [({"plugin": name}, stats.errors.get(name, 0)) for name in names])
-    out.family("logbot_plugin_timeouts_total", "counter",
-               "Plugin replies cancelled at their deadline.", stats.timeouts)
-    out.family("logbot_plugin_replies_total", "counter", "Plugin reply lines sent.",
-               stats.replies)
-    out.family("logbot_plugin_rate_limited_total", "counter",
-               "Commands dropped by the user or channel rate limit.", stats.rate_limited)
-    out.family("logbot_plugin_loops_suppressed_total", "counter",
-               "Reply lines held back by the loop guard.", stats.loops_suppressed)
-    out.family("logbot_plugin_denied_total", "counter", "Admin commands refused.",
-               stats.denied)
-    out.family("logbot_plugin_load_failures_total", "counter",
-               "Plugin loads (and reloads) that failed.", stats.load_failures)
+    out.family(
+        "logbot_plugin_errors_total",
+        "counter",
+        "Plugin handler exceptions and timeouts, per plugin.",
+        [({"plugin": name}, stats.errors.get(name, 0)) for name in names],
+    )
+    out.family(
+        "logbot_plugin_timeouts_total",
+        "counter",
+        "Plugin replies cancelled at their deadline.",
+        stats.timeouts,
+    )
+    out.family("logbot_plugin_replies_total", "counter", "Plugin reply lines sent.", stats.replies)
+    out.family(
+        "logbot_plugin_rate_limited_total",
+        "counter",
+        "Commands dropped by the user or channel rate limit.",
+        stats.rate_limited,
+    )
+    out.family(
+        "logbot_plugin_loops_suppressed_total",
+        "counter",
+        "Reply lines held back by the loop guard.",
+        stats.loops_suppressed,
+    )
+    out.family("logbot_plugin_denied_total", "counter", "Admin commands refused.", stats.denied)
+    out.family(
+        "logbot_plugin_load_failures_total",
+        "counter",
+        "Plugin loads (and reloads) that failed.",
+        stats.load_failures,
+    )
     return out.text()
 
 
@@ -214,8 +292,7 @@ def _network_report(bot: Any, now: float) -> dict[str, Any]:
 def health_report(service: Any, now: float) -> tuple[bool, dict[str, Any]]:
     """``(healthy, body)``: healthy when every network is registered; the body (for
     ``/healthz``, as JSON) names each network's state, and those that are down."""
-    networks = {name: _network_report(bot, now)
-                for name, bot in sorted(service.networks.items())}
+    networks = {name: _network_report(bot, now) for name, bot in sorted(service.networks.items())}
     down = [name for name, report in networks.items() if not report["registered"]]
     body: dict[str, Any] = {
         "status": "unhealthy" if down else "ok",

@@ -51,8 +51,7 @@ class HealthServer:
     """The listener of one service: ``start()`` (``HealthListenError`` if the port cannot
     be had), ``stop()`` (closes the port and every open connection)."""
 
-    def __init__(self, reactor: Any, service: Any, host: str, port: int,
-                 **limits: Any) -> None:
+    def __init__(self, reactor: Any, service: Any, host: str, port: int, **limits: Any) -> None:
         self.reactor = reactor
         self.host = host
         self.requested_port = port
@@ -68,13 +67,15 @@ class HealthServer:
 
     def start(self) -> None:
         try:
-            self.listening = self.reactor.listenTCP(self.requested_port, self.factory,
-                                                    interface=self.host)
+            self.listening = self.reactor.listenTCP(
+                self.requested_port, self.factory, interface=self.host
+            )
         except OSError as e:
             raise HealthListenError(e.strerror or str(e)) from None
         except ValueError as e:  # select's descriptor limit
-            raise HealthListenError(f"cannot listen on {self.host}:{self.requested_port}: "
-                                    f"{e}") from None
+            raise HealthListenError(
+                f"cannot listen on {self.host}:{self.requested_port}: {e}"
+            ) from None
 
     def stop(self) -> None:
         listening, self.listening = self.listening, None

@@ -26,11 +26,25 @@ from logbot.irc.message import Message
 
 __all__ = ["KNOWN_CAPS", "CapNegotiator", "CapUpdate"]
 
-KNOWN_CAPS = frozenset({
-    "server-time", "message-tags", "account-tag", "extended-join", "multi-prefix",
-    "userhost-in-names", "away-notify", "account-notify", "chghost", "setname",
-    "batch", "echo-message", "cap-notify", "invite-notify", "sasl",
-})
+KNOWN_CAPS = frozenset(
+    {
+        "server-time",
+        "message-tags",
+        "account-tag",
+        "extended-join",
+        "multi-prefix",
+        "userhost-in-names",
+        "away-notify",
+        "account-notify",
+        "chghost",
+        "setname",
+        "batch",
+        "echo-message",
+        "cap-notify",
+        "invite-notify",
+        "sasl",
+    }
+)
 
 # A REQ line must fit in 512 bytes with "CAP REQ :" and CRLF; stay well below.
 _REQ_BUDGET = 400

@@ -54,19 +54,30 @@ class ChatEvents:
         private = not name or name[0] not in isupport.chantypes
         if text[:1] != DELIM or len(text) < 2:  # not a CTCP (parse_ctcp's first test)
             kind = ev.Privmsg if command == "PRIVMSG" else ev.Notice
-            return [ev.new_privmsg(kind, source, target, text, is_self, private, time, msgid,
-                                   tags)]
+            return [ev.new_privmsg(kind, source, target, text, is_self, private, time, msgid, tags)]
         ctcp = parse_ctcp(text)
         if ctcp is None:
             kind = ev.Privmsg if command == "PRIVMSG" else ev.Notice
-            return [ev.new_privmsg(kind, source, target, text, is_self, private, time, msgid,
-                                   tags)]
+            return [ev.new_privmsg(kind, source, target, text, is_self, private, time, msgid, tags)]
         if ctcp.command == "ACTION" and command == "PRIVMSG":
-            return [ev.new_privmsg(ev.Action, source, target, ctcp.argument, is_self, private,
-                                   time, msgid, tags)]
+            return [
+                ev.new_privmsg(
+                    ev.Action, source, target, ctcp.argument, is_self, private, time, msgid, tags
+                )
+            ]
         ctcp_kind = ev.CtcpQuery if command == "PRIVMSG" else ev.CtcpReply
-        return [ctcp_kind(command=ctcp.command, argument=ctcp.argument, source=source,
-                          target=target, is_self=is_self, time=time, msgid=msgid, tags=tags)]
+        return [
+            ctcp_kind(
+                command=ctcp.command,
+                argument=ctcp.argument,
+                source=source,
+                target=target,
+                is_self=is_self,
+                time=time,
+                msgid=msgid,
+                tags=tags,
+            )
+        ]
 
     def received_line(self, line: str) -> ev.Privmsg | None:
         """Everything ``parse`` + ``IRCState.apply`` + :meth:`incoming` do for a
@@ -90,8 +101,14 @@ class ChatEvents:
         if len(parts) != 4:
             return None
         source, command, target, text = parts
-        if ((command != "PRIVMSG" and command != "NOTICE") or text[:1] != ":"
-                or text[1:2] == DELIM or not target or target[0] == ":" or len(source) < 2):
+        if (
+            (command != "PRIVMSG" and command != "NOTICE")
+            or text[:1] != ":"
+            or text[1:2] == DELIM
+            or not target
+            or target[0] == ":"
+            or len(source) < 2
+        ):
             return None
         source = source[1:]
         state = self.state
@@ -113,9 +130,16 @@ class ChatEvents:
         me = state.nick
         name = target.lstrip(isupport.prefix[1])
         return ev.new_privmsg(
-            ev.Privmsg if command == "PRIVMSG" else ev.Notice, source, target, text[1:],
+            ev.Privmsg if command == "PRIVMSG" else ev.Notice,
+            source,
+            target,
+            text[1:],
             len(nick) == len(me) and (nick == me or folded[nick] == folded[me]),
-            not name or name[0] not in isupport.chantypes, time, msgid, tags)
+            not name or name[0] not in isupport.chantypes,
+            time,
+            msgid,
+            tags,
+        )
 
     def incoming(self, msg: Message, now: float, send: Callable[[str], None]) -> list[ev.Event]:
         """Events for a received line; CTCP replies are passed to ``send``."""
@@ -130,10 +154,19 @@ class ChatEvents:
             folded = isupport.folded
             nick, me = source.partition("@")[0].partition("!")[0], state.nick
             name = target.lstrip(isupport.prefix[1])
-            return [ev.new_privmsg(
-                ev.Privmsg if msg.command == "PRIVMSG" else ev.Notice, source, target, text,
-                len(nick) == len(me) and (nick == me or folded[nick] == folded[me]),
-                not name or name[0] not in isupport.chantypes, time, msgid, tags)]
+            return [
+                ev.new_privmsg(
+                    ev.Privmsg if msg.command == "PRIVMSG" else ev.Notice,
+                    source,
+                    target,
+                    text,
+                    len(nick) == len(me) and (nick == me or folded[nick] == folded[me]),
+                    not name or name[0] not in isupport.chantypes,
+                    time,
+                    msgid,
+                    tags,
+                )
+            ]
         events = self.classify(msg, source or "")
         if events and type(events[0]) is ev.CtcpQuery:
             self._answer(events[0], now, send)  # type: ignore[arg-type]

@@ -113,12 +113,20 @@ class IRCClient(Protocol):
         else:
             flood = FloodControl(burst=1, rate=1.0 / self.lineRate)
         return IRCConnection(
-            self.nickname, username=self.username, realname=self.realname,
-            password=self.password, alt_nicks=self.alt_nicks,
+            self.nickname,
+            username=self.username,
+            realname=self.realname,
+            password=self.password,
+            alt_nicks=self.alt_nicks,
             alter_collided_nick=self.alterCollidedNick,
-            nick_retry_interval=self.nick_retry_interval, sasl=self.sasl, caps=self.caps,
-            flood=flood, ping_interval=self.ping_interval, ping_timeout=self.ping_timeout,
-            first_lag_probe=self.first_lag_probe, version=self.versionName or "logbot",
+            nick_retry_interval=self.nick_retry_interval,
+            sasl=self.sasl,
+            caps=self.caps,
+            flood=flood,
+            ping_interval=self.ping_interval,
+            ping_timeout=self.ping_timeout,
+            first_lag_probe=self.first_lag_probe,
+            version=self.versionName or "logbot",
             ctcp_time=time.asctime,
         )
 
@@ -174,8 +182,11 @@ class IRCClient(Protocol):
     def join_many(self, channels: Iterable[str | tuple[str, str | None]]) -> None:
         """Join many channels (names, or ``(name, key)``) in as few JOIN lines as fit."""
         self._core().join_many(
-            [self._channel(c) if isinstance(c, str) else (self._channel(c[0]), c[1])
-             for c in channels])
+            [
+                self._channel(c) if isinstance(c, str) else (self._channel(c[0]), c[1])
+                for c in channels
+            ]
+        )
         self._requested()
 
     def leave(self, channel: str, reason: str | None = None) -> None:
@@ -224,8 +235,15 @@ class IRCClient(Protocol):
         self._core().topic(self._channel(channel), topic)
         self._requested()
 
-    def mode(self, chan: str, set: bool, modes: str, limit: int | None = None,
-             user: str | None = None, mask: str | None = None) -> None:
+    def mode(
+        self,
+        chan: str,
+        set: bool,
+        modes: str,
+        limit: int | None = None,
+        user: str | None = None,
+        mask: str | None = None,
+    ) -> None:
         """``MODE chan +modes [arg]`` (``set``) or ``-modes``, Twisted's signature."""
         args = [("+" if set else "-") + modes]
         if limit is not None:
@@ -295,8 +313,9 @@ class IRCClient(Protocol):
     def topicUpdated(self, user: str, channel: str, topic: str) -> None:
         """The topic of ``channel`` is ``topic`` (changed by ``user``, or shown on join)."""
 
-    def modeChanged(self, user: str, channel: str, set: bool, modes: str,
-                    args: tuple[str | None, ...]) -> None:
+    def modeChanged(
+        self, user: str, channel: str, set: bool, modes: str, args: tuple[str | None, ...]
+    ) -> None:
         """Modes were set (``set``) or unset on ``channel`` (or on us, a user mode)."""
 
     def alterCollidedNick(self, nickname: str) -> str:

@@ -129,15 +129,21 @@ def _mode(client: Any, event: ev.ModeChanged) -> None:
     for adding in (True, False):
         changes = [c for c in event.changes if c.adding is adding]
         if changes:
-            client.modeChanged(event.source, event.target, adding,
-                               "".join(c.mode for c in changes),
-                               tuple(c.param for c in changes))
+            client.modeChanged(
+                event.source,
+                event.target,
+                adding,
+                "".join(c.mode for c in changes),
+                tuple(c.param for c in changes),
+            )
 
 
 def _dead_link(client: Any, event: ev.DeadLink) -> None:
     client._close_after_flush(
-        "abort", f"dead link: nothing received for {event.silent_for:.1f} s "
-                 f"(ping_timeout {client.ping_timeout} s)")
+        "abort",
+        f"dead link: nothing received for {event.silent_for:.1f} s "
+        f"(ping_timeout {client.ping_timeout} s)",
+    )
 
 
 def _aborted(client: Any, event: ev.Aborted) -> None:
@@ -149,10 +155,19 @@ def _error(client: Any, event: ev.ErrorReceived) -> None:
 
 
 _BASE: dict[type, Handler] = {
-    ev.Registered: _registered, ev.Joined: _joined, ev.Parted: _parted,
-    ev.Kicked: _kicked, ev.Quit: _quit, ev.NickChanged: _nick_changed,
-    ev.Privmsg: _privmsg, ev.Notice: _notice, ev.Action: _action, ev.Topic: _topic,
-    ev.ModeChanged: _mode, ev.DeadLink: _dead_link, ev.Aborted: _aborted,
+    ev.Registered: _registered,
+    ev.Joined: _joined,
+    ev.Parted: _parted,
+    ev.Kicked: _kicked,
+    ev.Quit: _quit,
+    ev.NickChanged: _nick_changed,
+    ev.Privmsg: _privmsg,
+    ev.Notice: _notice,
+    ev.Action: _action,
+    ev.Topic: _topic,
+    ev.ModeChanged: _mode,
+    ev.DeadLink: _dead_link,
+    ev.Aborted: _aborted,
     ev.ErrorReceived: _error,
 }
 

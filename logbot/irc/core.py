@@ -86,8 +86,9 @@ class IRCConnection:
         self.flood = flood if flood is not None else FloodControl()
         self.keepalive = Keepalive(ping_interval, ping_timeout)
         self.lag_probe = LagProbe(ping_interval, first_lag_probe)  # None: ping_interval
-        self.nicks = NickChooser(nick, alt_nicks, alter_collided_nick,
-                                 retry_interval=nick_retry_interval)
+        self.nicks = NickChooser(
+            nick, alt_nicks, alter_collided_nick, retry_interval=nick_retry_interval
+        )
         self.chat = ChatEvents(self.state, version, ctcp_time)
         self.decoder = decoder if decoder is not None else LineDecoder()
         self.registered = False
@@ -150,8 +151,11 @@ class IRCConnection:
         wants_raw = self._wants_raw
         raw_cache = self._raw_cache
         # Plain PRIVMSG/NOTICE lines in one step, when no RawMessage is wanted for them.
-        fast = self.chat.received_line if not (self._want_raw("PRIVMSG")
-                                               or self._want_raw("NOTICE")) else None
+        fast = (
+            self.chat.received_line
+            if not (self._want_raw("PRIVMSG") or self._want_raw("NOTICE"))
+            else None
+        )
         for line in lines:
             if fast is not None:
                 event = fast(line)
@@ -164,8 +168,7 @@ class IRCConnection:
                 self.unparsable_lines += 1
                 continue
             command = msg.command
-            if command == "PONG" and self.lag_probe.pong(msg.params[-1] if msg.params else "",
-                                                         now):
+            if command == "PONG" and self.lag_probe.pong(msg.params[-1] if msg.params else "", now):
                 continue  # the answer to our lag probe: nobody else's business
             if wants_raw is None:
                 out.append(ev.new_raw_message(msg, *ev.meta_tuple(msg)))
@@ -355,8 +358,14 @@ class IRCConnection:
         session = self.sasl
         if session is None or not session.done or self.caps.ended:
             return []
-        out: list[ev.Event] = [ev.SaslResult(success=session.success, mechanism=session.mechanism,
-                                             account=session.account, reason=session.reason)]
+        out: list[ev.Event] = [
+            ev.SaslResult(
+                success=session.success,
+                mechanism=session.mechanism,
+                account=session.account,
+                reason=session.reason,
+            )
+        ]
         if not session.success and self.sasl_config is not None and self.sasl_config.required:
             return out + self._abort(f"SASL required but failed: {session.reason}")
         for line in self.caps.end():

@@ -94,8 +94,10 @@ def _welcome(conn: Connection, msg: Message, now: float) -> list[ev.Event]:
     out: list[ev.Event] = []
     if not conn.caps.ended:  # the server registered us without CAP
         conn.caps.unsupported()
-        if conn.sasl_config is not None and conn.sasl_config.required and not (
-            conn.sasl is not None and conn.sasl.success
+        if (
+            conn.sasl_config is not None
+            and conn.sasl_config.required
+            and not (conn.sasl is not None and conn.sasl.success)
         ):
             return conn._abort("SASL required but the server does not support CAP")
     conn.nicks.registered(conn._has_wanted_nick(), now)
@@ -136,8 +138,11 @@ def _nick_refused(conn: Connection, msg: Message, now: float) -> list[ev.Event]:
 
 @HANDLERS.on("INVITE")
 def _invite(conn: Connection, msg: Message, now: float) -> list[ev.Event]:
-    return [ev.Invited(source=msg.source or "", nick=msg.params[0], channel=msg.params[1],
-                       **ev.meta(msg))]
+    return [
+        ev.Invited(
+            source=msg.source or "", nick=msg.params[0], channel=msg.params[1], **ev.meta(msg)
+        )
+    ]
 
 
 @HANDLERS.on("ERROR")

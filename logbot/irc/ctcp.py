@@ -52,9 +52,7 @@ class CtcpResponder:
         self.version = version
         self.bucket = TokenBucket(burst, rate)
 
-    def reply(
-        self, query: Ctcp, now: float, time_text: str | None = None
-    ) -> str | None:
+    def reply(self, query: Ctcp, now: float, time_text: str | None = None) -> str | None:
         """The CTCP text to send back in a NOTICE, or ``None`` for no reply.
 
         ``time_text`` is the local time, formatted by the caller; without it

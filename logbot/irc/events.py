@@ -303,9 +303,17 @@ _set_private = vars(Privmsg)["private"].__set__
 _set_message = vars(RawMessage)["message"].__set__
 
 
-def new_privmsg(cls: type[Privmsg], source: str, target: str, text: str, is_self: bool,
-                private: bool, time: datetime | None, msgid: str | None,
-                tags: Mapping[str, str | None]) -> Privmsg:
+def new_privmsg(
+    cls: type[Privmsg],
+    source: str,
+    target: str,
+    text: str,
+    is_self: bool,
+    private: bool,
+    time: datetime | None,
+    msgid: str | None,
+    tags: Mapping[str, str | None],
+) -> Privmsg:
     """``cls(source=..., ...)`` for Privmsg, Notice or Action, without ``__init__``."""
     event = _new(cls)
     _set_time(event, time)
@@ -319,8 +327,9 @@ def new_privmsg(cls: type[Privmsg], source: str, target: str, text: str, is_self
     return event  # type: ignore[no-any-return]
 
 
-def new_raw_message(message: Message, time: datetime | None, msgid: str | None,
-                    tags: Mapping[str, str | None]) -> RawMessage:
+def new_raw_message(
+    message: Message, time: datetime | None, msgid: str | None, tags: Mapping[str, str | None]
+) -> RawMessage:
     """``RawMessage(message=..., ...)`` without ``__init__``."""
     event = _new(RawMessage)
     _set_time(event, time)

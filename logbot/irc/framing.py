@@ -102,8 +102,8 @@ class LineDecoder:
                 lines.append(line)
         last = data.rfind(b"\n")
         if last > first:
-            self._complete(data[first + 1:last], lines)
-        self._keep_tail(data[last + 1:])
+            self._complete(data[first + 1 : last], lines)
+        self._keep_tail(data[last + 1 :])
         return lines
 
     def _keep_tail(self, tail: bytes) -> None:
@@ -127,8 +127,11 @@ class LineDecoder:
         Anything else (a stray CR, a NUL, a long line, a line that is not UTF-8)
         goes through :meth:`_accept` line by line, which is the definition."""
         raws = body.splitlines()
-        if (len(raws) == body.count(b"\n") + 1 and b"\0" not in body
-                and max(map(len, raws)) <= min(self.max_body_bytes, self.max_tag_bytes)):
+        if (
+            len(raws) == body.count(b"\n") + 1
+            and b"\0" not in body
+            and max(map(len, raws)) <= min(self.max_body_bytes, self.max_tag_bytes)
+        ):
             try:
                 found = list(map(bytes.decode, raws))
             except UnicodeDecodeError:

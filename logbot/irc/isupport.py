@@ -58,8 +58,9 @@ class ISupport:
         #: ``folded[name]``: ``name`` folded with ``fold_table``, cached.
         self.folded = FoldCache(self.fold_table)
         # "CHANTYPES=" (empty) means the server has no channels at all.
-        self.chantypes: str = (self.tokens["CHANTYPES"] or "") if "CHANTYPES" in self.tokens \
-            else "#&"
+        self.chantypes: str = (
+            (self.tokens["CHANTYPES"] or "") if "CHANTYPES" in self.tokens else "#&"
+        )
         #: ``(modes, symbols)`` in rank order, e.g. ``("ov", "@+")``.
         self.prefix: tuple[str, str] = self._prefix()
 

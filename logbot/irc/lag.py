@@ -63,8 +63,7 @@ class LagProbe:
 
     def released(self, lines: list[str], now: float) -> None:
         """``lines`` left for the server at ``now``: start timing if the probe is one."""
-        if self._token is not None and self._sent_at is None and \
-                f"PING :{self._token}" in lines:
+        if self._token is not None and self._sent_at is None and f"PING :{self._token}" in lines:
             self._sent_at = now
 
     def pong(self, token: str, now: float) -> bool:

@@ -90,8 +90,9 @@ _set_source = vars(Message)["source"].__set__
 _set_tags = vars(Message)["tags"].__set__
 
 
-def _message(command: str, params: tuple[str, ...], source: str | None,
-             tags: Mapping[str, str | None]) -> Message:
+def _message(
+    command: str, params: tuple[str, ...], source: str | None, tags: Mapping[str, str | None]
+) -> Message:
     """A Message from parts that are already normalised: the parser's fast way,
     without ``__init__``/``__post_init__`` (which copy and re-check every field
     and set each through ``object.__setattr__``).  It sets the slots directly."""
@@ -319,4 +320,3 @@ def mask_match(mask: str, name: str, casemapping: str = "rfc1459") -> bool:
     while p < len(pattern) and pattern[p] == "*":
         p += 1
     return p == len(pattern)
-

@@ -53,14 +53,42 @@ _NAMES = """
 """
 
 #: ``"001"`` -> ``"RPL_WELCOME"``.
-NUMERIC_TO_SYMBOLIC: dict[str, str] = dict(zip(_NAMES.split()[::2], _NAMES.split()[1::2]))
+NUMERIC_TO_SYMBOLIC: dict[str, str] = dict(
+    zip(_NAMES.split()[::2], _NAMES.split()[1::2], strict=True)
+)
 
 #: Commands (in Twisted's names) that Twisted's ``IRCClient`` handles itself, so
 #: that it never passes them to ``irc_unknown``.  Our core handles them too.
-TWISTED_HANDLED = frozenset({
-    "PING", "PRIVMSG", "NOTICE", "NICK", "QUIT", "JOIN", "PART", "KICK", "TOPIC",
-    "MODE", "ERROR", "RPL_WELCOME", "RPL_YOURHOST", "RPL_CREATED", "RPL_MYINFO",
-    "RPL_ISUPPORT", "RPL_BOUNCE", "RPL_LUSERCLIENT", "RPL_LUSEROP", "RPL_LUSERCHANNELS",
-    "RPL_LUSERME", "RPL_TOPIC", "RPL_NOTOPIC", "RPL_MOTDSTART", "RPL_MOTD",
-    "RPL_ENDOFMOTD", "ERR_NICKNAMEINUSE", "ERR_ERRONEUSNICKNAME", "ERR_PASSWDMISMATCH",
-})
+TWISTED_HANDLED = frozenset(
+    {
+        "PING",
+        "PRIVMSG",
+        "NOTICE",
+        "NICK",
+        "QUIT",
+        "JOIN",
+        "PART",
+        "KICK",
+        "TOPIC",
+        "MODE",
+        "ERROR",
+        "RPL_WELCOME",
+        "RPL_YOURHOST",
+        "RPL_CREATED",
+        "RPL_MYINFO",
+        "RPL_ISUPPORT",
+        "RPL_BOUNCE",
+        "RPL_LUSERCLIENT",
+        "RPL_LUSEROP",
+        "RPL_LUSERCHANNELS",
+        "RPL_LUSERME",
+        "RPL_TOPIC",
+        "RPL_NOTOPIC",
+        "RPL_MOTDSTART",
+        "RPL_MOTD",
+        "RPL_ENDOFMOTD",
+        "ERR_NICKNAMEINUSE",
+        "ERR_ERRONEUSNICKNAME",
+        "ERR_PASSWDMISMATCH",
+    }
+)

@@ -158,7 +158,7 @@ class ScramSha256:
         without_proof = f"c=biws,r={nonce}"
         auth_message = f"{self._first_bare},{server_first},{without_proof}".encode()
         signature = _hmac(hashlib.sha256(client_key).digest(), auth_message)
-        proof = bytes(a ^ b for a, b in zip(client_key, signature))
+        proof = bytes(a ^ b for a, b in zip(client_key, signature, strict=True))
         self._server_signature = _hmac(_hmac(salted, b"Server Key"), auth_message)
         return f"{without_proof},p={base64.b64encode(proof).decode()}".encode()
 
@@ -166,7 +166,7 @@ class ScramSha256:
 def authenticate_lines(payload: bytes) -> list[str]:
     """``AUTHENTICATE`` lines for one response: base64 in 400-byte chunks."""
     encoded = base64.b64encode(payload).decode()
-    lines = [f"AUTHENTICATE {encoded[i:i + CHUNK]}" for i in range(0, len(encoded), CHUNK)]
+    lines = [f"AUTHENTICATE {encoded[i : i + CHUNK]}" for i in range(0, len(encoded), CHUNK)]
     if len(encoded) % CHUNK == 0:
         lines.append("AUTHENTICATE +")
     return lines
@@ -175,8 +175,9 @@ def authenticate_lines(payload: bytes) -> list[str]:
 class SaslSession:
     """One authentication attempt, over possibly several mechanisms."""
 
-    def __init__(self, config: SaslConfig, offered: list[str] | None = None,
-                 scram_nonce: str | None = None) -> None:
+    def __init__(
+        self, config: SaslConfig, offered: list[str] | None = None, scram_nonce: str | None = None
+    ) -> None:
         self.config = config
         self._scram_nonce = scram_nonce
         names = [m.upper() for m in config.mechanisms]
@@ -191,8 +192,9 @@ class SaslSession:
         self.reason = ""
 
     def __repr__(self) -> str:
-        return (f"SaslSession(mechanism={self.mechanism!r}, done={self.done}, "
-                f"success={self.success})")
+        return (
+            f"SaslSession(mechanism={self.mechanism!r}, done={self.done}, success={self.success})"
+        )
 
     def _make(self, name: str) -> Plain | External | ScramSha256:
         if name == "EXTERNAL":

@@ -245,9 +245,17 @@ def _join(state: IRCState, msg: Message) -> list[ev.Event]:
         account = None if msg.params[1] == "*" else msg.params[1]
         realname = msg.params[2]
         user.account, user.realname = account, realname
-    return [ev.Joined(channel=channel.name, nick=nick, source=msg.source or nick,
-                      is_self=state.is_self(nick), account=account, realname=realname,
-                      **ev.meta(msg))]
+    return [
+        ev.Joined(
+            channel=channel.name,
+            nick=nick,
+            source=msg.source or nick,
+            is_self=state.is_self(nick),
+            account=account,
+            realname=realname,
+            **ev.meta(msg),
+        )
+    ]
 
 
 @HANDLERS.on("PART")
@@ -256,8 +264,16 @@ def _part(state: IRCState, msg: Message) -> list[ev.Event]:
     channel, is_self = state.leave(msg.params[0], nick)
     if channel is None:
         return []
-    return [ev.Parted(channel=channel.name, nick=nick, source=msg.source or nick,
-                      is_self=is_self, reason=_param(msg, 1), **ev.meta(msg))]
+    return [
+        ev.Parted(
+            channel=channel.name,
+            nick=nick,
+            source=msg.source or nick,
+            is_self=is_self,
+            reason=_param(msg, 1),
+            **ev.meta(msg),
+        )
+    ]
 
 
 @HANDLERS.on("KICK")
@@ -266,8 +282,16 @@ def _kick(state: IRCState, msg: Message) -> list[ev.Event]:
     channel, is_self = state.leave(msg.params[0], victim)
     if channel is None:
         return []
-    return [ev.Kicked(channel=channel.name, nick=victim, source=msg.source or "",
-                      is_self=is_self, reason=_param(msg, 2), **ev.meta(msg))]
+    return [
+        ev.Kicked(
+            channel=channel.name,
+            nick=victim,
+            source=msg.source or "",
+            is_self=is_self,
+            reason=_param(msg, 2),
+            **ev.meta(msg),
+        )
+    ]
 
 
 @HANDLERS.on("QUIT")
@@ -279,8 +303,16 @@ def _quit(state: IRCState, msg: Message) -> list[ev.Event]:
         for key in list(user.channels):
             state._remove_member(key, nick)
         state.users.pop(state.fold(nick), None)
-    return [ev.Quit(nick=nick, source=msg.source or nick, reason=_param(msg, 0),
-                    channels=channels, is_self=state.is_self(nick), **ev.meta(msg))]
+    return [
+        ev.Quit(
+            nick=nick,
+            source=msg.source or nick,
+            reason=_param(msg, 0),
+            channels=channels,
+            is_self=state.is_self(nick),
+            **ev.meta(msg),
+        )
+    ]
 
 
 @HANDLERS.on("NICK")
@@ -290,8 +322,16 @@ def _nick(state: IRCState, msg: Message) -> list[ev.Event]:
     channels = state.shared_channels(old)
     if is_self or state.user(old) is not None:
         state.rename(old, new)
-    return [ev.NickChanged(old=old, new=new, source=msg.source or old, channels=channels,
-                           is_self=is_self, **ev.meta(msg))]
+    return [
+        ev.NickChanged(
+            old=old,
+            new=new,
+            source=msg.source or old,
+            channels=channels,
+            is_self=is_self,
+            **ev.meta(msg),
+        )
+    ]
 
 
 @HANDLERS.on("353")  # RPL_NAMREPLY: me <type> #chan :names
@@ -325,8 +365,7 @@ def _mode(state: IRCState, msg: Message) -> list[ev.Event]:
             (state.user_modes.add if change.adding else state.user_modes.discard)(change.mode)
     else:
         return []
-    return [ev.ModeChanged(target=target, source=msg.source or "", changes=changes,
-                           **ev.meta(msg))]
+    return [ev.ModeChanged(target=target, source=msg.source or "", changes=changes, **ev.meta(msg))]
 
 
 @HANDLERS.on("324")  # RPL_CHANNELMODEIS: me #chan +modes args
@@ -345,8 +384,15 @@ def _topic(state: IRCState, msg: Message) -> list[ev.Event]:
     topic = msg.params[1] if len(msg.params) > 1 else ""
     if channel is not None:
         channel.topic, channel.topic_setter = topic or None, msg.source
-    return [ev.Topic(channel=msg.params[0], topic=topic or None, setter=msg.source,
-                     is_change=True, **ev.meta(msg))]
+    return [
+        ev.Topic(
+            channel=msg.params[0],
+            topic=topic or None,
+            setter=msg.source,
+            is_change=True,
+            **ev.meta(msg),
+        )
+    ]
 
 
 @HANDLERS.on("332", "331")  # RPL_TOPIC / RPL_NOTOPIC: me #chan :topic
@@ -355,8 +401,9 @@ def _topic_reply(state: IRCState, msg: Message) -> list[ev.Event]:
     channel = state.channel(msg.params[1])
     if channel is not None:
         channel.topic = topic
-    return [ev.Topic(channel=msg.params[1], topic=topic, setter=None, is_change=False,
-                     **ev.meta(msg))]
+    return [
+        ev.Topic(channel=msg.params[1], topic=topic, setter=None, is_change=False, **ev.meta(msg))
+    ]
 
 
 @HANDLERS.on("333")  # RPL_TOPICWHOTIME: me #chan setter unixtime
@@ -382,29 +429,54 @@ def _subject(state: IRCState, msg: Message) -> User:
 def _chghost(state: IRCState, msg: Message) -> list[ev.Event]:
     user = _subject(state, msg)
     user.user, user.host = msg.params[0], msg.params[1]
-    return [ev.ChgHost(nick=user.nick, user=user.user, host=user.host,
-                       channels=state.shared_channels(user.nick), **ev.meta(msg))]
+    return [
+        ev.ChgHost(
+            nick=user.nick,
+            user=user.user,
+            host=user.host,
+            channels=state.shared_channels(user.nick),
+            **ev.meta(msg),
+        )
+    ]
 
 
 @HANDLERS.on("SETNAME")
 def _setname(state: IRCState, msg: Message) -> list[ev.Event]:
     user = _subject(state, msg)
     user.realname = msg.params[0]
-    return [ev.SetName(nick=user.nick, realname=user.realname,
-                       channels=state.shared_channels(user.nick), **ev.meta(msg))]
+    return [
+        ev.SetName(
+            nick=user.nick,
+            realname=user.realname,
+            channels=state.shared_channels(user.nick),
+            **ev.meta(msg),
+        )
+    ]
 
 
 @HANDLERS.on("ACCOUNT")
 def _account(state: IRCState, msg: Message) -> list[ev.Event]:
     user = _subject(state, msg)
     user.account = None if msg.params[0] == "*" else msg.params[0]
-    return [ev.AccountChanged(nick=user.nick, account=user.account,
-                              channels=state.shared_channels(user.nick), **ev.meta(msg))]
+    return [
+        ev.AccountChanged(
+            nick=user.nick,
+            account=user.account,
+            channels=state.shared_channels(user.nick),
+            **ev.meta(msg),
+        )
+    ]
 
 
 @HANDLERS.on("AWAY")
 def _away(state: IRCState, msg: Message) -> list[ev.Event]:
     user = _subject(state, msg)
     user.away = (msg.params[0] or None) if msg.params else None
-    return [ev.Away(nick=user.nick, message=user.away,
-                    channels=state.shared_channels(user.nick), **ev.meta(msg))]
+    return [
+        ev.Away(
+            nick=user.nick,
+            message=user.away,
+            channels=state.shared_channels(user.nick),
+            **ev.meta(msg),
+        )
+    ]

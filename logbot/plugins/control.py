@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
+from logbot.plugin import CommandSpec
 from logbot.plugins.dispatch import parse_command
 from logbot.plugins.logview import LoggedLine
-from logbot.plugin import CommandSpec
 
 __all__ = ["MAX_LOG_LINES", "BotControl", "ChannelLogs"]
 
@@ -95,9 +95,15 @@ class ChannelLogs:
         self._runner = runner
         self.channel = channel
 
-    def recent(self, limit: int = 5, *, nick: str | None = None, words: Sequence[str] = (),
-               types: Collection[str] = ("message", "action"),
-               include_bot: bool = False) -> list[LoggedLine]:
+    def recent(
+        self,
+        limit: int = 5,
+        *,
+        nick: str | None = None,
+        words: Sequence[str] = (),
+        types: Collection[str] = ("message", "action"),
+        include_bot: bool = False,
+    ) -> list[LoggedLine]:
         """The newest ``limit`` lines (newest first), by ``nick`` if given, holding every
         one of ``words`` (case-insensitive, plain text).  Unless ``include_bot``, the
         bot's own lines and the commands to it are left out."""
@@ -117,10 +123,12 @@ class ChannelLogs:
                     return True
                 if line.text is None:
                     return False
-                invocation = parse_command(line.text, prefix=prefix, nick=me, private=False,
-                                           fold=fold)
+                invocation = parse_command(
+                    line.text, prefix=prefix, nick=me, private=False, fold=fold
+                )
                 return invocation is not None and invocation.name in commands
 
         limit = max(0, min(int(limit), MAX_LOG_LINES))
-        return runner.view.recent(folded, options, limit=limit, nick=nick, words=words,
-                                  types=types, skip=skip, fold=fold)
+        return runner.view.recent(
+            folded, options, limit=limit, nick=nick, words=words, types=types, skip=skip, fold=fold
+        )

@@ -31,19 +31,20 @@ class Invocation:
     how: str  # "prefix", "address" or "private"
 
 
-def parse_command(text: str, *, prefix: str, nick: str, private: bool,
-                  fold: Callable[[str], str] = str.lower) -> Invocation | None:
+def parse_command(
+    text: str, *, prefix: str, nick: str, private: bool, fold: Callable[[str], str] = str.lower
+) -> Invocation | None:
     """The command in ``text`` (a channel message if not ``private``), or None."""
     how = "prefix"
     if prefix and text.startswith(prefix):
-        rest = text[len(prefix):]
+        rest = text[len(prefix) :]
     else:
         rest = _after_address(text, nick, fold)
         if rest is not None:
             how = "address"
             rest = rest.lstrip()
             if prefix and rest.startswith(prefix):
-                rest = rest[len(prefix):]
+                rest = rest[len(prefix) :]
         elif private:
             how, rest = "private", text.lstrip()
         else:
@@ -62,4 +63,4 @@ def _after_address(text: str, nick: str, fold: Callable[[str], str]) -> str | No
         return None
     if fold(text[:size]) != fold(nick):
         return None
-    return text[size + 1:]
+    return text[size + 1 :]

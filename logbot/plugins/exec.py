@@ -67,8 +67,18 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: The request keys passed to the child on stdin (those present in the request).
-REQUEST_KEYS = ("command", "args", "text", "nick", "user", "host", "account",
-                "channel", "network", "private")
+REQUEST_KEYS = (
+    "command",
+    "args",
+    "text",
+    "nick",
+    "user",
+    "host",
+    "account",
+    "channel",
+    "network",
+    "private",
+)
 #: Stderr lines logged per use; then one "... more stderr dropped" line.
 STDERR_LINES = 100
 #: A stderr line longer than this is logged in pieces of this many bytes.
@@ -112,10 +122,19 @@ class ExecPlugin:
     ``spawnProcess`` and ``callLater``.
     """
 
-    def __init__(self, name: str, argv: Sequence[str], reactor: Any, *,
-                 timeout: float = 10.0, max_output: int = 65536, help: str = "",
-                 usage: str = "", admin: bool = False,
-                 env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        reactor: Any,
+        *,
+        timeout: float = 10.0,
+        max_output: int = 65536,
+        help: str = "",
+        usage: str = "",
+        admin: bool = False,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         argv = [os.fspath(a) for a in argv]
         if not argv or any("\0" in a for a in argv):
             raise ValueError(f"exec plugin {name}: argv must be non-empty, without NUL")
@@ -141,14 +160,16 @@ class ExecPlugin:
             env["HOME"] = os.environ["HOME"]
         env.update(self.env)
         args = request.get("args") or ()
-        env.update({
-            "LOGBOT_COMMAND": _env_value(request.get("command")),
-            "LOGBOT_ARGS": _env_value(" ".join(str(a) for a in args)),
-            "LOGBOT_NICK": _env_value(request.get("nick")),
-            "LOGBOT_CHANNEL": _env_value(request.get("channel")),
-            "LOGBOT_ACCOUNT": _env_value(request.get("account")),
-            "LOGBOT_NETWORK": _env_value(request.get("network")),
-        })
+        env.update(
+            {
+                "LOGBOT_COMMAND": _env_value(request.get("command")),
+                "LOGBOT_ARGS": _env_value(" ".join(str(a) for a in args)),
+                "LOGBOT_NICK": _env_value(request.get("nick")),
+                "LOGBOT_CHANNEL": _env_value(request.get("channel")),
+                "LOGBOT_ACCOUNT": _env_value(request.get("account")),
+                "LOGBOT_NETWORK": _env_value(request.get("network")),
+            }
+        )
         return env
 
     @staticmethod
@@ -167,8 +188,9 @@ class ExecPlugin:
         """Run one use; a Deferred of the stdout lines (see the module docstring)."""
         proto = _ExecProtocol(self, self.stdin_payload(request))
         try:
-            self.reactor.spawnProcess(proto, self.argv[0], self.argv,
-                                      env=self.child_env(request), path=None)
+            self.reactor.spawnProcess(
+                proto, self.argv[0], self.argv, env=self.child_env(request), path=None
+            )
         except OSError as e:  # spawnProcess checks before it forks: nothing to reap
             proto.cancel_deadline()
             reason = os.strerror(e.errno) if e.errno else str(e)
@@ -211,8 +233,11 @@ class _ExecProtocol(ProcessProtocol):
             return
         room = self.plugin.max_output - len(self.stdout)
         if len(data) > room:
-            self._kill(ExecPluginError(
-                f"{self.plugin.name} wrote more than {self.plugin.max_output} bytes"))
+            self._kill(
+                ExecPluginError(
+                    f"{self.plugin.name} wrote more than {self.plugin.max_output} bytes"
+                )
+            )
             return
         self.stdout += data
 
@@ -228,7 +253,7 @@ class _ExecProtocol(ProcessProtocol):
                 end = STDERR_LINE_BYTES  # an endless line: log it in pieces
                 line, self.stderr = self.stderr[:end], self.stderr[end:]
             else:
-                line, self.stderr = self.stderr[:end], self.stderr[end + 1:]
+                line, self.stderr = self.stderr[:end], self.stderr[end + 1 :]
             self._log_stderr(bytes(line))
         self.stderr.clear()
 
@@ -252,8 +277,11 @@ class _ExecProtocol(ProcessProtocol):
 
     def _timed_out(self) -> None:
         self._deadline = None
-        self._kill(ExecPluginTimeout(
-            f"{self.plugin.name} took longer than {self.plugin.timeout:g} s and was killed"))
+        self._kill(
+            ExecPluginTimeout(
+                f"{self.plugin.name} took longer than {self.plugin.timeout:g} s and was killed"
+            )
+        )
 
     def _cancelled(self, d: Deferred[Any]) -> None:
         """``deferred.cancel()``: kill the child; the CancelledError waits for its end.
@@ -341,8 +369,12 @@ def find_exec_plugins(dirs: Iterable[str | Path]) -> dict[str, Path]:
                 name = Path(entry.name).stem.lower()
                 path = Path(entry.path)
                 if not _NAME.match(name):
-                    log.warning("exec plugin %s skipped: %r is not a command name "
-                                "(letters, digits, '_', '.', '-')", path, name)
+                    log.warning(
+                        "exec plugin %s skipped: %r is not a command name "
+                        "(letters, digits, '_', '.', '-')",
+                        path,
+                        name,
+                    )
                 elif name in found:
                     log.info("exec plugin %s skipped: %s is %s", path, name, found[name])
                 else:

@@ -28,8 +28,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from logbot.plugins.exec import find_exec_plugins
 from logbot.plugin import CommandSpec, EventSpec, RuleSpec, specs_of
+from logbot.plugins.exec import find_exec_plugins
 
 __all__ = [
     "BUNDLED_DIR",
@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
 
 def _bundled_dir() -> Path:
     """The repository's top-level ``plugins/`` folder (a source tree, an editable
@@ -88,8 +89,9 @@ class LoadedPlugin:
     timeout: float | None = None  # for its async results; None: PluginOptions.timeout
 
 
-def find_source(name: str, dirs: Iterable[str | Path],
-                entry_points: Callable[[], Iterable[Any]] | None = None) -> Source | None:
+def find_source(
+    name: str, dirs: Iterable[str | Path], entry_points: Callable[[], Iterable[Any]] | None = None
+) -> Source | None:
     """Where plugin ``name`` comes from (see the module doc), or None."""
     dirs = [Path(d) for d in dirs]
     for folder in dirs:
@@ -137,7 +139,7 @@ def _import(source: Source) -> Any:
     except SyntaxError as e:
         where = f"{Path(e.filename or source.where).name} line {e.lineno}"
         raise PluginLoadError(f"SyntaxError: {e.msg} ({where})") from None
-    except Exception as e:  # noqa: BLE001  any error of the plugin's own code
+    except Exception as e:  # any error of the plugin's own code
         raise PluginLoadError(f"{type(e).__name__}: {e}{_where(e, source)}") from None
 
 
@@ -156,8 +158,8 @@ def _exec_file(name: str, path: Path) -> ModuleType:
     module_name = f"{MODULE_PREFIX}.{name}"
     is_package = path.name == "__init__.py"
     spec = importlib.util.spec_from_file_location(
-        module_name, path,
-        submodule_search_locations=[str(path.parent)] if is_package else None)
+        module_name, path, submodule_search_locations=[str(path.parent)] if is_package else None
+    )
     if spec is None or spec.loader is None:
         raise PluginLoadError(f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
@@ -195,5 +197,6 @@ def read_module(source: Source, module: Any) -> LoadedPlugin:
     plugin.teardown = teardown if callable(teardown) else None
     if not (plugin.commands or plugin.rules or plugin.events or plugin.setup):
         raise PluginLoadError(
-            f"{source} has no @command, @rule or @event handler (is it a plugin?)")
+            f"{source} has no @command, @rule or @event handler (is it a plugin?)"
+        )
     return plugin

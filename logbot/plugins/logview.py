@@ -39,11 +39,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
+from logbot.config.settings import LogOptions
 from logbot.logs import paths
 from logbot.logs.formats import format_text
 from logbot.logs.record import LogRecord
 from logbot.logs.rotation import local_date, zone
-from logbot.config.settings import LogOptions
 
 __all__ = ["BLOCK", "LogView", "LoggedLine"]
 
@@ -92,20 +92,33 @@ class LogView:
     ``max_bytes`` bound each :meth:`recent` query.
     """
 
-    def __init__(self, root: str | Path, network: str, *,
-                 wall: Callable[[], float] = time.time, max_days: int = 31,
-                 max_bytes: int = 8 * 1024 * 1024) -> None:
+    def __init__(
+        self,
+        root: str | Path,
+        network: str,
+        *,
+        wall: Callable[[], float] = time.time,
+        max_days: int = 31,
+        max_bytes: int = 8 * 1024 * 1024,
+    ) -> None:
         self.root = Path(os.path.abspath(root))
         self.network = network
         self.max_days = max_days
         self.max_bytes = max_bytes
         self._wall = wall
 
-    def recent(self, channel_folded: str, options: LogOptions, *, limit: int = 5,
-               nick: str | None = None, words: Sequence[str] = (),
-               types: Collection[str] = ("message", "action"),
-               skip: Callable[[LoggedLine], bool] | None = None,
-               fold: Callable[[str], str] = str.lower) -> list[LoggedLine]:
+    def recent(
+        self,
+        channel_folded: str,
+        options: LogOptions,
+        *,
+        limit: int = 5,
+        nick: str | None = None,
+        words: Sequence[str] = (),
+        types: Collection[str] = ("message", "action"),
+        skip: Callable[[LoggedLine], bool] | None = None,
+        fold: Callable[[str], str] = str.lower,
+    ) -> list[LoggedLine]:
         """The newest ``limit`` lines of the channel (newest first) of one of ``types``,
         said by ``nick`` (compared through ``fold``) if given, whose text holds every one
         of ``words`` (plain, case-insensitive), and that ``skip`` does not reject."""
@@ -138,8 +151,9 @@ class LogView:
                 break
             except (ValueError, KeyError, IndexError, AttributeError, TypeError) as e:
                 # UnsafePath (a ValueError), or a template the config let by
-                log.debug("no logs for %s %r: no safe log path (%s)", self.network,
-                          channel_folded, e)
+                log.debug(
+                    "no logs for %s %r: no safe log path (%s)", self.network, channel_folded, e
+                )
                 return []
             if live in done:  # a template whose file spans several days
                 continue
@@ -160,8 +174,9 @@ class LogView:
                             folded = text.casefold()
                             if not all(n in folded for n in needles):
                                 continue
-                        line = LoggedLine(when, kind, said_by, text,
-                                          f"[{when:%Y-%m-%d %H:%M:%S}] {body()}")
+                        line = LoggedLine(
+                            when, kind, said_by, text, f"[{when:%Y-%m-%d %H:%M:%S}] {body()}"
+                        )
                         if skip is not None and skip(line):
                             continue
                         found.append(line)
@@ -192,8 +207,7 @@ def _day_files(live: Path, listings: dict[Path, set[str]]) -> list[Path]:
         return []
     suffix = live.suffix
     stem = live.name[: -len(suffix)] if suffix else live.name
-    pattern = re.compile(re.escape(stem) + r"\.([0-9]{3,})" + re.escape(suffix)
-                         + r"(\.gz)?")
+    pattern = re.compile(re.escape(stem) + r"\.([0-9]{3,})" + re.escape(suffix) + r"(\.gz)?")
     parts: dict[int, str] = {}
     prefix = stem + "."
     for name in names:
@@ -253,7 +267,7 @@ def _backwards(path: Path, budget: _Budget) -> Generator[bytes, None, None]:
                     if start < 0:
                         pending = data
                         continue
-                    pending, data = data[: start + 1], data[start + 1:]
+                    pending, data = data[: start + 1], data[start + 1 :]
                 lines = data.split(b"\n")
                 lines.pop()  # data ends with \n (or is empty)
                 yield from reversed(lines)
@@ -330,7 +344,7 @@ def _parse_text(raw: bytes, tz: tzinfo, types: frozenset[str]) -> _Entry | None:
         line = raw.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    body = line[space + 1:]
+    body = line[space + 1 :]
     match = shape[1].fullmatch(body)
     if match is None:
         return None
@@ -363,10 +377,19 @@ def _parse_jsonl(raw: bytes, tz: tzinfo, types: frozenset[str]) -> _Entry | None
         return None
 
     def body() -> str:
-        record = LogRecord(when, "local", kind, fields["network"] or "",
-                           fields["channel"] or "", fields["nick"], fields["user"],
-                           fields["host"], fields["account"], fields["text"],
-                           fields["target"])
+        record = LogRecord(
+            when,
+            "local",
+            kind,
+            fields["network"] or "",
+            fields["channel"] or "",
+            fields["nick"],
+            fields["user"],
+            fields["host"],
+            fields["account"],
+            fields["text"],
+            fields["target"],
+        )
         try:
             return format_text(record, tz).rstrip("\n").partition(" ")[2]
         except ValueError:  # a type the formats do not know

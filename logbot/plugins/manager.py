@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from logbot import __version__
+from logbot.config.settings import ExecPluginConfig, PluginOptions
+from logbot.plugin import CommandSpec, Context
 from logbot.plugins.exec import ExecPlugin, read_exec_header
 from logbot.plugins.loader import (
     BUNDLED_DIR,
@@ -29,10 +31,8 @@ from logbot.plugins.loader import (
     find_source,
     load,
 )
-from logbot.plugins.store import Stores
-from logbot.config.settings import ExecPluginConfig, PluginOptions
 from logbot.plugins.stats import PluginStats
-from logbot.plugin import CommandSpec, Context
+from logbot.plugins.store import Stores
 
 __all__ = ["Handler", "PluginManager", "PluginStats", "check_plugins"]
 
@@ -50,10 +50,18 @@ class Handler:
 class PluginManager:
     """Loads the enabled plugins and keeps the tables the runners dispatch from."""
 
-    def __init__(self, options: PluginOptions, reactor: Any, *, log_root: str = "logs",
-                 wall: Callable[[], float] = time.time, bundled_dir: Path | None = BUNDLED_DIR,
-                 entry_points: Callable[[], Iterable[Any]] | None = None,
-                 stores: Stores | None = None, version: str = __version__) -> None:
+    def __init__(
+        self,
+        options: PluginOptions,
+        reactor: Any,
+        *,
+        log_root: str = "logs",
+        wall: Callable[[], float] = time.time,
+        bundled_dir: Path | None = BUNDLED_DIR,
+        entry_points: Callable[[], Iterable[Any]] | None = None,
+        stores: Stores | None = None,
+        version: str = __version__,
+    ) -> None:
         self.options = options
         self.reactor = reactor
         self.log_root = log_root
@@ -169,24 +177,43 @@ class PluginManager:
 
     def _exec_plugin(self, name: str, entry: ExecPluginConfig, source: Source) -> LoadedPlugin:
         timeout = entry.timeout if entry.timeout is not None else self.options.timeout
-        runner = ExecPlugin(name, entry.command, self.reactor, timeout=timeout,
-                            help=entry.help, usage=entry.usage, admin=entry.admin)
+        runner = ExecPlugin(
+            name,
+            entry.command,
+            self.reactor,
+            timeout=timeout,
+            help=entry.help,
+            usage=entry.usage,
+            admin=entry.admin,
+        )
 
         def run(context: Context) -> Any:
-            return runner.run({
-                "command": context.command, "args": list(context.args),
-                "text": context.argtext, "nick": context.nick, "user": context.user,
-                "host": context.host, "account": context.account, "channel": context.channel,
-                "network": context.network, "private": context.private,
-            })
+            return runner.run(
+                {
+                    "command": context.command,
+                    "args": list(context.args),
+                    "text": context.argtext,
+                    "nick": context.nick,
+                    "user": context.user,
+                    "host": context.host,
+                    "account": context.account,
+                    "channel": context.channel,
+                    "network": context.network,
+                    "private": context.private,
+                }
+            )
 
         spec = CommandSpec(name.lower(), (), entry.help, entry.usage, entry.admin)
         # the child's own deadline goes first
         return LoadedPlugin(name, source, runner, commands=[(spec, run)], timeout=timeout + 1.0)
 
     def setup_context(self, name: str) -> Context:
-        return Context(config=self.options.settings.get(name, {}), clock=self.reactor,
-                       store=self.stores.get(name, None), now=self.wall)
+        return Context(
+            config=self.options.settings.get(name, {}),
+            clock=self.reactor,
+            store=self.stores.get(name, None),
+            now=self.wall,
+        )
 
     def _setup(self, plugin: LoadedPlugin) -> None:
         if plugin.setup is None:
@@ -228,8 +255,12 @@ class PluginManager:
                 for word in (spec.name, *spec.aliases):
                     taken = commands.get(word)
                     if taken is not None:
-                        log.warning("plugins: %s's command %r is already %s's; ignored", name,
-                                    word, taken.plugin)
+                        log.warning(
+                            "plugins: %s's command %r is already %s's; ignored",
+                            name,
+                            word,
+                            taken.plugin,
+                        )
                         continue
                     commands[word] = Handler(name, func, spec, timeout)
             rules.extend(Handler(name, func, spec, timeout) for spec, func in plugin.rules)
@@ -246,8 +277,11 @@ class PluginManager:
         return [seen[name] for name in sorted(seen)]
 
 
-def check_plugins(options: PluginOptions, bundled_dir: Path | None = BUNDLED_DIR,
-                  entry_points: Callable[[], Iterable[Any]] | None = None) -> list[str]:
+def check_plugins(
+    options: PluginOptions,
+    bundled_dir: Path | None = BUNDLED_DIR,
+    entry_points: Callable[[], Iterable[Any]] | None = None,
+) -> list[str]:
     """Why each enabled plugin would not load (``logbot check``): Python plugins are
     imported (their ``setup`` is not run), exec plugins must be executable."""
     dirs = _plugin_dirs(options, bundled_dir)
@@ -277,8 +311,9 @@ def _plugin_dirs(options: PluginOptions, bundled_dir: Path | None) -> list[Path]
     return dirs
 
 
-def _locate(name: str, dirs: list[Path],
-            entry_points: Callable[[], Iterable[Any]] | None) -> Source:
+def _locate(
+    name: str, dirs: list[Path], entry_points: Callable[[], Iterable[Any]] | None
+) -> Source:
     source = find_source(name, dirs, entry_points)
     if source is None:
         where = ", ".join(str(d) for d in dirs) or "no folder"

@@ -54,8 +54,7 @@ def reply_lines(reply: Any, *, max_lines: int, max_line_bytes: int) -> list[str]
         for line in _BREAK.split(text):
             line = _CONTROL.sub("", line.replace("\t", " ")).rstrip()
             if line:
-                lines.extend(p for p in (p.rstrip() for p in split_text(line, max_line_bytes))
-                             if p)
+                lines.extend(p for p in (p.rstrip() for p in split_text(line, max_line_bytes)) if p)
     if len(lines) > max_lines:
         left_out = len(lines) - max_lines + 1
         if max_lines == 1:

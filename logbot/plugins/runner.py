@@ -25,13 +25,13 @@ import logging
 from dataclasses import MISSING, fields
 from typing import Any
 
+from logbot.irc import events as ev
+from logbot.plugin import Context
 from logbot.plugins.control import BotControl, ChannelLogs
 from logbot.plugins.dispatch import Invocation, parse_command
 from logbot.plugins.logview import LogView
 from logbot.plugins.manager import Handler, PluginManager
 from logbot.plugins.replies import LoopGuard, TokenBuckets, reply_lines
-from logbot.irc import events as ev
-from logbot.plugin import Context
 from logbot.reactor import defer
 from logbot.reactor.failure import Failure
 
@@ -88,7 +88,7 @@ class NetworkPlugins:
                 if kind is ev.Registered:
                     self._clock_skew(event)
                 self._event(event, client)
-        except Exception:
+        except Exception:  # the plugin's own code
             log.exception("%s: plugins could not handle %s", self.name, type(event).__name__)
 
     def _message(self, event: ev.Privmsg, client: Any) -> None:
@@ -98,12 +98,20 @@ class NetworkPlugins:
         text = event.text
         state = client.core.state
         handler = None
-        invocation = parse_command(text, prefix=self.options.prefix, nick=state.nick,
-                                   private=event.private, fold=state.fold)
+        invocation = parse_command(
+            text,
+            prefix=self.options.prefix,
+            nick=state.nick,
+            private=event.private,
+            fold=state.fold,
+        )
         if invocation is not None:
             handler = manager.commands.get(invocation.name)
-        matches = [(h, m) for h in manager.rules
-                   if (m := h.spec.pattern.search(text)) is not None] if manager.rules else ()
+        matches = (
+            [(h, m) for h in manager.rules if (m := h.spec.pattern.search(text)) is not None]
+            if manager.rules
+            else ()
+        )
         hooks = manager.message_hooks
         if (handler is None and not matches and not hooks) or self._ignored(event):
             return
@@ -119,8 +127,7 @@ class NetworkPlugins:
     def _clock_skew(self, event: ev.Event) -> None:
         """How far our clock is ahead of the server's, from the server-time of 001 (the
         welcome comes before any playback); 0 when the server sends no time."""
-        self._skew = 0.0 if event.time is None else \
-            self.manager.wall() - event.time.timestamp()
+        self._skew = 0.0 if event.time is None else self.manager.wall() - event.time.timestamp()
 
     def _ignored(self, event: ev.Privmsg) -> bool:
         if event.time is not None:
@@ -146,9 +153,17 @@ class NetworkPlugins:
         channel = None if private or target is None else target
         if private and nick:
             target = nick  # a reply to a private message goes back to its sender
-        return {"network": self.name, "channel": channel, "target": target, "nick": nick or None,
-                "user": user or None, "host": host or None, "account": account, "text": text,
-                "event": event}
+        return {
+            "network": self.name,
+            "channel": channel,
+            "target": target,
+            "nick": nick or None,
+            "user": user or None,
+            "host": host or None,
+            "account": account,
+            "text": text,
+            "event": event,
+        }
 
     def _event(self, event: ev.Event, client: Any) -> None:
         name, target, text = _event_fields(event)
@@ -173,14 +188,16 @@ class NetworkPlugins:
                 self._deny(handler, invocation, base)
                 return
             admin.addCallback(  # the account is being asked for (WHOX)
-                lambda ok: self._command_checked(ok, handler, invocation, base))
+                lambda ok: self._command_checked(ok, handler, invocation, base)
+            )
             return
         if not admin and not self._allowed(base):
             return
         self._run(handler, base, invocation=invocation, is_admin=bool(admin))
 
-    def _command_checked(self, ok: bool, handler: Handler, invocation: Invocation,
-                         base: dict[str, Any]) -> None:
+    def _command_checked(
+        self, ok: bool, handler: Handler, invocation: Invocation, base: dict[str, Any]
+    ) -> None:
         if ok:
             self._run(handler, base, invocation=invocation, is_admin=True)
         else:
@@ -188,8 +205,7 @@ class NetworkPlugins:
 
     def _deny(self, handler: Handler, invocation: Invocation, base: dict[str, Any]) -> None:
         self.manager.stats.denied += 1
-        log.warning("%s: %s may not use %s (admins only)", self.name,
-                    _who(base), invocation.name)
+        log.warning("%s: %s may not use %s (admins only)", self.name, _who(base), invocation.name)
         if self._allowed(base):
             self._say(base["target"], f"{base['nick']}: only admins may use {invocation.name}")
 
@@ -212,8 +228,10 @@ class NetworkPlugins:
             client = self.bot._registered_client()
             if client is not None and base["nick"]:
                 rate = self.options.user_rate
-                client.notice(base["nick"], f"slow down: {rate.burst} commands at once, then "
-                                            f"one every {rate.per:g} s")
+                client.notice(
+                    base["nick"],
+                    f"slow down: {rate.burst} commands at once, then one every {rate.per:g} s",
+                )
         return False
 
     def is_admin(self, base: dict[str, Any], ask: bool = False) -> bool | defer.Deferred[bool]:
@@ -226,20 +244,23 @@ class NetworkPlugins:
         if account is not None and account.lower() in accounts:
             return True
         mask = f"{base['nick']}!{base['user']}@{base['host']}".lower()
-        if any(fnmatch.fnmatchcase(mask, m.lower()) for m in admins if not m.startswith(
-                "account:")):
+        if any(
+            fnmatch.fnmatchcase(mask, m.lower()) for m in admins if not m.startswith("account:")
+        ):
             return True
         if not ask or account is not None or not accounts or not self._has_whox():
             return False
         return self.lookup_account(base["nick"]).addCallback(
-            lambda found: found is not None and found.lower() in accounts)
+            lambda found: found is not None and found.lower() in accounts
+        )
 
     # -- WHOX -----------------------------------------------------------------------------
 
     def _has_whox(self) -> bool:
         client = self.bot.client
-        return client is not None and client.core is not None and \
-            "WHOX" in client.core.state.isupport
+        return (
+            client is not None and client.core is not None and "WHOX" in client.core.state.isupport
+        )
 
     def lookup_account(self, nick: str) -> defer.Deferred[str | None]:
         """The services account of ``nick`` by ``WHO nick %tna,<token>`` (None: none)."""
@@ -281,8 +302,14 @@ class NetworkPlugins:
             return client.core.state.fold
         return str.lower
 
-    def _context(self, handler: Handler, base: dict[str, Any], invocation: Invocation | None,
-                  match: Any, is_admin: bool) -> Context:
+    def _context(
+        self,
+        handler: Handler,
+        base: dict[str, Any],
+        invocation: Invocation | None,
+        match: Any,
+        is_admin: bool,
+    ) -> Context:
         """A new context for one handler call.  Built by filling its ``__dict__``: this runs
         for every message a ``message`` hook sees, and the dataclass ``__init__`` with
         twenty keywords cost more than the hook itself."""
@@ -308,18 +335,30 @@ class NetworkPlugins:
         """The fields of every context of plugin ``name`` on this network, and the
         defaults of the rest."""
         manager = self.manager
-        return {field.name: field.default for field in fields(Context)
-                if field.default is not MISSING} | {
-            "args": (), "config": manager.options.settings.get(name, {}),
-            "clock": self.reactor, "store": manager.stores.get(name, self.name),
-            "bot": self.control, "now": manager.wall}
+        return {
+            field.name: field.default for field in fields(Context) if field.default is not MISSING
+        } | {
+            "args": (),
+            "config": manager.options.settings.get(name, {}),
+            "clock": self.reactor,
+            "store": manager.stores.get(name, self.name),
+            "bot": self.control,
+            "now": manager.wall,
+        }
 
-    def _run(self, handler: Handler, base: dict[str, Any], *, invocation: Invocation | None = None,
-             match: Any = None, is_admin: bool = False) -> None:
+    def _run(
+        self,
+        handler: Handler,
+        base: dict[str, Any],
+        *,
+        invocation: Invocation | None = None,
+        match: Any = None,
+        is_admin: bool = False,
+    ) -> None:
         context = self._context(handler, base, invocation, match, is_admin)
         try:
             result = handler.func(context)
-        except Exception:  # noqa: BLE001  the plugin's own code
+        except Exception:
             self._failed(handler, context, Failure())
             return
         if result is None:
@@ -330,19 +369,26 @@ class NetworkPlugins:
             self._reply(handler, context, result)
             return
         result.addTimeout(handler.timeout, self.reactor)
-        result.addCallbacks(lambda reply: self._reply(handler, context, reply),
-                            lambda failure: self._failed(handler, context, failure))
+        result.addCallbacks(
+            lambda reply: self._reply(handler, context, reply),
+            lambda failure: self._failed(handler, context, failure),
+        )
 
     def _reply(self, handler: Handler, context: Context, reply: Any) -> None:
         try:
-            lines = reply_lines(reply, max_lines=self.options.max_lines,
-                                max_line_bytes=self.options.max_line_bytes)
+            lines = reply_lines(
+                reply, max_lines=self.options.max_lines, max_line_bytes=self.options.max_line_bytes
+            )
         except TypeError:
             self._failed(handler, context, Failure())
             return
         if lines and context.target is None:
-            log.warning("%s: plugin %s replied to a %s event, which has nowhere to reply",
-                        self.name, handler.plugin, handler.spec.name)
+            log.warning(
+                "%s: plugin %s replied to a %s event, which has nowhere to reply",
+                self.name,
+                handler.plugin,
+                handler.spec.name,
+            )
             return
         self._send(context.target, lines)
 
@@ -353,37 +399,47 @@ class NetworkPlugins:
         if failure.check(defer.TimeoutError):
             manager.stats.timeouts += 1
             error = f"took longer than {handler.timeout:g} s"
-            log.warning("%s: plugin %s: %s %s and was cancelled", self.name, handler.plugin,
-                        what, error)
+            log.warning(
+                "%s: plugin %s: %s %s and was cancelled", self.name, handler.plugin, what, error
+            )
         else:
             error = type(failure.value).__name__
-            log.error("%s: plugin %s: %s failed for %s\n%s", self.name, handler.plugin, what,
-                      _who(context.__dict__), failure.getTraceback().rstrip())
+            log.error(
+                "%s: plugin %s: %s failed for %s\n%s",
+                self.name,
+                handler.plugin,
+                what,
+                _who(context.__dict__),
+                failure.getTraceback().rstrip(),
+            )
         template = self.options.error_reply
         if template is None or context.target is None or context.command is None:
             return
-        self._say(context.target, template.format(nick=context.nick, command=what,
-                                                  error=error))
+        self._say(context.target, template.format(nick=context.nick, command=what, error=error))
 
     def _say(self, target: str, text: str) -> None:
         """A reply of the bot's own (an error, a refusal), made safe like any other."""
-        self._send(target, reply_lines(text, max_lines=self.options.max_lines,
-                                       max_line_bytes=self.options.max_line_bytes))
+        self._send(
+            target,
+            reply_lines(
+                text, max_lines=self.options.max_lines, max_line_bytes=self.options.max_line_bytes
+            ),
+        )
 
     def _send(self, target: str, lines: list[str]) -> None:
         """Safe lines to ``target``, each if the loop guard lets it."""
         client = self.bot._registered_client()
         if client is None:
             if lines:
-                log.info("%s: not connected; a plugin reply to %s is dropped", self.name,
-                         target)
+                log.info("%s: not connected; a plugin reply to %s is dropped", self.name, target)
             return
         fold = self._fold()
         for line in lines:
             if not self.loop.allow(fold(target), line, self.reactor.seconds()):
                 self.manager.stats.loops_suppressed += 1
-                log.warning("%s: the same reply to %s again; held back (loop guard)",
-                            self.name, target)
+                log.warning(
+                    "%s: the same reply to %s again; held back (loop guard)", self.name, target
+                )
                 continue
             client.msg(target, line)
             self.manager.stats.replies += 1
@@ -418,8 +474,12 @@ def _event_fields(event: ev.Event) -> tuple[str | None, str | None, str]:
     if kind is ev.Topic and event.is_change:  # type: ignore[attr-defined]
         return "topic", event.channel, event.topic or ""  # type: ignore[attr-defined]
     if kind is ev.ModeChanged:
-        return "mode", event.target, " ".join(  # type: ignore[attr-defined]
-            ("+" if c.adding else "-") + c.mode + (f" {c.param}" if c.param else "")
-            for c in event.changes)  # type: ignore[attr-defined]
+        return (
+            "mode",
+            event.target,
+            " ".join(  # type: ignore[attr-defined]
+                ("+" if c.adding else "-") + c.mode + (f" {c.param}" if c.param else "")
+                for c in event.changes
+            ),
+        )  # type: ignore[attr-defined]
     return None, None, ""
-

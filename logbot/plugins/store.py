@@ -48,9 +48,21 @@ _ENCODER = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",",
 #: The C encoder behind ``_ENCODER``, made once: ``JSONEncoder.encode`` builds one per
 #: call, which was most of the cost of a ``set()`` (``seen`` sets one per channel line).
 #: No circular check: a cycle ends in RecursionError, turned into ValueError.
-_C_ENCODER = (None if json.encoder.c_make_encoder is None else json.encoder.c_make_encoder(
-    None, _ENCODER.default, json.encoder.encode_basestring_ascii, None, ":", ",", False,
-    False, False))
+_C_ENCODER = (
+    None
+    if json.encoder.c_make_encoder is None
+    else json.encoder.c_make_encoder(
+        None,
+        _ENCODER.default,
+        json.encoder.encode_basestring_ascii,
+        None,
+        ":",
+        ",",
+        False,
+        False,
+        False,
+    )
+)
 
 
 def _encode(value: Any) -> str:
@@ -68,9 +80,15 @@ def _encode(value: Any) -> str:
 class Store:
     """A mapping of str keys to JSON values, kept in the file ``path``."""
 
-    def __init__(self, path: Path, clock: Any, *, flush_delay: float = 5.0,
-                 max_bytes: int = 16 * 1024 * 1024,
-                 wall: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        path: Path,
+        clock: Any,
+        *,
+        flush_delay: float = 5.0,
+        max_bytes: int = 16 * 1024 * 1024,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
         self.path = Path(path)
         self.flush_delay = flush_delay
         self.max_bytes = max_bytes
@@ -167,16 +185,21 @@ class Store:
             return
         try:
             if self._blocked:
-                raise PermissionError(f"{self.path} could not be read or set aside; "
-                                      "not replacing it")
+                raise PermissionError(
+                    f"{self.path} could not be read or set aside; not replacing it"
+                )
             self._write()
         except OSError as e:
             self.write_errors += 1
             kind = type(e).__name__ if e.errno is None else f"errno {e.errno}"
             if kind not in self._failing:
                 self._failing.add(kind)
-                log.warning("cannot save the store %s (kept in memory, retrying every "
-                            "%gs): %s", self.path, self.flush_delay, e.strerror or e)
+                log.warning(
+                    "cannot save the store %s (kept in memory, retrying every %gs): %s",
+                    self.path,
+                    self.flush_delay,
+                    e.strerror or e,
+                )
             self._schedule()
             return
         self._dirty = False
@@ -189,13 +212,15 @@ class Store:
         self.flush()
         self._cancel()
         if self._dirty:
-            log.error("the store %s could not be saved: %d key(s) lost", self.path,
-                      len(self._items or ()))
+            log.error(
+                "the store %s could not be saved: %d key(s) lost", self.path, len(self._items or ())
+            )
 
     def _write(self) -> None:
         assert self._items is not None
-        data = ("{" + ",".join(_ENCODER.encode(k) + ":" + v for k, v in self._items.items())
-                + "}\n").encode("ascii")
+        data = (
+            "{" + ",".join(_ENCODER.encode(k) + ":" + v for k, v in self._items.items()) + "}\n"
+        ).encode("ascii")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(self.path.name + ".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
@@ -203,7 +228,7 @@ class Store:
             try:
                 view = memoryview(data)
                 while view:
-                    view = view[os.write(fd, view):]
+                    view = view[os.write(fd, view) :]
                 os.fsync(fd)
             finally:
                 os.close(fd)
@@ -228,8 +253,7 @@ class Store:
     def _data(self) -> dict[str, str]:
         if self._items is None:
             self._items = self._load()
-            self._sum = sum(len(_ENCODER.encode(k)) + 2 + len(v)
-                            for k, v in self._items.items())
+            self._sum = sum(len(_ENCODER.encode(k)) + 2 + len(v) for k, v in self._items.items())
         return self._items
 
     def _load(self) -> dict[str, str]:
@@ -260,11 +284,15 @@ class Store:
             os.rename(self.path, aside)
         except OSError as e:
             self._blocked = True
-            log.error("the store %s %s and cannot be moved aside (%s): starting empty, "
-                      "changes are kept in memory only", self.path, why, e.strerror or e)
+            log.error(
+                "the store %s %s and cannot be moved aside (%s): starting empty, "
+                "changes are kept in memory only",
+                self.path,
+                why,
+                e.strerror or e,
+            )
             return {}
-        log.warning("the store %s %s: moved to %s, starting empty", self.path, why,
-                    aside.name)
+        log.warning("the store %s %s: moved to %s, starting empty", self.path, why, aside.name)
         return {}
 
     def _changed(self) -> None:
@@ -294,9 +322,15 @@ def _file_size(items: int) -> int:
 class Stores:
     """One :class:`Store` per (plugin, network) under ``data_dir``."""
 
-    def __init__(self, data_dir: str | Path, clock: Any, *, flush_delay: float = 5.0,
-                 max_bytes: int = 16 * 1024 * 1024,
-                 wall: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        data_dir: str | Path,
+        clock: Any,
+        *,
+        flush_delay: float = 5.0,
+        max_bytes: int = 16 * 1024 * 1024,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
         self.data_dir = Path(os.path.abspath(data_dir))
         self.flush_delay = flush_delay
         self.max_bytes = max_bytes
@@ -321,9 +355,13 @@ class Stores:
         key = (plugin, network)
         store = self._stores.get(key)
         if store is None:
-            store = self._stores[key] = Store(self.path(plugin, network), self._clock,
-                                              flush_delay=self.flush_delay,
-                                              max_bytes=self.max_bytes, wall=self._wall)
+            store = self._stores[key] = Store(
+                self.path(plugin, network),
+                self._clock,
+                flush_delay=self.flush_delay,
+                max_bytes=self.max_bytes,
+                wall=self._wall,
+            )
         return store
 
     def flush_all(self) -> None:

@@ -36,7 +36,8 @@ Changing ``delimiter`` from inside ``lineReceived`` takes effect from the next c
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from logbot.reactor.protocol import Protocol
 
@@ -170,8 +171,10 @@ class LineReceiver(Protocol):
                     why = self.lineLengthExceeded(line)
                 else:
                     why = line_received(line)
-                if why or not self.line_mode or (
-                    transport is not None and getattr(transport, "disconnecting", False)
+                if (
+                    why
+                    or not self.line_mode
+                    or (transport is not None and getattr(transport, "disconnecting", False))
                 ):
                     stop = True
                     break

@@ -54,9 +54,11 @@ class CoroutineRunner:
                 self._finish(Failure())
                 return
             if not isinstance(awaited, self.deferred_type):
-                value = Failure(TypeError(
-                    f"a coroutine run by logbot can only await Deferreds, not {awaited!r}"
-                ))
+                value = Failure(
+                    TypeError(
+                        f"a coroutine run by logbot can only await Deferreds, not {awaited!r}"
+                    )
+                )
                 continue
             self.waitingOn = awaited
             self._inAddBoth = True

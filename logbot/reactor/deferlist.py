@@ -26,8 +26,14 @@ class DeferredList(Deferred[list]):
     every Deferred in it.
     """
 
-    __slots__ = ("_deferredList", "resultList", "finishedCount",
-                 "fireOnOneCallback", "fireOnOneErrback", "consumeErrors")
+    __slots__ = (
+        "_deferredList",
+        "resultList",
+        "finishedCount",
+        "fireOnOneCallback",
+        "fireOnOneErrback",
+        "consumeErrors",
+    )
 
     def __init__(
         self,
@@ -47,8 +53,10 @@ class DeferredList(Deferred[list]):
             self.callback(self.resultList)
         for index, d in enumerate(self._deferredList):
             d.addCallbacks(
-                self._cbDeferred, self._cbDeferred,
-                callbackArgs=(index, True), errbackArgs=(index, False),
+                self._cbDeferred,
+                self._cbDeferred,
+                callbackArgs=(index, True),
+                errbackArgs=(index, False),
             )
 
     def _cbDeferred(self, result: Any, index: int, succeeded: bool) -> Any:

@@ -202,8 +202,12 @@ class Deferred(Generic[_T]):
     def addBoth(self, callback: Callable[..., Any], *args: Any, **kw: Any) -> Deferred[Any]:
         """Call ``callback(resultOrFailure, *args, **kw)`` either way."""
         return self.addCallbacks(
-            callback, callback, callbackArgs=args, callbackKeywords=kw,
-            errbackArgs=args, errbackKeywords=kw,
+            callback,
+            callback,
+            callbackArgs=args,
+            callbackKeywords=kw,
+            errbackArgs=args,
+            errbackKeywords=kw,
         )
 
     def chainDeferred(self, d: Deferred[Any]) -> Deferred[Any]:
@@ -471,4 +475,3 @@ def maybeDeferred(f: Callable[..., Any], *args: Any, **kw: Any) -> Deferred[Any]
     if isinstance(result, Coroutine):
         return Deferred.fromCoroutine(result)
     return succeed(result)
-

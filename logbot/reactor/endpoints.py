@@ -80,8 +80,14 @@ class _Notify:
 
 
 class TCP4ClientEndpoint:
-    def __init__(self, reactor: Any, host: str, port: int, timeout: float = 30,
-                 bindAddress: tuple[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        reactor: Any,
+        host: str,
+        port: int,
+        timeout: float = 30,
+        bindAddress: tuple[str, int] | None = None,
+    ) -> None:
         self._reactor = reactor
         self._host = host
         self._port = port
@@ -95,9 +101,16 @@ class TCP4ClientEndpoint:
         """A Deferred firing with the connected protocol."""
         wf = _WrappingFactory(protocolFactory)
         try:
-            connector = tcp.Connector(self._reactor, self._host, self._port, wf,
-                                      self._timeout, self._bindAddress, tls=self._tls(),
-                                      family=socket.AF_INET)
+            connector = tcp.Connector(
+                self._reactor,
+                self._host,
+                self._port,
+                wf,
+                self._timeout,
+                self._bindAddress,
+                tls=self._tls(),
+                family=socket.AF_INET,
+            )
             connector.connect()
         except Exception:
             return defer.fail()
@@ -105,8 +118,15 @@ class TCP4ClientEndpoint:
 
 
 class SSL4ClientEndpoint(TCP4ClientEndpoint):
-    def __init__(self, reactor: Any, host: str, port: int, sslContextFactory: Any = None,
-                 timeout: float = 30, bindAddress: tuple[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        reactor: Any,
+        host: str,
+        port: int,
+        sslContextFactory: Any = None,
+        timeout: float = 30,
+        bindAddress: tuple[str, int] | None = None,
+    ) -> None:
         super().__init__(reactor, host, port, timeout, bindAddress)
         self._context = tls.client_context(sslContextFactory)
 
@@ -123,19 +143,32 @@ class TCP4ServerEndpoint:
 
     def listen(self, protocolFactory: Any) -> Any:
         """A Deferred firing with the listening port."""
-        return defer.maybeDeferred(self._reactor.listenTCP, self._port, protocolFactory,
-                                   self._backlog, self._interface)
+        return defer.maybeDeferred(
+            self._reactor.listenTCP, self._port, protocolFactory, self._backlog, self._interface
+        )
 
 
 class SSL4ServerEndpoint(TCP4ServerEndpoint):
-    def __init__(self, reactor: Any, port: int, sslContextFactory: Any, backlog: int = 50,
-                 interface: str = "") -> None:
+    def __init__(
+        self,
+        reactor: Any,
+        port: int,
+        sslContextFactory: Any,
+        backlog: int = 50,
+        interface: str = "",
+    ) -> None:
         super().__init__(reactor, port, backlog, interface)
         self._context = sslContextFactory
 
     def listen(self, protocolFactory: Any) -> Any:
-        return defer.maybeDeferred(self._reactor.listenSSL, self._port, protocolFactory,
-                                   self._context, self._backlog, self._interface)
+        return defer.maybeDeferred(
+            self._reactor.listenSSL,
+            self._port,
+            protocolFactory,
+            self._context,
+            self._backlog,
+            self._interface,
+        )
 
 
 class _SingleProtocolFactory(Factory):

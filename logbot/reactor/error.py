@@ -64,7 +64,11 @@ class ConnectError(Exception):
         super().__init__(osError, string)
 
     def __str__(self) -> str:
-        name = self.__doc__.strip().splitlines()[0].rstrip(".") if self.__doc__ else type(self).__name__
+        name = (
+            self.__doc__.strip().splitlines()[0].rstrip(".")
+            if self.__doc__
+            else type(self).__name__
+        )
         detail = ": ".join(s for s in (self.osError, self.string) if s)
         return f"{name}" + (f": {detail}" if detail else "")
 

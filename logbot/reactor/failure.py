@@ -81,9 +81,7 @@ class Failure:
     def getTraceback(self) -> str:
         """The traceback as text (kept after ``cleanFailure``)."""
         if self._tb_text is None:
-            self._tb_text = "".join(
-                traceback.format_exception(self.type, self.value, self.tb)
-            )
+            self._tb_text = "".join(traceback.format_exception(self.type, self.value, self.tb))
         return self._tb_text
 
     def printTraceback(self, file: Any = None) -> None:
@@ -96,6 +94,8 @@ class Failure:
         self.value.__traceback__ = None
 
     def __repr__(self) -> str:
-        return f"<Failure {self.type.__module__}.{self.type.__qualname__}: {self.getErrorMessage()}>"
+        return (
+            f"<Failure {self.type.__module__}.{self.type.__qualname__}: {self.getErrorMessage()}>"
+        )
 
     __str__ = __repr__

@@ -32,7 +32,8 @@ import logging
 import signal
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from logbot.reactor import backends, error
 from logbot.reactor.backends import READ, READABLE, WRITE
@@ -119,7 +120,8 @@ class Reactor:
                 # late.  The C-level handler writes to the wake-up fd at once: the
                 # wait returns, and the Python handler runs right after it.
                 self._oldWakeupFd = signal.set_wakeup_fd(
-                    self._waker.write_fd, warn_on_full_buffer=False)
+                    self._waker.write_fd, warn_on_full_buffer=False
+                )
 
     def removeSignalCallback(self, signum: int, callback: Callable[[], None]) -> None:
         callbacks = self._signalCallbacks.get(signum, [])
@@ -323,8 +325,11 @@ class Reactor:
 
         def logError(fl: Failure) -> None:
             if fl.check(CancelledError):  # cancelled by the timeout below
-                log.warning("%s: gave up waiting for a before-trigger after %.1f s",
-                            eventType, self.shutdownTimeout)
+                log.warning(
+                    "%s: gave up waiting for a before-trigger after %.1f s",
+                    eventType,
+                    self.shutdownTimeout,
+                )
             else:
                 log.error("error in before-%s trigger:\n%s", eventType, fl.getTraceback())
 
@@ -337,9 +342,13 @@ class Reactor:
         d = DeferredList(pending) if pending else succeed(None)
         if pending:
             d.addTimeout(self.shutdownTimeout, self)
-            d.addErrback(lambda fl: log.warning(
-                "%s: gave up waiting for before-triggers after %.1f s",
-                eventType, self.shutdownTimeout))
+            d.addErrback(
+                lambda fl: log.warning(
+                    "%s: gave up waiting for before-triggers after %.1f s",
+                    eventType,
+                    self.shutdownTimeout,
+                )
+            )
         d.addBoth(lambda _: self._fireRest(eventType))
         return d
 
@@ -370,7 +379,11 @@ class Reactor:
         return p
 
     def connectTCP(
-        self, host: str, port: int, factory: Any, timeout: float = 30,
+        self,
+        host: str,
+        port: int,
+        factory: Any,
+        timeout: float = 30,
         bindAddress: tuple[str, int] | None = None,
     ) -> Any:
         from logbot.reactor import tcp
@@ -380,24 +393,35 @@ class Reactor:
         return c
 
     def listenSSL(
-        self, port: int, factory: Any, contextFactory: Any, backlog: int = 50,
+        self,
+        port: int,
+        factory: Any,
+        contextFactory: Any,
+        backlog: int = 50,
         interface: str = "",
     ) -> Any:
         from logbot.reactor import tcp, tls
 
-        p = tcp.Port(self, port, factory, backlog, interface,
-                     tls=tls.server_context(contextFactory))
+        p = tcp.Port(
+            self, port, factory, backlog, interface, tls=tls.server_context(contextFactory)
+        )
         p.startListening()
         return p
 
     def connectSSL(
-        self, host: str, port: int, factory: Any, contextFactory: Any = None,
-        timeout: float = 30, bindAddress: tuple[str, int] | None = None,
+        self,
+        host: str,
+        port: int,
+        factory: Any,
+        contextFactory: Any = None,
+        timeout: float = 30,
+        bindAddress: tuple[str, int] | None = None,
     ) -> Any:
         from logbot.reactor import tcp, tls
 
-        c = tcp.Connector(self, host, port, factory, timeout, bindAddress,
-                          tls=tls.client_context(contextFactory))
+        c = tcp.Connector(
+            self, host, port, factory, timeout, bindAddress, tls=tls.client_context(contextFactory)
+        )
         c.connect()
         return c
 
@@ -407,13 +431,21 @@ class Reactor:
 
         return resolve.resolve(self, host, port, family)
 
-    def spawnProcess(self, processProtocol: Any, executable: str, args: Any = (),
-                     env: dict | None = {}, path: str | None = None,  # noqa: B006
-                     childFDs: dict | None = None, **kw: Any) -> Any:
+    def spawnProcess(
+        self,
+        processProtocol: Any,
+        executable: str,
+        args: Any = (),
+        env: dict | None = {},  # noqa: B006  (Twisted's signature; never mutated)
+        path: str | None = None,
+        childFDs: dict | None = None,
+        **kw: Any,
+    ) -> Any:
         from logbot.reactor import process
 
-        return process.spawnProcess(self, processProtocol, executable, args, env, path,
-                                    childFDs, **kw)
+        return process.spawnProcess(
+            self, processProtocol, executable, args, env, path, childFDs, **kw
+        )
 
     def close(self) -> None:
         """Release the backend and the waker (a closed reactor cannot run again)."""

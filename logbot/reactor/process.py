@@ -70,10 +70,18 @@ POLL_MIN = 0.001
 POLL_MAX = 0.1
 
 
-def spawnProcess(reactor: Any, processProtocol: Any, executable: str | bytes,
-                 args: Any = (), env: Any = {}, path: str | None = None,  # noqa: B006
-                 childFDs: dict | None = None, uid: Any = None, gid: Any = None,
-                 usePTY: Any = False) -> Process:
+def spawnProcess(
+    reactor: Any,
+    processProtocol: Any,
+    executable: str | bytes,
+    args: Any = (),
+    env: Any = {},  # noqa: B006  (Twisted's signature; never mutated)
+    path: str | None = None,
+    childFDs: dict | None = None,
+    uid: Any = None,
+    gid: Any = None,
+    usePTY: Any = False,
+) -> Process:
     """Start ``executable`` with ``args`` and connect ``processProtocol`` to it.
 
     ``env=None`` inherits ``os.environ``; a mapping replaces it.  Raises ``OSError`` at
@@ -92,8 +100,7 @@ def spawnProcess(reactor: Any, processProtocol: Any, executable: str | bytes,
     name = os.fsdecode(executable)
     cwd = process_spawn.checkPath(name, path)
     program = process_spawn.findExecutable(name, env, cwd)
-    plan = process_spawn.planFDs(process_spawn.DEFAULT_CHILD_FDS if childFDs is None
-                                 else childFDs)
+    plan = process_spawn.planFDs(process_spawn.DEFAULT_CHILD_FDS if childFDs is None else childFDs)
 
     reaper = _reaperFor(reactor)
     reaper.prepare()
@@ -114,8 +121,14 @@ def spawnProcess(reactor: Any, processProtocol: Any, executable: str | bytes,
 class Process:
     """The transport of a running child: its pid, its pipes, its exit status."""
 
-    def __init__(self, reactor: Any, proto: Any, pid: int,
-                 parentEnds: dict[int, tuple[str, int]], reaper: _Reaper) -> None:
+    def __init__(
+        self,
+        reactor: Any,
+        proto: Any,
+        pid: int,
+        parentEnds: dict[int, tuple[str, int]],
+        reaper: _Reaper,
+    ) -> None:
         self.reactor = reactor
         self.proto = proto
         self.pid: int | None = pid
@@ -197,7 +210,7 @@ class Process:
         if isinstance(signalID, str):
             num = getattr(signal, "SIG" + signalID.upper().removeprefix("SIG"), None)
             if not isinstance(num, int):
-                raise ValueError(f"unknown signal {signalID!r}")  # noqa: TRY004
+                raise ValueError(f"unknown signal {signalID!r}")
         else:
             num = int(signalID)
         if self.pid is None:
@@ -327,8 +340,7 @@ class _Reaper:
         self.running[process.pid] = process  # type: ignore[index]
         self.live.add(process)
         if self._trigger is None:
-            self._trigger = self.reactor.addSystemEventTrigger(
-                "before", "shutdown", self._shutdown)
+            self._trigger = self.reactor.addSystemEventTrigger("before", "shutdown", self._shutdown)
         if not self._signals:
             self._pollInterval = POLL_MIN
             if self._pollCall is not None and self._pollCall.active():

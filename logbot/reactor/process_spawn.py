@@ -66,14 +66,19 @@ def checkPath(name: str, path: str | None) -> str:
     try:
         st = os.stat(path)
     except OSError as e:
-        raise type(e)(e.errno, f"cannot spawn {name!r}: working directory {path!r}: "
-                      f"{e.strerror}", path) from None
+        raise type(e)(
+            e.errno, f"cannot spawn {name!r}: working directory {path!r}: {e.strerror}", path
+        ) from None
     if not stat.S_ISDIR(st.st_mode):
-        raise NotADirectoryError(errno.ENOTDIR, f"cannot spawn {name!r}: working "
-                                 f"directory {path!r} is not a directory", path)
+        raise NotADirectoryError(
+            errno.ENOTDIR,
+            f"cannot spawn {name!r}: working directory {path!r} is not a directory",
+            path,
+        )
     if not os.access(path, os.X_OK):
-        raise PermissionError(errno.EACCES, f"cannot spawn {name!r}: may not enter "
-                              f"working directory {path!r}", path)
+        raise PermissionError(
+            errno.EACCES, f"cannot spawn {name!r}: may not enter working directory {path!r}", path
+        )
     return os.path.abspath(path)
 
 
@@ -97,10 +102,10 @@ def findExecutable(name: str, env: Any, cwd: str) -> bytes:
             return os.fsencode(os.path.normpath(full))
         denied = denied or full
     if denied:
-        raise PermissionError(errno.EACCES, f"cannot spawn {name!r}: {denied!r} is not an "
-                              "executable file", name)
-    raise FileNotFoundError(errno.ENOENT, f"cannot spawn {name!r}: no such "
-                            f"executable{where}", name)
+        raise PermissionError(
+            errno.EACCES, f"cannot spawn {name!r}: {denied!r} is not an executable file", name
+        )
+    raise FileNotFoundError(errno.ENOENT, f"cannot spawn {name!r}: no such executable{where}", name)
 
 
 def planFDs(childFDs: dict) -> list[tuple[int, Any]]:
@@ -115,8 +120,11 @@ def planFDs(childFDs: dict) -> list[tuple[int, Any]]:
             try:
                 os.fstat(how)
             except OSError as e:
-                raise OSError(e.errno, f"childFDs: parent descriptor {how} (for child "
-                              f"descriptor {target}): {e.strerror}") from None
+                raise OSError(
+                    e.errno,
+                    f"childFDs: parent descriptor {how} (for child "
+                    f"descriptor {target}): {e.strerror}",
+                ) from None
             plan.append((target, how))
         else:
             raise ValueError(f"childFDs: {target}: {how!r} is not 'r', 'w' or a descriptor")
@@ -126,8 +134,14 @@ def planFDs(childFDs: dict) -> list[tuple[int, Any]]:
 # -- the fork -----------------------------------------------------------------------------
 
 
-def startChild(program: bytes, argv: list[bytes], envb: dict, path: str | None,
-                plan: list[tuple[int, Any]], name: str) -> tuple[int, dict[int, tuple]]:
+def startChild(
+    program: bytes,
+    argv: list[bytes],
+    envb: dict,
+    path: str | None,
+    plan: list[tuple[int, Any]],
+    name: str,
+) -> tuple[int, dict[int, tuple]]:
     """Make the pipes and start the child; returns its pid and ``{childFD: (kind, fd)}``.
 
     On any failure every descriptor made here is closed, the child (if any) reaped,
@@ -161,8 +175,14 @@ def startChild(program: bytes, argv: list[bytes], envb: dict, path: str | None,
     return pid, parentEnds
 
 
-def _posixSpawn(program: bytes, argv: list[bytes], envb: dict,
-                moves: list[tuple[int, int]], ignored: list[int], name: str) -> int:
+def _posixSpawn(
+    program: bytes,
+    argv: list[bytes],
+    envb: dict,
+    moves: list[tuple[int, int]],
+    ignored: list[int],
+    name: str,
+) -> int:
     """``posix_spawn`` (vfork and exec in glibc, no Python code in the child).
 
     The sources are first copied above every target (close-on-exec copies), so the
@@ -188,18 +208,25 @@ def _posixSpawn(program: bytes, argv: list[bytes], envb: dict,
             if inheritable:
                 actions.append((os.POSIX_SPAWN_CLOSE, fd))
         try:
-            return os.posix_spawn(program, argv, envb, file_actions=actions,
-                                  setsigdef=ignored, setsigmask=())
+            return os.posix_spawn(
+                program, argv, envb, file_actions=actions, setsigdef=ignored, setsigmask=()
+            )
         except OSError as e:
-            raise OSError(e.errno, f"cannot spawn {name!r}: exec: {e.strerror}",
-                          name) from None
+            raise OSError(e.errno, f"cannot spawn {name!r}: exec: {e.strerror}", name) from None
     finally:
         for c, _ in copies:
             os.close(c)
 
 
-def _forkExec(program: bytes, argv: list[bytes], envb: dict, path: str | None,
-              moves: list[tuple[int, int]], ignored: list[int], name: str) -> int:
+def _forkExec(
+    program: bytes,
+    argv: list[bytes],
+    envb: dict,
+    path: str | None,
+    moves: list[tuple[int, int]],
+    ignored: list[int],
+    name: str,
+) -> int:
     """``os.fork`` and ``_child``; exec errors come back through a close-on-exec pipe."""
     errRead, errWrite = os.pipe2(os.O_CLOEXEC)
     try:
@@ -241,12 +268,22 @@ def _childError(report: bytes, name: str, path: str | None) -> OSError:
     return OSError(errno.EINVAL, f"cannot spawn {name!r}: {what}: {text}", name)
 
 
-_CATCHABLE = [s for s in signal.valid_signals()
-              if s not in (signal.SIGKILL, signal.SIGSTOP) and 0 < s < signal.NSIG]
+_CATCHABLE = [
+    s
+    for s in signal.valid_signals()
+    if s not in (signal.SIGKILL, signal.SIGSTOP) and 0 < s < signal.NSIG
+]
 
 
-def _child(program: bytes, argv: list[bytes], envb: dict, path: str | None,
-           moves: list[tuple[int, int]], errWrite: int, ignored: list[int]) -> None:
+def _child(
+    program: bytes,
+    argv: list[bytes],
+    envb: dict,
+    path: str | None,
+    moves: list[tuple[int, int]],
+    errWrite: int,
+    ignored: list[int],
+) -> None:
     """In the forked child: arrange the descriptors and exec.  Never returns.
 
     Only ``os``, ``fcntl`` and ``signal`` calls: no locks, no logging, no I/O objects.
@@ -278,11 +315,11 @@ def _child(program: bytes, argv: list[bytes], envb: dict, path: str | None,
         os.closerange(errWrite + 1, 1 << 30)
         step = "exec"
         os.execve(program, argv, envb)
-    except BaseException as e:  # noqa: BLE001  (the child must never return)
+    except BaseException as e:  # (the child must never return)
         try:
             code = getattr(e, "errno", 0) or 0
             os.write(errWrite, f"{step}:{code}:{e}".encode("utf-8", "replace"))
-        except BaseException:  # noqa: BLE001, S110  (nowhere left to report to)
+        except BaseException:  # (nowhere left to report to)
             pass
     finally:
         os._exit(127)

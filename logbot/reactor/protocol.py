@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import logging
 import random as _random_module
-from typing import TYPE_CHECKING, Any, Protocol as _TypingProtocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, runtime_checkable
+from typing import Protocol as _TypingProtocol
 
 from logbot.reactor.error import ConnectionDone
 from logbot.reactor.failure import Failure

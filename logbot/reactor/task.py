@@ -55,7 +55,7 @@ class Clock:
                 try:
                     timers.run(call)
                 except BaseException:
-                    timers.push_back(due[index + 1:])
+                    timers.push_back(due[index + 1 :])
                     raise
 
     def pump(self, timings: Iterable[float]) -> None:
@@ -107,6 +107,7 @@ class LoopingCall:
         ``n`` is 1 when on time and more when ticks were skipped; with an interval of
         0, it is always 1.
         """
+
         def counted() -> Any:
             tick = lc._tickOf(lc.clock.seconds())
             last = lc._lastTick
@@ -241,6 +242,7 @@ def deferLater(
     With no ``callable`` it fires with None.  Cancelling it cancels the timer and
     errbacks it with ``CancelledError``.
     """
+
     def cancel(_: Deferred[Any]) -> None:
         delayedCall.cancel()
 

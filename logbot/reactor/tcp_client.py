@@ -31,8 +31,15 @@ class Connector:
     """Connects ``factory`` to ``host:port``; reusable after each connection ends."""
 
     def __init__(
-        self, reactor: Any, host: str, port: int, factory: Any, timeout: float = 30,
-        bindAddress: tuple[str, int] | None = None, tls: Any = None, family: int = 0,
+        self,
+        reactor: Any,
+        host: str,
+        port: int,
+        factory: Any,
+        timeout: float = 30,
+        bindAddress: tuple[str, int] | None = None,
+        tls: Any = None,
+        family: int = 0,
     ) -> None:
         self.reactor = reactor
         self.host = host
@@ -182,8 +189,11 @@ class _Attempt:
         if not self.done:
             err = self._lastErrno
             detail = "; ".join(self._errors)
-            self.fail(tcp.connect_error(err, detail) if err
-                      else error.ConnectError(None, detail or "no address to try"))
+            self.fail(
+                tcp.connect_error(err, detail)
+                if err
+                else error.ConnectError(None, detail or "no address to try")
+            )
 
     def doWrite(self) -> None:
         sock = self.sock

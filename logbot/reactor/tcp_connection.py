@@ -51,7 +51,6 @@ READ_SIZE = 65536
 ACCEPTS_PER_EVENT = 128
 
 
-
 def make_address(sockaddr: Any) -> IPv4Address | IPv6Address:
     if len(sockaddr) == 4:
         return IPv6Address("TCP", sockaddr[0], sockaddr[1])
@@ -74,10 +73,28 @@ class Connection(BufferedWriter):
     """A connected TCP socket: the transport a protocol writes to."""
 
     __slots__ = (
-        "socket", "_fd", "protocol", "reactor", "_buf", "_recv", "_send",
-        "connected", "disconnecting", "disconnected", "producer", "_streaming",
-        "_producerPaused", "_reading", "_readClosed", "_writeClosed", "highWater",
-        "lowWater", "connector", "_lostReason", "_noWrite", "__weakref__",
+        "socket",
+        "_fd",
+        "protocol",
+        "reactor",
+        "_buf",
+        "_recv",
+        "_send",
+        "connected",
+        "disconnecting",
+        "disconnected",
+        "producer",
+        "_streaming",
+        "_producerPaused",
+        "_reading",
+        "_readClosed",
+        "_writeClosed",
+        "highWater",
+        "lowWater",
+        "connector",
+        "_lostReason",
+        "_noWrite",
+        "__weakref__",
     )
 
     def __init__(self, sock: socket.socket, protocol: Any, reactor: Any) -> None:
@@ -288,4 +305,3 @@ def start_connection(
         transport.connectionLost(Failure())
         return None
     return transport
-

@@ -25,8 +25,13 @@ class Port:
     """A listening socket; every accepted connection gets a protocol from ``factory``."""
 
     def __init__(
-        self, reactor: Any, port: int, factory: Any, backlog: int = 50,
-        interface: str = "", tls: Any = None,
+        self,
+        reactor: Any,
+        port: int,
+        factory: Any,
+        backlog: int = 50,
+        interface: str = "",
+        tls: Any = None,
     ) -> None:
         self.reactor = reactor
         self.port = port
@@ -51,8 +56,9 @@ class Port:
             sock.setblocking(False)
         except OSError as e:
             sock.close()
-            raise OSError(e.errno, f"cannot listen on {self.interface or '*'}:{self.port}: "
-                                   f"{e.strerror}") from None
+            raise OSError(
+                e.errno, f"cannot listen on {self.interface or '*'}:{self.port}: {e.strerror}"
+            ) from None
         self._fd = sock.fileno()
         try:
             self.reactor.addReader(self)
@@ -74,8 +80,12 @@ class Port:
                 return
             except OSError as e:
                 if e.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
-                    log.error("cannot accept on port %s: %s; pausing %.1f s",
-                              self.port, e.strerror, EMFILE_PAUSE)
+                    log.error(
+                        "cannot accept on port %s: %s; pausing %.1f s",
+                        self.port,
+                        e.strerror,
+                        EMFILE_PAUSE,
+                    )
                     self.reactor.removeReader(self)
                     self.reactor.callLater(EMFILE_PAUSE, self._resume)
                     return

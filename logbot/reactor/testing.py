@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import io
 import itertools
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from logbot.reactor.address import IPv4Address, IPv6Address
 from logbot.reactor.error import ConnectionAborted, ConnectionDone
@@ -370,8 +371,13 @@ class MemoryReactor:
         return FakePort(_address(interface or "0.0.0.0", port), factory)
 
     def connectSSL(
-        self, host: str, port: int, factory: Any, contextFactory: Any = None,
-        timeout: float = 30, bindAddress: Any = None,
+        self,
+        host: str,
+        port: int,
+        factory: Any,
+        contextFactory: Any = None,
+        timeout: float = 30,
+        bindAddress: Any = None,
     ) -> FakeConnector:
         self.sslClients.append((host, port, factory, contextFactory, timeout, bindAddress))
         return self._connector(host, port, factory)
@@ -383,9 +389,13 @@ class MemoryReactor:
         return connector
 
     def spawnProcess(
-        self, processProtocol: Any, executable: str, args: Any = (),
+        self,
+        processProtocol: Any,
+        executable: str,
+        args: Any = (),
         env: dict | None = {},  # noqa: B006  (Twisted's default; never mutated)
-        path: str | None = None, childFDs: dict | None = None,
+        path: str | None = None,
+        childFDs: dict | None = None,
     ) -> FakeProcessTransport:
         self.spawnedProcesses.append((processProtocol, executable, args, env, path, childFDs))
         transport = FakeProcessTransport(processProtocol)

@@ -23,7 +23,8 @@ Why it is built this way (measured in bench/, "Timers"):
 from __future__ import annotations
 
 import heapq
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from logbot.reactor import error
 

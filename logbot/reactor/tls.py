@@ -67,8 +67,9 @@ class _TLSProtocol:
     def __init__(self, context: ssl.SSLContext, server_side: bool, hostname: str | None) -> None:
         self._in = ssl.MemoryBIO()
         self._out = ssl.MemoryBIO()
-        self._ssl = context.wrap_bio(self._in, self._out, server_side=server_side,
-                                     server_hostname=hostname)
+        self._ssl = context.wrap_bio(
+            self._in, self._out, server_side=server_side, server_hostname=hostname
+        )
         self.tcp: Any = None
         self.protocol: Any = None
         self.handshaken = False
@@ -235,17 +236,15 @@ class TLSClientProtocol(_TLSProtocol):
         protocol = self.attempt.tlsReady(self, peer)
         if protocol is None:
             self.attempt.connector._connectionFailed(
-                Failure(error.UserError(None, "the factory built no protocol")))
+                Failure(error.UserError(None, "the factory built no protocol"))
+            )
             self.tcp.abortConnection()
             return
         self.tcp.connector = self.attempt.connector
         self._startApp(protocol)
 
     def _handshakeFailed(self, exc: BaseException, lost: bool = False) -> None:
-        if lost:
-            reason = f"connection closed during the TLS handshake ({exc})"
-        else:
-            reason = describe(exc)
+        reason = f"connection closed during the TLS handshake ({exc})" if lost else describe(exc)
         self.attempt.fail(error.TLSError(None, reason))
 
 
@@ -269,7 +268,8 @@ class TLSServerProtocol(_TLSProtocol):
         self._startApp(protocol)
 
     def _handshakeFailed(self, exc: BaseException, lost: bool = False) -> None:
-        log.info("TLS handshake with %s:%s failed: %s", self.peer.host, self.peer.port,
-                 describe(exc))
+        log.info(
+            "TLS handshake with %s:%s failed: %s", self.peer.host, self.peer.port, describe(exc)
+        )
         if not lost:
             self.tcp.abortConnection()

@@ -95,8 +95,9 @@ def format_line(source: str, command: str, params: tuple[str, ...]) -> str:
 
 
 def _tag_string(tags: dict[str, str | None]) -> str:
-    return "@" + ";".join(key if value is None else f"{key}={escape_tag_value(value)}"
-                          for key, value in tags.items())
+    return "@" + ";".join(
+        key if value is None else f"{key}={escape_tag_value(value)}" for key, value in tags.items()
+    )
 
 
 class Connection(User, LineReceiver):
@@ -179,10 +180,19 @@ class TestIRCServer:
 
     __test__ = False  # a library class whose name starts with "Test": pytest, skip it
 
-    def __init__(self, reactor: Any, name: str = "irc.demo.test", network: str = "demo",
-                 host: str = "127.0.0.1", port: int = 0, motd: str | None = None, *,
-                 password: str | None = None, wall: Callable[[], float] = time.time,
-                 log_size: int = 1000) -> None:
+    def __init__(
+        self,
+        reactor: Any,
+        name: str = "irc.demo.test",
+        network: str = "demo",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        motd: str | None = None,
+        *,
+        password: str | None = None,
+        wall: Callable[[], float] = time.time,
+        log_size: int = 1000,
+    ) -> None:
         if " " in name or " " in network:
             raise ValueError("the server and network names cannot hold spaces")
         self.reactor = reactor
@@ -207,8 +217,9 @@ class TestIRCServer:
         """Listen on ``host:port`` (0: a free port); returns the bound port."""
         if self._listener is not None:
             raise RuntimeError("the server is already listening")
-        self._listener = self.reactor.listenTCP(self.port, _ServerFactory(self),
-                                                interface=self.host)
+        self._listener = self.reactor.listenTCP(
+            self.port, _ServerFactory(self), interface=self.host
+        )
         self.port = self._listener.getHost().port
         return self.port
 
@@ -228,8 +239,14 @@ class TestIRCServer:
 
     # -- local users -------------------------------------------------------------------
 
-    def add_user(self, nick: str, user: str | None = None, host: str = "demo.test",
-                 realname: str | None = None, account: str | None = None) -> LocalUser:
+    def add_user(
+        self,
+        nick: str,
+        user: str | None = None,
+        host: str = "demo.test",
+        realname: str | None = None,
+        account: str | None = None,
+    ) -> LocalUser:
         """A simulated user, registered at once; ``ValueError`` if the nick is bad or taken."""
         if not valid_nick(nick):
             raise ValueError(f"erroneous nick {nick!r}")
@@ -256,8 +273,14 @@ class TestIRCServer:
 
     # -- what users receive ------------------------------------------------------------
 
-    def send(self, to: User, command: str, *params: str, sender: User | None = None,
-             tags: dict[str, str | None] | None = None) -> None:
+    def send(
+        self,
+        to: User,
+        command: str,
+        *params: str,
+        sender: User | None = None,
+        tags: dict[str, str | None] | None = None,
+    ) -> None:
         """Send one line to ``to``, from ``sender`` (None: the server), with the tags
         its capabilities ask for (``tags`` are client tags, for message-tags)."""
         source = sender.prefix if sender is not None else self.name
@@ -340,13 +363,20 @@ class TestIRCServer:
         self.reply(user, "001", f"Welcome to the {self.network} IRC Network {user.prefix}")
         self.reply(user, "002", f"Your host is {self.name}, running version {VERSION}")
         self.reply(user, "003", f"This server was created {created}")
-        self.reply(user, "004", self.name, VERSION, USER_MODES, "bklov" + CHANNEL_FLAGS,
-                   "bklov")
-        self.reply(user, "005", f"CASEMAPPING={CASEMAPPING}", "CHANTYPES=#",
-                   "PREFIX=(ov)@+", f"CHANMODES=b,k,l,{CHANNEL_FLAGS}",
-                   f"NETWORK={self.network}", f"NICKLEN={NICKLEN}",
-                   f"CHANNELLEN={CHANNELLEN}", f"TOPICLEN={TOPICLEN}",
-                   "are supported by this server")
+        self.reply(user, "004", self.name, VERSION, USER_MODES, "bklov" + CHANNEL_FLAGS, "bklov")
+        self.reply(
+            user,
+            "005",
+            f"CASEMAPPING={CASEMAPPING}",
+            "CHANTYPES=#",
+            "PREFIX=(ov)@+",
+            f"CHANMODES=b,k,l,{CHANNEL_FLAGS}",
+            f"NETWORK={self.network}",
+            f"NICKLEN={NICKLEN}",
+            f"CHANNELLEN={CHANNELLEN}",
+            f"TOPICLEN={TOPICLEN}",
+            "are supported by this server",
+        )
         if self.motd is None:
             self.reply(user, "422", "MOTD File is missing")
             return

@@ -7,7 +7,6 @@ a member must see is sent to every member, the actor included, as servers do.
 
 from __future__ import annotations
 
-
 from logbot.irc.message import Message
 from logbot.irc.registry import HandlerTable
 from logbot.testing.ircd_commands import (
@@ -22,7 +21,6 @@ from logbot.testing.ircd_commands import (
     valid_channel,
 )
 from logbot.testing.ircd_users import Channel, Server, User, names_prefix
-
 
 __all__ = ["HANDLERS"]
 
@@ -71,8 +69,9 @@ def _join(server: Server, user: User, name: str, key: str | None) -> None:
     user.channels[fold(name)] = channel
     for member in channel.users:
         if "extended-join" in member.caps:
-            server.send(member, "JOIN", channel.name, user.account or "*",
-                        user.realname or "", sender=user)
+            server.send(
+                member, "JOIN", channel.name, user.account or "*", user.realname or "", sender=user
+            )
         else:
             server.send(member, "JOIN", channel.name, sender=user)
     if channel.topic is not None:
@@ -130,8 +129,9 @@ def _send_topic(server: Server, user: User, channel: Channel) -> None:
         server.reply(user, "331", channel.name, "No topic is set")
         return
     server.reply(user, "332", channel.name, channel.topic)
-    server.reply(user, "333", channel.name, channel.topic_setter or server.name,
-                 str(channel.topic_time))
+    server.reply(
+        user, "333", channel.name, channel.topic_setter or server.name, str(channel.topic_time)
+    )
 
 
 @HANDLERS.on("NAMES")
@@ -152,8 +152,10 @@ def _names(server: Server, user: User, channel: Channel) -> None:
     if "s" not in channel.modes or user in channel.users:
         multi = "multi-prefix" in user.caps
         symbol = "@" if "s" in channel.modes else "="
-        entries = [names_prefix(prefixes, multi) + (member.nickname or "*")
-                   for member, prefixes in channel.users.items()]
+        entries = [
+            names_prefix(prefixes, multi) + (member.nickname or "*")
+            for member, prefixes in channel.users.items()
+        ]
         chunk: list[str] = []
         for entry in entries:
             if chunk and len(" ".join([*chunk, entry]).encode()) > _NAMES_BUDGET:
@@ -194,8 +196,7 @@ def kick(server: Server, user: User, msg: Message) -> None:
             server.reply(user, "441", nick, channel.name, "They aren't on that channel")
             continue
         for member in channel.users:
-            server.send(member, "KICK", channel.name, victim.nickname or "*", reason,
-                        sender=user)
+            server.send(member, "KICK", channel.name, victim.nickname or "*", reason, sender=user)
         server.leave(victim, channel)
 
 
@@ -230,12 +231,10 @@ def mode(server: Server, user: User, msg: Message) -> None:
                 (user.modes.add if sign == "+" else user.modes.discard)(char)
                 changes.append((sign, char, None))
         if changes:
-            server.send(user, "MODE", user.nickname or "*", _mode_line(changes)[0],
-                        sender=user)
+            server.send(user, "MODE", user.nickname or "*", _mode_line(changes)[0], sender=user)
 
 
-def _channel_mode(server: Server, user: User, channel: Channel,
-                  args: tuple[str, ...]) -> None:
+def _channel_mode(server: Server, user: User, channel: Channel, args: tuple[str, ...]) -> None:
     if not args:
         server.reply(user, "324", channel.name, *channel.mode_string(user in channel.users))
         server.reply(user, "329", channel.name, str(int(channel.created)))

@@ -26,16 +26,30 @@ from logbot.irc.message import Message, mask_match
 from logbot.irc.registry import HandlerTable
 from logbot.testing.ircd_users import Channel, Server, User, names_prefix
 
-
-__all__ = ["BEFORE_REGISTRATION", "CAPS", "HANDLERS", "find_channel", "fold", "is_banned",
-           "need_params", "valid_channel", "valid_nick"]
+__all__ = [
+    "BEFORE_REGISTRATION",
+    "CAPS",
+    "HANDLERS",
+    "find_channel",
+    "fold",
+    "is_banned",
+    "need_params",
+    "valid_channel",
+    "valid_nick",
+]
 
 CASEMAPPING = "rfc1459"
 NICKLEN = 30
 CHANNELLEN = 50
 TOPICLEN = 390
-CAPS = ("account-tag", "echo-message", "extended-join", "message-tags", "multi-prefix",
-        "server-time")
+CAPS = (
+    "account-tag",
+    "echo-message",
+    "extended-join",
+    "message-tags",
+    "multi-prefix",
+    "server-time",
+)
 USER_MODES = "iw"
 CHANNEL_FLAGS = "imnst"
 
@@ -56,8 +70,11 @@ def valid_nick(nick: str) -> bool:
 
 
 def valid_channel(name: str) -> bool:
-    return (name.startswith("#") and 1 < len(name) <= CHANNELLEN
-            and not any(c in name for c in " ,\x07"))
+    return (
+        name.startswith("#")
+        and 1 < len(name) <= CHANNELLEN
+        and not any(c in name for c in " ,\x07")
+    )
 
 
 def need_params(server: Server, user: User, msg: Message, count: int) -> bool:
@@ -221,8 +238,7 @@ def message(server: Server, user: User, msg: Message) -> None:
             recipients.append(user)
         for recipient in recipients:
             if not tagmsg or "message-tags" in recipient.caps:
-                server.send(recipient, msg.command, name, *text, sender=user,
-                            tags=client_tags)
+                server.send(recipient, msg.command, name, *text, sender=user, tags=client_tags)
 
 
 # -- queries ----------------------------------------------------------------------------
@@ -241,9 +257,17 @@ def who(server: Server, user: User, msg: Message) -> None:
         rows = [(peer, "*", set())] if peer is not None else []
     for who_user, where, prefixes in rows:
         flags = ("G" if who_user.away is not None else "H") + names_prefix(prefixes, multi)
-        server.reply(user, "352", where, who_user.username or "*", who_user.host,
-                     server.name, who_user.nickname or "*", flags,
-                     f"0 {who_user.realname or ''}")
+        server.reply(
+            user,
+            "352",
+            where,
+            who_user.username or "*",
+            who_user.host,
+            server.name,
+            who_user.nickname or "*",
+            flags,
+            f"0 {who_user.realname or ''}",
+        )
     server.reply(user, "315", mask, "End of /WHO list.")
 
 
@@ -259,9 +283,11 @@ def whois(server: Server, user: User, msg: Message) -> None:
         return
     name = peer.nickname or nick
     server.reply(user, "311", name, peer.username or "*", peer.host, "*", peer.realname or "")
-    channels = [names_prefix(channel.users[peer], False) + channel.name
-                for channel in peer.channels.values()
-                if "s" not in channel.modes or user in channel.users]
+    channels = [
+        names_prefix(channel.users[peer], False) + channel.name
+        for channel in peer.channels.values()
+        if "s" not in channel.modes or user in channel.users
+    ]
     if channels:
         server.reply(user, "319", name, " ".join(channels))
     server.reply(user, "312", name, server.name, f"{server.network} test server")

@@ -40,8 +40,14 @@ class Server(Protocol):
 
     def dispatch(self, user: User, msg: Message, line: str) -> None: ...
 
-    def send(self, to: User, command: str, *params: str, sender: User | None = None,
-             tags: dict[str, str | None] | None = None) -> None: ...
+    def send(
+        self,
+        to: User,
+        command: str,
+        *params: str,
+        sender: User | None = None,
+        tags: dict[str, str | None] | None = None,
+    ) -> None: ...
 
     def reply(self, to: User, numeric: str, *params: str) -> None: ...
 
@@ -61,8 +67,15 @@ class User:
 
     server: Server
 
-    def __init__(self, server: Server, nickname: str | None, user: str | None,
-                 host: str, realname: str | None, account: str | None = None) -> None:
+    def __init__(
+        self,
+        server: Server,
+        nickname: str | None,
+        user: str | None,
+        host: str,
+        realname: str | None,
+        account: str | None = None,
+    ) -> None:
         self.server = server
         self.nickname = nickname
         self.username = user
@@ -100,8 +113,15 @@ class LocalUser(User):
     user that has quit raises ``RuntimeError`` on any request.
     """
 
-    def __init__(self, server: Server, nickname: str, user: str, host: str,
-                 realname: str, account: str | None = None) -> None:
+    def __init__(
+        self,
+        server: Server,
+        nickname: str,
+        user: str,
+        host: str,
+        realname: str,
+        account: str | None = None,
+    ) -> None:
         super().__init__(server, nickname, user, host, realname, account)
         self.received: list[str] = []  # every line the server sent us, without CRLF
         self.registered = True

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from logbot.bot.network import NetworkBot
+from logbot.config.settings import ChannelConfig, LogOptions, NetworkConfig, ServerConfig
 from logbot.logs.record import LogRecord
 from logbot.logs.rotation import PAGE
-from logbot.config.settings import ChannelConfig, LogOptions, NetworkConfig, ServerConfig
 from logbot.reactor.error import ConnectionDone
 from logbot.reactor.failure import Failure
 from logbot.reactor.testing import MemoryReactorClock, StringTransport
@@ -70,8 +70,13 @@ class Harness:
         self.reactor = MemoryReactorClock()
         self.reactor.advance(100.0)
         self.writer = FakeWriter()
-        self.bot = NetworkBot(config or network(), self.reactor, self.writer,
-                              wall=lambda: WALL0 + self.reactor.seconds(), rng=FixedRng())
+        self.bot = NetworkBot(
+            config or network(),
+            self.reactor,
+            self.writer,
+            wall=lambda: WALL0 + self.reactor.seconds(),
+            rng=FixedRng(),
+        )
         self.transport: StringTransport | None = None
         self.client: Any = None
 
@@ -88,9 +93,13 @@ class Harness:
         lines = []
         if caps:
             lines += [f":irc.example CAP * LS :{caps}", f":irc.example CAP * ACK :{caps}"]
-        lines += [f":irc.example 001 {nick} :Welcome",
-                  (f":irc.example 005 {nick} CASEMAPPING=rfc1459 CHANTYPES=#& "
-                   "PREFIX=(ov)@+ :are supported")]
+        lines += [
+            f":irc.example 001 {nick} :Welcome",
+            (
+                f":irc.example 005 {nick} CASEMAPPING=rfc1459 CHANTYPES=#& "
+                "PREFIX=(ov)@+ :are supported"
+            ),
+        ]
         self.feed(*lines)
 
     def feed(self, *lines: str) -> None:

@@ -41,22 +41,40 @@ def test_registration_joins_every_channel_with_its_key() -> None:
 
 def test_channel_events_become_records_in_their_channels() -> None:
     h = registered()
-    h.feed(f":{ALICE} JOIN #a", f":{BOB} JOIN #B", f":{BOB} JOIN #a",
-           f"{TIME} :{ALICE} PRIVMSG #a :hello there",
-           f":{ALICE} PRIVMSG #A :\x01ACTION waves\x01",
-           f":{BOB} NOTICE @#a :ops only",
-           f":{ALICE} TOPIC #a :new topic",
-           f":{ALICE} MODE #a +ov-b bob bob *!*@x",
-           f":{ALICE} KICK #B bob :bye",
-           f":{ALICE} NICK alicia",
-           f":{BOB} PART #a :later",
-           ":alicia!~alice@alice.host QUIT :gone")
+    h.feed(
+        f":{ALICE} JOIN #a",
+        f":{BOB} JOIN #B",
+        f":{BOB} JOIN #a",
+        f"{TIME} :{ALICE} PRIVMSG #a :hello there",
+        f":{ALICE} PRIVMSG #A :\x01ACTION waves\x01",
+        f":{BOB} NOTICE @#a :ops only",
+        f":{ALICE} TOPIC #a :new topic",
+        f":{ALICE} MODE #a +ov-b bob bob *!*@x",
+        f":{ALICE} KICK #B bob :bye",
+        f":{ALICE} NICK alicia",
+        f":{BOB} PART #a :later",
+        ":alicia!~alice@alice.host QUIT :gone",
+    )
     a = h.writer.records("#a")
-    assert [r.type for r in a] == ["join", "join", "message", "action", "notice", "topic",
-                                   "mode", "nick", "part", "quit"]
+    assert [r.type for r in a] == [
+        "join",
+        "join",
+        "message",
+        "action",
+        "notice",
+        "topic",
+        "mode",
+        "nick",
+        "part",
+        "quit",
+    ]
     msg = a[2]
-    assert (msg.nick, msg.user, msg.host, msg.text) == ("alice", "~alice", "alice.host",
-                                                        "hello there")
+    assert (msg.nick, msg.user, msg.host, msg.text) == (
+        "alice",
+        "~alice",
+        "alice.host",
+        "hello there",
+    )
     assert msg.time == datetime(2026, 3, 29, 0, 59, 59, 500000, tzinfo=UTC)
     assert msg.time_source == "server"
     assert a[3].time_source == "local"
@@ -84,9 +102,11 @@ def test_quit_and_nick_go_to_every_shared_channel() -> None:
 
 def test_extended_join_account_and_account_tag() -> None:
     h = registered(caps="extended-join account-tag")
-    h.feed(f":{ALICE} JOIN #a alice_acct :Alice A",
-           f"@account=alice_acct :{ALICE} PRIVMSG #a :hi",
-           f":{BOB} JOIN #a * :Bob")
+    h.feed(
+        f":{ALICE} JOIN #a alice_acct :Alice A",
+        f"@account=alice_acct :{ALICE} PRIVMSG #a :hi",
+        f":{BOB} JOIN #a * :Bob",
+    )
     join, msg, bob = h.writer.records("#a")
     assert join.account == "alice_acct" and msg.account == "alice_acct"
     assert bob.account is None
@@ -106,8 +126,13 @@ def test_topic_on_join_waits_for_its_setter() -> None:
 
 def test_chghost_setname_away() -> None:
     h = registered(caps="chghost setname away-notify")
-    h.feed(f":{ALICE} JOIN #a", f":{ALICE} CHGHOST ~al new.host", f":{ALICE} SETNAME :Alice B",
-           f":{ALICE} AWAY :lunch", f":{ALICE} AWAY")
+    h.feed(
+        f":{ALICE} JOIN #a",
+        f":{ALICE} CHGHOST ~al new.host",
+        f":{ALICE} SETNAME :Alice B",
+        f":{ALICE} AWAY :lunch",
+        f":{ALICE} AWAY",
+    )
     records = h.writer.records("#a")[1:]
     assert [r.type for r in records] == ["chghost", "setname", "away", "back"]
     assert records[0].target == "~al@new.host"
@@ -144,19 +169,26 @@ def test_private_messages_only_with_private_logging() -> None:
 def test_nolog_optout_and_filters_follow_the_channel_options() -> None:
     quiet = LogOptions(opt_out=("Alice",), events=replace(LogOptions().events, joins=False))
     h = registered(network(channels=(ChannelConfig("#a", log=quiet), ChannelConfig("#B"))))
-    h.feed(f":{ALICE} JOIN #a", f":{ALICE} JOIN #B", f":{BOB} JOIN #a",
-           f":{BOB} PRIVMSG #a :[nolog] secret", f":{BOB} PRIVMSG #a :visible",
-           f":{ALICE} PRIVMSG #a :hidden")
+    h.feed(
+        f":{ALICE} JOIN #a",
+        f":{ALICE} JOIN #B",
+        f":{BOB} JOIN #a",
+        f":{BOB} PRIVMSG #a :[nolog] secret",
+        f":{BOB} PRIVMSG #a :visible",
+        f":{ALICE} PRIVMSG #a :hidden",
+    )
     a = h.writer.records("#a")
     assert [(r.type, r.nick, r.text) for r in a] == [
         ("message", "bob", "visible"),
-        ("opted_out", None, "a line from a user who opted out of logging was not logged")]
+        ("opted_out", None, "a line from a user who opted out of logging was not logged"),
+    ]
     assert h.writer.types("#b") == ["join"]
 
 
 def test_disconnect_then_gap_marker_and_rejoin_on_the_next_server() -> None:
-    h = registered(network(reconnect=ReconnectOptions(initial_delay=1, max_delay=30,
-                                                      factor=2, jitter=0.1)))
+    h = registered(
+        network(reconnect=ReconnectOptions(initial_delay=1, max_delay=30, factor=2, jitter=0.1))
+    )
     h.reactor.advance(5)
     h.lose()
     assert [r.type for r in h.writer.records()] == ["disconnect", "disconnect"]
@@ -176,8 +208,9 @@ def test_disconnect_then_gap_marker_and_rejoin_on_the_next_server() -> None:
 
 
 def test_backoff_grows_until_registration() -> None:
-    h = Harness(network(reconnect=ReconnectOptions(initial_delay=1, max_delay=5, factor=2,
-                                                   jitter=0)))
+    h = Harness(
+        network(reconnect=ReconnectOptions(initial_delay=1, max_delay=5, factor=2, jitter=0))
+    )
     h.start()
     delays = []
     for _ in range(4):
@@ -186,8 +219,7 @@ def test_backoff_grows_until_registration() -> None:
         h.reactor.advance(h.bot.delay)
     assert delays == [1, 2, 4, 5]  # the first retry waits initial_delay
     hosts = [c[0] for c in h.reactor.tcpClients]
-    assert hosts == ["irc1.example", "irc2.example", "irc1.example", "irc2.example",
-                     "irc1.example"]
+    assert hosts == ["irc1.example", "irc2.example", "irc1.example", "irc2.example", "irc1.example"]
 
 
 def _failure():  # type: ignore[no-untyped-def]
@@ -279,8 +311,7 @@ def test_a_topic_held_for_its_setter_does_not_outlive_the_connection() -> None:
 
 
 @pytest.mark.parametrize(("line_rate", "expected"), [(None, None), (0, 0), (2.0, 0.5)])
-def test_line_rate_is_lines_per_second(line_rate: float | None,
-                                       expected: float | None) -> None:
+def test_line_rate_is_lines_per_second(line_rate: float | None, expected: float | None) -> None:
     h = Harness(network(line_rate=line_rate))
     h.start()
     assert h.connect().lineRate == expected  # IRCClient's lineRate: seconds per line
@@ -293,7 +324,10 @@ def test_channel_options_follow_the_casemapping_announced_after_registration() -
     h.connect()
     h.feed(":irc.example 001 bot :Welcome")  # registered under the default (rfc1459)
     h.feed(":irc.example 005 bot CASEMAPPING=ascii :are supported")
-    h.feed(":bot!~bot@bot.host JOIN #A[1]", f":{ALICE} PRIVMSG #a[1] :!! hidden",
-           f":{ALICE} PRIVMSG #a[1] :shown")
+    h.feed(
+        ":bot!~bot@bot.host JOIN #A[1]",
+        f":{ALICE} PRIVMSG #a[1] :!! hidden",
+        f":{ALICE} PRIVMSG #a[1] :shown",
+    )
     assert [r.text for r in h.writer.records("#a[1]") if r.type == "message"] == ["shown"]
     assert {o for _, _, o in h.writer.lines} == {quiet}

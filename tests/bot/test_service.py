@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from logbot.config.loader import ConfigError
-from logbot.health.server import HealthListenError
 from logbot.bot.service import LogService
+from logbot.config.loader import ConfigError
 from logbot.config.settings import Config, HealthOptions, LogOptions, PluginOptions
+from logbot.health.server import HealthListenError
 from logbot.reactor.testing import MemoryReactorClock
 from tests.bot.fakes import network
 
@@ -26,9 +26,12 @@ class Reactor(MemoryReactorClock):
 
 
 def config(tmp_path: Path, *names: str, root: str = "logs") -> Config:
-    return Config(networks=tuple(network(name=n) for n in names),
-                  log=LogOptions(root=str(tmp_path / root)), source=str(tmp_path / "c.yaml"),
-                  plugins=PluginOptions(data_dir=str(tmp_path / "data")))
+    return Config(
+        networks=tuple(network(name=n) for n in names),
+        log=LogOptions(root=str(tmp_path / root)),
+        source=str(tmp_path / "c.yaml"),
+        plugins=PluginOptions(data_dir=str(tmp_path / "data")),
+    )
 
 
 @pytest.fixture
@@ -36,20 +39,23 @@ def reactor() -> Reactor:
     return Reactor()
 
 
-def test_start_connects_every_network_and_installs_the_hooks(reactor: Reactor,
-                                                             tmp_path: Path) -> None:
+def test_start_connects_every_network_and_installs_the_hooks(
+    reactor: Reactor, tmp_path: Path
+) -> None:
     service = LogService(config(tmp_path, "one", "two"), reactor)
     service.start()
     assert [c[:2] for c in reactor.tcpClients] == [("irc1.example", 6667)] * 2
     assert reactor.signals[signal.SIGHUP] == service.reload
     assert [f for f, _, _ in reactor.triggers["before"]["shutdown"]] == [service.stop]
     assert [f for f, _, _ in reactor.triggers["during"]["shutdown"]] == [
-        service.writer.close, service.plugins.close, service.stop_health]
+        service.writer.close,
+        service.plugins.close,
+        service.stop_health,
+    ]
     assert service.health is None and reactor.tcpServers == []  # no port: no listener
 
 
-def test_stop_fires_at_once_when_nothing_is_connected(reactor: Reactor,
-                                                      tmp_path: Path) -> None:
+def test_stop_fires_at_once_when_nothing_is_connected(reactor: Reactor, tmp_path: Path) -> None:
     service = LogService(config(tmp_path, "one"), reactor)
     service.start()
     done: list[object] = []
@@ -60,7 +66,8 @@ def test_stop_fires_at_once_when_nothing_is_connected(reactor: Reactor,
 
 
 def test_a_bad_config_on_reload_is_reported_and_the_running_one_kept(
-        reactor: Reactor, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    reactor: Reactor, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     def loader(path: str) -> Config:
         raise ConfigError(["networks[0].nick: expected a string (c.yaml line 3)"])
 
@@ -72,8 +79,7 @@ def test_a_bad_config_on_reload_is_reported_and_the_running_one_kept(
     assert "keeping the running config" in caplog.text and "line 3" in caplog.text
 
 
-def test_reload_adds_removes_and_reconfigures_networks(reactor: Reactor,
-                                                       tmp_path: Path) -> None:
+def test_reload_adds_removes_and_reconfigures_networks(reactor: Reactor, tmp_path: Path) -> None:
     new = config(tmp_path, "two", "three")
     two = new.networks[0]
     new = replace(new, networks=(replace(two, nick="renamed"), new.networks[1]))
@@ -88,8 +94,7 @@ def test_reload_adds_removes_and_reconfigures_networks(reactor: Reactor,
     assert len(reactor.tcpClients) == 3  # "three" connected
 
 
-def test_reload_with_a_new_log_root_swaps_the_writer(reactor: Reactor,
-                                                     tmp_path: Path) -> None:
+def test_reload_with_a_new_log_root_swaps_the_writer(reactor: Reactor, tmp_path: Path) -> None:
     new = config(tmp_path, "one", root="elsewhere")
     service = LogService(config(tmp_path, "one"), reactor, loader=lambda p: new)
     service.start()
@@ -116,7 +121,8 @@ def listeners(reactor: Reactor) -> list[tuple[int, str]]:
 
 
 def test_the_health_listener_starts_with_the_service_and_stops_at_shutdown(
-        reactor: Reactor, tmp_path: Path) -> None:
+    reactor: Reactor, tmp_path: Path
+) -> None:
     service = LogService(with_health(config(tmp_path, "one"), 9100), reactor)
     service.start()
     assert listeners(reactor) == [(9100, "127.0.0.1")]
@@ -129,23 +135,29 @@ def test_the_health_listener_starts_with_the_service_and_stops_at_shutdown(
 
 
 def test_the_command_line_wins_over_the_config_at_start_and_on_reloads(
-        reactor: Reactor, tmp_path: Path) -> None:
+    reactor: Reactor, tmp_path: Path
+) -> None:
     new = with_health(config(tmp_path, "one"), 9300, "0.0.0.0")
-    service = LogService(with_health(config(tmp_path, "one"), 9100), reactor,
-                         loader=lambda p: new, health_port=9200)
+    service = LogService(
+        with_health(config(tmp_path, "one"), 9100), reactor, loader=lambda p: new, health_port=9200
+    )
     service.start()
     assert listeners(reactor) == [(9200, "127.0.0.1")]
     service.reload()  # the config's port changed, but the command line's stays: new host
     assert listeners(reactor) == [(9200, "127.0.0.1"), (9200, "0.0.0.0")]
 
 
-def test_a_reload_that_changes_health_restarts_the_listener(reactor: Reactor,
-                                                            tmp_path: Path) -> None:
-    configs = [with_health(config(tmp_path, "one"), 9101),
-               with_health(config(tmp_path, "one"), 9101),
-               with_health(config(tmp_path, "one"), None)]
-    service = LogService(with_health(config(tmp_path, "one"), 9100), reactor,
-                         loader=lambda p: configs.pop(0))
+def test_a_reload_that_changes_health_restarts_the_listener(
+    reactor: Reactor, tmp_path: Path
+) -> None:
+    configs = [
+        with_health(config(tmp_path, "one"), 9101),
+        with_health(config(tmp_path, "one"), 9101),
+        with_health(config(tmp_path, "one"), None),
+    ]
+    service = LogService(
+        with_health(config(tmp_path, "one"), 9100), reactor, loader=lambda p: configs.pop(0)
+    )
     service.start()
     first = service.health
     assert first is not None
@@ -159,23 +171,24 @@ def test_a_reload_that_changes_health_restarts_the_listener(reactor: Reactor,
 
 
 def test_a_port_that_cannot_be_had_on_reload_is_logged_and_the_bot_runs_on(
-        reactor: Reactor, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    reactor: Reactor, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     def refuse(port: int, factory: object, backlog: int = 50, interface: str = "") -> None:
         raise OSError(98, f"cannot listen on {interface}:{port}: Address already in use")
 
     new = with_health(config(tmp_path, "one"), 9101)
-    service = LogService(with_health(config(tmp_path, "one"), 9100), reactor,
-                         loader=lambda p: new)
+    service = LogService(with_health(config(tmp_path, "one"), 9100), reactor, loader=lambda p: new)
     service.start()
     reactor.listenTCP = refuse  # type: ignore[method-assign]
     assert service.reload() is True
     assert service.health is None
-    assert ("reload: health: cannot listen on 127.0.0.1:9101: Address already in use; "
-            "no health listener until a reload fixes it") in caplog.text
+    assert (
+        "reload: health: cannot listen on 127.0.0.1:9101: Address already in use; "
+        "no health listener until a reload fixes it"
+    ) in caplog.text
 
 
-def test_start_fails_clearly_when_the_port_cannot_be_had(reactor: Reactor,
-                                                         tmp_path: Path) -> None:
+def test_start_fails_clearly_when_the_port_cannot_be_had(reactor: Reactor, tmp_path: Path) -> None:
     def refuse(port: int, factory: object, backlog: int = 50, interface: str = "") -> None:
         raise OSError(13, f"cannot listen on {interface}:{port}: Permission denied")
 

@@ -18,10 +18,26 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _run_demo(folder: Path, backend: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "logbot", "demo", "--seconds", "0", "--dir", str(folder),
-         "--reactor", backend],
-        cwd=folder.parent, env=dict(os.environ, PYTHONPATH=str(REPO)), capture_output=True,
-        text=True, timeout=120, stdin=subprocess.DEVNULL, check=False)
+        [
+            sys.executable,
+            "-m",
+            "logbot",
+            "demo",
+            "--seconds",
+            "0",
+            "--dir",
+            str(folder),
+            "--reactor",
+            backend,
+        ],
+        cwd=folder.parent,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
 
 
 @pytest.mark.parametrize("backend", available())
@@ -64,7 +80,8 @@ def test_demo_logs_a_scripted_conversation(tmp_path: Path, backend: str) -> None
     # the jsonl twin, and the other channel
     records = [json.loads(line) for line in log.with_suffix(".jsonl").read_text().splitlines()]
     assert {"message", "action", "join", "part", "quit", "nick", "topic"} <= {
-        r["type"] for r in records}
+        r["type"] for r in records
+    }
     (random,) = (folder / "logs" / "demo").glob("#random/*.log")
     assert "<alice> quiet in here" in random.read_text()
 

@@ -69,39 +69,62 @@ class Canned:
 
 def http(status: str, body: dict[str, object] | bytes) -> bytes:
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return (f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: "
-            f"{len(data)}\r\nConnection: close\r\n\r\n").encode() + data
+    return (
+        f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: "
+        f"{len(data)}\r\nConnection: close\r\n\r\n"
+    ).encode() + data
 
 
 UP = {"registered": True, "connected": True, "state": "registered"}
-DOWN = {"registered": False, "connected": False, "state": "disconnected",
-        "last_error": "cannot connect to irc.example:6667: Connection refused"}
+DOWN = {
+    "registered": False,
+    "connected": False,
+    "state": "disconnected",
+    "last_error": "cannot connect to irc.example:6667: Connection refused",
+}
 
 
 def test_summaries() -> None:
     assert summarize(200, {"status": "ok", "networks": {"libera": UP, "oftc": UP}}) == (
-        "healthy: libera, oftc")
+        "healthy: libera, oftc"
+    )
     assert summarize(503, {"networks": {"libera": UP, "oftc": DOWN}}) == (
-        "unhealthy: oftc (disconnected: cannot connect to irc.example:6667: "
-        "Connection refused)")
-    assert summarize(503, {"networks": {"a": {"registered": False, "state": "connecting"},
-                                        "b": {"registered": False}}}) == (
-        "unhealthy: a (connecting); b (not registered)")
+        "unhealthy: oftc (disconnected: cannot connect to irc.example:6667: Connection refused)"
+    )
+    assert summarize(
+        503,
+        {
+            "networks": {
+                "a": {"registered": False, "state": "connecting"},
+                "b": {"registered": False},
+            }
+        },
+    ) == ("unhealthy: a (connecting); b (not registered)")
     assert summarize(404, None) == "unhealthy: HTTP 404 (not a logbot health report)"
     assert summarize(200, {"networks": {}}) == "healthy: no networks"
     assert connect_host("0.0.0.0") == "127.0.0.1" and connect_host("::") == "::1"
     assert connect_host("10.1.2.3") == "10.1.2.3"
 
 
-@pytest.mark.parametrize("response, status, line", [
-    (http("200 OK", {"status": "ok", "networks": {"n": UP}}), 0, "healthy: n"),
-    (http("503 Service Unavailable", {"status": "unhealthy", "networks": {"n": DOWN}}), 1,
-     "unhealthy: n (disconnected: cannot connect to irc.example:6667: Connection refused)"),
-    (http("404 Not Found", b"404 not found\n"), 1,
-     "unhealthy: HTTP 404 (not a logbot health report)"),
-])
-def test_the_command_asks_healthz_and_exits_by_the_answer(response: bytes, status: int,
-                                                           line: str) -> None:
+@pytest.mark.parametrize(
+    "response, status, line",
+    [
+        (http("200 OK", {"status": "ok", "networks": {"n": UP}}), 0, "healthy: n"),
+        (
+            http("503 Service Unavailable", {"status": "unhealthy", "networks": {"n": DOWN}}),
+            1,
+            "unhealthy: n (disconnected: cannot connect to irc.example:6667: Connection refused)",
+        ),
+        (
+            http("404 Not Found", b"404 not found\n"),
+            1,
+            "unhealthy: HTTP 404 (not a logbot health report)",
+        ),
+    ],
+)
+def test_the_command_asks_healthz_and_exits_by_the_answer(
+    response: bytes, status: int, line: str
+) -> None:
     server = Canned(response)
     try:
         result = CliRunner().invoke(main, ["health", "--port", str(server.port)])
@@ -114,20 +137,24 @@ def test_the_command_asks_healthz_and_exits_by_the_answer(response: bytes, statu
 def test_nothing_listening_is_unhealthy(closed_port: int) -> None:
     result = CliRunner().invoke(main, ["health"], env={"LOGBOT_HEALTH_PORT": str(closed_port)})
     assert result.exit_code == 1
-    assert result.output == (f"unhealthy: cannot reach http://127.0.0.1:{closed_port}/healthz: "
-                             "Connection refused\n")
+    assert result.output == (
+        f"unhealthy: cannot reach http://127.0.0.1:{closed_port}/healthz: Connection refused\n"
+    )
 
 
 def test_no_answer_within_the_timeout_is_unhealthy(busy_port: int) -> None:
     # (a listener that never accepts nor answers: connected by the kernel, then silence)
     status, line = check("127.0.0.1", busy_port, timeout=0.2)
     assert status == 1
-    assert line == f"unhealthy: cannot reach http://127.0.0.1:{busy_port}/healthz: no answer " \
-                   "within 0.2 s"
+    assert (
+        line == f"unhealthy: cannot reach http://127.0.0.1:{busy_port}/healthz: no answer "
+        "within 0.2 s"
+    )
 
 
-def test_the_port_and_host_come_from_the_config_when_not_given(tmp_path: Path,
-                                                               closed_port: int) -> None:
+def test_the_port_and_host_come_from_the_config_when_not_given(
+    tmp_path: Path, closed_port: int
+) -> None:
     config = tmp_path / "c.yaml"
     config.write_text(CONFIG + f"health:\n  port: {closed_port}\n  host: 0.0.0.0\n")
     result = CliRunner().invoke(main, ["health", "-c", str(config)])
@@ -140,8 +167,10 @@ def test_no_port_anywhere_exits_2(tmp_path: Path) -> None:
     config.write_text(CONFIG)
     result = CliRunner().invoke(main, ["health", "-c", str(config)])
     assert result.exit_code == 2
-    assert result.output == ("logbot: no health port: give --port, set LOGBOT_HEALTH_PORT or "
-                             f"set health.port in {config}\n")
+    assert result.output == (
+        "logbot: no health port: give --port, set LOGBOT_HEALTH_PORT or "
+        f"set health.port in {config}\n"
+    )
     missing = CliRunner().invoke(main, ["health", "-c", str(tmp_path / "none.yaml")])
     assert missing.exit_code == 2 and "cannot read" in missing.output
     bad = CliRunner().invoke(main, ["health", "--port", "0"])
@@ -149,16 +178,21 @@ def test_no_port_anywhere_exits_2(tmp_path: Path) -> None:
 
 
 def test_run_exits_2_without_a_traceback_when_the_health_port_is_taken(
-        tmp_path: Path, busy_port: int, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, busy_port: int, caplog: pytest.LogCaptureFixture
+) -> None:
     config = tmp_path / "c.yaml"
-    config.write_text(CONFIG + f"logging:\n  root: {tmp_path / 'logs'}\n"
-                      f"plugins:\n  enabled: []\n  data_dir: {tmp_path / 'data'}\n")
+    config.write_text(
+        CONFIG + f"logging:\n  root: {tmp_path / 'logs'}\n"
+        f"plugins:\n  enabled: []\n  data_dir: {tmp_path / 'data'}\n"
+    )
     with caplog.at_level(logging.INFO):
-        result = CliRunner().invoke(main, ["run", "-c", str(config), "--health-port",
-                                           str(busy_port)])
+        result = CliRunner().invoke(
+            main, ["run", "-c", str(config), "--health-port", str(busy_port)]
+        )
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
-    assert (f"health: cannot listen on 127.0.0.1:{busy_port}: Address already in use; "
-            "not starting") in caplog.text
+    assert (
+        f"health: cannot listen on 127.0.0.1:{busy_port}: Address already in use; not starting"
+    ) in caplog.text
     assert "Traceback" not in caplog.text + result.output
 
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from logbot.config.loader import load_config, summary
 from logbot.config.health_section import HEALTH_KEYS
+from logbot.config.loader import load_config, summary
 from logbot.config.settings import HealthOptions
 from tests.config.test_loader import parse, problem, problems, without_line
 
@@ -36,12 +36,15 @@ def test_off_by_default() -> None:
     assert str(HealthOptions()) == "off"
 
 
-@pytest.mark.parametrize("section, expected", [
-    ({"port": 9100}, HealthOptions(9100, "127.0.0.1")),
-    ({"port": 1, "host": "0.0.0.0"}, HealthOptions(1, "0.0.0.0")),
-    ({"port": 65535, "host": "::1"}, HealthOptions(65535, "::1")),
-    ({"port": 8080, "host": "localhost"}, HealthOptions(8080, "localhost")),
-])
+@pytest.mark.parametrize(
+    "section, expected",
+    [
+        ({"port": 9100}, HealthOptions(9100, "127.0.0.1")),
+        ({"port": 1, "host": "0.0.0.0"}, HealthOptions(1, "0.0.0.0")),
+        ({"port": 65535, "host": "::1"}, HealthOptions(65535, "::1")),
+        ({"port": 8080, "host": "localhost"}, HealthOptions(8080, "localhost")),
+    ],
+)
 def test_values(section: dict[str, Any], expected: HealthOptions) -> None:
     assert health(section) == expected
 
@@ -51,26 +54,31 @@ def test_env_substitution_in_the_host() -> None:
     assert parse(text, {"H": "::"}).health == HealthOptions(9100, "::")
 
 
-@pytest.mark.parametrize("section, message", [
-    ({"port": 0}, "health.port: must be between 1 and 65535"),
-    ({"port": 65536}, "health.port: must be between 1 and 65535"),
-    ({"port": "9100"}, "health.port: expected an integer"),
-    ({"port": True}, "health.port: expected an integer"),
-    ({"port": 91.5}, "health.port: expected an integer"),
-    ({"port": 9100, "host": ""}, f"health.host: {BAD_HOST}"),
-    ({"port": 9100, "host": "a b"}, f"health.host: {BAD_HOST}"),
-    ({"port": 9100, "host": 127}, "health.host: expected a string"),
-    ({"prot": 9100}, "health.prot: unknown key (did you mean 'port'?)"),
-    ([9100], "health: expected a mapping"),
-    (9100, "health: expected a mapping"),
-])
+@pytest.mark.parametrize(
+    "section, message",
+    [
+        ({"port": 0}, "health.port: must be between 1 and 65535"),
+        ({"port": 65536}, "health.port: must be between 1 and 65535"),
+        ({"port": "9100"}, "health.port: expected an integer"),
+        ({"port": True}, "health.port: expected an integer"),
+        ({"port": 91.5}, "health.port: expected an integer"),
+        ({"port": 9100, "host": ""}, f"health.host: {BAD_HOST}"),
+        ({"port": 9100, "host": "a b"}, f"health.host: {BAD_HOST}"),
+        ({"port": 9100, "host": 127}, "health.host: expected a string"),
+        ({"prot": 9100}, "health.prot: unknown key (did you mean 'port'?)"),
+        ([9100], "health: expected a mapping"),
+        (9100, "health: expected a mapping"),
+    ],
+)
 def test_bad_values(section: Any, message: str) -> None:
     assert without_line(problem(doc(section))) == message
 
 
 def test_unknown_keys_and_bad_values_are_reported_with_their_lines() -> None:
-    text = ("networks:\n  - name: local\n    servers: [a]\n    nick: logbot\n"
-            "health:\n  port: 0\n  host: 127.0.0.1\n  path: /healthz\n")
+    text = (
+        "networks:\n  - name: local\n    servers: [a]\n    nick: logbot\n"
+        "health:\n  port: 0\n  host: 127.0.0.1\n  path: /healthz\n"
+    )
     assert problems(text) == [  # in file order
         "health.port: must be between 1 and 65535 (config.yaml line 6)",
         "health.path: unknown key (known keys: host, port) (config.yaml line 8)",

@@ -46,8 +46,10 @@ def plugins(section: Any, environ: dict[str, str] | None = None, **kw: Any) -> P
 
 
 def bad_name(name: str) -> str:
-    return (f"bad plugin name {name!r}: letters, digits, '_', '.' and '-', starting with a "
-            "letter or digit")
+    return (
+        f"bad plugin name {name!r}: letters, digits, '_', '.' and '-', starting with a "
+        "letter or digit"
+    )
 
 
 def plugin_problem(section: Any, **kw: Any) -> str:
@@ -57,12 +59,15 @@ def plugin_problem(section: Any, **kw: Any) -> str:
 # -- defaults and plain values -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", [
-    doc(),
-    doc() + "plugins:\n",
-    doc() + "plugins: {}\n",
-    doc() + "plugins:\n  settings:\n  exec:\n  admins:\n  ignore:\n  plugin_dirs:\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        doc(),
+        doc() + "plugins:\n",
+        doc() + "plugins: {}\n",
+        doc() + "plugins:\n  settings:\n  exec:\n  admins:\n  ignore:\n  plugin_dirs:\n",
+    ],
+)
 def test_a_missing_or_empty_section_gives_the_defaults(text: str) -> None:
     options = parse(text).plugins
     assert options == PluginOptions()
@@ -73,25 +78,36 @@ def test_a_missing_or_empty_section_gives_the_defaults(text: str) -> None:
 
 
 def test_every_value_is_read(tmp_path: pathlib.Path) -> None:
-    options = plugins({
-        "enabled": ["help", "my-plugin", "x.y_z", "9lives"],
-        "plugin_dirs": ["my_plugins", "/opt/logbot/plugins"],
-        "prefix": "@@",
-        "data_dir": "var/data",
-        "admins": ["account:alice", "*!bob@*.example", "carol@host"],
-        "ignore": ["*bot*!*@*", "spam!*"],
-        "timeout": 2.5,
-        "error_reply": "{command} failed for {nick}: {error!r:.20}",
-        "user_rate": {"burst": 1, "per": 60},
-        "channel_rate": {"burst": 3, "per": 0.5},
-        "max_lines": 50,
-        "max_line_bytes": 50,
-        "loop_repeats": 1,
-        "loop_window": 1,
-        "exec": [{"name": "uptime2", "command": "uptime -p", "help": "how long",
-                  "usage": "", "admin": True, "timeout": 1}],
-        "settings": {"hello": {"greeting": "hi"}},
-    }, base_dir=str(tmp_path))
+    options = plugins(
+        {
+            "enabled": ["help", "my-plugin", "x.y_z", "9lives"],
+            "plugin_dirs": ["my_plugins", "/opt/logbot/plugins"],
+            "prefix": "@@",
+            "data_dir": "var/data",
+            "admins": ["account:alice", "*!bob@*.example", "carol@host"],
+            "ignore": ["*bot*!*@*", "spam!*"],
+            "timeout": 2.5,
+            "error_reply": "{command} failed for {nick}: {error!r:.20}",
+            "user_rate": {"burst": 1, "per": 60},
+            "channel_rate": {"burst": 3, "per": 0.5},
+            "max_lines": 50,
+            "max_line_bytes": 50,
+            "loop_repeats": 1,
+            "loop_window": 1,
+            "exec": [
+                {
+                    "name": "uptime2",
+                    "command": "uptime -p",
+                    "help": "how long",
+                    "usage": "",
+                    "admin": True,
+                    "timeout": 1,
+                }
+            ],
+            "settings": {"hello": {"greeting": "hi"}},
+        },
+        base_dir=str(tmp_path),
+    )
     assert options == PluginOptions(
         enabled=("help", "my-plugin", "x.y_z", "9lives"),
         plugin_dirs=(str(tmp_path / "my_plugins"), "/opt/logbot/plugins"),
@@ -107,8 +123,9 @@ def test_every_value_is_read(tmp_path: pathlib.Path) -> None:
         max_line_bytes=50,
         loop_repeats=1,
         loop_window=1.0,
-        exec=(ExecPluginConfig("uptime2", ("uptime", "-p"), help="how long", admin=True,
-                               timeout=1.0),),
+        exec=(
+            ExecPluginConfig("uptime2", ("uptime", "-p"), help="how long", admin=True, timeout=1.0),
+        ),
         settings={"hello": {"greeting": "hi"}},
     )
     assert isinstance(options.timeout, float) and isinstance(options.loop_window, float)
@@ -121,7 +138,8 @@ def test_an_empty_enabled_list_runs_no_plugins() -> None:
 
 def test_an_empty_enabled_key_is_refused_rather_than_guessed() -> None:
     assert plugin_problem({"enabled": None}) == (
-        "plugins.enabled: expected a list (write [] for no plugins)")
+        "plugins.enabled: expected a list (write [] for no plugins)"
+    )
 
 
 def test_error_reply_null_means_no_reply() -> None:
@@ -137,10 +155,15 @@ def test_rate_limits_keep_the_defaults_of_missing_keys() -> None:
 
 def test_environment_substitution_in_plain_values() -> None:
     env = {"P": "?", "DIR": "/srv/data", "WHO": "alice"}
-    options = plugins({"prefix": "${P}", "data_dir": "${DIR}", "admins": ["account:${WHO}"],
-                       "enabled": ["help"]}, env)
+    options = plugins(
+        {"prefix": "${P}", "data_dir": "${DIR}", "admins": ["account:${WHO}"], "enabled": ["help"]},
+        env,
+    )
     assert (options.prefix, options.data_dir, options.admins) == (
-        "?", "/srv/data", ("account:alice",))
+        "?",
+        "/srv/data",
+        ("account:alice",),
+    )
 
 
 # -- the message format, line numbers, unknown keys ----------------------------------------
@@ -169,8 +192,18 @@ def test_exact_messages_with_line_numbers_in_file_order() -> None:
 
 
 def test_all_problems_are_collected() -> None:
-    found = problems(doc({"prefix": "", "admins": ["x"], "timeout": 0, "max_lines": 0,
-                          "exec": [{}], "settings": {"a": 1}}))
+    found = problems(
+        doc(
+            {
+                "prefix": "",
+                "admins": ["x"],
+                "timeout": 0,
+                "max_lines": 0,
+                "exec": [{}],
+                "settings": {"a": 1},
+            }
+        )
+    )
     assert [without_line(p) for p in found] == [
         "plugins.prefix: must not be empty",
         "plugins.admins[0]: expected 'account:NAME' or a nick!user@host mask",
@@ -182,29 +215,51 @@ def test_all_problems_are_collected() -> None:
     ]
 
 
-@pytest.mark.parametrize("section, path, suggestion", [
-    ({"enable": []}, "plugins.enable", "enabled"),
-    ({"prefx": "!"}, "plugins.prefx", "prefix"),
-    ({"user_rate": {"burts": 1}}, "plugins.user_rate.burts", "burst"),
-    ({"channel_rate": {"pre": 1}}, "plugins.channel_rate.pre", "per"),
-    ({"exec": [{"name": "a", "command": "a", "comand": "b"}]}, "plugins.exec[0].comand",
-     "command"),
-])
-def test_unknown_keys_suggest_the_closest(section: dict[str, Any], path: str,
-                                          suggestion: str) -> None:
+@pytest.mark.parametrize(
+    "section, path, suggestion",
+    [
+        ({"enable": []}, "plugins.enable", "enabled"),
+        ({"prefx": "!"}, "plugins.prefx", "prefix"),
+        ({"user_rate": {"burts": 1}}, "plugins.user_rate.burts", "burst"),
+        ({"channel_rate": {"pre": 1}}, "plugins.channel_rate.pre", "per"),
+        (
+            {"exec": [{"name": "a", "command": "a", "comand": "b"}]},
+            "plugins.exec[0].comand",
+            "command",
+        ),
+    ],
+)
+def test_unknown_keys_suggest_the_closest(
+    section: dict[str, Any], path: str, suggestion: str
+) -> None:
     assert plugin_problem(section) == f"{path}: unknown key (did you mean {suggestion!r}?)"
 
 
 def test_a_misspelt_section_name_suggests_plugins() -> None:
     assert without_line(problem(doc(plugin={}))) == (
-        "plugin: unknown key (did you mean 'plugins'?)")
+        "plugin: unknown key (did you mean 'plugins'?)"
+    )
 
 
 def test_every_key_is_known_and_documented_in_the_sample() -> None:
     assert set(PLUGIN_KEYS) == {
-        "enabled", "plugin_dirs", "prefix", "data_dir", "admins", "ignore", "timeout",
-        "error_reply", "user_rate", "channel_rate", "max_lines", "max_line_bytes",
-        "loop_repeats", "loop_window", "exec", "settings"}
+        "enabled",
+        "plugin_dirs",
+        "prefix",
+        "data_dir",
+        "admins",
+        "ignore",
+        "timeout",
+        "error_reply",
+        "user_rate",
+        "channel_rate",
+        "max_lines",
+        "max_line_bytes",
+        "loop_repeats",
+        "loop_window",
+        "exec",
+        "settings",
+    }
     sample = (REPO / "config.yaml").read_text()
     for key in ("plugins",) + PLUGIN_KEYS + EXEC_KEYS + RATE_KEYS:
         assert f"{key}:" in sample, key
@@ -235,14 +290,12 @@ BAD_VALUES = [
     ({"admins": "account:alice"}, "admins", "expected a list"),
     ({"admins": ["alice"]}, "admins[0]", "expected 'account:NAME' or a nick!user@host mask"),
     ({"admins": ["account:"]}, "admins[0]", "expected 'account:NAME' or a nick!user@host mask"),
-    ({"admins": ["account:a b"]}, "admins[0]",
-     "expected 'account:NAME' or a nick!user@host mask"),
+    ({"admins": ["account:a b"]}, "admins[0]", "expected 'account:NAME' or a nick!user@host mask"),
     ({"admins": ["*!* @*"]}, "admins[0]", "expected 'account:NAME' or a nick!user@host mask"),
     ({"admins": [None]}, "admins[0]", "expected a string"),
     ({"ignore": ["spambot"]}, "ignore[0]", "expected a nick!user@host mask (with '!' or '@')"),
     ({"ignore": ["a !b@c"]}, "ignore[0]", "expected a nick!user@host mask (with '!' or '@')"),
-    ({"ignore": ["account:bot"]}, "ignore[0]",
-     "expected a nick!user@host mask (with '!' or '@')"),
+    ({"ignore": ["account:bot"]}, "ignore[0]", "expected a nick!user@host mask (with '!' or '@')"),
     ({"timeout": 0}, "timeout", "must be greater than 0"),
     ({"timeout": -1}, "timeout", "must be greater than 0"),
     ({"timeout": "10"}, "timeout", "expected a number"),
@@ -251,20 +304,37 @@ BAD_VALUES = [
     ({"timeout": float("inf")}, "timeout", "expected a number"),
     ({"error_reply": 5}, "error_reply", "expected a string"),
     ({"error_reply": ""}, "error_reply", "must not be empty (null for no error reply)"),
-    ({"error_reply": "{nick}: {oops}"}, "error_reply",
-     "unknown field {oops} (use {nick}, {command}, {error})"),
-    ({"error_reply": "{0} failed"}, "error_reply",
-     "unknown field {0} (use {nick}, {command}, {error})"),
-    ({"error_reply": "{} failed"}, "error_reply",
-     "unknown field {} (use {nick}, {command}, {error})"),
-    ({"error_reply": "{nick"}, "error_reply",
-     "bad template: expected '}' before end of string"),
-    ({"error_reply": "nick}"}, "error_reply",
-     "bad template: Single '}' encountered in format string"),
-    ({"error_reply": "{nick:d}"}, "error_reply",
-     "bad template: Unknown format code 'd' for object of type 'str'"),
-    ({"error_reply": "{nick.upper.x}"}, "error_reply",
-     "bad template: 'builtin_function_or_method' object has no attribute 'x'"),
+    (
+        {"error_reply": "{nick}: {oops}"},
+        "error_reply",
+        "unknown field {oops} (use {nick}, {command}, {error})",
+    ),
+    (
+        {"error_reply": "{0} failed"},
+        "error_reply",
+        "unknown field {0} (use {nick}, {command}, {error})",
+    ),
+    (
+        {"error_reply": "{} failed"},
+        "error_reply",
+        "unknown field {} (use {nick}, {command}, {error})",
+    ),
+    ({"error_reply": "{nick"}, "error_reply", "bad template: expected '}' before end of string"),
+    (
+        {"error_reply": "nick}"},
+        "error_reply",
+        "bad template: Single '}' encountered in format string",
+    ),
+    (
+        {"error_reply": "{nick:d}"},
+        "error_reply",
+        "bad template: Unknown format code 'd' for object of type 'str'",
+    ),
+    (
+        {"error_reply": "{nick.upper.x}"},
+        "error_reply",
+        "bad template: 'builtin_function_or_method' object has no attribute 'x'",
+    ),
     ({"error_reply": "{nick}\r\nQUIT"}, "error_reply", "must not contain CR, LF or NUL"),
     ({"user_rate": 5}, "user_rate", "expected a mapping"),
     ({"user_rate": {"burst": 0}}, "user_rate.burst", "must be at least 1"),
@@ -284,31 +354,48 @@ BAD_VALUES = [
     ({"exec": [{"name": "x"}]}, "exec[0]", "missing required key 'command'"),
     ({"exec": [{"command": "x"}]}, "exec[0]", "missing required key 'name'"),
     ({"exec": [{"name": "a b", "command": "x"}]}, "exec[0].name", bad_name("a b")),
-    ({"exec": [{"name": "x", "command": 5}]}, "exec[0].command",
-     "expected a string or a list of strings"),
-    ({"exec": [{"name": "x", "command": None}]}, "exec[0].command",
-     "expected a string or a list of strings"),
+    (
+        {"exec": [{"name": "x", "command": 5}]},
+        "exec[0].command",
+        "expected a string or a list of strings",
+    ),
+    (
+        {"exec": [{"name": "x", "command": None}]},
+        "exec[0].command",
+        "expected a string or a list of strings",
+    ),
     ({"exec": [{"name": "x", "command": "   "}]}, "exec[0].command", "must name a program"),
     ({"exec": [{"name": "x", "command": "''"}]}, "exec[0].command", "must name a program"),
     ({"exec": [{"name": "x", "command": []}]}, "exec[0].command", "must not be empty"),
-    ({"exec": [{"name": "x", "command": ["", "a"]}]}, "exec[0].command",
-     "must name a program"),
-    ({"exec": [{"name": "x", "command": ["a", 1]}]}, "exec[0].command[1]",
-     "expected a string"),
-    ({"exec": [{"name": "x", "command": "say 'unclosed"}]}, "exec[0].command",
-     "cannot split the command: No closing quotation"),
-    ({"exec": [{"name": "x", "command": "say \\"}]}, "exec[0].command",
-     "cannot split the command: No escaped character"),
-    ({"exec": [{"name": "x", "command": ["a\0b"]}]}, "exec[0].command",
-     "must not contain NUL"),
-    ({"exec": [{"name": "x", "command": "x", "help": 1}]}, "exec[0].help",
-     "expected a string"),
-    ({"exec": [{"name": "x", "command": "x", "usage": ["a"]}]}, "exec[0].usage",
-     "expected a string"),
-    ({"exec": [{"name": "x", "command": "x", "admin": "yes"}]}, "exec[0].admin",
-     "expected true or false"),
-    ({"exec": [{"name": "x", "command": "x", "timeout": 0}]}, "exec[0].timeout",
-     "must be greater than 0"),
+    ({"exec": [{"name": "x", "command": ["", "a"]}]}, "exec[0].command", "must name a program"),
+    ({"exec": [{"name": "x", "command": ["a", 1]}]}, "exec[0].command[1]", "expected a string"),
+    (
+        {"exec": [{"name": "x", "command": "say 'unclosed"}]},
+        "exec[0].command",
+        "cannot split the command: No closing quotation",
+    ),
+    (
+        {"exec": [{"name": "x", "command": "say \\"}]},
+        "exec[0].command",
+        "cannot split the command: No escaped character",
+    ),
+    ({"exec": [{"name": "x", "command": ["a\0b"]}]}, "exec[0].command", "must not contain NUL"),
+    ({"exec": [{"name": "x", "command": "x", "help": 1}]}, "exec[0].help", "expected a string"),
+    (
+        {"exec": [{"name": "x", "command": "x", "usage": ["a"]}]},
+        "exec[0].usage",
+        "expected a string",
+    ),
+    (
+        {"exec": [{"name": "x", "command": "x", "admin": "yes"}]},
+        "exec[0].admin",
+        "expected true or false",
+    ),
+    (
+        {"exec": [{"name": "x", "command": "x", "timeout": 0}]},
+        "exec[0].timeout",
+        "must be greater than 0",
+    ),
     ({"settings": ["seen"]}, "settings", "expected a mapping"),
     ({"settings": {"seen": "on"}}, "settings.seen", "expected a mapping"),
     ({"settings": {"seen": [1]}}, "settings.seen", "expected a mapping"),
@@ -340,8 +427,11 @@ def test_plugin_dirs_are_resolved_from_the_config_folder(tmp_path: pathlib.Path)
     path.write_text(doc({"plugin_dirs": ["mine", "../shared/plugins", "/abs", "~/p"]}))
     options = load_config(path, environ={}).plugins
     assert options.plugin_dirs == (
-        str(tmp_path / "mine"), os.path.join(str(tmp_path), "../shared/plugins"), "/abs",
-        os.path.expanduser("~/p"))
+        str(tmp_path / "mine"),
+        os.path.join(str(tmp_path), "../shared/plugins"),
+        "/abs",
+        os.path.expanduser("~/p"),
+    )
     assert not (tmp_path / "mine").exists()  # not required to exist
 
 
@@ -356,16 +446,18 @@ def test_data_dir_is_kept_as_written(tmp_path: pathlib.Path) -> None:
 # -- exec plugins --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command, argv", [
-    ("fortune", ("fortune",)),
-    ("fortune -s  -n 100", ("fortune", "-s", "-n", "100")),
-    ("say 'two words' \"and three more\" a\\ b", ("say", "two words", "and three more",
-                                                  "a b")),
-    ("echo '' x", ("echo", "", "x")),
-    ("echo # not a comment", ("echo", "#", "not", "a", "comment")),
-    (["say", "two words", "$HOME"], ("say", "two words", "$HOME")),
-    (["fortune"], ("fortune",)),
-])
+@pytest.mark.parametrize(
+    "command, argv",
+    [
+        ("fortune", ("fortune",)),
+        ("fortune -s  -n 100", ("fortune", "-s", "-n", "100")),
+        ("say 'two words' \"and three more\" a\\ b", ("say", "two words", "and three more", "a b")),
+        ("echo '' x", ("echo", "", "x")),
+        ("echo # not a comment", ("echo", "#", "not", "a", "comment")),
+        (["say", "two words", "$HOME"], ("say", "two words", "$HOME")),
+        (["fortune"], ("fortune",)),
+    ],
+)
 def test_exec_commands_are_split_like_a_shell(command: Any, argv: tuple[str, ...]) -> None:
     (plugin,) = plugins({"exec": [{"name": "x", "command": command}]}).exec
     assert plugin == ExecPluginConfig(name="x", command=argv)
@@ -373,16 +465,20 @@ def test_exec_commands_are_split_like_a_shell(command: Any, argv: tuple[str, ...
     assert plugin.timeout is None
 
 
-@pytest.mark.parametrize("command, program", [
-    ("bin/weather.sh --metric", "{base}/bin/weather.sh"),
-    ("./weather.sh", "{base}/./weather.sh"),
-    (["../tools/w", "x"], "{base}/../tools/w"),
-    ("/usr/bin/fortune", "/usr/bin/fortune"),
-    ("fortune", "fortune"),  # found in PATH: not a path
-    ("~/bin/w", os.path.expanduser("~/bin/w")),
-])
-def test_exec_program_paths_start_at_the_config_folder(tmp_path: pathlib.Path, command: Any,
-                                                       program: str) -> None:
+@pytest.mark.parametrize(
+    "command, program",
+    [
+        ("bin/weather.sh --metric", "{base}/bin/weather.sh"),
+        ("./weather.sh", "{base}/./weather.sh"),
+        (["../tools/w", "x"], "{base}/../tools/w"),
+        ("/usr/bin/fortune", "/usr/bin/fortune"),
+        ("fortune", "fortune"),  # found in PATH: not a path
+        ("~/bin/w", os.path.expanduser("~/bin/w")),
+    ],
+)
+def test_exec_program_paths_start_at_the_config_folder(
+    tmp_path: pathlib.Path, command: Any, program: str
+) -> None:
     options = plugins({"exec": [{"name": "x", "command": command}]}, base_dir=str(tmp_path))
     argv = options.exec[0].command
     assert argv[0] == program.format(base=tmp_path)
@@ -391,15 +487,16 @@ def test_exec_program_paths_start_at_the_config_folder(tmp_path: pathlib.Path, c
 
 
 def test_exec_arguments_are_not_paths(tmp_path: pathlib.Path) -> None:
-    options = plugins({"exec": [{"name": "x", "command": "grep -f a/b"}]},
-                      base_dir=str(tmp_path))
+    options = plugins({"exec": [{"name": "x", "command": "grep -f a/b"}]}, base_dir=str(tmp_path))
     assert options.exec[0].command == ("grep", "-f", "a/b")
 
 
 def test_exec_commands_use_the_environment_before_splitting() -> None:
     env = {"TOOLS": "/opt/my tools", "ARGS": "-a -b"}
-    exec_ = [{"name": "a", "command": "'${TOOLS}/run' ${ARGS}"},
-             {"name": "b", "command": ["${TOOLS}/run", "${ARGS}"]}]
+    exec_ = [
+        {"name": "a", "command": "'${TOOLS}/run' ${ARGS}"},
+        {"name": "b", "command": ["${TOOLS}/run", "${ARGS}"]},
+    ]
     a, b = plugins({"exec": exec_}, env).exec
     assert a.command == ("/opt/my tools/run", "-a", "-b")
     assert b.command == ("/opt/my tools/run", "-a -b")
@@ -407,16 +504,22 @@ def test_exec_commands_use_the_environment_before_splitting() -> None:
 
 def test_exec_environment_errors_are_reported_at_the_command() -> None:
     assert plugin_problem({"exec": [{"name": "x", "command": "run ${NOPE}"}]}) == (
-        "plugins.exec[0].command: environment variable NOPE is not set")
+        "plugins.exec[0].command: environment variable NOPE is not set"
+    )
     assert plugin_problem({"exec": [{"name": "x", "command": ["run", "${NOPE}"]}]}) == (
-        "plugins.exec[0].command[1]: environment variable NOPE is not set")
+        "plugins.exec[0].command[1]: environment variable NOPE is not set"
+    )
 
 
 def test_exec_names_are_unique() -> None:
-    exec_ = [{"name": "w", "command": "a"}, {"name": "v", "command": "b"},
-             {"name": "w", "command": "c"}]
+    exec_ = [
+        {"name": "w", "command": "a"},
+        {"name": "v", "command": "b"},
+        {"name": "w", "command": "c"},
+    ]
     assert plugin_problem({"exec": exec_}) == (
-        "plugins.exec[2].name: duplicate exec plugin 'w' (also plugins.exec[0])")
+        "plugins.exec[2].name: duplicate exec plugin 'w' (also plugins.exec[0])"
+    )
 
 
 def test_exec_entries_are_all_checked() -> None:
@@ -433,16 +536,35 @@ def test_exec_entries_are_all_checked() -> None:
 
 
 def test_settings_are_free_form_and_frozen() -> None:
-    options = plugins({"enabled": ["seen"], "settings": {
-        "weather": {"units": "metric", "days": 3, "ratio": 0.5, "on": True, "none": None,
+    options = plugins(
+        {
+            "enabled": ["seen"],
+            "settings": {
+                "weather": {
+                    "units": "metric",
+                    "days": 3,
+                    "ratio": 0.5,
+                    "on": True,
+                    "none": None,
                     "cities": ["Paris", {"name": "Oslo", "tags": ["cold"]}],
-                    "nested": {"a": {"b": [1, [2]]}}, "1": "x"},
-        "seen": None,
-    }})
+                    "nested": {"a": {"b": [1, [2]]}},
+                    "1": "x",
+                },
+                "seen": None,
+            },
+        }
+    )
     weather = options.settings["weather"]
-    assert weather == {"units": "metric", "days": 3, "ratio": 0.5, "on": True, "none": None,
-                       "cities": ("Paris", {"name": "Oslo", "tags": ("cold",)}),
-                       "nested": {"a": {"b": (1, (2,))}}, "1": "x"}
+    assert weather == {
+        "units": "metric",
+        "days": 3,
+        "ratio": 0.5,
+        "on": True,
+        "none": None,
+        "cities": ("Paris", {"name": "Oslo", "tags": ("cold",)}),
+        "nested": {"a": {"b": (1, (2,))}},
+        "1": "x",
+    }
     assert options.settings["seen"] == {}
     assert isinstance(options.settings, types.MappingProxyType)
     assert isinstance(weather, types.MappingProxyType)
@@ -467,11 +589,23 @@ def test_settings_keys_are_not_checked_against_a_list() -> None:
 
 def test_settings_strings_use_the_environment_at_any_depth() -> None:
     env = {"CITY": "Paris", "UNITS": "metric"}
-    options = plugins({"settings": {"weather": {
-        "city": "${CITY}", "list": ["${UNITS}", ["in ${CITY}"]], "deep": {"x": "$${CITY}"},
-    }}}, env)
+    options = plugins(
+        {
+            "settings": {
+                "weather": {
+                    "city": "${CITY}",
+                    "list": ["${UNITS}", ["in ${CITY}"]],
+                    "deep": {"x": "$${CITY}"},
+                }
+            }
+        },
+        env,
+    )
     assert options.settings["weather"] == {
-        "city": "Paris", "list": ("metric", ("in Paris",)), "deep": {"x": "${CITY}"}}
+        "city": "Paris",
+        "list": ("metric", ("in Paris",)),
+        "deep": {"x": "${CITY}"},
+    }
 
 
 SETTINGS_ENV_ERROR = """\
@@ -491,10 +625,14 @@ plugins:
 
 def test_settings_environment_errors_name_the_path_and_line() -> None:
     assert problems(SETTINGS_ENV_ERROR) == [
-        ("plugins.settings.weather.cities[1]: environment variable NOPE is not set "
-        "(config.yaml line 10)"),
-        ("plugins.settings.weather.deep.a.b: environment variable ALSO_NOT is not set "
-        "(config.yaml line 11)"),
+        (
+            "plugins.settings.weather.cities[1]: environment variable NOPE is not set "
+            "(config.yaml line 10)"
+        ),
+        (
+            "plugins.settings.weather.deep.a.b: environment variable ALSO_NOT is not set "
+            "(config.yaml line 11)"
+        ),
     ]
 
 
@@ -503,11 +641,19 @@ def test_settings_file_keys_become_secrets(tmp_path: pathlib.Path) -> None:
     (tmp_path / "secrets" / "key").write_text(SECRET + "\n\n")
     (tmp_path / "other").write_text("other-" + SECRET)
     path = tmp_path / "config.yaml"
-    path.write_text(doc({"settings": {"weather": {
-        "api_key_file": "secrets/key",
-        "accounts": [{"token_file": str(tmp_path / "other"), "user": "me"}],
-        "count_file": 3,  # not a string: kept as it is
-    }}}))
+    path.write_text(
+        doc(
+            {
+                "settings": {
+                    "weather": {
+                        "api_key_file": "secrets/key",
+                        "accounts": [{"token_file": str(tmp_path / "other"), "user": "me"}],
+                        "count_file": 3,  # not a string: kept as it is
+                    }
+                }
+            }
+        )
+    )
     config = load_config(path, environ={})
     weather = config.plugins.settings["weather"]
     assert set(weather) == {"api_key", "accounts", "count_file"}
@@ -533,15 +679,24 @@ def test_settings_value_and_file_together_is_an_error() -> None:
 def test_settings_secret_file_errors_never_show_the_content(tmp_path: pathlib.Path) -> None:
     (tmp_path / "binary").write_bytes(b"\xff\xfe" + SECRET.encode())
     (tmp_path / "empty").write_text("\n \n")
-    settings_ = {"w": {"a_file": "binary", "b_file": "empty", "c_file": "missing",
-                       "d_file": "", "e_file": "${NOPE}"}}
+    settings_ = {
+        "w": {
+            "a_file": "binary",
+            "b_file": "empty",
+            "c_file": "missing",
+            "d_file": "",
+            "e_file": "${NOPE}",
+        }
+    }
     with pytest.raises(ConfigError) as info:
         parse(doc({"settings": settings_}), base_dir=str(tmp_path))
     assert [without_line(p) for p in info.value.problems] == [
         f"plugins.settings.w.a_file: {tmp_path / 'binary'} is not UTF-8 text",
         "plugins.settings.w.b_file: must not be empty",
-        (f"plugins.settings.w.c_file: cannot read {tmp_path / 'missing'}: "
-        "No such file or directory"),
+        (
+            f"plugins.settings.w.c_file: cannot read {tmp_path / 'missing'}: "
+            "No such file or directory"
+        ),
         "plugins.settings.w.d_file: must not be empty",
         "plugins.settings.w.e_file: environment variable NOPE is not set",
     ]
@@ -582,16 +737,25 @@ def test_an_alias_bomb_in_settings_is_not_expanded() -> None:
 
 def test_summary_names_plugins_and_exec_commands_but_no_values(tmp_path: pathlib.Path) -> None:
     (tmp_path / "key").write_text(SECRET)
-    config = parse(doc({
-        "enabled": ["help", "seen", "fortune"], "prefix": "?",
-        "admins": ["account:a", "b!*@*"], "ignore": ["*bot*!*@*"],
-        "exec": [{"name": "fortune", "command": f"/usr/games/fortune -s --token {SECRET}"},
-                 {"name": "deploy", "command": ["bin/deploy"], "admin": True, "timeout": 60}],
-        "settings": {"seen": {"note": "value-" + SECRET, "key_file": "key"}},
-    }), base_dir=str(tmp_path))
+    config = parse(
+        doc(
+            {
+                "enabled": ["help", "seen", "fortune"],
+                "prefix": "?",
+                "admins": ["account:a", "b!*@*"],
+                "ignore": ["*bot*!*@*"],
+                "exec": [
+                    {"name": "fortune", "command": f"/usr/games/fortune -s --token {SECRET}"},
+                    {"name": "deploy", "command": ["bin/deploy"], "admin": True, "timeout": 60},
+                ],
+                "settings": {"seen": {"note": "value-" + SECRET, "key_file": "key"}},
+            }
+        ),
+        base_dir=str(tmp_path),
+    )
     lines = summary(config).splitlines()
     start = lines.index("plugins: help, seen, fortune (prefix '?'; admins: 2; ignored: 1)")
-    assert lines[start + 1:start + 3] == [
+    assert lines[start + 1 : start + 3] == [
         "  exec fortune: /usr/games/fortune (3 arguments)",
         f"  exec deploy: {tmp_path / 'bin' / 'deploy'} (admins only; timeout 60 s; not enabled)",
     ]
@@ -600,10 +764,14 @@ def test_summary_names_plugins_and_exec_commands_but_no_values(tmp_path: pathlib
 
 
 def test_summary_of_the_defaults_and_of_no_plugins() -> None:
-    assert ("plugins: help, ping, version, uptime, hello, seen, last, grep, admin "
-            "(prefix '!'; admins: 0)") in summary(parse(doc())).splitlines()
-    assert "plugins: (none) (prefix '!'; admins: 0)" in summary(
-        parse(doc({"enabled": []}))).splitlines()
+    assert (
+        "plugins: help, ping, version, uptime, hello, seen, last, grep, admin "
+        "(prefix '!'; admins: 0)"
+    ) in summary(parse(doc())).splitlines()
+    assert (
+        "plugins: (none) (prefix '!'; admins: 0)"
+        in summary(parse(doc({"enabled": []}))).splitlines()
+    )
 
 
 # -- the sample config ---------------------------------------------------------------------
@@ -613,8 +781,17 @@ def test_the_sample_config_has_a_plugins_section() -> None:
     config = load_config(REPO / "config.yaml", environ={})
     options = config.plugins
     assert options == PluginOptions()  # every value in the sample is the default
-    assert options.enabled == ("help", "ping", "version", "uptime", "hello", "seen", "last",
-                               "grep", "admin")
+    assert options.enabled == (
+        "help",
+        "ping",
+        "version",
+        "uptime",
+        "hello",
+        "seen",
+        "last",
+        "grep",
+        "admin",
+    )
     sample = yaml.safe_load((REPO / "config.yaml").read_text())
     assert sample["plugins"]["enabled"] == list(DEFAULT_PLUGINS)
     assert "plugins: help, ping" in summary(config)
@@ -641,20 +818,71 @@ def test_the_sample_plugins_examples_are_valid_when_uncommented(tmp_path: pathli
 
 # -- never a traceback ---------------------------------------------------------------------
 
-SCALARS = (st.none() | st.booleans() | st.integers(-(2 ** 70), 2 ** 70)
-           | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=12)
-           | st.sampled_from(["${X}", "${NOPE}", "$${X}", "${", "{nick}", "{", "}", "a!b@c",
-                              "account:", "account:x", "'", "\\", "", " ", "x_file", "/"]))
-VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4)
-                      | st.dictionaries(st.text(max_size=8) | st.sampled_from(
-                          ["name", "command", "burst", "per", "key", "key_file", "x_file",
-                           "help", "admin", "timeout"]), inner, max_size=4), max_leaves=12)
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=12)
+    | st.sampled_from(
+        [
+            "${X}",
+            "${NOPE}",
+            "$${X}",
+            "${",
+            "{nick}",
+            "{",
+            "}",
+            "a!b@c",
+            "account:",
+            "account:x",
+            "'",
+            "\\",
+            "",
+            " ",
+            "x_file",
+            "/",
+        ]
+    )
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.text(max_size=8)
+            | st.sampled_from(
+                [
+                    "name",
+                    "command",
+                    "burst",
+                    "per",
+                    "key",
+                    "key_file",
+                    "x_file",
+                    "help",
+                    "admin",
+                    "timeout",
+                ]
+            ),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=12,
+)
 PLUGIN_PATHS: list[tuple[Any, ...]] = (
-    [("plugins",)] + [("plugins", key) for key in PLUGIN_KEYS]
+    [("plugins",)]
+    + [("plugins", key) for key in PLUGIN_KEYS]
     + [("plugins", rate, key) for rate in ("user_rate", "channel_rate") for key in RATE_KEYS]
     + [("plugins", "exec", 0, key) for key in EXEC_KEYS]
-    + [("plugins", "exec", 0), ("plugins", "settings", "w"), ("plugins", "settings", "w", "k"),
-       ("plugins", "settings", "w", "k_file")])
+    + [
+        ("plugins", "exec", 0),
+        ("plugins", "settings", "w"),
+        ("plugins", "settings", "w", "k"),
+        ("plugins", "settings", "w", "k_file"),
+    ]
+)
 BASE: dict[str, Any] = {
     "networks": [NETWORK],
     "plugins": {"exec": [{"name": "x", "command": "x"}], "settings": {"w": {}}},
@@ -668,8 +896,9 @@ def test_random_values_under_plugin_keys_never_crash(changes: list[tuple[Any, An
     for path, value in changes:
         data = _put(data, path, value)
     try:
-        config = parse_config(yaml.safe_dump(data, allow_unicode=True), environ={"X": "x"},
-                              base_dir="/nonexistent")
+        config = parse_config(
+            yaml.safe_dump(data, allow_unicode=True), environ={"X": "x"}, base_dir="/nonexistent"
+        )
     except ConfigError as e:
         assert e.problems and all(isinstance(p, str) and p for p in e.problems)
     else:

@@ -29,9 +29,18 @@ STAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d) (.*)$")
 
 
 class BotProcess:
-    def __init__(self, workdir: Path, server: Any, nick: str, channels: list[Any],
-                 *, network: str = "local", logging: dict[str, Any] | None = None,
-                 backend: str = "auto", extra: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        server: Any,
+        nick: str,
+        channels: list[Any],
+        *,
+        network: str = "local",
+        logging: dict[str, Any] | None = None,
+        backend: str = "auto",
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         self.workdir = Path(workdir)
         self.server = server
         self.nick = nick
@@ -67,13 +76,28 @@ class BotProcess:
             env.pop(name, None)
         with open(self.stderr_path, "ab") as err:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "logbot", "--log-level", "debug", "run",
-                 "-c", str(self.config_path), *args],
-                cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=err, stderr=err)
+                [
+                    sys.executable,
+                    "-m",
+                    "logbot",
+                    "--log-level",
+                    "debug",
+                    "run",
+                    "-c",
+                    str(self.config_path),
+                    *args,
+                ],
+                cwd=self.workdir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=err,
+                stderr=err,
+            )
         return self
 
-    def start_seen_by(self, run_until: Any, peer: Any, channels: list[str],
-                      timeout: float = 20) -> None:
+    def start_seen_by(
+        self, run_until: Any, peer: Any, channels: list[str], timeout: float = 20
+    ) -> None:
         """``peer`` joins ``channels``, the bot starts, and this returns once ``peer``
         saw the bot join each of them."""
         for chan in channels:
@@ -134,8 +158,13 @@ class BotProcess:
         return [json.loads(line) for line in self.raw(channel, ".jsonl").splitlines()]
 
 
-def wait_for_log(reactor: Any, read: Callable[[], Any], predicate: Callable[[Any], bool],
-                 timeout: float = 15.0, what: str = "the log") -> defer.Deferred[Any]:
+def wait_for_log(
+    reactor: Any,
+    read: Callable[[], Any],
+    predicate: Callable[[Any], bool],
+    timeout: float = 15.0,
+    what: str = "the log",
+) -> defer.Deferred[Any]:
     """Fires with ``read()`` once ``predicate(read())`` holds; fails after ``timeout``."""
     d: defer.Deferred[Any] = defer.Deferred()
     start = reactor.seconds()
@@ -150,8 +179,7 @@ def wait_for_log(reactor: Any, read: Callable[[], Any], predicate: Callable[[Any
         elif reactor.seconds() - start > timeout:
             loop.stop()
             shown = value if not isinstance(value, list) else value[-15:]
-            d.errback(AssertionError(f"{what}: not there after {timeout} s; last read: "
-                                     f"{shown!r}"))
+            d.errback(AssertionError(f"{what}: not there after {timeout} s; last read: {shown!r}"))
 
     loop = LoopingCall(check)
     loop.clock = reactor

@@ -22,9 +22,8 @@ from tests.ircd.peer import connect_all
 MASK = r"<{nick}![^@ ]+@[^> ]+>"
 
 
-def _expected_a(bot: str, alice: str, bob: str, carol: str, port: int, server: str
-                ) -> list[str]:
-    quit_reason = "Quit: gone" if server == "inspircd" else "\"gone\""
+def _expected_a(bot: str, alice: str, bob: str, carol: str, port: int, server: str) -> list[str]:
+    quit_reason = "Quit: gone" if server == "inspircd" else '"gone"'
     lines = [
         rf"\*\*\* logbot: connected to 127\.0\.0\.1:{port} as {bot}",
         rf"\*\*\* {bot} {MASK.format(nick=bot)} has joined #A\S*",
@@ -71,9 +70,10 @@ def _expected_b(bot: str, alice: str, bob: str, server: str) -> list[str]:
 
 
 def _check_lines(got: list[str], expected: list[str]) -> None:
-    for i, (line, pattern) in enumerate(zip(got, expected)):
-        assert re.fullmatch(pattern, line), f"line {i + 1}: {line!r} !~ /{pattern}/\n" + \
-            "\n".join(got)
+    for i, (line, pattern) in enumerate(zip(got, expected, strict=False)):
+        assert re.fullmatch(pattern, line), f"line {i + 1}: {line!r} !~ /{pattern}/\n" + "\n".join(
+            got
+        )
     assert len(got) == len(expected), "\n".join(got)
 
 
@@ -83,8 +83,13 @@ CASES = [("ngircd", b) for b in available()] + [("inspircd", available()[0])]
 @pytest.mark.parametrize("reactor", [available()[0]], indirect=True)
 @pytest.mark.parametrize(("server_name", "backend"), CASES)
 def test_every_event_is_logged_in_both_formats(
-        request: pytest.FixtureRequest, reactor: Any, run_until: Any, tmp_path: Any,
-        server_name: str, backend: str) -> None:
+    request: pytest.FixtureRequest,
+    reactor: Any,
+    run_until: Any,
+    tmp_path: Any,
+    server_name: str,
+    backend: str,
+) -> None:
     server = request.getfixturevalue(server_name)
     tag = unique("c")
     chan_a, chan_b = f"#A{tag}", f"#B{tag}"
@@ -116,16 +121,19 @@ def test_every_event_is_logged_in_both_formats(
             peer.abort()
     stderr = bot.stderr()
     assert "Traceback" not in stderr, stderr
-    _check_lines(bot.text_lines(chan_a),
-                 _expected_a(bot_nick, alice, bob, carol, server.port, server_name))
+    _check_lines(
+        bot.text_lines(chan_a), _expected_a(bot_nick, alice, bob, carol, server.port, server_name)
+    )
     _check_lines(bot.text_lines(chan_b), _expected_b(bot_nick, alice, bob, server_name))
     _check_jsonl(bot, chan_a, server_name, alice, bob)
 
 
-def _converse(run_until: Any, server: str, oper: Any, pa: Any, pb: Any, pc: Any,
-              chan_a: str, chan_b: str) -> None:
+def _converse(
+    run_until: Any, server: str, oper: Any, pa: Any, pb: Any, pc: Any, chan_a: str, chan_b: str
+) -> None:
     """Every event, each confirmed by the server before the next."""
     bob = pb.nick
+
     def step(peer: Any, line: str, echo: str) -> None:
         peer.send(line)
         run_until(peer.expect(echo))
@@ -157,14 +165,37 @@ def _converse(run_until: Any, server: str, oper: Any, pa: Any, pb: Any, pc: Any,
 def _check_jsonl(bot: BotProcess, chan: str, server: str, alice: str, bob: str) -> None:
     records = bot.jsonl(chan)
     types = [r["type"] for r in records]
-    expected = ["connect", "join", "topic_info", "message", "action", "notice", "join",
-                "part", "nick", "mode", "topic"]
+    expected = [
+        "connect",
+        "join",
+        "topic_info",
+        "message",
+        "action",
+        "notice",
+        "join",
+        "part",
+        "nick",
+        "mode",
+        "topic",
+    ]
     if server == "inspircd":
         expected += ["setname", "away", "back", "chghost"]
     expected += ["quit", "message", "disconnect"]
     assert types == expected
-    keys = ["time", "time_source", "type", "network", "channel", "nick", "user", "host",
-            "account", "text", "msgid", "tags"]
+    keys = [
+        "time",
+        "time_source",
+        "type",
+        "network",
+        "channel",
+        "nick",
+        "user",
+        "host",
+        "account",
+        "text",
+        "msgid",
+        "tags",
+    ]
     for record in records:
         assert [k for k in record if k != "target"] == keys
         assert record["network"] == "local"

@@ -35,7 +35,8 @@ def _sync(run_until: Any, peer: Any) -> None:
 
 @ONE_REACTOR
 def test_server_restart_reconnects_rejoins_and_marks_the_gap(
-        fresh_ngircd: Any, reactor: Any, run_until: Any, tmp_path: Path) -> None:
+    fresh_ngircd: Any, reactor: Any, run_until: Any, tmp_path: Path
+) -> None:
     server = fresh_ngircd
     chan, nick, alice = f"#r{unique('')}", unique("lb"), unique("alice")
     bot = BotProcess(tmp_path, server, nick, [chan])
@@ -65,25 +66,38 @@ def test_server_restart_reconnects_rejoins_and_marks_the_gap(
     assert kinds.count("disconnected") == 2  # the kill, then the SIGTERM
     gap = [line for line in lines if line.startswith("*** logbot: reconnected to ")]
     assert len(gap) == 1 and "were not seen" in gap[0]
-    order = [i for i, line in enumerate(lines) if "before 19" in line or "disconnected" in line
-             or "reconnected" in line or "after 0" in line]
+    order = [
+        i
+        for i, line in enumerate(lines)
+        if "before 19" in line
+        or "disconnected" in line
+        or "reconnected" in line
+        or "after 0" in line
+    ]
     assert order == sorted(order)
     assert len([r for r in bot.jsonl(chan) if r["type"] == "gap"]) == 1
 
 
 @ONE_REACTOR
 def test_kill_9_during_a_flood_leaves_only_whole_lines(
-        ngircd: Any, reactor: Any, run_until: Any, tmp_path: Path) -> None:
+    ngircd: Any, reactor: Any, run_until: Any, tmp_path: Path
+) -> None:
     chan, nick, alice = f"#f{unique('')}", unique("lb"), unique("alice")
     bot = BotProcess(tmp_path, ngircd, nick, [chan])
     peer = run_until(connect(reactor, ngircd, alice))
     try:
         bot.start_seen_by(run_until, peer, [chan])
         filler = "x" * 180
-        peer.send_raw(b"".join(f"PRIVMSG {chan} :{i} {filler}\r\n".encode()
-                               for i in range(50_000)))
-        run_until(wait_for_log(reactor, lambda: bot.raw(chan).count("\n"),
-                               lambda n: n > 5_000, timeout=60, what="5,000 lines"))
+        peer.send_raw(b"".join(f"PRIVMSG {chan} :{i} {filler}\r\n".encode() for i in range(50_000)))
+        run_until(
+            wait_for_log(
+                reactor,
+                lambda: bot.raw(chan).count("\n"),
+                lambda n: n > 5_000,
+                timeout=60,
+                what="5,000 lines",
+            )
+        )
         bot.kill9()
         (text_file,) = bot.files(chan, ".log")
         (json_file,) = bot.files(chan, ".jsonl")
@@ -114,18 +128,21 @@ def test_kill_9_during_a_flood_leaves_only_whole_lines(
     # fall between the text file's writes and the jsonl file's.
     assert abs(len(texts) - len(numbers)) <= READ_SIZE // len(filler)
     # After the restart: every line whole, the first run's lines kept as they were.
-    for path, before, torn in ((text_file, text_lines, text_torn),
-                               (json_file, json_lines, json_torn)):
+    for path, before, torn in (
+        (text_file, text_lines, text_torn),
+        (json_file, json_lines, json_torn),
+    ):
         after = path.read_text()
         assert after.endswith("\n")
-        assert after.split("\n")[:len(before)] == before
+        assert after.split("\n")[: len(before)] == before
         assert ("removed a torn last line" in bot.stderr()) >= torn
     assert bot.text_lines(chan)[-1].startswith("*** logbot: disconnected")
 
 
 @ONE_REACTOR
-def test_sigterm_quits_and_exits_0(ngircd: Any, reactor: Any, run_until: Any,
-                                   tmp_path: Path) -> None:
+def test_sigterm_quits_and_exits_0(
+    ngircd: Any, reactor: Any, run_until: Any, tmp_path: Path
+) -> None:
     chan, nick, alice = f"#t{unique('')}", unique("lb"), unique("alice")
     bot = BotProcess(tmp_path, ngircd, nick, [chan], extra={"quit_message": "see you"})
     peer = run_until(connect(reactor, ngircd, alice))
@@ -143,8 +160,9 @@ def _set_writable(root: Path, writable: bool) -> None:
     """Make the log tree read-only (or writable again).  As root, file modes do not
     stop writes, so there the immutable attribute does it (``chattr``: root too gets
     EPERM); as anyone else, ``chmod``."""
-    paths = [root] + [Path(folder) / name for folder, dirs, files in os.walk(root)
-                      for name in dirs + files]
+    paths = [root] + [
+        Path(folder) / name for folder, dirs, files in os.walk(root) for name in dirs + files
+    ]
     if os.geteuid() == 0:
         chattr = shutil.which("chattr")
         assert chattr, "as root this test needs chattr (e2fsprogs) to make files read-only"
@@ -153,20 +171,23 @@ def _set_writable(root: Path, writable: bool) -> None:
         subprocess.run([chattr, flag, *map(str, ordered)], check=True, capture_output=True)
         return
     for path in paths:
-        mode = (0o755 if path.is_dir() else 0o644) if writable else (
-            0o555 if path.is_dir() else 0o444)
+        mode = (
+            (0o755 if path.is_dir() else 0o644) if writable else (0o555 if path.is_dir() else 0o444)
+        )
         os.chmod(path, mode)
 
 
 @ONE_REACTOR
 def test_read_only_log_directory_then_back(
-        ngircd: Any, reactor: Any, run_until: Any, tmp_path: Path) -> None:
+    ngircd: Any, reactor: Any, run_until: Any, tmp_path: Path
+) -> None:
     chan1, chan2 = f"#w{unique('')}", f"#v{unique('')}"
     nick, alice = unique("lb"), unique("alice")
     # One open file at a time: switching channels reopens, so the read-only files are
     # noticed at once (an already open descriptor would go on writing, as it should).
-    bot = BotProcess(tmp_path, ngircd, nick, [chan1, chan2],
-                     logging={"max_open_files": 1, "formats": ["text"]})
+    bot = BotProcess(
+        tmp_path, ngircd, nick, [chan1, chan2], logging={"max_open_files": 1, "formats": ["text"]}
+    )
     peer = run_until(connect(reactor, ngircd, alice))
     try:
         bot.start_seen_by(run_until, peer, [chan1, chan2])
@@ -178,14 +199,18 @@ def test_read_only_log_directory_then_back(
             peer.send(f"PRIVMSG {chan1} :while read-only {i}")
             peer.send(f"PRIVMSG {chan2} :while read-only {i}")
         try:
-            run_until(wait_for_log(
-                reactor, bot.stderr, lambda t: re.search(r"Permission denied|not permitted", t),
-                what="a write error on stderr"))
+            run_until(
+                wait_for_log(
+                    reactor,
+                    bot.stderr,
+                    lambda t: re.search(r"Permission denied|not permitted", t),
+                    what="a write error on stderr",
+                )
+            )
         finally:
             _set_writable(bot.root, True)
         peer.send(f"PRIVMSG {chan1} :after")
-        run_until(wait_for_log(reactor, lambda: bot.raw(chan1), lambda t: "after" in t,
-                               timeout=30))
+        run_until(wait_for_log(reactor, lambda: bot.raw(chan1), lambda t: "after" in t, timeout=30))
         assert bot.proc is not None and bot.proc.poll() is None  # it survived
         assert bot.terminate(5) == 0
     finally:
@@ -199,14 +224,21 @@ def test_read_only_log_directory_then_back(
 
 def test_bad_config_exits_2_naming_the_key_and_line(tmp_path: Path) -> None:
     config = tmp_path / "bad.yaml"
-    config.write_text("networks:\n  - name: local\n    nick: lb\n    servers:\n"
-                      "      - host: 127.0.0.1\n        port: sixty\n")
+    config.write_text(
+        "networks:\n  - name: local\n    nick: lb\n    servers:\n"
+        "      - host: 127.0.0.1\n        port: sixty\n"
+    )
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    result = subprocess.run([sys.executable, "-m", "logbot", "run", "-c", "bad.yaml"],
-                            check=False, capture_output=True, text=True, env=env, timeout=30,
-                            cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "logbot", "run", "-c", "bad.yaml"],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+        cwd=tmp_path,
+    )
     assert result.returncode == 2
-    assert "networks[0].servers[0].port: expected an integer (bad.yaml line 6)" \
-        in result.stderr
+    assert "networks[0].servers[0].port: expected an integer (bad.yaml line 6)" in result.stderr
     assert "Traceback" not in result.stderr
     assert stat.S_ISREG(config.stat().st_mode)

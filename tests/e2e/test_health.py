@@ -43,8 +43,14 @@ def logbot_health(*args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONPATH=str(REPO))
     for name in ("LOGBOT_CONFIG", "LOGBOT_HEALTH_PORT", "LOGBOT_HEALTH_HOST"):
         env.pop(name, None)
-    return subprocess.run([sys.executable, "-m", "logbot", "health", *args], env=env,
-                          capture_output=True, text=True, timeout=30, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "logbot", "health", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
 
 
 def sample(metrics: str, name: str) -> float:
@@ -53,8 +59,9 @@ def sample(metrics: str, name: str) -> float:
     return float(match.group(1))
 
 
-def test_health_and_metrics_follow_the_server(fresh_ngircd: Any, reactor: Any,
-                                              run_until: Any, tmp_path: Path) -> None:
+def test_health_and_metrics_follow_the_server(
+    fresh_ngircd: Any, reactor: Any, run_until: Any, tmp_path: Path
+) -> None:
     server = fresh_ngircd
     chan, nick, alice = f"#m{unique('')}", unique("lb"), unique("alice")
     (port,) = free_ports(1)
@@ -64,8 +71,11 @@ def test_health_and_metrics_follow_the_server(fresh_ngircd: Any, reactor: Any,
         peer.send(f"JOIN {chan}")
         bot.start("--health-port", str(port))
         bot.seen_joining(run_until, peer, chan)
-        status, body = run_until(wait_for_log(reactor, lambda: get(port, "/healthz"),
-                                              lambda r: r[0] == 200, what="/healthz 200"))
+        status, body = run_until(
+            wait_for_log(
+                reactor, lambda: get(port, "/healthz"), lambda r: r[0] == 200, what="/healthz 200"
+            )
+        )
         report = json.loads(body)
         assert report["status"] == "ok" and report["networks"]["local"]["registered"]
 
@@ -79,8 +89,11 @@ def test_health_and_metrics_follow_the_server(fresh_ngircd: Any, reactor: Any,
         assert sample(metrics, "logbot_log_lines_written_total") >= 2
         assert "# TYPE logbot_network_lag_seconds gauge" in metrics
         lag = 'logbot_network_lag_seconds{network="local"}'
-        _, metrics = run_until(wait_for_log(  # the first probe goes 5 s after 001
-            reactor, lambda: get(port, "/metrics"), lambda r: lag in r[1], what="the lag"))
+        _, metrics = run_until(
+            wait_for_log(  # the first probe goes 5 s after 001
+                reactor, lambda: get(port, "/metrics"), lambda r: lag in r[1], what="the lag"
+            )
+        )
         assert 0 <= sample(metrics, lag) < 5
 
         healthy = logbot_health("--port", str(port))
@@ -88,8 +101,11 @@ def test_health_and_metrics_follow_the_server(fresh_ngircd: Any, reactor: Any,
 
         server.stop()
         peer.abort()
-        status, body = run_until(wait_for_log(reactor, lambda: get(port, "/healthz"),
-                                              lambda r: r[0] == 503, what="/healthz 503"))
+        status, body = run_until(
+            wait_for_log(
+                reactor, lambda: get(port, "/healthz"), lambda r: r[0] == 503, what="/healthz 503"
+            )
+        )
         report = json.loads(body)
         assert report["status"] == "unhealthy" and report["unhealthy"] == ["local"]
         local = report["networks"]["local"]
@@ -110,8 +126,9 @@ def test_health_and_metrics_follow_the_server(fresh_ngircd: Any, reactor: Any,
     assert "Traceback" not in bot.stderr()
 
 
-def test_a_taken_health_port_stops_logbot_run_with_status_2(ngircd: Any, reactor: Any,
-                                                              tmp_path: Path) -> None:
+def test_a_taken_health_port_stops_logbot_run_with_status_2(
+    ngircd: Any, reactor: Any, tmp_path: Path
+) -> None:
     bot = BotProcess(tmp_path, ngircd, unique("lb"), [])
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

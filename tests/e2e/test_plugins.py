@@ -38,14 +38,18 @@ def replies(nick: str, chan: str) -> str:
 
 
 def test_reload_by_command_and_sighup_on_one_connection(
-        ngircd: Any, reactor: Any, run_until: Any, tmp_path: Path) -> None:
+    ngircd: Any, reactor: Any, run_until: Any, tmp_path: Path
+) -> None:
     chan, nick, alice = f"#p{unique('')}", unique("lb"), unique("alice")
     mine = tmp_path / "my-plugins"
     echo_plugin(mine, "v1")
     bot = BotProcess(tmp_path, ngircd, nick, [chan])
-    bot.config["plugins"] = {"enabled": ["echo", "admin", "hello", "roll"],
-                             "plugin_dirs": [str(mine)], "admins": [f"{alice}!*@*"],
-                             "user_rate": {"burst": 50, "per": 1}}
+    bot.config["plugins"] = {
+        "enabled": ["echo", "admin", "hello", "roll"],
+        "plugin_dirs": [str(mine)],
+        "admins": [f"{alice}!*@*"],
+        "user_rate": {"burst": 50, "per": 1},
+    }
     peer = run_until(connect(reactor, ngircd, alice))
     said = replies(nick, chan)
     try:
@@ -70,8 +74,14 @@ def test_reload_by_command_and_sighup_on_one_connection(
         # SIGHUP: code and settings again, still the same connection
         echo_plugin(mine, "v3")
         bot.signal(signal.SIGHUP)
-        run_until(wait_for_log(reactor, bot.stderr, lambda t: "reload: " in t and " applied"
-                               in t, what="the SIGHUP reload"))
+        run_until(
+            wait_for_log(
+                reactor,
+                bot.stderr,
+                lambda t: "reload: " in t and " applied" in t,
+                what="the SIGHUP reload",
+            )
+        )
         peer.send(f"PRIVMSG {chan} :!echo four")
         run_until(peer.expect(said + "v3 four"))
         # the exec example: a shell script in a real child process
@@ -95,14 +105,15 @@ def test_reload_by_command_and_sighup_on_one_connection(
 def readme_plugin() -> str:
     """The code block of the README's "Write a plugin" section, as written."""
     readme = (REPO / "README.md").read_text()
-    section = readme[readme.index("## Write a plugin"):]
+    section = readme[readme.index("## Write a plugin") :]
     match = re.search(r"```python\n(# plugins/(\w+)\.py\n.*?)```", section, re.DOTALL)
     assert match is not None, "the README's plugin example is missing"
     return match.group(1)
 
 
 def test_the_readme_example_plugin_works_as_written(
-        ngircd: Any, reactor: Any, run_until: Any, tmp_path: Path) -> None:
+    ngircd: Any, reactor: Any, run_until: Any, tmp_path: Path
+) -> None:
     code = readme_plugin()
     name = re.match(r"# plugins/(\w+)\.py", code).group(1)  # type: ignore[union-attr]
     assert len(textwrap.dedent(code).strip().splitlines()) <= 14
@@ -147,7 +158,8 @@ def boom(context):
 
 
 def test_a_hostile_plugin_sends_only_messages_and_a_broken_one_is_answered(
-        ngircd: Any, reactor: Any, run_until: Any, tmp_path: Path) -> None:
+    ngircd: Any, reactor: Any, run_until: Any, tmp_path: Path
+) -> None:
     folder = tmp_path / "plugins"
     folder.mkdir()
     (folder / "evil.py").write_text(EVIL)
@@ -174,7 +186,8 @@ def test_a_hostile_plugin_sends_only_messages_and_a_broken_one_is_answered(
 
 
 def test_an_admin_by_services_account_on_anope(
-        inspircd_anope: Any, reactor: Any, run_until: Any, tmp_path: Path) -> None:
+    inspircd_anope: Any, reactor: Any, run_until: Any, tmp_path: Path
+) -> None:
     server = inspircd_anope
     chan, other = f"#a{unique('')}", f"#b{unique('')}"
     nick, alice, mallory = unique("lb"), unique("alice"), unique("mal")

@@ -18,7 +18,8 @@ pytestmark = pytest.mark.parametrize("reactor", [available()[0]], indirect=True)
 
 
 def test_sighup_reloads_joins_parts_and_reopens_without_reconnecting(
-        ngircd: Any, reactor: Any, run_until: Any, tmp_path: Path) -> None:
+    ngircd: Any, reactor: Any, run_until: Any, tmp_path: Path
+) -> None:
     chan1, chan2 = f"#h{unique('')}", f"#i{unique('')}"
     nick, alice = unique("lb"), unique("alice")
     bot = BotProcess(tmp_path, ngircd, nick, [chan1])
@@ -36,8 +37,9 @@ def test_sighup_reloads_joins_parts_and_reopens_without_reconnecting(
         good = bot.config_path.read_text()
         bot.config_path.write_text(good + "bogus_key: 1\n")
         bot.signal(signal.SIGHUP)
-        run_until(wait_for_log(reactor, bot.stderr, lambda t: "bogus_key" in t,
-                               what="the reload refusal"))
+        run_until(
+            wait_for_log(reactor, bot.stderr, lambda t: "bogus_key" in t, what="the reload refusal")
+        )
         # then the real change: chan2 in, chan1 out, a new quit message
         net = bot.config["networks"][0]
         net["channels"] = [chan2]
@@ -54,21 +56,24 @@ def test_sighup_reloads_joins_parts_and_reopens_without_reconnecting(
     finally:
         bot.stop_quietly()
         peer.abort()
-    assert [line for line in peer.lines if f":{nick}!" in line and " QUIT " in line] \
-        == [quit_line]  # one connection all along: no QUIT before the last
+    assert [line for line in peer.lines if f":{nick}!" in line and " QUIT " in line] == [
+        quit_line
+    ]  # one connection all along: no QUIT before the last
     assert "first" in moved.read_text()
     reopened = bot.raw(chan1)
     assert "first" not in reopened and f"{nick} <" in reopened and "has left" in reopened
     assert "reload: " in bot.stderr() and "keeping the running config" in bot.stderr()
 
 
-def test_two_networks_in_one_process(ngircd: Any, inspircd: Any, reactor: Any,
-                                     run_until: Any, tmp_path: Path) -> None:
+def test_two_networks_in_one_process(
+    ngircd: Any, inspircd: Any, reactor: Any, run_until: Any, tmp_path: Path
+) -> None:
     chan, nick = f"#n{unique('')}", unique("lb")
     alice, bob = unique("alice"), unique("bob")
     bot = BotProcess(tmp_path, ngircd, nick, [chan], network="one")
-    second = dict(bot.config["networks"][0], name="two",
-                  servers=[f"{inspircd.host}:{inspircd.port}"])
+    second = dict(
+        bot.config["networks"][0], name="two", servers=[f"{inspircd.host}:{inspircd.port}"]
+    )
     bot.config["networks"].append(second)
     pa = run_until(connect(reactor, ngircd, alice))
     pb = run_until(connect(reactor, inspircd, bob))
@@ -82,8 +87,7 @@ def test_two_networks_in_one_process(ngircd: Any, inspircd: Any, reactor: Any,
         two = tmp_path / "logs" / "two" / chan.lower()
 
         def both() -> str:
-            return "".join(p.read_text() for d in (one, two) if d.is_dir()
-                           for p in d.glob("*.log"))
+            return "".join(p.read_text() for d in (one, two) if d.is_dir() for p in d.glob("*.log"))
 
         run_until(wait_for_log(reactor, both, lambda t: "on one" in t and "on two" in t))
         assert bot.terminate(5) == 0
@@ -98,15 +102,27 @@ def test_two_networks_in_one_process(ngircd: Any, inspircd: Any, reactor: Any,
 
 
 def test_sasl_login_logs_accounts_and_never_the_password(
-        inspircd_anope: Any, reactor: Any, run_until: Any, tmp_path: Path) -> None:
+    inspircd_anope: Any, reactor: Any, run_until: Any, tmp_path: Path
+) -> None:
     server = inspircd_anope
     password = server.accounts["testbot"]
     chan, nick, alice = f"#s{unique('')}", unique("lb"), unique("alice")
     secret_file = tmp_path / "sasl.secret"
     secret_file.write_text(password + "\n")
-    bot = BotProcess(tmp_path, server, nick, [chan], extra={
-        "sasl": {"username": "testbot", "password_file": str(secret_file),
-                 "mechanisms": ["PLAIN"], "required": True}})
+    bot = BotProcess(
+        tmp_path,
+        server,
+        nick,
+        [chan],
+        extra={
+            "sasl": {
+                "username": "testbot",
+                "password_file": str(secret_file),
+                "mechanisms": ["PLAIN"],
+                "required": True,
+            }
+        },
+    )
     peer = run_until(connect(reactor, server, alice))
     try:
         bot.start_seen_by(run_until, peer, [chan])
@@ -121,8 +137,9 @@ def test_sasl_login_logs_accounts_and_never_the_password(
     assert "SASL" in bot.stderr() or "sasl" in bot.stderr()
 
 
-def test_kicked_bot_logs_the_kick_and_rejoins(ngircd: Any, reactor: Any, run_until: Any,
-                                             tmp_path: Path) -> None:
+def test_kicked_bot_logs_the_kick_and_rejoins(
+    ngircd: Any, reactor: Any, run_until: Any, tmp_path: Path
+) -> None:
     chan, nick, alice = f"#k{unique('')}", unique("lb"), unique("alice")
     bot = BotProcess(tmp_path, ngircd, nick, [chan], extra={"rejoin_after_kick": 0.5})
     peer = run_until(connect(reactor, ngircd, alice))
@@ -140,8 +157,9 @@ def test_kicked_bot_logs_the_kick_and_rejoins(ngircd: Any, reactor: Any, run_unt
     assert f"*** {nick} <" in lines[kick + 2] and "has joined" in lines[kick + 2]
 
 
-def test_hostile_channel_names_stay_under_the_log_root(ngircd: Any, reactor: Any,
-                                                       run_until: Any, tmp_path: Path) -> None:
+def test_hostile_channel_names_stay_under_the_log_root(
+    ngircd: Any, reactor: Any, run_until: Any, tmp_path: Path
+) -> None:
     tag = unique("")
     hostile = [f"#../../etc{tag}", f"#a/b{tag}", f"#.{tag}", f"#C{tag}\\x"]
     nick, alice = unique("lb"), unique("alice")
@@ -151,10 +169,15 @@ def test_hostile_channel_names_stay_under_the_log_root(ngircd: Any, reactor: Any
         bot.start_seen_by(run_until, peer, hostile)
         for chan in hostile:
             peer.send(f"PRIVMSG {chan} :in {chan}")
-        run_until(wait_for_log(
-            reactor, lambda: sorted((tmp_path / "logs").rglob("*.log")),
-            lambda files: len(files) == len(hostile) and all(
-                "<" + alice in f.read_text() for f in files)))
+        run_until(
+            wait_for_log(
+                reactor,
+                lambda: sorted((tmp_path / "logs").rglob("*.log")),
+                lambda files: (
+                    len(files) == len(hostile) and all("<" + alice in f.read_text() for f in files)
+                ),
+            )
+        )
         assert bot.terminate(5) == 0
     finally:
         bot.stop_quietly()
@@ -167,12 +190,26 @@ def test_hostile_channel_names_stay_under_the_log_root(ngircd: Any, reactor: Any
     assert not (tmp_path / "etc").exists() and not any(tmp_path.glob("etc*"))
 
 
-def test_tls_with_the_servers_own_ca(ngircd: Any, reactor: Any, run_until: Any,
-                                     tmp_path: Path) -> None:
+def test_tls_with_the_servers_own_ca(
+    ngircd: Any, reactor: Any, run_until: Any, tmp_path: Path
+) -> None:
     chan, nick, alice = f"#t{unique('')}", unique("lb"), unique("alice")
-    bot = BotProcess(tmp_path, ngircd, nick, [chan], extra={"servers": [
-        {"host": ngircd.host, "port": ngircd.tls_port, "tls": True,
-         "ca_file": str(ngircd.ca_path)}]})
+    bot = BotProcess(
+        tmp_path,
+        ngircd,
+        nick,
+        [chan],
+        extra={
+            "servers": [
+                {
+                    "host": ngircd.host,
+                    "port": ngircd.tls_port,
+                    "tls": True,
+                    "ca_file": str(ngircd.ca_path),
+                }
+            ]
+        },
+    )
     peer = run_until(connect(reactor, ngircd, alice))
     try:
         bot.start_seen_by(run_until, peer, [chan])
@@ -185,16 +222,26 @@ def test_tls_with_the_servers_own_ca(ngircd: Any, reactor: Any, run_until: Any,
     assert f"connected to {ngircd.host}:{ngircd.tls_port} as {nick}" in bot.raw(chan)
 
 
-def test_an_untrusted_certificate_is_reported_and_retried(ngircd: Any, reactor: Any,
-                                                          run_until: Any,
-                                                          tmp_path: Path) -> None:
-    bot = BotProcess(tmp_path, ngircd, unique("lb"), ["#x"], extra={"servers": [
-        {"host": ngircd.host, "port": ngircd.tls_port, "tls": True}]})
+def test_an_untrusted_certificate_is_reported_and_retried(
+    ngircd: Any, reactor: Any, run_until: Any, tmp_path: Path
+) -> None:
+    bot = BotProcess(
+        tmp_path,
+        ngircd,
+        unique("lb"),
+        ["#x"],
+        extra={"servers": [{"host": ngircd.host, "port": ngircd.tls_port, "tls": True}]},
+    )
     try:
         bot.start()
-        run_until(wait_for_log(reactor, bot.stderr,
-                               lambda t: t.count("certificate verify failed") >= 2,
-                               what="two failed attempts on stderr"))
+        run_until(
+            wait_for_log(
+                reactor,
+                bot.stderr,
+                lambda t: t.count("certificate verify failed") >= 2,
+                what="two failed attempts on stderr",
+            )
+        )
         assert bot.proc is not None and bot.proc.poll() is None
         assert bot.terminate(5) == 0
     finally:

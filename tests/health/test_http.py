@@ -55,9 +55,11 @@ def test_an_answered_connection_leaves_no_timer() -> None:
     factory = HTTPFactory(clock, ok, timeout=10.0)
     channel, transport = connect(factory)
     channel.dataReceived(b"GET /healthz HTTP/1.1\r\n\r\nGET /again HTTP/1.1\r\n\r\n")
-    assert transport.value() == (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8"
-                                 b"\r\nContent-Length: 5\r\nCache-Control: no-store\r\n"
-                                 b"Connection: close\r\n\r\nfine\n")  # one answer only
+    assert transport.value() == (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8"
+        b"\r\nContent-Length: 5\r\nCache-Control: no-store\r\n"
+        b"Connection: close\r\n\r\nfine\n"
+    )  # one answer only
     assert not transport.connected and clock.getDelayedCalls() == []
 
 
@@ -83,6 +85,10 @@ def test_a_failing_handler_is_a_500_not_a_crash(caplog: pytest.LogCaptureFixture
 def test_parse_head() -> None:
     request = parse_head(b"GET /metrics?a=b HTTP/1.1\r\nHost: x:1\r\nX-Empty:\r\nA:  b c ")
     assert (request.method, request.target, request.path, request.version) == (
-        "GET", "/metrics?a=b", "/metrics", "HTTP/1.1")
+        "GET",
+        "/metrics?a=b",
+        "/metrics",
+        "HTTP/1.1",
+    )
     assert request.headers == (("host", "x:1"), ("x-empty", ""), ("a", "b c"))
     assert parse_head(b"HEAD / HTTP/1.0\nHost: x").headers == (("host", "x"),)  # bare LF

@@ -16,8 +16,8 @@ from logbot.health.metrics import (
     network_state,
     render_metrics,
 )
-from logbot.plugins.manager import PluginStats
 from logbot.logs.writer import WriterStats
+from logbot.plugins.manager import PluginStats
 from logbot.reactor.error import ConnectionLost, ConnectionRefusedError
 from logbot.reactor.failure import Failure
 from tests.bot.fakes import WALL0, Harness, network
@@ -26,28 +26,39 @@ ALICE = "alice!~alice@alice.example"
 
 # One line of the exposition format 0.0.4: a comment, or name{labels} value.
 _LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\\\|\\"|\\n)*"'
-SAMPLE = re.compile(rf'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{{{_LABEL}(?:,{_LABEL})*\}})? '
-                    r'(-?[0-9.e+-]+|NaN|[+-]Inf)$')
+SAMPLE = re.compile(
+    rf"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{{{_LABEL}(?:,{_LABEL})*\}})? "
+    r"(-?[0-9.e+-]+|NaN|[+-]Inf)$"
+)
 HELP = re.compile(r"^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .+$")
 TYPE = re.compile(r"^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge)$")
 
 EXPECTED = {  # every family, and its type
-    "logbot_info": "gauge", "logbot_start_time_seconds": "gauge",
-    "logbot_uptime_seconds": "gauge", "logbot_reloads_total": "counter",
+    "logbot_info": "gauge",
+    "logbot_start_time_seconds": "gauge",
+    "logbot_uptime_seconds": "gauge",
+    "logbot_reloads_total": "counter",
     "logbot_reload_failures_total": "counter",
-    "logbot_network_connected": "gauge", "logbot_network_registered": "gauge",
+    "logbot_network_connected": "gauge",
+    "logbot_network_registered": "gauge",
     "logbot_network_registrations_total": "counter",
     "logbot_network_reconnects_total": "counter",
     "logbot_network_lines_logged_total": "counter",
     "logbot_network_log_failures_total": "counter",
-    "logbot_network_channels_joined": "gauge", "logbot_network_send_queue_lines": "gauge",
+    "logbot_network_channels_joined": "gauge",
+    "logbot_network_send_queue_lines": "gauge",
     "logbot_network_lag_seconds": "gauge",
-    "logbot_log_lines_written_total": "counter", "logbot_log_write_errors_total": "counter",
-    "logbot_log_lines_dropped_total": "counter", "logbot_log_lines_pending": "gauge",
+    "logbot_log_lines_written_total": "counter",
+    "logbot_log_write_errors_total": "counter",
+    "logbot_log_lines_dropped_total": "counter",
+    "logbot_log_lines_pending": "gauge",
     "logbot_log_files_open": "gauge",
-    "logbot_plugin_errors_total": "counter", "logbot_plugin_timeouts_total": "counter",
-    "logbot_plugin_replies_total": "counter", "logbot_plugin_rate_limited_total": "counter",
-    "logbot_plugin_loops_suppressed_total": "counter", "logbot_plugin_denied_total": "counter",
+    "logbot_plugin_errors_total": "counter",
+    "logbot_plugin_timeouts_total": "counter",
+    "logbot_plugin_replies_total": "counter",
+    "logbot_plugin_rate_limited_total": "counter",
+    "logbot_plugin_loops_suppressed_total": "counter",
+    "logbot_plugin_denied_total": "counter",
     "logbot_plugin_load_failures_total": "counter",
 }
 
@@ -92,9 +103,15 @@ def service(*bots: Any, **extra: Any) -> Any:
     plugins = SimpleNamespace(stats=PluginStats(), plugins={"seen": object(), "help": object()})
     fields: dict[str, Any] = {
         "networks": {bot.config.name: bot for bot in bots},
-        "writer": SimpleNamespace(stats=WriterStats()), "retired_writes": WriterStats(),
-        "plugins": plugins, "started": WALL0, "started_mono": 100.0, "reloads": 2,
-        "reload_failures": 1, **extra}
+        "writer": SimpleNamespace(stats=WriterStats()),
+        "retired_writes": WriterStats(),
+        "plugins": plugins,
+        "started": WALL0,
+        "started_mono": 100.0,
+        "reloads": 2,
+        "reload_failures": 1,
+        **extra,
+    }
     svc = SimpleNamespace(**fields)
     svc.write_totals = lambda: svc.writer.stats.plus_counters(svc.retired_writes)
     return svc
@@ -113,8 +130,9 @@ def registered_bot(name: str = "libera") -> Harness:
 def down_bot(name: str = "oftc") -> Harness:
     h = Harness(network(name=name))
     h.start()
-    h.bot.clientConnectionFailed(h.reactor.connectors[-1],
-                                 Failure(ConnectionRefusedError("Connection refused")))
+    h.bot.clientConnectionFailed(
+        h.reactor.connectors[-1], Failure(ConnectionRefusedError("Connection refused"))
+    )
     return h
 
 
@@ -137,7 +155,9 @@ def test_every_family_is_there_with_help_and_type_and_valid_samples() -> None:
     assert samples['logbot_network_registered{network="libera"}'] == 1
     assert samples['logbot_network_registered{network="oftc"}'] == 0
     assert samples['logbot_network_registrations_total{network="libera"}'] == 1
-    assert samples['logbot_network_lines_logged_total{network="libera"}'] == 3  # marker, join, hello
+    assert (
+        samples['logbot_network_lines_logged_total{network="libera"}'] == 3
+    )  # marker, join, hello
     assert samples['logbot_network_lines_logged_total{network="oftc"}'] == 0
     assert samples['logbot_network_log_failures_total{network="libera"}'] == 0
     assert samples['logbot_network_channels_joined{network="libera"}'] == 1
@@ -169,13 +189,16 @@ def test_lag_and_queue_come_from_the_current_connection() -> None:
     assert samples['logbot_network_lag_seconds{network="libera"}'] == 5.0
 
 
-@pytest.mark.parametrize("raw, escaped", [
-    ("plain", "plain"),
-    ('say "hi"', 'say \\"hi\\"'),
-    ("back\\slash", "back\\\\slash"),
-    ("two\nlines", "two\\nlines"),
-    ('\\"\n', '\\\\\\"\\n'),
-])
+@pytest.mark.parametrize(
+    "raw, escaped",
+    [
+        ("plain", "plain"),
+        ('say "hi"', 'say \\"hi\\"'),
+        ("back\\slash", "back\\\\slash"),
+        ("two\nlines", "two\\nlines"),
+        ('\\"\n', '\\\\\\"\\n'),
+    ],
+)
 def test_label_values_are_escaped(raw: str, escaped: str) -> None:
     assert escape_label(raw) == escaped
 
@@ -199,16 +222,21 @@ def test_health_report_names_the_networks_that_are_down_and_why() -> None:
     assert libera["nick"] == "bot" and libera["server"] == "irc1.example:6667"
     assert libera["registered_since"] == "2026-09-21T14:15:00+00:00"  # (WALL0 + 100 s)
     assert libera["lag_seconds"] is None and libera["send_queue"] == 0
-    assert oftc == {"registered": False, "connected": False, "state": "disconnected",
-                    "server": "irc2.example:6667",  # the next attempt's
-                    "down_since": "2026-09-21T14:15:00+00:00",
-                    "last_error": "cannot connect to irc1.example:6667: Connection was "
-                                  "refused by other side: Connection refused"}
+    assert oftc == {
+        "registered": False,
+        "connected": False,
+        "state": "disconnected",
+        "server": "irc2.example:6667",  # the next attempt's
+        "down_since": "2026-09-21T14:15:00+00:00",
+        "last_error": "cannot connect to irc1.example:6667: Connection was "
+        "refused by other side: Connection refused",
+    }
 
 
 def test_health_report_is_ok_when_every_network_is_registered() -> None:
-    healthy, body = health_report(service(registered_bot("a").bot, registered_bot("b").bot),
-                                  now=100.0)
+    healthy, body = health_report(
+        service(registered_bot("a").bot, registered_bot("b").bot), now=100.0
+    )
     assert healthy and body["status"] == "ok" and "unhealthy" not in body
     assert list(body["networks"]) == ["a", "b"]
 
@@ -229,8 +257,10 @@ def test_network_states_through_a_connection_s_life() -> None:
     h.lose(ConnectionLost("reset"))
     assert network_state(stats) == "disconnected"
     assert stats.down_since == WALL0 + 110.0
-    assert stats.last_error == ("connection to irc1.example:6667 lost: Connection to the "
-                                "other side was lost in a non-clean fashion: reset.")
+    assert stats.last_error == (
+        "connection to irc1.example:6667 lost: Connection to the "
+        "other side was lost in a non-clean fashion: reset."
+    )
     h.reactor.advance(100.0)  # the retry
     assert network_state(stats) == "connecting" and stats.reconnects == 1
     assert stats.down_since == WALL0 + 110.0  # since the loss, not since the retry

@@ -12,8 +12,6 @@ from logbot.health.server import HealthListenError, HealthServer
 from logbot.reactor import defer
 from logbot.reactor.failure import Failure
 from logbot.reactor.protocol import ClientFactory, Protocol
-from logbot.reactor.task import Clock
-from logbot.reactor.testing import StringTransportWithDisconnection
 from tests.health.test_metrics import down_bot, parse, registered_bot, service
 
 GET_HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"
@@ -86,13 +84,17 @@ def test_healthz_200_when_every_network_is_registered(reactor: Any, run_until: A
     assert report["status"] == "ok" and report["networks"]["libera"]["registered"] is True
 
 
-def test_healthz_503_names_the_network_that_is_down(reactor: Any, run_until: Any,
-                                                    up_and_down: Any) -> None:
+def test_healthz_503_names_the_network_that_is_down(
+    reactor: Any, run_until: Any, up_and_down: Any
+) -> None:
     server = listening(reactor, up_and_down)
     try:
         # in pieces: the head may arrive in many reads
-        raw = run_until(request(reactor, server.port, b"GET /hea", b"lthz HTTP/1.0\r\n",
-                                b"Accept: */*\r\n", b"\r\n"))
+        raw = run_until(
+            request(
+                reactor, server.port, b"GET /hea", b"lthz HTTP/1.0\r\n", b"Accept: */*\r\n", b"\r\n"
+            )
+        )
     finally:
         server.stop()
     status, _, body = split(raw)
@@ -122,23 +124,25 @@ def test_metrics_and_head(reactor: Any, run_until: Any, up_and_down: Any) -> Non
     assert int(headers["content-length"]) > 1000  # the length a GET would have
 
 
-@pytest.mark.parametrize("raw, status", [
-    (b"GET /nope HTTP/1.1\r\n\r\n", "404 Not Found"),
-    (b"GET / HTTP/1.1\r\n\r\n", "404 Not Found"),
-    (b"POST /healthz HTTP/1.1\r\nContent-Length: 0\r\n\r\n", "405 Method Not Allowed"),
-    (b"DELETE /metrics HTTP/1.1\r\n\r\n", "405 Method Not Allowed"),
-    (b"hello\r\n\r\n", "400 Bad Request"),
-    (b"GET /healthz\r\n\r\n", "400 Bad Request"),  # HTTP/0.9 style
-    (b"GET /healthz HTTP/2.0\r\n\r\n", "400 Bad Request"),
-    (b"GET healthz HTTP/1.1\r\n\r\n", "400 Bad Request"),
-    (b"GET /healthz HTTP/1.1\r\nno colon here\r\n\r\n", "400 Bad Request"),
-    (b"GET /healthz HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n", "400 Bad Request"),
-    (b"GET /h\xc3\xa9 HTTP/1.1\r\n\r\n", "400 Bad Request"),
-    (b"GET /healthz HTTP/1.1\r\nX: a\rb\r\n\r\n", "400 Bad Request"),
-    (b"\r\n\r\n", "400 Bad Request"),
-])
-def test_errors(reactor: Any, run_until: Any, up_and_down: Any, raw: bytes,
-                status: str) -> None:
+@pytest.mark.parametrize(
+    "raw, status",
+    [
+        (b"GET /nope HTTP/1.1\r\n\r\n", "404 Not Found"),
+        (b"GET / HTTP/1.1\r\n\r\n", "404 Not Found"),
+        (b"POST /healthz HTTP/1.1\r\nContent-Length: 0\r\n\r\n", "405 Method Not Allowed"),
+        (b"DELETE /metrics HTTP/1.1\r\n\r\n", "405 Method Not Allowed"),
+        (b"hello\r\n\r\n", "400 Bad Request"),
+        (b"GET /healthz\r\n\r\n", "400 Bad Request"),  # HTTP/0.9 style
+        (b"GET /healthz HTTP/2.0\r\n\r\n", "400 Bad Request"),
+        (b"GET healthz HTTP/1.1\r\n\r\n", "400 Bad Request"),
+        (b"GET /healthz HTTP/1.1\r\nno colon here\r\n\r\n", "400 Bad Request"),
+        (b"GET /healthz HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n", "400 Bad Request"),
+        (b"GET /h\xc3\xa9 HTTP/1.1\r\n\r\n", "400 Bad Request"),
+        (b"GET /healthz HTTP/1.1\r\nX: a\rb\r\n\r\n", "400 Bad Request"),
+        (b"\r\n\r\n", "400 Bad Request"),
+    ],
+)
+def test_errors(reactor: Any, run_until: Any, up_and_down: Any, raw: bytes, status: str) -> None:
     server = listening(reactor, up_and_down)
     try:
         got = run_until(request(reactor, server.port, raw))
@@ -151,23 +155,25 @@ def test_errors(reactor: Any, run_until: Any, up_and_down: Any, raw: bytes,
         assert headers["allow"] == "GET, HEAD"
 
 
-def test_an_oversized_head_gets_431_and_is_closed(reactor: Any, run_until: Any,
-                                                  up_and_down: Any) -> None:
+def test_an_oversized_head_gets_431_and_is_closed(
+    reactor: Any, run_until: Any, up_and_down: Any
+) -> None:
     server = listening(reactor, up_and_down, max_head_bytes=1024)
     filler = b"X-Filler: " + b"y" * 100 + b"\r\n"
     try:  # never ends its head: the server answers and closes without waiting for it
-        got = run_until(request(reactor, server.port, b"GET /healthz HTTP/1.1\r\n",
-                                *[filler] * 20))
-        ended = run_until(request(reactor, server.port,
-                                  b"GET /healthz HTTP/1.1\r\n" + filler * 20 + b"\r\n"))
+        got = run_until(request(reactor, server.port, b"GET /healthz HTTP/1.1\r\n", *[filler] * 20))
+        ended = run_until(
+            request(reactor, server.port, b"GET /healthz HTTP/1.1\r\n" + filler * 20 + b"\r\n")
+        )
     finally:
         server.stop()
     assert split(got)[0] == "HTTP/1.1 431 Request Header Fields Too Large"
     assert split(ended)[0] == "HTTP/1.1 431 Request Header Fields Too Large"
 
 
-def test_a_silent_client_gets_408_over_a_real_socket(reactor: Any, run_until: Any,
-                                                     up_and_down: Any) -> None:
+def test_a_silent_client_gets_408_over_a_real_socket(
+    reactor: Any, run_until: Any, up_and_down: Any
+) -> None:
     server = listening(reactor, up_and_down, timeout=0.2)
     try:  # half a request line, then nothing: the server's own timer ends it
         got = run_until(request(reactor, server.port, b"GET /heal"))
@@ -178,8 +184,9 @@ def test_a_silent_client_gets_408_over_a_real_socket(reactor: Any, run_until: An
     assert int(headers["content-length"]) == len(body)
 
 
-def test_stop_closes_the_port_and_open_connections(reactor: Any, run_until: Any,
-                                                   up_and_down: Any) -> None:
+def test_stop_closes_the_port_and_open_connections(
+    reactor: Any, run_until: Any, up_and_down: Any
+) -> None:
     server = listening(reactor, up_and_down)
     port = server.port
     waiting = request(reactor, port, b"GET /healthz HTTP/1.1\r\n")  # never completed
@@ -196,7 +203,8 @@ def test_stop_closes_the_port_and_open_connections(reactor: Any, run_until: Any,
     refused = ClientFactory()
     failed: defer.Deferred[Any] = defer.Deferred()
     refused.clientConnectionFailed = (  # type: ignore[method-assign]
-        lambda connector, reason: failed.callback(reason.value))
+        lambda connector, reason: failed.callback(reason.value)
+    )
     reactor.connectTCP("127.0.0.1", port, refused)
     assert "refused" in str(run_until(failed)).lower()
 

@@ -36,6 +36,7 @@ class BotDisconnected(ConnectionError):
 def _recorder(name: str) -> Callable[..., None]:
     def method(self: RecordingBot, *args: Any) -> None:
         self._record((name, *args))
+
     method.__name__ = name
     return method
 
@@ -86,20 +87,31 @@ class RecordingBot(IRCClient):
             self._waiter = None
             if timer.active():
                 timer.cancel()
-            d.errback(BotDisconnected(f"{self.nickname}: connection lost "
-                                      f"({self.disconnect_reason or reason.getErrorMessage()}) "
-                                      f"while waiting for {description}"))
+            d.errback(
+                BotDisconnected(
+                    f"{self.nickname}: connection lost "
+                    f"({self.disconnect_reason or reason.getErrorMessage()}) "
+                    f"while waiting for {description}"
+                )
+            )
         if not self.signed_on.called:
-            self.signed_on.errback(BotDisconnected(
-                f"{self.nickname}: connection lost before signing on: "
-                f"{self.disconnect_reason or reason.getErrorMessage()}"))
+            self.signed_on.errback(
+                BotDisconnected(
+                    f"{self.nickname}: connection lost before signing on: "
+                    f"{self.disconnect_reason or reason.getErrorMessage()}"
+                )
+            )
         if not self.closed.called:
             self.closed.callback(None)
 
     # -- waiting -------------------------------------------------------------------------
 
-    def expect(self, predicate: Callable[[Any], bool], timeout: float = 10.0,
-               description: str | None = None) -> defer.Deferred[Any]:
+    def expect(
+        self,
+        predicate: Callable[[Any], bool],
+        timeout: float = 10.0,
+        description: str | None = None,
+    ) -> defer.Deferred[Any]:
         if self._waiter is not None:
             raise RuntimeError("one expect() at a time")
         description = description or getattr(predicate, "__name__", repr(predicate))
@@ -117,16 +129,16 @@ class RecordingBot(IRCClient):
 
     def expect_call(self, name: str, *args: Any, timeout: float = 10.0) -> defer.Deferred[Any]:
         """The next recorded call ``name`` whose first arguments are ``args``."""
+
         def match(item: Any) -> bool:
-            return (isinstance(item, tuple) and item[0] == name
-                    and item[1:1 + len(args)] == args)
+            return isinstance(item, tuple) and item[0] == name and item[1 : 1 + len(args)] == args
+
         return self.expect(match, timeout, f"{name}{args}")
 
-    def expect_event(self, kind: type, timeout: float = 10.0,
-                     **fields: Any) -> defer.Deferred[Any]:
+    def expect_event(self, kind: type, timeout: float = 10.0, **fields: Any) -> defer.Deferred[Any]:
         def match(item: Any) -> bool:
-            return isinstance(item, kind) and all(
-                getattr(item, k) == v for k, v in fields.items())
+            return isinstance(item, kind) and all(getattr(item, k) == v for k, v in fields.items())
+
         return self.expect(match, timeout, f"{kind.__name__}({fields})")
 
     def _record(self, item: Any) -> None:
@@ -152,9 +164,13 @@ class RecordingBot(IRCClient):
             return
         _, description, d, _ = self._waiter
         self._waiter = None
-        unread = "\n  ".join(repr(x) for x in self.stream[self._cursor:][-15:]) or "(none)"
-        d.errback(BotTimeout(f"{self.nickname}: nothing matched {description} within "
-                             f"{timeout} s; unread:\n  {unread}"))
+        unread = "\n  ".join(repr(x) for x in self.stream[self._cursor :][-15:]) or "(none)"
+        d.errback(
+            BotTimeout(
+                f"{self.nickname}: nothing matched {description} within "
+                f"{timeout} s; unread:\n  {unread}"
+            )
+        )
 
 
 class BotFactory(ClientFactory):
@@ -182,8 +198,9 @@ class BotFactory(ClientFactory):
             self.signed_on.errback(reason)
 
 
-def start_bot(reactor: Any, server: Any, nick: str, tls: bool = False,
-              **attrs: Any) -> defer.Deferred[RecordingBot]:
+def start_bot(
+    reactor: Any, server: Any, nick: str, tls: bool = False, **attrs: Any
+) -> defer.Deferred[RecordingBot]:
     """Connect a RecordingBot; fires with it once signed on (001)."""
     factory = BotFactory(reactor, nick, attrs)
     if tls:

@@ -27,10 +27,17 @@ def run(run_until, coro, timeout: float = 30.0):
 
 
 def servers(*names: str, all_backends_on: str | None = None):
-    combos = [(backend, name) for name in names
-              for backend in (available() if name == all_backends_on else ONE_BACKEND)]
-    return pytest.mark.parametrize(("reactor", "server_name"), combos, indirect=["reactor"],
-                                   ids=[f"{b}-{n}" for b, n in combos])
+    combos = [
+        (backend, name)
+        for name in names
+        for backend in (available() if name == all_backends_on else ONE_BACKEND)
+    ]
+    return pytest.mark.parametrize(
+        ("reactor", "server_name"),
+        combos,
+        indirect=["reactor"],
+        ids=[f"{b}-{n}" for b, n in combos],
+    )
 
 
 @pytest.fixture
@@ -126,8 +133,12 @@ async def _topic_mode_kick(bot, op, victim, channel):
     op.send(f"MODE {channel} +o {bot.nickname}")
     await bot.expect_call("modeChanged")
     bot.kick(channel, victim, "out you go")
-    assert (await bot.expect_call("userKicked"))[1:] == (victim, channel, bot.nickname,
-                                                         "out you go")
+    assert (await bot.expect_call("userKicked"))[1:] == (
+        victim,
+        channel,
+        bot.nickname,
+        "out you go",
+    )
     kicked = await bot.expect_event(ev.Kicked, nick=victim)
     assert kicked.channel == channel and not kicked.is_self
 
@@ -177,14 +188,21 @@ def test_tls_verified_against_the_fixture_ca(reactor, run_until, server):
 
 
 def _sasl(password: str, required: bool = False) -> SaslConfig:
-    return SaslConfig(username="testbot", password=Secret(password), mechanisms=("PLAIN",),
-                      required=required, timeout=10.0)
+    return SaslConfig(
+        username="testbot",
+        password=Secret(password),
+        mechanisms=("PLAIN",),
+        required=required,
+        timeout=10.0,
+    )
 
 
 @one_backend
 def test_sasl_plain_success(reactor, run_until, inspircd_anope):
     async def scenario():
-        bot = await start_bot(reactor, inspircd_anope, unique("sb"), sasl=_sasl(inspircd_anope.accounts["testbot"]))
+        bot = await start_bot(
+            reactor, inspircd_anope, unique("sb"), sasl=_sasl(inspircd_anope.accounts["testbot"])
+        )
         result = await bot.expect_event(ev.SaslResult)
         assert result.success and result.mechanism == "PLAIN"
         assert (result.account or "").lower() == "testbot"
@@ -207,8 +225,7 @@ def test_sasl_plain_failure_continues_unauthenticated(reactor, run_until, inspir
 @one_backend
 def test_sasl_required_failure_aborts(reactor, run_until, inspircd_anope):
     async def scenario():
-        d = start_bot(reactor, inspircd_anope, unique("sr"),
-                      sasl=_sasl("wrong", required=True))
+        d = start_bot(reactor, inspircd_anope, unique("sr"), sasl=_sasl("wrong", required=True))
         with pytest.raises(ConnectionError, match="SASL required but failed"):
             await d
 
@@ -218,9 +235,13 @@ def test_sasl_required_failure_aborts(reactor, run_until, inspircd_anope):
 @one_backend
 def test_sasl_external_with_a_tls_client_certificate(reactor, run_until, inspircd_anope):
     """EXTERNAL: the account is the one whose certificate fingerprint NickServ knows."""
+
     async def scenario():
-        factory = BotFactory(reactor, unique("se"), {"sasl": SaslConfig(
-            mechanisms=("EXTERNAL",), required=True, timeout=10.0)})
+        factory = BotFactory(
+            reactor,
+            unique("se"),
+            {"sasl": SaslConfig(mechanisms=("EXTERNAL",), required=True, timeout=10.0)},
+        )
         ctx = inspircd_anope.client_context(cert_account="testbot")
         reactor.connectSSL(inspircd_anope.host, inspircd_anope.tls_port, factory, ctx)
         bot = await factory.signed_on
@@ -237,10 +258,14 @@ def test_sasl_falls_back_to_the_next_mechanism_the_server_offers(
     reactor, run_until, inspircd_anope
 ):
     """Anope offers no SCRAM-SHA-256: our first choice is refused, PLAIN follows."""
+
     async def scenario():
-        sasl = SaslConfig(username="testbot",
-                          password=Secret(inspircd_anope.accounts["testbot"]),
-                          mechanisms=("SCRAM-SHA-256", "PLAIN"), timeout=10.0)
+        sasl = SaslConfig(
+            username="testbot",
+            password=Secret(inspircd_anope.accounts["testbot"]),
+            mechanisms=("SCRAM-SHA-256", "PLAIN"),
+            timeout=10.0,
+        )
         bot = await start_bot(reactor, inspircd_anope, unique("sm"), sasl=sasl)
         result = await bot.expect_event(ev.SaslResult)
         assert result.success and result.mechanism == "PLAIN"
@@ -256,9 +281,9 @@ LONG = "flood control test line, long enough to fill the receive queue quickly "
 
 
 @one_backend
-def test_without_flood_control_inspircd_kills_a_200_line_reply(reactor, run_until,
-                                                             inspircd_flood):
+def test_without_flood_control_inspircd_kills_a_200_line_reply(reactor, run_until, inspircd_flood):
     """The negative control: proves the server's limits are on in this fixture."""
+
     async def scenario():
         peer = await connect(reactor, inspircd_flood, unique("fp"))
         bot = await start_bot(reactor, inspircd_flood, unique("fb"), lineRate=0)
@@ -286,8 +311,11 @@ def test_flood_control_keeps_a_200_line_reply_connected(reactor, run_until, insp
         last = 199
         await peer.expect(f"PRIVMSG {peer.nick} :{last} ", timeout=watch)
         assert bot.lost_reason is None
-        received = [parse(line).params[1].split()[0] for line in peer.lines
-                    if parse(line).command == "PRIVMSG"]
+        received = [
+            parse(line).params[1].split()[0]
+            for line in peer.lines
+            if parse(line).command == "PRIVMSG"
+        ]
         assert received == [str(i) for i in range(len(received))]  # in order, none lost
         await peer.quit()
         await stop_bot(bot)
@@ -301,8 +329,9 @@ def test_flood_control_keeps_a_200_line_reply_connected(reactor, run_until, insp
 @one_backend
 def test_dead_link_detected_by_the_ping_deadline(reactor, run_until, fresh_ngircd):
     async def scenario():
-        bot = await start_bot(reactor, fresh_ngircd, unique("dl"),
-                              ping_interval=1.0, ping_timeout=2.0)
+        bot = await start_bot(
+            reactor, fresh_ngircd, unique("dl"), ping_interval=1.0, ping_timeout=2.0
+        )
         start = reactor.seconds()
         fresh_ngircd.pause()  # SIGSTOP: the socket stays open, nothing is answered
         await bot.closed
@@ -321,12 +350,12 @@ def test_dead_link_detected_by_the_ping_deadline(reactor, run_until, fresh_ngirc
 @servers("ngircd", "inspircd")
 def test_the_servers_answer_the_lag_probe_with_its_token(reactor, run_until, server):
     async def scenario():
-        bot = await start_bot(reactor, server, unique("lag"), ping_interval=0.2,
-                              ping_timeout=10.0)
+        bot = await start_bot(reactor, server, unique("lag"), ping_interval=0.2, ping_timeout=10.0)
         await _until(reactor, lambda: bot.core.lag_probe.last is not None, "a measured lag")
         assert 0.0 <= bot.core.lag(reactor.seconds()) < 1.0
-        assert not any(isinstance(e, ev.RawMessage) and e.message.command == "PONG"
-                       for e in bot.stream)  # the probe's PONG is consumed
+        assert not any(
+            isinstance(e, ev.RawMessage) and e.message.command == "PONG" for e in bot.stream
+        )  # the probe's PONG is consumed
         await stop_bot(bot)
 
     run(run_until, scenario(), timeout=15.0)

@@ -128,8 +128,17 @@ class LogBotFactory(protocol.ClientFactory):
         regex = re.compile(pattern)
         d: defer.Deferred[str] = defer.Deferred()
         self._watch = (regex, d)
-        timer = reactor.callLater(timeout, lambda: d.called or d.errback(AssertionError(
-            f"no log line matched /{pattern}/ in {timeout} s; log: {self.lines[-10:]}")))
+        timer = reactor.callLater(
+            timeout,
+            lambda: (
+                d.called
+                or d.errback(
+                    AssertionError(
+                        f"no log line matched /{pattern}/ in {timeout} s; log: {self.lines[-10:]}"
+                    )
+                )
+            ),
+        )
         d.addBoth(lambda r: (timer.active() and timer.cancel(), r)[1])
         return d
 
@@ -196,7 +205,7 @@ def test_logs_the_channel_and_replies(reactor, run_until, ngircd, tmp_path):
         ]
         lines = text.splitlines()
         assert len(lines) == len(expected), text
-        for pattern, line in zip(expected, lines):
+        for pattern, line in zip(expected, lines, strict=False):
             assert re.fullmatch(stamps + pattern, line), (pattern, line)
 
     run(run_until, scenario())
@@ -206,14 +215,17 @@ def test_reconnects_after_being_killed(reactor, run_until, ngircd, tmp_path):
     async def scenario():
         factory, channel = await _start(reactor, ngircd, tmp_path, unique("logbot"))
         oper = await connect(reactor, ngircd, unique("oper"))
-        oper.send("OPER %s %s" % ngircd.oper)
+        oper.send("OPER {} {}".format(*ngircd.oper))
         await oper.expect(r" 381 ")
         rejoined = factory.wait_for(reactor, re.escape(f"[I have joined {channel}]"))
         oper.send(f"KILL {factory.bot.nickname} :go away")
         await rejoined  # disconnected, connector.connect(), signed on, joined again
         assert factory.connections == 2
         assert [line.split(" at ")[0] for line in factory.lines if " at " in line] == [
-            "[connected", "[disconnected", "[connected"]
+            "[connected",
+            "[disconnected",
+            "[connected",
+        ]
         await oper.quit()
         await _stop(reactor, factory)
 

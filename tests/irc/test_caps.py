@@ -45,13 +45,14 @@ def test_long_request_split_and_waits_for_every_answer() -> None:
     neg = CapNegotiator()
     neg.start()
     from logbot.irc import caps
+
     old, caps._REQ_BUDGET = caps._REQ_BUDGET, 40
     try:
         update = handle(neg, ":srv CAP * LS :" + " ".join(sorted(KNOWN_CAPS)))
     finally:
         caps._REQ_BUDGET = old
     assert len(update.lines) > 1
-    assert sorted(" ".join(l[9:] for l in update.lines).split()) == sorted(KNOWN_CAPS)
+    assert sorted(" ".join(line[9:] for line in update.lines).split()) == sorted(KNOWN_CAPS)
     for line in update.lines[:-1]:
         assert not handle(neg, ":srv CAP * ACK :" + line[9:]).ready
     assert handle(neg, ":srv CAP * ACK :" + update.lines[-1][9:]).ready

@@ -32,6 +32,7 @@ class Recorder(IRCClient):
     def _record(name: str):  # type: ignore[misc]
         def method(self: Recorder, *args: Any) -> None:
             self.calls.append((name, *args))
+
         method.__name__ = name
         return method
 
@@ -82,8 +83,12 @@ def feed(client: IRCClient, *lines: str) -> None:
 
 def signed_on(cls: type[IRCClient] = Recorder, **attrs: Any) -> tuple[Any, StringTransport, Clock]:
     client, transport, clock = connect(cls, **attrs)
-    feed(client, f":srv 001 bot :Welcome {ME}", ":srv 005 bot CHANTYPES=# :are supported",
-         ":srv 376 bot :End of MOTD")
+    feed(
+        client,
+        f":srv 001 bot :Welcome {ME}",
+        ":srv 005 bot CHANTYPES=# :are supported",
+        ":srv 376 bot :End of MOTD",
+    )
     sent(transport)
     if isinstance(client, Recorder):
         client.calls.clear()
@@ -93,8 +98,12 @@ def signed_on(cls: type[IRCClient] = Recorder, **attrs: Any) -> tuple[Any, Strin
 
 def in_channel(**attrs: Any) -> tuple[Any, StringTransport, Clock]:
     client, transport, clock = signed_on(**attrs)
-    feed(client, f":{ME} JOIN #c", ":srv 353 bot = #c :bot @alice bob",
-         ":srv 366 bot #c :End of NAMES")
+    feed(
+        client,
+        f":{ME} JOIN #c",
+        ":srv 353 bot = #c :bot @alice bob",
+        ":srv 366 bot #c :End of NAMES",
+    )
     client.calls.clear()
     client.events.clear()
     return client, transport, clock
@@ -109,8 +118,7 @@ def test_export_from_package() -> None:
 
 def test_registration_lines() -> None:
     _, transport, _ = connect(username="logger", realname="Log Bot", password="hunter2")
-    assert sent(transport) == ["CAP LS 302", "PASS hunter2", "NICK bot",
-                               "USER logger 0 * :Log Bot"]
+    assert sent(transport) == ["CAP LS 302", "PASS hunter2", "NICK bot", "USER logger 0 * :Log Bot"]
 
 
 def test_username_and_realname_default_to_the_nickname() -> None:
@@ -184,16 +192,24 @@ def test_requests_before_connection_made_raise() -> None:
 
 def test_joined_and_user_joined_left() -> None:
     client, _, _ = signed_on()
-    feed(client, f":{ME} JOIN #c", f":{ALICE} JOIN #c", f":{ALICE} PART #c :bye",
-         f":{ME} PART #c")
-    assert client.calls == [("joined", "#c"), ("userJoined", "alice", "#c"),
-                            ("userLeft", "alice", "#c"), ("left", "#c")]
+    feed(client, f":{ME} JOIN #c", f":{ALICE} JOIN #c", f":{ALICE} PART #c :bye", f":{ME} PART #c")
+    assert client.calls == [
+        ("joined", "#c"),
+        ("userJoined", "alice", "#c"),
+        ("userLeft", "alice", "#c"),
+        ("left", "#c"),
+    ]
 
 
 def test_privmsg_notice_action_get_the_full_prefix() -> None:
     client, _, _ = in_channel()
-    feed(client, f":{ALICE} PRIVMSG #c :hello there", f":{ALICE} PRIVMSG bot :psst",
-         f":{ALICE} NOTICE #c :note", f":{ALICE} PRIVMSG #c :\x01ACTION waves\x01")
+    feed(
+        client,
+        f":{ALICE} PRIVMSG #c :hello there",
+        f":{ALICE} PRIVMSG bot :psst",
+        f":{ALICE} NOTICE #c :note",
+        f":{ALICE} PRIVMSG #c :\x01ACTION waves\x01",
+    )
     assert client.calls == [
         ("privmsg", ALICE, "#c", "hello there"),
         ("privmsg", ALICE, "bot", "psst"),
@@ -223,14 +239,20 @@ def test_our_own_nick_change() -> None:
 def test_kicks() -> None:
     client, _, _ = in_channel()
     feed(client, f":{ALICE} KICK #c bob :spam", f":{ALICE} KICK #c bot")
-    assert client.calls == [("userKicked", "bob", "#c", "alice", "spam"),
-                            ("kickedFrom", "#c", "alice", "")]
+    assert client.calls == [
+        ("userKicked", "bob", "#c", "alice", "spam"),
+        ("kickedFrom", "#c", "alice", ""),
+    ]
 
 
 def test_topic_and_modes() -> None:
     client, _, _ = in_channel()
-    feed(client, f":{ALICE} TOPIC #c :new topic", f":{ALICE} MODE #c +o-v+l bob bob 10",
-         ":srv 332 bot #c :shown on join")
+    feed(
+        client,
+        f":{ALICE} TOPIC #c :new topic",
+        f":{ALICE} MODE #c +o-v+l bob bob 10",
+        ":srv 332 bot #c :shown on join",
+    )
     assert client.calls == [
         ("topicUpdated", "alice", "#c", "new topic"),
         ("modeChanged", ALICE, "#c", True, "ol", ("bob", "10")),
@@ -265,8 +287,14 @@ def test_irc_hooks_are_called_in_addition_to_the_events() -> None:
     hooks, _, _ = signed_on(Hooks)
     feed(hooks, f":{ME} JOIN #c", ":srv 353 bot = #c :bot alice")
     hooks.calls.clear()
-    feed(hooks, f":{ALICE} NICK alicia", ":srv 332 bot #c :t", ":srv 372 bot :- motd",
-         ":srv WALLOPS :hey", "PING :p")
+    feed(
+        hooks,
+        f":{ALICE} NICK alicia",
+        ":srv 332 bot #c :t",
+        ":srv 372 bot :- motd",
+        ":srv WALLOPS :hey",
+        "PING :p",
+    )
     assert hooks.calls == [
         ("irc_NICK", ALICE, ["alicia"]),
         ("userRenamed", "alice", "alicia"),
@@ -279,7 +307,7 @@ def test_irc_hooks_are_called_in_addition_to_the_events() -> None:
 
 def test_event_received_sees_every_typed_event() -> None:
     client, _, _ = in_channel()
-    feed(client, "@time=2024-01-02T03:04:05.000Z " f":{ALICE} PRIVMSG #c :stamped")
+    feed(client, f"@time=2024-01-02T03:04:05.000Z :{ALICE} PRIVMSG #c :stamped")
     privmsgs = [e for e in client.events if isinstance(e, ev.Privmsg)]
     assert privmsgs[0].time is not None and privmsgs[0].time.year == 2024
     assert any(isinstance(e, ev.RawMessage) for e in client.events)
@@ -303,9 +331,18 @@ def test_requests_on_the_wire() -> None:
     client.kick("#c", "bob", "out")
     client.quit("later")
     assert sent(transport) == [
-        "JOIN #d sekrit", "PART #d bye", "PART #e", "NOTICE alice :n",
-        "PRIVMSG #c :\x01ACTION waves\x01", "TOPIC #c", "TOPIC #c new", "MODE #c +o alice",
-        "MODE #c +l 5", "MODE #c -b *!*@spam", "KICK #c bob out", "QUIT later",
+        "JOIN #d sekrit",
+        "PART #d bye",
+        "PART #e",
+        "NOTICE alice :n",
+        "PRIVMSG #c :\x01ACTION waves\x01",
+        "TOPIC #c",
+        "TOPIC #c new",
+        "MODE #c +o alice",
+        "MODE #c +l 5",
+        "MODE #c -b *!*@spam",
+        "KICK #c bob out",
+        "QUIT later",
     ]
 
 
@@ -420,8 +457,9 @@ def test_pong_keeps_the_link_alive() -> None:
         feed(client, f":srv PONG srv :lag{i}")
     assert not transport.disconnecting
     assert client.core.lag(clock.seconds()) == 0.25
-    assert not any(isinstance(e, ev.RawMessage) and e.message.command == "PONG"
-                   for e in client.events)  # the probes' PONGs are nobody else's business
+    assert not any(
+        isinstance(e, ev.RawMessage) and e.message.command == "PONG" for e in client.events
+    )  # the probes' PONGs are nobody else's business
 
 
 def test_one_timer_at_most() -> None:
@@ -524,10 +562,16 @@ class PlainRecorder(Recorder):
 
 
 def test_a_bot_without_event_received_gets_the_same_calls() -> None:
-    lines = [f":{ALICE} PRIVMSG #c :hello", f":{ALICE} PRIVMSG bot :psst",
-             f":{ALICE} NOTICE #c :note", f":{ALICE} PRIVMSG #c :\x01ACTION waves\x01",
-             f":{ALICE} PRIVMSG @#c :ops only", ":bot!~bot@bot.example PRIVMSG #c :mine",
-             f":{ALICE} NICK alicia", ":alicia!~alice@alice.example PRIVMSG #c :renamed"]
+    lines = [
+        f":{ALICE} PRIVMSG #c :hello",
+        f":{ALICE} PRIVMSG bot :psst",
+        f":{ALICE} NOTICE #c :note",
+        f":{ALICE} PRIVMSG #c :\x01ACTION waves\x01",
+        f":{ALICE} PRIVMSG @#c :ops only",
+        ":bot!~bot@bot.example PRIVMSG #c :mine",
+        f":{ALICE} NICK alicia",
+        ":alicia!~alice@alice.example PRIVMSG #c :renamed",
+    ]
     plain, plain_transport, _ = in_channel(cls=PlainRecorder)
     full, full_transport, _ = in_channel()
     assert plain._tap is None and full._tap is not None

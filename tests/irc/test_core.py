@@ -37,8 +37,12 @@ def registered(**kwargs) -> IRCConnection:
     conn = make(**kwargs)
     sent(conn)
     feed(conn, ":srv CAP * LS :server-time", ":srv CAP * ACK :server-time")
-    feed(conn, f":srv 001 bot :Welcome {ME}", ":srv 005 bot CHANTYPES=# :are supported",
-         ":srv 376 bot :End of MOTD")
+    feed(
+        conn,
+        f":srv 001 bot :Welcome {ME}",
+        ":srv 005 bot CHANTYPES=# :are supported",
+        ":srv 376 bot :End of MOTD",
+    )
     sent(conn)
     return conn
 
@@ -80,8 +84,12 @@ def test_server_without_cap() -> None:
 
 
 def test_nick_collisions_use_alternates_then_alter() -> None:
-    conn = make(alt_nicks=["logbot"], alter_collided_nick=lambda n: n + "^",
-                ping_interval=1000.0, ping_timeout=2000.0)
+    conn = make(
+        alt_nicks=["logbot"],
+        alter_collided_nick=lambda n: n + "^",
+        ping_interval=1000.0,
+        ping_timeout=2000.0,
+    )
     sent(conn)
     feed(conn, ":srv 433 * bot :Nickname is already in use")
     assert sent(conn) == ["NICK logbot"]
@@ -203,13 +211,22 @@ def test_incoming_messages_actions_ctcp() -> None:
         ":al!a@h PRIVMSG @#a :ops only",
     )
     kinds = [type(e) for e in events]
-    assert kinds == [ev.Privmsg, ev.Notice, ev.Action, ev.CtcpQuery, ev.CtcpQuery,
-                     ev.CtcpReply, ev.Privmsg]
+    assert kinds == [
+        ev.Privmsg,
+        ev.Notice,
+        ev.Action,
+        ev.CtcpQuery,
+        ev.CtcpQuery,
+        ev.CtcpReply,
+        ev.Privmsg,
+    ]
     assert events[0].msgid == "abc" and events[0].time.minute == 8 and not events[0].private
     assert events[1].private and events[2].text == "waves"
     assert not events[6].private
-    assert sent(conn) == ["NOTICE al :\x01VERSION logbot 9\x01",
-                          "NOTICE al :\x01TIME Thu Jan 1 00:00:00 1970\x01"]
+    assert sent(conn) == [
+        "NOTICE al :\x01VERSION logbot 9\x01",
+        "NOTICE al :\x01TIME Thu Jan 1 00:00:00 1970\x01",
+    ]
 
 
 def test_raw_message_for_every_line_first() -> None:
@@ -221,8 +238,13 @@ def test_raw_message_for_every_line_first() -> None:
 
 def test_quit_event_lists_shared_channels() -> None:
     conn = registered()
-    feed(conn, f":{ME} JOIN #a", f":{ME} JOIN #b", ":srv 353 bot = #a :bot al",
-         ":srv 353 bot = #b :bot al")
+    feed(
+        conn,
+        f":{ME} JOIN #a",
+        f":{ME} JOIN #b",
+        ":srv 353 bot = #a :bot al",
+        ":srv 353 bot = #b :bot al",
+    )
     [event] = feed(conn, ":al!a@h QUIT :bye")
     assert event.channels == ("#a", "#b")
 
@@ -239,12 +261,23 @@ def test_requests_format_and_validate() -> None:
     conn.notice("al", "hi")
     conn.quit("bye")
     assert sent(conn) == [
-        "QUIT bye", "PART #a :bye now", "TOPIC #a", "TOPIC #a :new topic", "MODE #a +o al",
-        "KICK #a al spam", "NICK newbot", "JOIN #y,#x key", "NOTICE al :hi",
+        "QUIT bye",
+        "PART #a :bye now",
+        "TOPIC #a",
+        "TOPIC #a :new topic",
+        "MODE #a +o al",
+        "KICK #a al spam",
+        "NICK newbot",
+        "JOIN #y,#x key",
+        "NOTICE al :hi",
     ]
-    for bad in (lambda: conn.privmsg("#a b", "x"), lambda: conn.join("#a,#b"),
-                lambda: conn.part("#a\r\nQUIT"), lambda: conn.privmsg("", "x"),
-                lambda: conn.kick("#a", "x y")):
+    for bad in (
+        lambda: conn.privmsg("#a b", "x"),
+        lambda: conn.join("#a,#b"),
+        lambda: conn.part("#a\r\nQUIT"),
+        lambda: conn.privmsg("", "x"),
+        lambda: conn.kick("#a", "x y"),
+    ):
         with pytest.raises(ValueError):
             bad()
 
@@ -296,8 +329,9 @@ def test_sasl_success_then_cap_end() -> None:
     assert sent(conn) == ["AUTHENTICATE " + base64.b64encode(b"user\0user\0pw").decode()]
     feed(conn, ":srv 900 bot bot!u@h user :logged in")
     events = feed(conn, ":srv 903 bot :SASL successful")
-    assert events == [ev.SaslResult(success=True, mechanism="PLAIN", account="user",
-                                    reason="SASL successful")]
+    assert events == [
+        ev.SaslResult(success=True, mechanism="PLAIN", account="user", reason="SASL successful")
+    ]
     assert sent(conn) == ["CAP END"]
 
 
@@ -369,17 +403,53 @@ def test_random_bytes_never_raise(chunks: list[bytes]) -> None:
         conn.data_to_send(float(i))
 
 
-_COMMANDS = ["PING", "PRIVMSG", "NOTICE", "JOIN", "PART", "KICK", "QUIT", "NICK", "MODE", "TOPIC",
-             "CAP", "AUTHENTICATE", "001", "005", "332", "333", "353", "324", "433", "731", "900",
-             "903", "904", "908", "CHGHOST", "SETNAME", "ACCOUNT", "AWAY", "INVITE", "ERROR",
-             "396"]
+_COMMANDS = [
+    "PING",
+    "PRIVMSG",
+    "NOTICE",
+    "JOIN",
+    "PART",
+    "KICK",
+    "QUIT",
+    "NICK",
+    "MODE",
+    "TOPIC",
+    "CAP",
+    "AUTHENTICATE",
+    "001",
+    "005",
+    "332",
+    "333",
+    "353",
+    "324",
+    "433",
+    "731",
+    "900",
+    "903",
+    "904",
+    "908",
+    "CHGHOST",
+    "SETNAME",
+    "ACCOUNT",
+    "AWAY",
+    "INVITE",
+    "ERROR",
+    "396",
+]
 _token = st.text(st.sampled_from("ab#@+~!*:=,-o \x01"), max_size=8)
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["", ":al!a@h ", ":bot!b@h ", ":srv "]),
-                          st.sampled_from(_COMMANDS), st.lists(_token, max_size=5)),
-                max_size=20))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["", ":al!a@h ", ":bot!b@h ", ":srv "]),
+            st.sampled_from(_COMMANDS),
+            st.lists(_token, max_size=5),
+        ),
+        max_size=20,
+    )
+)
 def test_random_irc_lines_never_raise(lines: list[tuple[str, str, list[str]]]) -> None:
     conn = make(sasl=SaslConfig("u", Secret("p")))
     data = "".join(f"{src}{cmd} {' '.join(params)}\r\n" for src, cmd, params in lines).encode()
@@ -389,34 +459,77 @@ def test_random_irc_lines_never_raise(lines: list[tuple[str, str, list[str]]]) -
 
 # -- the one-step path for plain PRIVMSG/NOTICE lines ---------------------------------------
 
-_SOURCES = ["alice!~a@a.host", "ALICE!~x@y", "Bob[m]!u@h", "bob{M}!u@h2", "BOT!~b@bot.host",
-            "bot", "x@y", "!u@h", "srv", "carol!c@c"]
+_SOURCES = [
+    "alice!~a@a.host",
+    "ALICE!~x@y",
+    "Bob[m]!u@h",
+    "bob{M}!u@h2",
+    "BOT!~b@bot.host",
+    "bot",
+    "x@y",
+    "!u@h",
+    "srv",
+    "carol!c@c",
+]
 _TARGETS = ["#c", "@#c", "+#c", "bot", "BOT", "#other", ":x", "alice", "@"]
-_TEXTS = [":hi", ":", ": lead", ":\x01ACTION waves\x01", ":\x01VERSION\x01", ":\x01", "word",
-          ":a :b", ":bot: hello"]
+_TEXTS = [
+    ":hi",
+    ":",
+    ": lead",
+    ":\x01ACTION waves\x01",
+    ":\x01VERSION\x01",
+    ":\x01",
+    "word",
+    ":a :b",
+    ":bot: hello",
+]
 _SEP = st.sampled_from([" ", " ", " ", "  "])
 _LINE = st.builds(
-    lambda tag, source, s1, command, s2, target, s3, text:
-        f"{tag}:{source}{s1}{command}{s2}{target}{s3}{text}",
-    st.sampled_from(["", "", "", "@msgid=7 ", "@time=2026-11-27T10:00:00.123Z;msgid=a\\sb ",
-                     "@account=al;time=junk ", "@a;=b;c= ", "@ ", "@x=1  ", "@;; "]),
-    st.sampled_from(_SOURCES), _SEP,
-    st.sampled_from(["PRIVMSG", "PRIVMSG", "NOTICE", "privmsg", "JOIN", "NICK", "PART"]), _SEP,
-    st.sampled_from(_TARGETS), _SEP, st.sampled_from(_TEXTS))
+    lambda tag, source, s1, command, s2, target, s3, text: (
+        f"{tag}:{source}{s1}{command}{s2}{target}{s3}{text}"
+    ),
+    st.sampled_from(
+        [
+            "",
+            "",
+            "",
+            "@msgid=7 ",
+            "@time=2026-11-27T10:00:00.123Z;msgid=a\\sb ",
+            "@account=al;time=junk ",
+            "@a;=b;c= ",
+            "@ ",
+            "@x=1  ",
+            "@;; ",
+        ]
+    ),
+    st.sampled_from(_SOURCES),
+    _SEP,
+    st.sampled_from(["PRIVMSG", "PRIVMSG", "NOTICE", "privmsg", "JOIN", "NICK", "PART"]),
+    _SEP,
+    st.sampled_from(_TARGETS),
+    _SEP,
+    st.sampled_from(_TEXTS),
+)
 
 
 def _in_channel(wants_raw) -> IRCConnection:
     conn = registered()
     conn.set_raw_filter(wants_raw)
-    feed(conn, f":{ME} JOIN #c", ":srv 353 bot = #c :bot @alice Bob[m] carol",
-         ":srv 366 bot #c :End of NAMES")
+    feed(
+        conn,
+        f":{ME} JOIN #c",
+        ":srv 353 bot = #c :bot @alice Bob[m] carol",
+        ":srv 366 bot #c :End of NAMES",
+    )
     sent(conn)
     return conn
 
 
 def _users(conn: IRCConnection) -> dict[str, tuple]:
-    return {key: (u.nick, u.user, u.host, u.account, sorted(u.channels))
-            for key, u in conn.state.users.items()}
+    return {
+        key: (u.nick, u.user, u.host, u.account, sorted(u.channels))
+        for key, u in conn.state.users.items()
+    }
 
 
 @settings(max_examples=300)
@@ -436,8 +549,9 @@ def test_one_step_privmsg_path_agrees_with_the_general_path(lines: list[str]) ->
 
 def test_raw_filter_chooses_which_commands_give_a_raw_message() -> None:
     conn = _in_channel(lambda command: command == "NICK")
-    events = conn.receive_data(b":alice!~a@a.host PRIVMSG #c :hi\r\n"
-                               b":alice!~a@a.host NICK alicia\r\n", 1.0)
+    events = conn.receive_data(
+        b":alice!~a@a.host PRIVMSG #c :hi\r\n:alice!~a@a.host NICK alicia\r\n", 1.0
+    )
     assert [type(e) for e in events] == [ev.Privmsg, ev.RawMessage, ev.NickChanged]
     assert events[1].message.command == "NICK"  # type: ignore[attr-defined]
 
@@ -450,8 +564,15 @@ def test_fast_event_constructors_equal_the_dataclass_ones() -> None:
     tags = {"msgid": "id1"}
     for cls in (ev.Privmsg, ev.Notice, ev.Action):
         fast = ev.new_privmsg(cls, "a!b@c", "#c", "hi", True, False, None, "id1", tags)
-        slow = cls(source="a!b@c", target="#c", text="hi", is_self=True, private=False,
-                   msgid="id1", tags=tags)
+        slow = cls(
+            source="a!b@c",
+            target="#c",
+            text="hi",
+            is_self=True,
+            private=False,
+            msgid="id1",
+            tags=tags,
+        )
         assert fast == slow and repr(fast) == repr(slow) and type(fast) is cls
         with pytest.raises(FrozenInstanceError):
             fast.text = "changed"  # type: ignore[misc]

@@ -108,13 +108,35 @@ class _ReferenceDecoder(LineDecoder):
         return lines
 
 
-_CLEAN = [b"PRIVMSG #c :hi", b":n!u@h PRIVMSG #c :x y", b"\r\n", b"\xc3\xa9", b"\xe2\x9c\x93",
-          b"@a=b ", b"P" * 40]
-_DIRTY = [b"\n", b"\r", b"\0", b"\x0b\x0c\x1c\x1d\x1e", b"\xc2\x85\xe2\x80\xa8", b" ", b"  ", b"\r\n \r\n", b"\r\n  PING", b"\x93", b"\xff", b"x" * 90]
+_CLEAN = [
+    b"PRIVMSG #c :hi",
+    b":n!u@h PRIVMSG #c :x y",
+    b"\r\n",
+    b"\xc3\xa9",
+    b"\xe2\x9c\x93",
+    b"@a=b ",
+    b"P" * 40,
+]
+_DIRTY = [
+    b"\n",
+    b"\r",
+    b"\0",
+    b"\x0b\x0c\x1c\x1d\x1e",
+    b"\xc2\x85\xe2\x80\xa8",
+    b" ",
+    b"  ",
+    b"\r\n \r\n",
+    b"\r\n  PING",
+    b"\x93",
+    b"\xff",
+    b"x" * 90,
+]
 # Mostly clean data (the fast path), with now and then one byte sequence that is not.
 _DATA = st.lists(st.sampled_from(_CLEAN), max_size=40).flatmap(
-    lambda clean: st.lists(st.tuples(st.integers(0, len(clean)), st.sampled_from(_DIRTY)),
-                           max_size=2).map(lambda dirty: _insert(clean, dirty)))
+    lambda clean: st.lists(
+        st.tuples(st.integers(0, len(clean)), st.sampled_from(_DIRTY)), max_size=2
+    ).map(lambda dirty: _insert(clean, dirty))
+)
 
 
 def _insert(clean: list[bytes], dirty: list[tuple[int, bytes]]) -> bytes:
@@ -125,16 +147,20 @@ def _insert(clean: list[bytes], dirty: list[tuple[int, bytes]]) -> bytes:
 
 
 @settings(max_examples=400)
-@given(_DATA, st.lists(st.integers(1, 400), max_size=8),
-       st.sampled_from([(100, 100), (60, 200), (512, 8191)]))
-def test_fast_path_agrees_with_line_by_line(data: bytes, cuts: list[int],
-                                            limits: tuple[int, int]) -> None:
+@given(
+    _DATA,
+    st.lists(st.integers(1, 400), max_size=8),
+    st.sampled_from([(100, 100), (60, 200), (512, 8191)]),
+)
+def test_fast_path_agrees_with_line_by_line(
+    data: bytes, cuts: list[int], limits: tuple[int, int]
+) -> None:
     fast, slow = LineDecoder(*limits), _ReferenceDecoder(*limits)
     got: list[str] = []
     want: list[str] = []
     at = 0
     for size in [*cuts, len(data)]:
-        chunk, at = data[at:at + size], at + size
+        chunk, at = data[at : at + size], at + size
         got += fast.feed(chunk)
         want += slow.feed(chunk)
     assert got == want

@@ -26,8 +26,14 @@ def test_defaults_before_any_005() -> None:
 
 def test_typed_values() -> None:
     isupport = make(
-        "CASEMAPPING=ascii", "CHANTYPES=#", "PREFIX=(qaohv)~&@%+", "NICKLEN=30",
-        "CHANMODES=beI,k,l,BCMNORST", "LINELEN=2048", "NETWORK=Test\\x20Net", "BOT=B",
+        "CASEMAPPING=ascii",
+        "CHANTYPES=#",
+        "PREFIX=(qaohv)~&@%+",
+        "NICKLEN=30",
+        "CHANMODES=beI,k,l,BCMNORST",
+        "LINELEN=2048",
+        "NETWORK=Test\\x20Net",
+        "BOT=B",
         "MONITOR=100",
     )
     assert isupport.casemapping == "ascii"

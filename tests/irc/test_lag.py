@@ -98,8 +98,7 @@ def test_other_pongs_are_reported_as_before() -> None:
 
 
 def test_the_probe_is_timed_from_when_the_flood_queue_releases_it() -> None:
-    conn = registered(ping_interval=60.0, ping_timeout=120.0,
-                      flood=FloodControl(burst=1, rate=1.0))
+    conn = registered(ping_interval=60.0, ping_timeout=120.0, flood=FloodControl(burst=1, rate=1.0))
     for t in (10.0, 20.0, 30.0):  # registration's lines, one a time; then a full bucket
         sent(conn, t)
     for i in range(5):
@@ -146,8 +145,9 @@ def test_the_client_timer_sends_the_probes_and_lag_follows_the_clock() -> None:
     assert sent_client(transport) == ["PING :lag2"]
     clock.advance(40.0)  # no answer: the lag grows with the clock
     assert client.core.lag(clock.seconds()) == 40.0
-    assert not any(isinstance(e, ev.RawMessage) and e.message.command == "PONG"
-                   for e in client.events)
+    assert not any(
+        isinstance(e, ev.RawMessage) and e.message.command == "PONG" for e in client.events
+    )
 
 
 def test_the_logging_bot_s_client_knows_its_lag_seconds_after_connecting() -> None:

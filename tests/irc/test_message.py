@@ -130,8 +130,30 @@ def test_mask_match(mask: str, name: str, mapping: str, expected: bool) -> None:
 
 # -- the parser's fast paths agree with the general one ----------------------------------
 
-_LINE_ALPHABET = st.sampled_from([" ", " ", " ", ":", "@", "!", "#", "a", "B", "1", "\x01", "é",
-                                  "=", ";", "\t", "ß", "PRIVMSG", "privmsg", "001", ":src"])
+_LINE_ALPHABET = st.sampled_from(
+    [
+        " ",
+        " ",
+        " ",
+        ":",
+        "@",
+        "!",
+        "#",
+        "a",
+        "B",
+        "1",
+        "\x01",
+        "é",
+        "=",
+        ";",
+        "\t",
+        "ß",
+        "PRIVMSG",
+        "privmsg",
+        "001",
+        ":src",
+    ]
+)
 
 
 @settings(max_examples=500)
@@ -154,7 +176,9 @@ def test_parse_shares_one_read_only_empty_tag_mapping() -> None:
     from logbot.irc.message import NO_TAGS
 
     msg = parse(":a!b@c PRIVMSG #c :hi")
-    assert msg.tags is NO_TAGS and msg.tags == {} and msg == Message("PRIVMSG", ("#c", "hi"), "a!b@c")
+    assert (
+        msg.tags is NO_TAGS and msg.tags == {} and msg == Message("PRIVMSG", ("#c", "hi"), "a!b@c")
+    )
     with pytest.raises(TypeError):
         msg.tags["x"] = "y"  # type: ignore[index]
     assert parse("privmsg #c :ß").command == "PRIVMSG"  # ASCII-only upper-casing

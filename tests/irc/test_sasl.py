@@ -18,8 +18,7 @@ from logbot.irc.sasl import (
 # RFC 7677, section 3: the example exchange (user "user", password "pencil").
 CLIENT_NONCE = "rOprNGfwEbeRWgbNEkqO"
 SERVER_FIRST = (
-    "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
-    "s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"
+    "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"
 )
 CLIENT_FINAL = (
     "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
@@ -118,7 +117,7 @@ def test_incoming_400_byte_chunks_are_reassembled() -> None:
     run(sess, "AUTHENTICATE +")
     first = SERVER_FIRST + ",x=" + "y" * 400  # an extension field makes it long
     encoded = b64(first)
-    chunks = [encoded[i:i + 400] for i in range(0, len(encoded), 400)]
+    chunks = [encoded[i : i + 400] for i in range(0, len(encoded), 400)]
     for chunk in chunks[:-1]:
         assert run(sess, "AUTHENTICATE " + chunk) == []
     [line] = run(sess, "AUTHENTICATE " + chunks[-1])
@@ -181,8 +180,15 @@ def test_secrets_never_shown() -> None:
     config = SaslConfig("user", secret)
     sess = SaslSession(config, None)
     sess.start(0.0)
-    texts = [repr(secret), str(secret), repr(config), repr(sess), repr(sess._mech),
-             repr(ScramSha256("u", secret)), repr(Plain("u", secret))]
+    texts = [
+        repr(secret),
+        str(secret),
+        repr(config),
+        repr(sess),
+        repr(sess._mech),
+        repr(ScramSha256("u", secret)),
+        repr(Plain("u", secret)),
+    ]
     assert all("hunter2" not in text for text in texts)
     assert secret.reveal() == "hunter2"
     assert secret == Secret("hunter2") and secret != Secret("x")

@@ -66,9 +66,7 @@ def test_relayed_lines_fit_512_and_form_one_command_each(text: str) -> None:
 
 
 def test_action_wrap_counts_in_budget() -> None:
-    lines = split_message(
-        "PRIVMSG", "#c", "x " * 400, prefix_len=100, wrap=("\x01ACTION ", "\x01")
-    )
+    lines = split_message("PRIVMSG", "#c", "x " * 400, prefix_len=100, wrap=("\x01ACTION ", "\x01"))
     assert len(lines) > 1
     for line in lines:
         assert line.startswith("PRIVMSG #c :\x01ACTION ") and line.endswith("\x01")

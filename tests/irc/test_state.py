@@ -58,8 +58,9 @@ def test_quit_event_carries_channels_computed_before_removal() -> None:
 def test_nick_event_carries_channels_and_renames_everywhere() -> None:
     state = joined_state()
     [event] = feed(state, ":Alice!al@a.host NICK Carol")
-    assert event == ev.NickChanged(old="Alice", new="Carol", source="Alice!al@a.host",
-                                   channels=("#a", "#b"), is_self=False)
+    assert event == ev.NickChanged(
+        old="Alice", new="Carol", source="Alice!al@a.host", channels=("#a", "#b"), is_self=False
+    )
     assert state.user("carol").nick == "Carol"
     assert state.channel("#a").members["carol"] == {"o", "v"}
     assert state.user("alice") is None
@@ -75,8 +76,9 @@ def test_own_nick_change() -> None:
 def test_part_kick_and_forgetting_users() -> None:
     state = joined_state()
     [part] = feed(state, ":bob!bo@b.host PART #a :later")
-    assert part == ev.Parted(channel="#a", nick="bob", source="bob!bo@b.host",
-                             is_self=False, reason="later")
+    assert part == ev.Parted(
+        channel="#a", nick="bob", source="bob!bo@b.host", is_self=False, reason="later"
+    )
     assert state.user("bob") is None  # no channel in common any more
     [kick] = feed(state, ":alice!al@a.host KICK #b bot :out")
     assert kick.is_self and kick.reason == "out"
@@ -106,8 +108,12 @@ def test_mode_prefix_and_param_rules() -> None:
     state = joined_state()
     [event] = feed(state, ":alice!al@a.host MODE #a +o-v+lkb-l bob alice 10 key ban!*@* ")
     assert [(c.adding, c.mode, c.param) for c in event.changes] == [
-        (True, "o", "bob"), (False, "v", "alice"), (True, "l", "10"),
-        (True, "k", "key"), (True, "b", "ban!*@*"), (False, "l", None),
+        (True, "o", "bob"),
+        (False, "v", "alice"),
+        (True, "l", "10"),
+        (True, "k", "key"),
+        (True, "b", "ban!*@*"),
+        (False, "l", None),
     ]
     channel = state.channel("#a")
     assert channel.members["bob"] == {"o"}
@@ -172,7 +178,14 @@ def test_casemapping_change_rekeys() -> None:
 
 def test_short_messages_do_not_raise() -> None:
     state = joined_state()
-    short = ("JOIN", "KICK #a", "MODE #a", ":srv 353 bot", ":x CHGHOST a", "TOPIC",
-             ":srv 333 bot #a")
+    short = (
+        "JOIN",
+        "KICK #a",
+        "MODE #a",
+        ":srv 353 bot",
+        ":x CHGHOST a",
+        "TOPIC",
+        ":srv 333 bot #a",
+    )
     for line in short:
         assert state.apply(parse(line)) == []

@@ -39,13 +39,19 @@ SKIP_ENV = "LOGBOT_SKIP_IRCD"
 _started: list[tuple[str, str, float]] = []  # (name, flood, seconds) for the summary
 
 
-def _start(name: str, tmp_path_factory: pytest.TempPathFactory, flood: str = "off",
-           accounts: dict[str, str] | None = None) -> IRCServer:
+def _start(
+    name: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    flood: str = "off",
+    accounts: dict[str, str] | None = None,
+) -> IRCServer:
     missing = missing_packages(name)
     if missing:
-        message = (f"IRC server {name} is not installed: run "
-                   f"'apt-get install -y --no-install-recommends {' '.join(missing)}' "
-                   f"(as .ci/run does), or set {SKIP_ENV}=1 to skip these tests")
+        message = (
+            f"IRC server {name} is not installed: run "
+            f"'apt-get install -y --no-install-recommends {' '.join(missing)}' "
+            f"(as .ci/run does), or set {SKIP_ENV}=1 to skip these tests"
+        )
         if os.environ.get(SKIP_ENV) == "1":
             pytest.skip(message)
         pytest.fail(message, pytrace=False)
@@ -60,8 +66,9 @@ def _start(name: str, tmp_path_factory: pytest.TempPathFactory, flood: str = "of
     return server
 
 
-def _shared(name: str, tmp_path_factory: pytest.TempPathFactory,
-            flood: str = "off") -> Iterator[IRCServer]:
+def _shared(
+    name: str, tmp_path_factory: pytest.TempPathFactory, flood: str = "off"
+) -> Iterator[IRCServer]:
     server = _start(name, tmp_path_factory, flood)
     server.shared = True
     try:
@@ -71,8 +78,9 @@ def _shared(name: str, tmp_path_factory: pytest.TempPathFactory,
         server.stop()
 
 
-def _fresh(name: str, tmp_path_factory: pytest.TempPathFactory,
-           flood: str = "off") -> Iterator[IRCServer]:
+def _fresh(
+    name: str, tmp_path_factory: pytest.TempPathFactory, flood: str = "off"
+) -> Iterator[IRCServer]:
     server = _start(name, tmp_path_factory, flood)
     try:
         yield server
@@ -140,6 +148,8 @@ def ircd_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if _started:
-        starts = ", ".join(f"{name}{'' if flood == 'off' else '(flood=' + flood + ')'} "
-                           f"{seconds:.2f}s" for name, flood, seconds in _started)
+        starts = ", ".join(
+            f"{name}{'' if flood == 'off' else '(flood=' + flood + ')'} {seconds:.2f}s"
+            for name, flood, seconds in _started
+        )
         terminalreporter.write_line(f"IRC servers started: {starts}")

@@ -88,8 +88,14 @@ class Peer(LineReceiver):
 
     MAX_LENGTH = 1 << 16  # never drop what a server sends; tests look at everything
 
-    def __init__(self, reactor: Any, nick: str, user: str | None = None,
-                 realname: str | None = None, register: bool = True) -> None:
+    def __init__(
+        self,
+        reactor: Any,
+        nick: str,
+        user: str | None = None,
+        realname: str | None = None,
+        register: bool = True,
+    ) -> None:
         self.reactor = reactor
         self.nick = nick
         self.user = user or nick[:9]
@@ -130,9 +136,14 @@ class Peer(LineReceiver):
             d.callback(found)
             return d
         if self.lost_reason is not None:
-            d.errback(PeerDisconnected(self._describe(
-                f"connection lost ({self.lost_reason.getErrorMessage()}) before a line "
-                f"matched {description}")))
+            d.errback(
+                PeerDisconnected(
+                    self._describe(
+                        f"connection lost ({self.lost_reason.getErrorMessage()}) before a line "
+                        f"matched {description}"
+                    )
+                )
+            )
             return d
         timer = self.reactor.callLater(timeout, self._expectTimedOut, timeout)
         self._waiter = (match, description, d, timer)
@@ -166,12 +177,16 @@ class Peer(LineReceiver):
         self.lines.append(line)
         msg = parse(line)
         if msg.command == "PING":
-            self.sendLine(b"PONG" + raw[raw.upper().index(b"PING") + 4:])
+            self.sendLine(b"PONG" + raw[raw.upper().index(b"PING") + 4 :])
         elif msg.command == "001" and msg.params:
             self.nick = msg.params[0]
             self.registered = True
-        elif msg.command == "NICK" and msg.source and msg.params \
-                and msg.source.split("!")[0] == self.nick:
+        elif (
+            msg.command == "NICK"
+            and msg.source
+            and msg.params
+            and msg.source.split("!")[0] == self.nick
+        ):
             self.nick = msg.params[0]
         if self._waiter is not None:
             match, _, d, timer = self._waiter
@@ -190,8 +205,13 @@ class Peer(LineReceiver):
             if timer.active():
                 timer.cancel()
             message = reason.getErrorMessage() if reason is not None else "closed"
-            d.errback(PeerDisconnected(self._describe(
-                f"connection lost ({message}) before a line matched {description}")))
+            d.errback(
+                PeerDisconnected(
+                    self._describe(
+                        f"connection lost ({message}) before a line matched {description}"
+                    )
+                )
+            )
         self.closed.callback(None)
 
     # -- internals --------------------------------------------------------------------
@@ -211,8 +231,9 @@ class Peer(LineReceiver):
             return
         _, description, d, _ = self._waiter
         self._waiter = None
-        d.errback(ExpectTimeout(self._describe(
-            f"no line matched {description} within {timeout} s")))
+        d.errback(
+            ExpectTimeout(self._describe(f"no line matched {description} within {timeout} s"))
+        )
 
     def _cancelExpect(self, d: defer.Deferred[str]) -> None:
         if self._waiter is not None and self._waiter[2] is d:
@@ -223,7 +244,7 @@ class Peer(LineReceiver):
         d.errback(defer.CancelledError("expect() cancelled"))
 
     def _describe(self, what: str, last: int = 15) -> str:
-        unread = self.lines[self._cursor:]
+        unread = self.lines[self._cursor :]
         shown = "\n  ".join(unread[-last:]) or "(none)"
         more = f" (last {last} of {len(unread)})" if len(unread) > last else ""
         return f"{self.nick}: {what}; unread lines{more}:\n  {shown}"
@@ -245,8 +266,11 @@ class _PeerFactory(ClientFactory):
         peer.factory = self
         if self.register:
             registered = peer.expect(
-                lambda line: parse(line).command in ("001", "432", "433", "436", "437",
-                                                     "465", "ERROR"), self.timeout)
+                lambda line: (
+                    parse(line).command in ("001", "432", "433", "436", "437", "465", "ERROR")
+                ),
+                self.timeout,
+            )
 
             def check(line: str) -> Peer:
                 if parse(line).command != "001":
@@ -268,9 +292,18 @@ class _PeerFactory(ClientFactory):
             self.deferred.errback(reason)
 
 
-def connect(reactor: Any, server: Any, nick: str, tls: bool = False, *,
-            register: bool = True, context: Any = None, user: str | None = None,
-            realname: str | None = None, timeout: float = 15.0) -> defer.Deferred[Peer]:
+def connect(
+    reactor: Any,
+    server: Any,
+    nick: str,
+    tls: bool = False,
+    *,
+    register: bool = True,
+    context: Any = None,
+    user: str | None = None,
+    realname: str | None = None,
+    timeout: float = 15.0,
+) -> defer.Deferred[Peer]:
     """Connect a ``Peer`` to ``server`` (an ``IRCServer``) on its plain or TLS port.
 
     With ``register`` (the default) it sends NICK/USER and fires once 001 arrived (or
@@ -289,12 +322,14 @@ def connect(reactor: Any, server: Any, nick: str, tls: bool = False, *,
     return factory.deferred
 
 
-def connect_all(reactor: Any, server: Any, nicks: list[str], tls: bool = False,
-                **kw: Any) -> defer.Deferred[list[Peer]]:
+def connect_all(
+    reactor: Any, server: Any, nicks: list[str], tls: bool = False, **kw: Any
+) -> defer.Deferred[list[Peer]]:
     """Connect several peers at once (InspIRCd takes about 1 s to register each,
     in parallel that is 1 s for all)."""
-    d = defer.gatherResults([connect(reactor, server, n, tls, **kw) for n in nicks],
-                            consumeErrors=True)
+    d = defer.gatherResults(
+        [connect(reactor, server, n, tls, **kw) for n in nicks], consumeErrors=True
+    )
 
     def first_error(failure: Failure) -> Failure:
         if failure.check(defer.FirstError):

@@ -85,10 +85,22 @@ LINK_PASSWORD = secrets.token_urlsafe(12)
 
 # Flood settings per mode (see the comments in the templates).
 _FLOOD = {
-    "off": {"PENALTY": "0", "RECVQ": "1M", "THRESHOLD": "1000000",
-            "COMMANDRATE": "1000000", "FAKELAG": "no", "NETBUFFERSIZE": "65000"},
-    "default": {"PENALTY": "-1", "RECVQ": "10K", "THRESHOLD": "10",
-                "COMMANDRATE": "1000", "FAKELAG": "yes", "NETBUFFERSIZE": "10240"},
+    "off": {
+        "PENALTY": "0",
+        "RECVQ": "1M",
+        "THRESHOLD": "1000000",
+        "COMMANDRATE": "1000000",
+        "FAKELAG": "no",
+        "NETBUFFERSIZE": "65000",
+    },
+    "default": {
+        "PENALTY": "-1",
+        "RECVQ": "10K",
+        "THRESHOLD": "10",
+        "COMMANDRATE": "1000",
+        "FAKELAG": "yes",
+        "NETBUFFERSIZE": "10240",
+    },
 }
 
 
@@ -179,8 +191,9 @@ class _LineClient:
             except TimeoutError:
                 continue
             if not chunk:
-                raise ConnectionError("server closed the connection; last lines: "
-                                      + " | ".join(self.seen[-5:]))
+                raise ConnectionError(
+                    "server closed the connection; last lines: " + " | ".join(self.seen[-5:])
+                )
             self.buf += chunk
         line, _, self.buf = self.buf.partition(b"\n")
         text = line.rstrip(b"\r").decode("utf-8", "replace")
@@ -265,8 +278,10 @@ class IRCServer:
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
-        return (f"<IRCServer {self.name} {self.host}:{self.port} tls:{self.tls_port} "
-                f"flood={self.flood} {state}>")
+        return (
+            f"<IRCServer {self.name} {self.host}:{self.port} tls:{self.tls_port} "
+            f"flood={self.flood} {state}>"
+        )
 
     # -- files ------------------------------------------------------------------------
 
@@ -304,8 +319,9 @@ class IRCServer:
         if not path.exists():
             leaf = self._client_certs[account]
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(leaf.private_key_pem.bytes()
-                             + b"".join(b.bytes() for b in leaf.cert_chain_pems))
+            path.write_bytes(
+                leaf.private_key_pem.bytes() + b"".join(b.bytes() for b in leaf.cert_chain_pems)
+            )
             path.chmod(0o600)
         return path
 
@@ -324,10 +340,17 @@ class IRCServer:
         return ctx
 
     def _render_all(self) -> None:
-        values = {"HOST": HOST, "PORT": str(self.port), "TLS_PORT": str(self.tls_port),
-                  "LINK_PORT": str(self.link_port), "LINK_PASSWORD": LINK_PASSWORD,
-                  "OPER_NAME": self.oper[0], "OPER_PASSWORD": self.oper[1],
-                  "WORKDIR": str(self.workdir), "MOTD": str(self.workdir / "motd.txt")}
+        values = {
+            "HOST": HOST,
+            "PORT": str(self.port),
+            "TLS_PORT": str(self.tls_port),
+            "LINK_PORT": str(self.link_port),
+            "LINK_PASSWORD": LINK_PASSWORD,
+            "OPER_NAME": self.oper[0],
+            "OPER_PASSWORD": self.oper[1],
+            "WORKDIR": str(self.workdir),
+            "MOTD": str(self.workdir / "motd.txt"),
+        }
         values.update(_FLOOD[self.flood])
         values.update(self._write_tls())
         shutil.copyfile(HERE / "motd.txt", self.workdir / "motd.txt")
@@ -347,9 +370,15 @@ class IRCServer:
     def _popen(self, argv: list[str], log: Path, **kw: Any) -> subprocess.Popen[bytes]:
         out = open(log, "ab")  # noqa: SIM115 - the server writes it until stop()
         self._logs.append(out)
-        proc = subprocess.Popen(_die_with_us(argv), cwd=self.workdir,
-                                stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True, **kw)
+        proc = subprocess.Popen(
+            _die_with_us(argv),
+            cwd=self.workdir,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            **kw,
+        )
         # No core files (a crash is reported through the log tail, not a 1 MB core).
         try:
             resource.prlimit(proc.pid, resource.RLIMIT_CORE, (0, 0))
@@ -359,18 +388,34 @@ class IRCServer:
 
     def _ircd_argv(self) -> list[str]:
         if self.name == "ngircd":
-            return [find_binary("ngircd") or "ngircd", "--nodaemon", "--passive",
-                    "--config", str(self.workdir / "ngircd.conf")]
-        argv = [find_binary("inspircd") or "inspircd", "--config",
-                str(self.workdir / "inspircd.conf"), "--nofork", "--nopid"]
+            return [
+                find_binary("ngircd") or "ngircd",
+                "--nodaemon",
+                "--passive",
+                "--config",
+                str(self.workdir / "ngircd.conf"),
+            ]
+        argv = [
+            find_binary("inspircd") or "inspircd",
+            "--config",
+            str(self.workdir / "inspircd.conf"),
+            "--nofork",
+            "--nopid",
+        ]
         if os.geteuid() == 0:
             argv.append("--runasroot")
         return argv
 
     def _services_argv(self) -> list[str]:
-        return [find_binary("anope") or "anope", "--nofork", f"--confdir={self.workdir}",
-                f"--dbdir={self.workdir}", f"--logdir={self.workdir}",
-                "--modulesdir=/usr/lib/anope", "--config=anope.conf"]
+        return [
+            find_binary("anope") or "anope",
+            "--nofork",
+            f"--confdir={self.workdir}",
+            f"--dbdir={self.workdir}",
+            f"--logdir={self.workdir}",
+            "--modulesdir=/usr/lib/anope",
+            "--config=anope.conf",
+        ]
 
     @property
     def running(self) -> bool:
@@ -393,7 +438,8 @@ class IRCServer:
         if missing:
             raise ServerMissing(
                 f"{self.name} cannot start: not installed; install the Debian "
-                f"package(s): apt-get install -y --no-install-recommends {' '.join(missing)}")
+                f"package(s): apt-get install -y --no-install-recommends {' '.join(missing)}"
+            )
         t0 = time.monotonic()
         deadline = t0 + self.start_timeout
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -425,7 +471,8 @@ class IRCServer:
             if proc is not None and proc.poll() is not None:
                 raise ServerStartError(
                     f"{label} exited with status {proc.returncode} while waiting for "
-                    f"{what}\n{self.log_tail()}")
+                    f"{what}\n{self.log_tail()}"
+                )
 
     def _poll(self, what: str, deadline: float, attempt: Any) -> Any:
         """Call ``attempt()`` until it returns a true value; between tries wait on the
@@ -442,7 +489,8 @@ class IRCServer:
             if time.monotonic() >= deadline:
                 raise ServerStartError(
                     f"{self.name}: no {what} within {self.start_timeout:.0f} s "
-                    f"(last error: {last})\n{self.log_tail()}")
+                    f"(last error: {last})\n{self.log_tail()}"
+                )
             proc = self._services if what.startswith("services") else self._ircd
             try:
                 assert proc is not None
@@ -454,6 +502,7 @@ class IRCServer:
         def attempt() -> bool:
             with socket.create_connection((HOST, self.tls_port), timeout=0.5):
                 return True
+
         self._poll("TLS port accepting", deadline, attempt)
 
     def _wait_ping_answered(self, deadline: float) -> None:
@@ -464,6 +513,7 @@ class IRCServer:
                 return bool(c.readline())
             finally:
                 c.sock.close()
+
         self._poll("answer to PING on the plain port", deadline, attempt)
 
     def _wait_services_linked(self, deadline: float) -> None:
@@ -484,11 +534,16 @@ class IRCServer:
                         continue
                     parts = line.split()
                     offered = line.split(" :", 1)[-1].split()
-                    if (len(parts) > 3 and parts[1] == "CAP" and parts[3] in ("LS", "NEW")
-                            and "sasl" in [cap.split("=")[0] for cap in offered]):
+                    if (
+                        len(parts) > 3
+                        and parts[1] == "CAP"
+                        and parts[3] in ("LS", "NEW")
+                        and "sasl" in [cap.split("=")[0] for cap in offered]
+                    ):
                         return True
             finally:
                 c.sock.close()
+
         self._poll("services link (sasl in CAP LS)", deadline, attempt)
 
     def _register_accounts(self, deadline: float) -> None:
@@ -499,8 +554,10 @@ class IRCServer:
         if not self.accounts:
             return
         with concurrent.futures.ThreadPoolExecutor(len(self.accounts)) as pool:
-            futures = [pool.submit(self._register_account, user, password, deadline)
-                       for user, password in self.accounts.items()]
+            futures = [
+                pool.submit(self._register_account, user, password, deadline)
+                for user, password in self.accounts.items()
+            ]
             for f in futures:
                 f.result()
 
@@ -533,8 +590,11 @@ class IRCServer:
         self._end(graceful=False, timeout=5.0)
 
     def _end(self, graceful: bool, timeout: float) -> None:
-        procs = [(p, name) for p, name in ((self._services, "anope"), (self._ircd, self.name))
-                 if p is not None]
+        procs = [
+            (p, name)
+            for p, name in ((self._services, "anope"), (self._ircd, self.name))
+            if p is not None
+        ]
         for proc, name in procs:
             if proc.poll() is not None:
                 continue
@@ -579,13 +639,18 @@ class IRCServer:
             fresh = "fresh_" + self.name.replace("-", "_")
             raise RuntimeError(
                 f"{what}() on the session-wide {self.name} server would break the tests "
-                f"that share it; use the function-scoped fixture {fresh} instead")
+                f"that share it; use the function-scoped fixture {fresh} instead"
+            )
 
     def log_tail(self, lines: int = 30) -> str:
         """The last lines of each log the server(s) wrote, for failure messages."""
         out = []
-        for path in (self.ircd_log, self.workdir / "inspircd.log",
-                     self.services_log, self.workdir / "services.log"):
+        for path in (
+            self.ircd_log,
+            self.workdir / "inspircd.log",
+            self.services_log,
+            self.workdir / "services.log",
+        ):
             text = _tail(path, lines)
             if text:
                 out.append(f"--- {path} (last {lines} lines)\n{text}")

@@ -41,6 +41,7 @@ def run(run_until, coro, timeout: float = 20.0):
 def command_is(*commands: str):
     def check(line: str) -> bool:
         return parse(line).command in commands
+
     check.__name__ = f"command in {commands}"
     return check
 
@@ -54,10 +55,17 @@ one_backend = pytest.mark.parametrize("reactor", ONE_BACKEND, indirect=True)
 
 def across(*names: str):
     """Parametrise a test over servers (fixture names) and backends, as said above."""
-    combos = [(backend, name) for name in names
-              for backend in (BACKENDS if name == "ngircd" else ONE_BACKEND)]
-    return pytest.mark.parametrize(("reactor", "server_name"), combos, indirect=["reactor"],
-                                   ids=[f"{b}-{n}" for b, n in combos])
+    combos = [
+        (backend, name)
+        for name in names
+        for backend in (BACKENDS if name == "ngircd" else ONE_BACKEND)
+    ]
+    return pytest.mark.parametrize(
+        ("reactor", "server_name"),
+        combos,
+        indirect=["reactor"],
+        ids=[f"{b}-{n}" for b, n in combos],
+    )
 
 
 @pytest.fixture
@@ -129,7 +137,7 @@ def test_expect_sees_unread_lines_and_times_out_with_them(reactor, run_until, ng
 def test_oper_credentials(reactor, run_until, server):
     async def scenario():
         peer = await connect(reactor, server, unique("op"))
-        peer.send("OPER %s %s" % server.oper)
+        peer.send("OPER {} {}".format(*server.oper))
         assert parse(await peer.expect(command_is("381", "491", "464"))).command == "381"
         await peer.quit()
 
@@ -159,18 +167,19 @@ def test_tls_fails_without_the_test_ca(reactor, run_until, ngircd):
 
 
 async def _connect_default_trust(reactor, server):
-    return await connect(reactor, server, unique("untrusted"), tls=True,
-                         context=ssl.create_default_context())
+    return await connect(
+        reactor, server, unique("untrusted"), tls=True, context=ssl.create_default_context()
+    )
 
 
 # -- services: CAP, SASL ------------------------------------------------------------
 
 
-async def _sasl(reactor, server, mechanism: str, payload: str | None, tls: bool = False,
-                context=None):
+async def _sasl(
+    reactor, server, mechanism: str, payload: str | None, tls: bool = False, context=None
+):
     """A raw SASL exchange; returns the numeric that ended it (903, 904, ...)."""
-    peer = await connect(reactor, server, unique("sasl"), tls=tls, register=False,
-                         context=context)
+    peer = await connect(reactor, server, unique("sasl"), tls=tls, register=False, context=context)
     peer.send("CAP LS 302")
     ls = await peer.expect(r" CAP \S+ LS ")
     assert "sasl" in ls
@@ -210,7 +219,12 @@ def test_cap_ls_offers_sasl_on_inspircd_anope(reactor, run_until, inspircd_anope
 def test_sasl_plain_success_and_failure(reactor, run_until, inspircd_anope):
     async def scenario():
         (good, ok), (_, bad) = await _gather(
-            _sasl(reactor, inspircd_anope, "PLAIN", _plain("testbot", inspircd_anope.accounts["testbot"])),
+            _sasl(
+                reactor,
+                inspircd_anope,
+                "PLAIN",
+                _plain("testbot", inspircd_anope.accounts["testbot"]),
+            ),
             _sasl(reactor, inspircd_anope, "PLAIN", _plain("testbot", "wrongpass")),
         )
         assert parse(ok).command == "903", good.lines
@@ -223,8 +237,14 @@ def test_sasl_plain_success_and_failure(reactor, run_until, inspircd_anope):
 @one_backend
 def test_sasl_external_with_client_certificate(reactor, run_until, inspircd_anope):
     async def scenario():
-        peer, end = await _sasl(reactor, inspircd_anope, "EXTERNAL", None, tls=True,
-                                context=inspircd_anope.client_context("testbot"))
+        peer, end = await _sasl(
+            reactor,
+            inspircd_anope,
+            "EXTERNAL",
+            None,
+            tls=True,
+            context=inspircd_anope.client_context("testbot"),
+        )
         assert parse(end).command == "903", peer.lines
 
     run(run_until, scenario())
@@ -233,23 +253,22 @@ def test_sasl_external_with_client_certificate(reactor, run_until, inspircd_anop
 async def _gather(*coros):
     from logbot.reactor.defer import gatherResults
 
-    return await gatherResults([Deferred.fromCoroutine(c) for c in coros],
-                               consumeErrors=True)
+    return await gatherResults([Deferred.fromCoroutine(c) for c in coros], consumeErrors=True)
 
 
 # -- flood settings ---------------------------------------------------------------------
 
 
 def _burst(target: str, count: int) -> bytes:
-    return b"".join(f"PRIVMSG {target} :flood line {i:04d} {'x' * 80}\r\n".encode()
-                    for i in range(count))
+    return b"".join(
+        f"PRIVMSG {target} :flood line {i:04d} {'x' * 80}\r\n".encode() for i in range(count)
+    )
 
 
 @across("ngircd", "inspircd")
 def test_flood_off_delivers_a_burst_intact(reactor, run_until, server):
     async def scenario():
-        sender, receiver = await connect_all(reactor, server,
-                                             [unique("fs"), unique("fr")])
+        sender, receiver = await connect_all(reactor, server, [unique("fs"), unique("fr")])
         sender.send_raw(_burst(receiver.nick, 1000))  # about 100 KB at once
         await receiver.expect("flood line 0999", timeout=5)
         got = [x for x in receiver.lines if " :flood line " in x]
@@ -288,8 +307,7 @@ def test_pause_and_resume(reactor, run_until, fresh_ngircd):
     run(run_until, scenario())
 
 
-def test_stop_closes_connections_and_restart_uses_the_same_ports(reactor, run_until,
-                                                                 fresh_ngircd):
+def test_stop_closes_connections_and_restart_uses_the_same_ports(reactor, run_until, fresh_ngircd):
     ports = (fresh_ngircd.port, fresh_ngircd.tls_port)
 
     async def scenario():

@@ -12,9 +12,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from logbot.config.settings import PluginOptions
 from logbot.plugins.manager import PluginManager
 from logbot.plugins.runner import NetworkPlugins
-from logbot.config.settings import PluginOptions
 from tests.bot.fakes import WALL0, Harness
 
 ALICE = "alice!~alice@alice.host"
@@ -30,20 +30,31 @@ def write_plugin(folder: Path, name: str, source: str) -> Path:
 
 
 class PluginHarness(Harness):
-    def __init__(self, tmp_path: Path, *, enabled: tuple[str, ...] = (),
-                 bundled: bool = False, caps: str = "", entry_points: Any = None,
-                 **options: Any) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        *,
+        enabled: tuple[str, ...] = (),
+        bundled: bool = False,
+        caps: str = "",
+        entry_points: Any = None,
+        **options: Any,
+    ) -> None:
         super().__init__()
         self.plugin_dir = tmp_path / "plugins"
         self.plugin_dir.mkdir(exist_ok=True)
-        defaults = PluginOptions(enabled=enabled, plugin_dirs=(str(self.plugin_dir),),
-                                 data_dir=str(tmp_path / "data"))
+        defaults = PluginOptions(
+            enabled=enabled, plugin_dirs=(str(self.plugin_dir),), data_dir=str(tmp_path / "data")
+        )
         self.options = replace(defaults, **options)
         self.manager = PluginManager(
-            self.options, self.reactor, log_root=str(tmp_path / "logs"),
+            self.options,
+            self.reactor,
+            log_root=str(tmp_path / "logs"),
             wall=lambda: WALL0 + self.reactor.seconds(),
             bundled_dir=Path(__file__).resolve().parents[2] / "plugins" if bundled else None,
-            entry_points=entry_points or (list))
+            entry_points=entry_points or (list),
+        )
         self.runner = NetworkPlugins(self.manager, self.bot)
         self.bot.plugins = self.runner
         self.caps = caps
@@ -61,8 +72,9 @@ class PluginHarness(Harness):
         self.sent()
         return problems
 
-    def say(self, text: str, source: str = ALICE, target: str = "#a", tags: str = "",
-            after: float = 0.0) -> list[tuple[str, str]]:
+    def say(
+        self, text: str, source: str = ALICE, target: str = "#a", tags: str = "", after: float = 0.0
+    ) -> list[tuple[str, str]]:
         if after:
             self.reactor.advance(after)
         prefix = f"@{tags} " if tags else ""

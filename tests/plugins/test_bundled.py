@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 
 import logbot
-from logbot.plugins.manager import PluginManager
-from logbot.plugins.runner import NetworkPlugins
 from logbot.config.settings import RateLimit
 from logbot.logs.writer import LogWriter
+from logbot.plugins.manager import PluginManager
+from logbot.plugins.runner import NetworkPlugins
 from logbot.reactor.error import ProcessDone, ProcessTerminated
 from logbot.reactor.failure import Failure
 from tests.bot.fakes import WALL0
@@ -78,50 +78,76 @@ def reconnect(h: PluginHarness) -> list[str]:
 
 def test_help_lists_the_enabled_commands_and_admin_ones_only_to_admins(tmp_path) -> None:  # type: ignore[no-untyped-def]
     h = harness(tmp_path, *ALL, admins=ADMINS)
-    assert h.say("!help") == [("#a", (
-        "alice: commands: !grep, !hello, !help, !last, !ping, !seen, !uptime, !version; "
-        "!help <command> says more"))]
-    assert h.say("!help", source=ROOT) == [("#a", (
-        "root: commands: !grep, !hello, !help, !join, !last, !part, !ping, !reload, !seen, "
-        "!uptime, !version; !help <command> says more"))]
+    assert h.say("!help") == [
+        (
+            "#a",
+            (
+                "alice: commands: !grep, !hello, !help, !last, !ping, !seen, !uptime, !version; "
+                "!help <command> says more"
+            ),
+        )
+    ]
+    assert h.say("!help", source=ROOT) == [
+        (
+            "#a",
+            (
+                "root: commands: !grep, !hello, !help, !join, !last, !part, !ping, !reload, !seen, "
+                "!uptime, !version; !help <command> says more"
+            ),
+        )
+    ]
 
 
 def test_help_lists_only_what_is_enabled(tmp_path) -> None:  # type: ignore[no-untyped-def]
     h = harness(tmp_path, "help", "ping")
-    assert h.say("!help") == [
-        ("#a", "alice: commands: !help, !ping; !help <command> says more")]
+    assert h.say("!help") == [("#a", "alice: commands: !help, !ping; !help <command> says more")]
     assert h.say("!commands", source=BOB) == [
-        ("#a", "bob: commands: !help, !ping; !help <command> says more")]
+        ("#a", "bob: commands: !help, !ping; !help <command> says more")
+    ]
 
 
 def test_help_on_one_command(tmp_path) -> None:  # type: ignore[no-untyped-def]
     h = harness(tmp_path, *ALL, user_rate=PLENTY)
     assert h.say("!help seen") == [
-        ("#a", "alice: !seen <nick>: says when someone last spoke here, and what they said")]
+        ("#a", "alice: !seen <nick>: says when someone last spoke here, and what they said")
+    ]
     assert h.say("!help ping") == [("#a", "alice: !ping: answers pong")]
     # an alias names its command; the aliases are listed; "!" before the name is fine
     assert h.say("!help hi") == [("#a", "alice: !hello: says what this bot is (also !hi)")]
-    assert h.say("!help !HELP") == [("#a", (
-        "alice: !help [command]: lists the commands, or shows how to use one "
-        "(also !commands)"))]
+    assert h.say("!help !HELP") == [
+        (
+            "#a",
+            (
+                "alice: !help [command]: lists the commands, or shows how to use one "
+                "(also !commands)"
+            ),
+        )
+    ]
     assert h.say("!help join") == [
-        ("#a", "alice: !join <#channel> [key]: joins a channel (until !part) (admins only)")]
-    assert h.say("!help nope") == [
-        ("#a", "alice: there is no command nope; !help lists them")]
-    assert h.say("help last", target="bot") == [("alice", (
-        "alice: !last [n] [nick]: shows the last lines said here, newest first"))]
+        ("#a", "alice: !join <#channel> [key]: joins a channel (until !part) (admins only)")
+    ]
+    assert h.say("!help nope") == [("#a", "alice: there is no command nope; !help lists them")]
+    assert h.say("help last", target="bot") == [
+        ("alice", ("alice: !last [n] [nick]: shows the last lines said here, newest first"))
+    ]
 
 
 def test_help_with_a_configured_prefix(tmp_path) -> None:  # type: ignore[no-untyped-def]
     h = harness(tmp_path, "help", "ping", "admin", prefix="?")
     assert h.say("!help") == []
-    assert h.say("?help") == [
-        ("#a", "alice: commands: ?help, ?ping; ?help <command> says more")]
-    assert h.say("?help ?part", after=10) == [("#a", (
-        "alice: ?part [#channel] [reason]: leaves a channel (this one by default) "
-        "(admins only)"))]
+    assert h.say("?help") == [("#a", "alice: commands: ?help, ?ping; ?help <command> says more")]
+    assert h.say("?help ?part", after=10) == [
+        (
+            "#a",
+            (
+                "alice: ?part [#channel] [reason]: leaves a channel (this one by default) "
+                "(admins only)"
+            ),
+        )
+    ]
     assert h.say("?help nope", after=10) == [
-        ("#a", "alice: there is no command nope; ?help lists them")]
+        ("#a", "alice: there is no command nope; ?help lists them")
+    ]
 
 
 # -- ping, version, uptime, hello ------------------------------------------------------------
@@ -138,21 +164,23 @@ def test_version_is_the_packages(tmp_path) -> None:  # type: ignore[no-untyped-d
     h = harness(tmp_path, "version")
     assert logbot.__version__
     assert h.say("!version") == [
-        ("#a", f"alice: logbot {logbot.__version__} on Python {platform.python_version()}")]
+        ("#a", f"alice: logbot {logbot.__version__} on Python {platform.python_version()}")
+    ]
 
 
 def test_uptime_says_how_long_running_and_connected(tmp_path) -> None:  # type: ignore[no-untyped-def]
     h = PluginHarness(tmp_path, enabled=("uptime",), bundled=True)  # the service starts
     h.reactor.advance(600)  # ... and registers on the network 10 min later
     assert h.up() == []
-    assert h.say("!uptime") == [
-        ("#a", "alice: up 10 min; connected to irc1.example:6667 for 0 s")]
+    assert h.say("!uptime") == [("#a", "alice: up 10 min; connected to irc1.example:6667 for 0 s")]
     idle(h, 3060)
     assert h.say("!uptime") == [
-        ("#a", "alice: up 1 h 1 min; connected to irc1.example:6667 for 51 min")]
+        ("#a", "alice: up 1 h 1 min; connected to irc1.example:6667 for 51 min")
+    ]
     idle(h, 2 * 86400 + 3 * 3600 + 59)
     assert h.say("!uptime", source=BOB) == [
-        ("#a", "bob: up 2 d 4 h; connected to irc1.example:6667 for 2 d 3 h")]
+        ("#a", "bob: up 2 d 4 h; connected to irc1.example:6667 for 2 d 3 h")
+    ]
 
 
 def test_uptime_counts_the_connection_from_the_latest_registration(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -162,7 +190,8 @@ def test_uptime_counts_the_connection_from_the_latest_registration(tmp_path) -> 
     h.join("#a")
     idle(h, 60)
     assert h.say("!uptime") == [
-        ("#a", "alice: up 2 h 2 min; connected to irc2.example:6667 for 1 min")]
+        ("#a", "alice: up 2 h 2 min; connected to irc2.example:6667 for 1 min")
+    ]
 
 
 def test_hello(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -182,7 +211,8 @@ def test_seen_reports_the_last_message_and_when(tmp_path) -> None:  # type: igno
     assert h.say("hi there", after=30) == []
     idle(h, 7500)
     assert h.say("!seen alice", source=BOB) == [
-        ("#a", "bob: alice was last seen 2 h 5 min ago, saying: hi there")]
+        ("#a", "bob: alice was last seen 2 h 5 min ago, saying: hi there")
+    ]
 
 
 def test_seen_remembers_an_action(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -191,26 +221,31 @@ def test_seen_remembers_an_action(tmp_path) -> None:  # type: ignore[no-untyped-
     h.say(action("waves"), after=5)
     idle(h, 250)
     assert h.say("!seen alice", source=BOB) == [
-        ("#a", "bob: alice was last seen 4 min 10 s ago, saying: * alice waves")]
+        ("#a", "bob: alice was last seen 4 min 10 s ago, saying: * alice waves")
+    ]
     h.say("and talks again")
     assert h.say("!seen alice", source=BOB, after=12) == [
-        ("#a", "bob: alice was last seen 12 s ago, saying: and talks again")]
+        ("#a", "bob: alice was last seen 12 s ago, saying: and talks again")
+    ]
 
 
 def test_seen_folds_the_nick_and_keeps_its_spelling(tmp_path) -> None:  # type: ignore[no-untyped-def]
     h = harness(tmp_path, "seen")
     h.say("I am back", source="Carol!~c@c.host")
     assert h.say("!seen CAROL", source=BOB, after=60) == [
-        ("#a", "bob: Carol was last seen 1 min ago, saying: I am back")]
+        ("#a", "bob: Carol was last seen 1 min ago, saying: I am back")
+    ]
     assert h.say("!seen carol", source=BOB, after=60) == [
-        ("#a", "bob: Carol was last seen 2 min ago, saying: I am back")]
+        ("#a", "bob: Carol was last seen 2 min ago, saying: I am back")
+    ]
 
 
 def test_seen_folds_with_the_servers_casemapping(tmp_path) -> None:  # type: ignore[no-untyped-def]
     h = harness(tmp_path, "seen")  # the harness's server says CASEMAPPING=rfc1459
     h.say("brackets", source="Dan[1]!~d@d.host")
     assert h.say("!seen dan{1}", source=BOB, after=60) == [
-        ("#a", "bob: Dan[1] was last seen 1 min ago, saying: brackets")]
+        ("#a", "bob: Dan[1] was last seen 1 min ago, saying: brackets")
+    ]
 
 
 def test_seen_a_channel_never_learns_another_channels_talk(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -218,14 +253,18 @@ def test_seen_a_channel_never_learns_another_channels_talk(tmp_path) -> None:  #
     h.join("#B")
     h.say("only in B", target="#B")
     assert h.say("!seen alice", source=BOB, after=60) == [
-        ("#a", "bob: I have not seen alice say anything here")]
+        ("#a", "bob: I have not seen alice say anything here")
+    ]
     assert h.say("!seen alice", source=BOB, target="#B") == [
-        ("#B", "bob: alice was last seen 1 min ago, saying: only in B")]
+        ("#B", "bob: alice was last seen 1 min ago, saying: only in B")
+    ]
     h.say("now in a")
     assert h.say("!seen alice", source=BOB, target="#b", after=60) == [
-        ("#b", "bob: alice was last seen 2 min ago, saying: only in B")]
+        ("#b", "bob: alice was last seen 2 min ago, saying: only in B")
+    ]
     assert h.say("!seen alice", source=BOB, after=10) == [
-        ("#a", "bob: alice was last seen 1 min 10 s ago, saying: now in a")]
+        ("#a", "bob: alice was last seen 1 min 10 s ago, saying: now in a")
+    ]
 
 
 def test_seen_remembers_nolog_lines_without_their_text(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -233,20 +272,24 @@ def test_seen_remembers_nolog_lines_without_their_text(tmp_path) -> None:  # typ
     h.say("public words")
     h.say("[nolog] a secret", after=60)
     assert h.say("!seen alice", source=BOB, after=120) == [
-        ("#a", "bob: alice was last seen 2 min ago")]
+        ("#a", "bob: alice was last seen 2 min ago")
+    ]
     h.say(action("[nolog] hides"))
     assert h.say("!seen alice", source=BOB, after=10) == [
-        ("#a", "bob: alice was last seen 10 s ago")]
+        ("#a", "bob: alice was last seen 10 s ago")
+    ]
 
 
 def test_seen_nolog_prefix_is_a_setting(tmp_path) -> None:  # type: ignore[no-untyped-def]
     h = harness(tmp_path, "seen", settings={"seen": {"nolog_prefix": "(off)"}})
     h.say("(off) hidden")
     assert h.say("!seen alice", source=BOB, after=10) == [
-        ("#a", "bob: alice was last seen 10 s ago")]
+        ("#a", "bob: alice was last seen 10 s ago")
+    ]
     h.say("[nolog] kept")
     assert h.say("!seen alice", source=BOB, after=10) == [
-        ("#a", "bob: alice was last seen 10 s ago, saying: [nolog] kept")]
+        ("#a", "bob: alice was last seen 10 s ago, saying: [nolog] kept")
+    ]
 
 
 def test_seen_survives_a_restart(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -257,19 +300,21 @@ def test_seen_survives_a_restart(tmp_path) -> None:  # type: ignore[no-untyped-d
     again = harness(tmp_path, "seen")  # the same data_dir; its clock starts over
     idle(again, 7500)
     assert again.say("!seen alice", source=BOB) == [
-        ("#a", "bob: alice was last seen 2 h 5 min ago, saying: before the restart")]
+        ("#a", "bob: alice was last seen 2 h 5 min ago, saying: before the restart")
+    ]
     assert again.say("!seen carol", source=ALICE) == [
-        ("#a", "alice: I have not seen carol say anything here")]
+        ("#a", "alice: I have not seen carol say anything here")
+    ]
 
 
 def test_seen_in_private_and_without_a_nick(tmp_path) -> None:  # type: ignore[no-untyped-def]
     h = harness(tmp_path, "seen")
     h.say("hello")
-    assert h.say("seen alice", target="bot", source=BOB) == [
-        ("bob", "bob: ask me in a channel")]
+    assert h.say("seen alice", target="bot", source=BOB) == [("bob", "bob: ask me in a channel")]
     assert h.say("!seen", source=BOB) == [("#a", "bob: usage: !seen <nick>")]
     assert h.say("!seen carol", source=BOB) == [
-        ("#a", "bob: I have not seen carol say anything here")]
+        ("#a", "bob: I have not seen carol say anything here")
+    ]
 
 
 # -- last and grep: a real log writer ------------------------------------------------------
@@ -288,8 +333,9 @@ def logged(tmp_path: Path) -> Iterator[Callable[..., PluginHarness]]:
         options.setdefault("channel_rate", PLENTY)
         options.setdefault("loop_repeats", 1000)
         h = PluginHarness(tmp_path, enabled=("last", "grep"), bundled=True, **options)
-        writer = LogWriter(h.reactor, root=tmp_path / "logs",
-                           wall=lambda: WALL0 + h.reactor.seconds())
+        writer = LogWriter(
+            h.reactor, root=tmp_path / "logs", wall=lambda: WALL0 + h.reactor.seconds()
+        )
         writers.append(writer)
         h.writer = h.bot.writer = writer  # type: ignore[assignment]
         assert h.up() == []
@@ -324,8 +370,10 @@ def test_last_shows_the_newest_lines_newest_first(logged, tmp_path) -> None:  # 
 def test_last_by_one_nick(logged) -> None:  # type: ignore[no-untyped-def]
     h = logged()
     chat(h)
-    bobs = [("#a", "[2026-09-21 14:15:03] <bob> bob again"),
-            ("#a", "[2026-09-21 14:15:01] <bob> bob speaks")]
+    bobs = [
+        ("#a", "[2026-09-21 14:15:03] <bob> bob again"),
+        ("#a", "[2026-09-21 14:15:01] <bob> bob speaks"),
+    ]
     assert h.say("!last 2 bob") == bobs
     assert h.say("!last BOB 5") == bobs
     assert h.say("!last alice", source=BOB) == [
@@ -361,8 +409,10 @@ def test_last_with_nothing_logged(logged) -> None:  # type: ignore[no-untyped-de
 def test_last_is_bounded_by_the_max_setting(logged) -> None:  # type: ignore[no-untyped-def]
     h = logged(settings={"last": {"max": 2}})
     chat(h)
-    newest_two = [("#a", "[2026-09-21 14:15:03] <bob> bob again"),
-                  ("#a", "[2026-09-21 14:15:02] * alice waves")]
+    newest_two = [
+        ("#a", "[2026-09-21 14:15:03] <bob> bob again"),
+        ("#a", "[2026-09-21 14:15:02] * alice waves"),
+    ]
     assert h.say("!last 9", after=1) == newest_two
     assert h.say("!last") == newest_two  # the default count (3) is bounded too
 
@@ -372,7 +422,8 @@ def test_last_is_bounded_by_five_by_default(logged) -> None:  # type: ignore[no-
     for n in range(7):
         h.say(f"line {n}", after=1)
     assert h.say("!last 99", after=1) == [
-        ("#a", f"[2026-09-21 14:15:{n:02d}] <alice> line {n - 1}") for n in (7, 6, 5, 4, 3)]
+        ("#a", f"[2026-09-21 14:15:{n:02d}] <alice> line {n - 1}") for n in (7, 6, 5, 4, 3)
+    ]
     # a number that is not ASCII digits is a nick, not an error
     assert h.say("!last \u00b2") == [("#a", "alice: nothing logged here from \u00b2 yet")]
 
@@ -383,7 +434,8 @@ def test_grep_finds_lines_holding_every_word_ignoring_case(logged) -> None:  # t
     h.say("quick thinking", after=1)
     h.say("brown bread", source=BOB, after=1)
     assert h.say("!grep fox QUICK", after=1) == [
-        ("#a", "[2026-09-21 14:15:00] <alice> The Quick brown FOX")]
+        ("#a", "[2026-09-21 14:15:00] <alice> The Quick brown FOX")
+    ]
     assert h.say("!grep brown") == [
         ("#a", "[2026-09-21 14:15:02] <bob> brown bread"),
         ("#a", "[2026-09-21 14:15:00] <alice> The Quick brown FOX"),
@@ -401,7 +453,8 @@ def test_grep_takes_a_pattern_literally(logged) -> None:  # type: ignore[no-unty
     h.say("abc and aaa")
     h.say("x = a.* literally", after=1)
     assert h.say("!grep a.*", after=1) == [
-        ("#a", "[2026-09-21 14:15:01] <alice> x = a.* literally")]
+        ("#a", "[2026-09-21 14:15:01] <alice> x = a.* literally")
+    ]
     assert h.say("!grep (a+)+$") == [("#a", "alice: no line here holds '(a+)+$'")]
     assert h.say("!grep [abc]") == [("#a", "alice: no line here holds '[abc]'")]
 
@@ -430,7 +483,8 @@ def test_grep_shows_three_by_default(logged) -> None:  # type: ignore[no-untyped
     for n in range(4):
         h.say(f"match {n}", after=1)
     assert h.say("!grep match", after=1) == [
-        ("#a", f"[2026-09-21 14:15:0{n + 1}] <alice> match {n}") for n in (3, 2, 1)]
+        ("#a", f"[2026-09-21 14:15:0{n + 1}] <alice> match {n}") for n in (3, 2, 1)
+    ]
 
 
 def test_last_and_grep_never_show_another_channels_lines(logged) -> None:  # type: ignore[no-untyped-def]
@@ -441,10 +495,10 @@ def test_last_and_grep_never_show_another_channels_lines(logged) -> None:  # typ
     assert h.say("!last", after=1) == [("#a", "[2026-09-21 14:15:00] <alice> public words")]
     assert h.say("!grep secret") == [("#a", "alice: no line here holds 'secret'")]
     assert h.say("!grep words") == [("#a", "[2026-09-21 14:15:00] <alice> public words")]
-    assert h.say("!last", target="#B") == [
-        ("#B", "[2026-09-21 14:15:01] <bob> secret plan words")]
+    assert h.say("!last", target="#B") == [("#B", "[2026-09-21 14:15:01] <bob> secret plan words")]
     assert h.say("!grep words", target="#B") == [
-        ("#B", "[2026-09-21 14:15:01] <bob> secret plan words")]
+        ("#B", "[2026-09-21 14:15:01] <bob> secret plan words")
+    ]
 
 
 # -- admin ---------------------------------------------------------------------------------
@@ -476,7 +530,8 @@ def test_join_needs_a_channel(admin) -> None:  # type: ignore[no-untyped-def]
     h = admin
     assert h.say("!join", source=ROOT) == [("#a", "root: usage: !join <#channel> [key]")]
     assert h.say("!join nochannel", source=ROOT) == [
-        ("#a", "root: 'nochannel' is not a channel name")]
+        ("#a", "root: 'nochannel' is not a channel name")
+    ]
 
 
 def test_part_replies_first_then_leaves_and_stays_out(admin) -> None:  # type: ignore[no-untyped-def]
@@ -502,7 +557,8 @@ def test_part_another_channel_with_a_reason(admin) -> None:  # type: ignore[no-u
 def test_part_in_private_needs_a_channel(admin) -> None:  # type: ignore[no-untyped-def]
     h = admin
     assert h.say("part", source=ROOT, target="bot") == [
-        ("root", "root: usage: !part <#channel> [reason]")]
+        ("root", "root: usage: !part <#channel> [reason]")
+    ]
     h.reactor.advance(0)
     assert h.sent() == []
 
@@ -511,9 +567,9 @@ def test_reload_one_plugin_or_all(admin) -> None:  # type: ignore[no-untyped-def
     h = admin
     assert h.say("!reload ping", source=ROOT) == [("#a", "root: reloaded ping (1 command)")]
     assert h.say("!reload", source=ROOT) == [
-        ("#a", "root: reloaded admin (3 commands); reloaded ping (1 command)")]
-    assert h.say("!reload seen", source=ROOT) == [
-        ("#a", "root: seen is not an enabled plugin")]
+        ("#a", "root: reloaded admin (3 commands); reloaded ping (1 command)")
+    ]
+    assert h.say("!reload seen", source=ROOT) == [("#a", "root: seen is not an enabled plugin")]
     assert h.say("!ping", after=10) == [("#a", "alice: pong")]  # still there
 
 
@@ -525,7 +581,8 @@ def test_admin_commands_are_refused_to_others(admin) -> None:  # type: ignore[no
     h.reactor.advance(0)
     assert h.sent() == []
     assert h.say("!reload", source="mallory!~root@admin.host.evil") == [
-        ("#a", "mallory: only admins may use reload")]
+        ("#a", "mallory: only admins may use reload")
+    ]
     assert h.manager.stats.denied == 3
     assert joins(reconnect(h)) == ["JOIN #a,#B"]
 
@@ -546,14 +603,27 @@ def test_roll_runs_the_script_with_the_request(tmp_path) -> None:  # type: ignor
     assert executable == str(ROLL)
     assert args == [str(ROLL)]
     assert {k: v for k, v in env.items() if k.startswith("LOGBOT_")} == {
-        "LOGBOT_COMMAND": "roll", "LOGBOT_ARGS": "2d6", "LOGBOT_NICK": "alice",
-        "LOGBOT_CHANNEL": "#a", "LOGBOT_ACCOUNT": "", "LOGBOT_NETWORK": "testnet"}
+        "LOGBOT_COMMAND": "roll",
+        "LOGBOT_ARGS": "2d6",
+        "LOGBOT_NICK": "alice",
+        "LOGBOT_CHANNEL": "#a",
+        "LOGBOT_ACCOUNT": "",
+        "LOGBOT_NETWORK": "testnet",
+    }
     stdin = proto.transport.written[0]
     assert stdin.endswith(b"\n") and stdin.count(b"\n") == 1
     assert json.loads(stdin) == {
-        "command": "roll", "args": ["2d6"], "text": "2d6", "nick": "alice",
-        "user": "~alice", "host": "alice.host", "account": None, "channel": "#a",
-        "network": "testnet", "private": False}
+        "command": "roll",
+        "args": ["2d6"],
+        "text": "2d6",
+        "nick": "alice",
+        "user": "~alice",
+        "host": "alice.host",
+        "account": None,
+        "channel": "#a",
+        "network": "testnet",
+        "private": False,
+    }
     assert 0 in proto.transport.closed_fds  # stdin is closed: EOF
     proto.outReceived(b"alice rolls 2d6: 3 + 4 = 7\n")
     assert h.replies() == []  # nothing before the child has ended
@@ -603,9 +673,14 @@ def real_harness(tmp_path: Path, reactor: Any) -> PluginHarness:
     the bot and its connection stay on the fakes."""
     h = PluginHarness(tmp_path, enabled=("roll",), bundled=True)
     h.runner.close()
-    h.manager = PluginManager(h.options, reactor, log_root=str(tmp_path / "logs"),
-                              wall=lambda: WALL0 + h.reactor.seconds(), bundled_dir=BUNDLED,
-                              entry_points=list)
+    h.manager = PluginManager(
+        h.options,
+        reactor,
+        log_root=str(tmp_path / "logs"),
+        wall=lambda: WALL0 + h.reactor.seconds(),
+        bundled_dir=BUNDLED,
+        entry_points=list,
+    )
     h.runner = NetworkPlugins(h.manager, h.bot)
     h.bot.plugins = h.runner
     assert h.up() == []
@@ -631,4 +706,5 @@ def test_roll_as_a_real_child(tmp_path, reactor, run_until, monkeypatch) -> None
     h.say("!roll 0d6", after=10)
     run_until(uses[1], timeout=10)
     assert h.replies() == [
-        ("#a", "usage: !roll [N]d<SIDES> (N 1..20, SIDES 2..1000), e.g. !roll 2d6")]
+        ("#a", "usage: !roll [N]d<SIDES> (N 1..20, SIDES 2..1000), e.g. !roll 2d6")
+    ]

@@ -6,25 +6,35 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from logbot.irc.casemap import MAPPINGS
 from logbot.plugins.dispatch import Invocation, parse_command
 from logbot.plugins.replies import LoopGuard, ReplyError, TokenBuckets, reply_lines
-from logbot.irc.casemap import MAPPINGS
 
 
 def parse(text: str, private: bool = False, prefix: str = "!"):  # type: ignore[no-untyped-def]
     return parse_command(text, prefix=prefix, nick="Log[bot]", private=private)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("!seen bob", Invocation("seen", "bob", ("bob",), "prefix")),
-    ("!SEEN  bob  carol ", Invocation("seen", "bob  carol", ("bob", "carol"), "prefix")),
-    ("log[bot]: seen bob", Invocation("seen", "bob", ("bob",), "address")),
-    ("LOG[BOT], hello", Invocation("hello", "", (), "address")),
-    ("Log[bot]:hello", Invocation("hello", "", (), "address")),
-    ("Log[bot]: !last 3", Invocation("last", "3", ("3",), "address")),
-    ("!", None), ("!!", None), ("! seen", None), ("seen bob", None), ("Log[bot] hello", None),
-    ("Log[bot]:", None), ("Log[bots]: hello", None), ("!s\u00e9en", None), ("!-x", None),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("!seen bob", Invocation("seen", "bob", ("bob",), "prefix")),
+        ("!SEEN  bob  carol ", Invocation("seen", "bob  carol", ("bob", "carol"), "prefix")),
+        ("log[bot]: seen bob", Invocation("seen", "bob", ("bob",), "address")),
+        ("LOG[BOT], hello", Invocation("hello", "", (), "address")),
+        ("Log[bot]:hello", Invocation("hello", "", (), "address")),
+        ("Log[bot]: !last 3", Invocation("last", "3", ("3",), "address")),
+        ("!", None),
+        ("!!", None),
+        ("! seen", None),
+        ("seen bob", None),
+        ("Log[bot] hello", None),
+        ("Log[bot]:", None),
+        ("Log[bots]: hello", None),
+        ("!s\u00e9en", None),
+        ("!-x", None),
+    ],
+)
 def test_commands_in_channels(text: str, expected: Invocation | None) -> None:
     assert parse(text) == expected
 
@@ -38,9 +48,14 @@ def test_private_messages_need_no_prefix() -> None:
 
 def test_the_nick_is_compared_with_the_servers_casemapping() -> None:
     rfc = MAPPINGS["rfc1459"]
-    fold = lambda s: s.translate(rfc)
-    assert parse_command("log{bot}: hi", prefix="!", nick="Log[bot]", private=False,
-                         fold=fold) is not None
+
+    def fold(s: str) -> str:
+        return s.translate(rfc)
+
+    assert (
+        parse_command("log{bot}: hi", prefix="!", nick="Log[bot]", private=False, fold=fold)
+        is not None
+    )
     assert parse_command("log{bot}: hi", prefix="!", nick="Log[bot]", private=False) is None
 
 
@@ -67,11 +82,11 @@ def test_reply_types() -> None:
 def test_formatting_stays_and_other_controls_go() -> None:
     text = "\x02bold\x02 \x0304red\x03 \x1ditalic\x1d\x01\x07\x1b[31m\tx\x7f"
     assert reply_lines(text, max_lines=5, max_line_bytes=400) == [
-        "\x02bold\x02 \x0304red\x03 \x1ditalic\x1d[31m x"]
+        "\x02bold\x02 \x0304red\x03 \x1ditalic\x1d[31m x"
+    ]
 
 
-@given(st.lists(st.text(), max_size=8) | st.text(), st.integers(1, 10),
-       st.integers(10, 450))
+@given(st.lists(st.text(), max_size=8) | st.text(), st.integers(1, 10), st.integers(10, 450))
 def test_no_reply_line_breaks_the_wire(reply, max_lines: int, max_bytes: int) -> None:  # type: ignore[no-untyped-def]
     lines = reply_lines(reply, max_lines=max_lines, max_line_bytes=max_bytes)
     assert len(lines) <= max_lines

@@ -40,9 +40,16 @@ ROLL = REPO / "plugins" / "exec.d" / "roll.sh"
 EXEC_LOG = "logbot.plugins.exec"
 
 REQUEST: dict[str, Any] = {
-    "command": "t", "args": ["two", "wörds"], "text": "two  wörds", "nick": "alice",
-    "user": "~al", "host": "example.org", "account": "alice", "channel": "#chan",
-    "network": "libera", "private": False,
+    "command": "t",
+    "args": ["two", "wörds"],
+    "text": "two  wörds",
+    "nick": "alice",
+    "user": "~al",
+    "host": "example.org",
+    "account": "alice",
+    "channel": "#chan",
+    "network": "libera",
+    "private": False,
 }
 
 
@@ -84,8 +91,11 @@ def failure_of(run_until: Any, d: Any) -> BaseException:
 
 
 def exec_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records
-            if r.name == EXEC_LOG and r.levelno == logging.WARNING]
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == EXEC_LOG and r.levelno == logging.WARNING
+    ]
 
 
 def gone(pid: int) -> bool:
@@ -116,8 +126,7 @@ print(json.dumps({"request": json.loads(line.decode("utf-8")), "rest": rest.deco
 """
 
 
-def test_stdin_is_one_json_line_with_exactly_the_request(reactor: Any,
-                                                         run_until: Any) -> None:
+def test_stdin_is_one_json_line_with_exactly_the_request(reactor: Any, run_until: Any) -> None:
     p = ExecPlugin("t", python(ECHO_STDIN), reactor)
     given = request(secret="not for the child", channel=None, private=True)
     [out] = run_until(p.run(given), timeout=10)
@@ -129,18 +138,28 @@ def test_stdin_is_one_json_line_with_exactly_the_request(reactor: Any,
     assert json.loads(out)["request"] == {"command": "t", "args": ["x"], "nick": "bob"}
 
 
-def test_environment_is_minimal_and_has_the_request(reactor: Any, run_until: Any,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_is_minimal_and_has_the_request(
+    reactor: Any, run_until: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("LOGBOT_TEST_SECRET", "do not leak")
     monkeypatch.setenv("HOME", "/home/bot")
     p = ExecPlugin("t", ["env"], reactor, env={"EXTRA": "yes", "LOGBOT_NICK": "overridden"})
-    lines = run_until(p.run(request(nick="al\0ice", channel=None, account=None,
-                                    args=["a", "b\0", "c"])), timeout=10)
+    lines = run_until(
+        p.run(request(nick="al\0ice", channel=None, account=None, args=["a", "b\0", "c"])),
+        timeout=10,
+    )
     env = dict(line.split("=", 1) for line in lines)
     assert env == {
-        "PATH": os.environ["PATH"], "LANG": "C.UTF-8", "HOME": "/home/bot", "EXTRA": "yes",
-        "LOGBOT_COMMAND": "t", "LOGBOT_ARGS": "a b c", "LOGBOT_NICK": "alice",
-        "LOGBOT_CHANNEL": "", "LOGBOT_ACCOUNT": "", "LOGBOT_NETWORK": "libera",
+        "PATH": os.environ["PATH"],
+        "LANG": "C.UTF-8",
+        "HOME": "/home/bot",
+        "EXTRA": "yes",
+        "LOGBOT_COMMAND": "t",
+        "LOGBOT_ARGS": "a b c",
+        "LOGBOT_NICK": "alice",
+        "LOGBOT_CHANNEL": "",
+        "LOGBOT_ACCOUNT": "",
+        "LOGBOT_NETWORK": "libera",
     }
 
 
@@ -161,8 +180,9 @@ def test_killed_by_a_signal(reactor: Any, run_until: Any) -> None:
 def test_deadline_kills_a_child_that_never_ends(reactor: Any, run_until: Any) -> None:
     spawner = Recording(reactor)
     # TERM is ignored: only KILL ends it.
-    p = ExecPlugin("slow", ["sh", "-c", "trap '' TERM; echo started; exec sleep 60"],
-                   spawner, timeout=0.5)
+    p = ExecPlugin(
+        "slow", ["sh", "-c", "trap '' TERM; echo started; exec sleep 60"], spawner, timeout=0.5
+    )
     start = reactor.seconds()
     d = p.run(REQUEST)
     pid = spawner.processes[0].pid
@@ -176,7 +196,8 @@ def test_deadline_kills_a_child_that_never_ends(reactor: Any, run_until: Any) ->
 
 
 def test_deadline_does_not_wait_for_a_grandchild_that_holds_stdout(
-        reactor: Any, run_until: Any, tmp_path: Path) -> None:
+    reactor: Any, run_until: Any, tmp_path: Path
+) -> None:
     pidfile = tmp_path / "grandchild"
     script = f'sleep 60 & echo $! > "{pidfile}"; wait'
     p = ExecPlugin("t", ["sh", "-c", script], reactor, timeout=0.5)
@@ -199,30 +220,35 @@ def test_more_output_than_max_output_kills_the_child(reactor: Any, run_until: An
     assert run_until(exact.run(REQUEST), timeout=10) == ["x" * 999]
 
 
-def test_stderr_lines_are_logged(reactor: Any, run_until: Any,
-                                 caplog: pytest.LogCaptureFixture) -> None:
+def test_stderr_lines_are_logged(
+    reactor: Any, run_until: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     script = r'echo one >&2; printf "two\r\nthr" >&2; echo out; printf ee >&2'
     p = ExecPlugin("t", ["sh", "-c", script], reactor)
     assert run_until(p.run(REQUEST), timeout=10) == ["out"]
-    assert exec_warnings(caplog) == ["exec plugin t: one", "exec plugin t: two",
-                                     "exec plugin t: three"]
+    assert exec_warnings(caplog) == [
+        "exec plugin t: one",
+        "exec plugin t: two",
+        "exec plugin t: three",
+    ]
 
 
-def test_stderr_is_capped_per_run(reactor: Any, run_until: Any,
-                                  caplog: pytest.LogCaptureFixture) -> None:
+def test_stderr_is_capped_per_run(
+    reactor: Any, run_until: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     code = "import sys\nfor i in range(150): print(i, file=sys.stderr)\nprint('done')"
     p = ExecPlugin("t", python(code), reactor)
     assert run_until(p.run(REQUEST), timeout=10) == ["done"]
     logged = exec_warnings(caplog)
     assert logged == [f"exec plugin t: {i}" for i in range(100)] + [
-        "exec plugin t: ... more stderr dropped"]
+        "exec plugin t: ... more stderr dropped"
+    ]
     caplog.clear()
     assert run_until(p.run(REQUEST), timeout=10) == ["done"]
     assert len(exec_warnings(caplog)) == 101  # the cap is per run
 
 
-def test_missing_or_not_executable_program(reactor: Any, run_until: Any,
-                                           tmp_path: Path) -> None:
+def test_missing_or_not_executable_program(reactor: Any, run_until: Any, tmp_path: Path) -> None:
     p = ExecPlugin("t", [str(tmp_path / "missing")], reactor)
     d = p.run(REQUEST)
     assert d.called  # at once: nothing was started
@@ -235,8 +261,7 @@ def test_missing_or_not_executable_program(reactor: Any, run_until: Any,
     assert str(err) == f"t: cannot run {script}: Permission denied"
 
 
-def test_cancel_kills_the_child_and_fires_after_it_ended(reactor: Any,
-                                                         run_until: Any) -> None:
+def test_cancel_kills_the_child_and_fires_after_it_ended(reactor: Any, run_until: Any) -> None:
     spawner = Recording(reactor)
     p = ExecPlugin("t", ["sleep", "60"], spawner)
     d = p.run(REQUEST)
@@ -272,8 +297,7 @@ def test_roll_sh_is_found_with_its_header() -> None:
 def test_roll_sh_rolls_dice(reactor: Any, run_until: Any) -> None:
     roll = ExecPlugin("roll", [str(ROLL)], reactor)
     for _ in range(3):
-        [line] = run_until(roll.run(request(command="roll", args=["2d6"], text="2d6")),
-                           timeout=10)
+        [line] = run_until(roll.run(request(command="roll", args=["2d6"], text="2d6")), timeout=10)
         m = re.fullmatch(r"alice rolls 2d6: (\d+) \+ (\d+) = (\d+)", line)
         assert m, line
         a, b, total = map(int, m.groups())
@@ -282,13 +306,14 @@ def test_roll_sh_rolls_dice(reactor: Any, run_until: Any) -> None:
     assert re.fullmatch(r"alice rolls 1d6: ([1-6]) = \1", line), line
 
 
-@pytest.mark.parametrize("args", [["abc"], ["0d6"], ["21d6"], ["2d1"], ["2d1001"],
-                                  ["$(id)d6"], ["2d6;id"], ["-1d6"]])
-def test_roll_sh_answers_bad_input_with_its_usage(reactor: Any, run_until: Any,
-                                                  args: list[str]) -> None:
+@pytest.mark.parametrize(
+    "args", [["abc"], ["0d6"], ["21d6"], ["2d1"], ["2d1001"], ["$(id)d6"], ["2d6;id"], ["-1d6"]]
+)
+def test_roll_sh_answers_bad_input_with_its_usage(
+    reactor: Any, run_until: Any, args: list[str]
+) -> None:
     roll = ExecPlugin("roll", [str(ROLL)], reactor)
-    lines = run_until(roll.run(request(command="roll", args=args, text=" ".join(args))),
-                      timeout=10)
+    lines = run_until(roll.run(request(command="roll", args=args, text=" ".join(args))), timeout=10)
     assert lines == ["usage: !roll [N]d<SIDES> (N 1..20, SIDES 2..1000), e.g. !roll 2d6"]
 
 
@@ -417,9 +442,16 @@ def test_environment_without_path_or_home(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.delenv("PATH", raising=False)
     monkeypatch.delenv("HOME", raising=False)
     env = ExecPlugin("t", ["x"], MemoryReactorClock()).child_env({"command": "t"})
-    assert env == {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
-                   "LOGBOT_COMMAND": "t", "LOGBOT_ARGS": "", "LOGBOT_NICK": "",
-                   "LOGBOT_CHANNEL": "", "LOGBOT_ACCOUNT": "", "LOGBOT_NETWORK": ""}
+    assert env == {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "LOGBOT_COMMAND": "t",
+        "LOGBOT_ARGS": "",
+        "LOGBOT_NICK": "",
+        "LOGBOT_CHANNEL": "",
+        "LOGBOT_ACCOUNT": "",
+        "LOGBOT_NETWORK": "",
+    }
 
 
 def test_constructor_checks() -> None:
@@ -479,8 +511,11 @@ def test_find_exec_plugins(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> 
 
 
 def test_read_exec_header(tmp_path: Path) -> None:
-    script = make(tmp_path / "a.sh", "#!/bin/sh\n# help: says hello\n#usage:  [name] \n"
-                  "# help: a second help line is ignored\necho hi\n")
+    script = make(
+        tmp_path / "a.sh",
+        "#!/bin/sh\n# help: says hello\n#usage:  [name] \n"
+        "# help: a second help line is ignored\necho hi\n",
+    )
     assert read_exec_header(script) == ("says hello", "[name]")
     late = make(tmp_path / "late.sh", "#!/bin/sh\n" + "#\n" * 19 + "# help: too late\n")
     assert read_exec_header(late) == ("", "")

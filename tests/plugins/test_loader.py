@@ -37,7 +37,8 @@ def test_a_package_folder_and_an_exec_folder(tmp_path: Path) -> None:
     (package / "helpers" / "text.py").write_text("def shout(s):\n    return s.upper()\n")
     (package / "__init__.py").write_text(
         "from logbot.plugin import command\nfrom .helpers.text import shout\n\n"
-        "@command('shout')\ndef f(c):\n    return shout('hi')\n")
+        "@command('shout')\ndef f(c):\n    return shout('hi')\n"
+    )
     plugin = load(find_source("pkg", [tmp_path], list))
     assert plugin.commands[0][1](None) == "HI"
     tool = tmp_path / "tools.d" / "roll.sh"

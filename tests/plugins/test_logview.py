@@ -18,11 +18,11 @@ from typing import Any, Self
 
 import pytest
 
-from logbot.logs import paths
-from logbot.plugins.logview import BLOCK, LoggedLine, LogView
-from logbot.logs.record import LogRecord
 from logbot.config.settings import LogOptions
+from logbot.logs import paths
+from logbot.logs.record import LogRecord
 from logbot.logs.writer import LogWriter
+from logbot.plugins.logview import BLOCK, LoggedLine, LogView
 from logbot.reactor.task import Clock
 
 NET = "net"
@@ -34,15 +34,22 @@ TEXT = LogOptions(formats=("text",))
 JSONL = LogOptions(formats=("jsonl",))
 
 
-def rec(when: datetime, text: str | None = "hi", nick: str | None = "alice",
-        type: str = "message", channel: str = "#c", **kw: Any) -> LogRecord:
+def rec(
+    when: datetime,
+    text: str | None = "hi",
+    nick: str | None = "alice",
+    type: str = "message",
+    channel: str = "#c",
+    **kw: Any,
+) -> LogRecord:
     kw.setdefault("user", None if nick is None else "~" + nick)
     kw.setdefault("host", "host.example")
     return LogRecord(when, "server", type, NET, channel, nick, text=text, **kw)
 
 
-def write(root: Path, options: LogOptions, records: Iterable[LogRecord],
-          folded: str = "#c") -> None:
+def write(
+    root: Path, options: LogOptions, records: Iterable[LogRecord], folded: str = "#c"
+) -> None:
     """Write ``records`` with the real writer (records in time order)."""
     writer = LogWriter(Clock(), root=root, wall=lambda: NOW)
     try:
@@ -83,17 +90,23 @@ def root(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("options", [TEXT, JSONL, BOTH], ids=["text", "jsonl", "both"])
 def test_newest_first_with_the_human_form(root: Path, options: LogOptions) -> None:
-    write(root, options, [
-        rec(BASE, "first"),
-        rec(BASE + timedelta(seconds=1), "waves", type="action"),
-        rec(BASE + timedelta(seconds=2), "noticed", type="notice"),
-        rec(BASE + timedelta(seconds=3), None, nick="bob", type="join", channel="#c"),
-        rec(BASE + timedelta(seconds=4, milliseconds=750), "last", nick="bob"),
-    ])
+    write(
+        root,
+        options,
+        [
+            rec(BASE, "first"),
+            rec(BASE + timedelta(seconds=1), "waves", type="action"),
+            rec(BASE + timedelta(seconds=2), "noticed", type="notice"),
+            rec(BASE + timedelta(seconds=3), None, nick="bob", type="join", channel="#c"),
+            rec(BASE + timedelta(seconds=4, milliseconds=750), "last", nick="bob"),
+        ],
+    )
     lines = view(root).recent("#c", options)
     assert [(x.type, x.nick, x.text) for x in lines] == [
-        ("message", "bob", "last"), ("action", "alice", "waves"),
-        ("message", "alice", "first")]
+        ("message", "bob", "last"),
+        ("action", "alice", "waves"),
+        ("message", "alice", "first"),
+    ]
     assert [x.line for x in lines] == [
         "[2026-11-27 12:00:04] <bob> last",
         "[2026-11-27 12:00:01] * alice waves",
@@ -106,11 +119,15 @@ def test_newest_first_with_the_human_form(root: Path, options: LogOptions) -> No
 
 
 def test_jsonl_gives_every_type_in_the_text_wording(root: Path) -> None:
-    write(root, BOTH, [
-        rec(BASE, None, nick="bob", type="join"),
-        rec(BASE + timedelta(seconds=1), "bye", nick="bob", type="part"),
-        rec(BASE + timedelta(seconds=2), "x", nick="alice", type="nick", target="alicia"),
-    ])
+    write(
+        root,
+        BOTH,
+        [
+            rec(BASE, None, nick="bob", type="join"),
+            rec(BASE + timedelta(seconds=1), "bye", nick="bob", type="part"),
+            rec(BASE + timedelta(seconds=2), "x", nick="alice", type="nick", target="alicia"),
+        ],
+    )
     lines = view(root).recent("#c", BOTH, types=("join", "part", "nick"))
     assert [x.line for x in lines] == [
         "[2026-11-27 12:00:02] *** alice is now known as alicia",
@@ -124,8 +141,11 @@ def test_jsonl_gives_every_type_in_the_text_wording(root: Path) -> None:
 @pytest.mark.parametrize("options", [TEXT, JSONL], ids=["text", "jsonl"])
 def test_odd_texts_survive(root: Path, options: LogOptions) -> None:
     odd = ["<b> not a nick", "* star", "two  spaces ", "", "\x02bold\x02 é 日本", "a > b"]
-    write(root, options, [rec(BASE + timedelta(seconds=i), t, nick="a-b[c]")
-                          for i, t in enumerate(odd)])
+    write(
+        root,
+        options,
+        [rec(BASE + timedelta(seconds=i), t, nick="a-b[c]") for i, t in enumerate(odd)],
+    )
     lines = view(root).recent("#c", options, limit=100)
     assert texts(lines) == odd[::-1]
     assert {x.nick for x in lines} == {"a-b[c]"}
@@ -160,12 +180,13 @@ def test_missing_folders_give_nothing(root: Path) -> None:
 @pytest.mark.parametrize("options", [TEXT, JSONL], ids=["text", "jsonl"])
 def test_walks_back_day_by_day_within_max_days(root: Path, options: LogOptions) -> None:
     write(root, options, [rec(BASE - timedelta(days=d), f"day-{d}") for d in (9, 4, 2, 0)])
-    assert texts(view(root).recent("#c", options, limit=10)) == ["day-0", "day-2", "day-4",
-                                                                 "day-9"]
+    assert texts(view(root).recent("#c", options, limit=10)) == ["day-0", "day-2", "day-4", "day-9"]
     assert texts(view(root, max_days=5).recent("#c", options, limit=10)) == [
-        "day-0", "day-2", "day-4"]
-    assert texts(view(root, max_days=4).recent("#c", options, limit=10)) == [
-        "day-0", "day-2"]
+        "day-0",
+        "day-2",
+        "day-4",
+    ]
+    assert texts(view(root, max_days=4).recent("#c", options, limit=10)) == ["day-0", "day-2"]
     assert texts(view(root, max_days=1).recent("#c", options, limit=10)) == ["day-0"]
     # a later "today" starts later: nothing written since is fine
     later = view(root, wall=lambda: NOW + 3 * 86400, max_days=4)
@@ -193,7 +214,8 @@ def test_berlin_day_boundary(root: Path) -> None:
     # in UTC the same wall time is still Jan 1: the Jan 2 file is "tomorrow"
     utc = replace(options, timezone="UTC")
     assert texts(LogView(root, NET, wall=lambda: wall, max_days=1).recent("#c", utc)) == [
-        "before midnight"]
+        "before midnight"
+    ]
 
 
 def test_an_unknown_time_zone_is_utc(root: Path) -> None:
@@ -224,8 +246,9 @@ def test_size_rotated_parts_newest_part_last(root: Path, fmt: str) -> None:
 
 
 def test_without_date_the_live_file_and_its_parts(root: Path) -> None:
-    options = LogOptions(formats=("text",), path="{network}/{channel}.log",
-                         rotation="size", max_bytes=300)
+    options = LogOptions(
+        formats=("text",), path="{network}/{channel}.log", rotation="size", max_bytes=300
+    )
     msgs = [f"m{i}" for i in range(30)]
     # over several days: without {date} they all share one file and its parts
     write(root, options, [rec(BASE - timedelta(days=40 - i), m) for i, m in enumerate(msgs)])
@@ -234,15 +257,20 @@ def test_without_date_the_live_file_and_its_parts(root: Path) -> None:
 
 
 def test_gzipped_earlier_day(root: Path) -> None:
-    write(root, BOTH, [rec(BASE - timedelta(days=2), "old"),
-                       rec(BASE - timedelta(days=1), "yesterday"),
-                       rec(BASE, "today")])
+    write(
+        root,
+        BOTH,
+        [
+            rec(BASE - timedelta(days=2), "old"),
+            rec(BASE - timedelta(days=1), "yesterday"),
+            rec(BASE, "today"),
+        ],
+    )
     for fmt in ("text", "jsonl"):
         gzip_file(day_file(root, "2026-11-26", fmt))
         gzip_file(day_file(root, "2026-11-25", fmt))
     for options in (TEXT, JSONL):
-        assert texts(view(root).recent("#c", options, limit=5)) == ["today", "yesterday",
-                                                                    "old"]
+        assert texts(view(root).recent("#c", options, limit=5)) == ["today", "yesterday", "old"]
 
 
 def test_a_plain_part_wins_over_its_gz_in_progress(root: Path) -> None:
@@ -254,8 +282,12 @@ def test_a_plain_part_wins_over_its_gz_in_progress(root: Path) -> None:
 
 
 def test_a_truncated_gz_gives_its_whole_lines(root: Path) -> None:
-    write(root, JSONL, [rec(BASE - timedelta(days=1) + timedelta(seconds=i), f"y{i}")
-                        for i in range(200)] + [rec(BASE, "today")])
+    write(
+        root,
+        JSONL,
+        [rec(BASE - timedelta(days=1) + timedelta(seconds=i), f"y{i}") for i in range(200)]
+        + [rec(BASE, "today")],
+    )
     gz = gzip_file(day_file(root, "2026-11-26", "jsonl"))
     gz.write_bytes(gz.read_bytes()[: gz.stat().st_size // 2])
     lines = texts(view(root).recent("#c", JSONL, limit=300))
@@ -275,10 +307,17 @@ def test_torn_invalid_and_undecodable_lines_are_skipped(root: Path, fmt: str) ->
     path = day_file(root, "2026-11-27", fmt)
     whole = path.read_bytes()
     first, second = whole.splitlines(keepends=True)
-    junk = [b"garbage\n", b"\xff\xfe invalid utf-8 \xff\n", b"\n", b"[1, 2]\n", b"{}\n",
-            b'{"type": "message", "time": "yesterday"}\n', b"[" * 100_000 + b"\n",
-            b"2026-11-27T12:00:00+00:00 <nospace>\n",
-            first.replace(b"one", b"\xff")]
+    junk = [
+        b"garbage\n",
+        b"\xff\xfe invalid utf-8 \xff\n",
+        b"\n",
+        b"[1, 2]\n",
+        b"{}\n",
+        b'{"type": "message", "time": "yesterday"}\n',
+        b"[" * 100_000 + b"\n",
+        b"2026-11-27T12:00:00+00:00 <nospace>\n",
+        first.replace(b"one", b"\xff"),
+    ]
     path.write_bytes(first + b"".join(junk) + second + second[: len(second) // 2])
     assert texts(view(root).recent("#c", options, limit=10)) == ["two", "one"]
     path.write_bytes(second[:-1])  # only a torn line
@@ -319,19 +358,19 @@ def test_the_byte_budget_gives_the_newest_lines_found(root: Path) -> None:
 
 
 def test_the_budget_counts_across_days_and_gz(root: Path) -> None:
-    write(root, TEXT, [rec(BASE - timedelta(days=1), "x" * 5000),
-                       rec(BASE, "small")])
+    write(root, TEXT, [rec(BASE - timedelta(days=1), "x" * 5000), rec(BASE, "small")])
     gzip_file(day_file(root, "2026-11-26"))
     # the gz decompresses past the budget: the walk stops with what it has
     assert texts(view(root, max_bytes=1000).recent("#c", TEXT, limit=5)) == ["small"]
-    assert texts(view(root, max_bytes=10_000).recent("#c", TEXT, limit=5)) == [
-        "small", "x" * 5000]
+    assert texts(view(root, max_bytes=10_000).recent("#c", TEXT, limit=5)) == ["small", "x" * 5000]
 
 
-def test_reads_only_the_end_of_a_large_file(root: Path, monkeypatch: pytest.MonkeyPatch
-                                            ) -> None:
-    write(root, TEXT, [rec(BASE + timedelta(milliseconds=i), f"n{i}" + "q" * 200)
-                       for i in range(5000)])
+def test_reads_only_the_end_of_a_large_file(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(
+        root,
+        TEXT,
+        [rec(BASE + timedelta(milliseconds=i), f"n{i}" + "q" * 200) for i in range(5000)],
+    )
     read: list[int] = []
     real_open = open
 
@@ -368,21 +407,26 @@ def rfc1459(name: str) -> str:
 
 @pytest.mark.parametrize("options", [TEXT, JSONL], ids=["text", "jsonl"])
 def test_nick_words_and_skip(root: Path, options: LogOptions) -> None:
-    write(root, options, [
-        rec(BASE, "Hello World", nick="Alice[m]"),
-        rec(BASE + timedelta(seconds=1), "hello there", nick="bob"),
-        rec(BASE + timedelta(seconds=2), "world peace", nick="alice{M}", type="action"),
-        rec(BASE + timedelta(seconds=3), "(a+)+$ a.c", nick="carol"),
-        rec(BASE + timedelta(seconds=4), "!last alice", nick="bob"),
-    ])
+    write(
+        root,
+        options,
+        [
+            rec(BASE, "Hello World", nick="Alice[m]"),
+            rec(BASE + timedelta(seconds=1), "hello there", nick="bob"),
+            rec(BASE + timedelta(seconds=2), "world peace", nick="alice{M}", type="action"),
+            rec(BASE + timedelta(seconds=3), "(a+)+$ a.c", nick="carol"),
+            rec(BASE + timedelta(seconds=4), "!last alice", nick="bob"),
+        ],
+    )
     v = view(root)
     assert texts(v.recent("#c", options, nick="ALICE[M]", fold=rfc1459)) == [
-        "world peace", "Hello World"]
+        "world peace",
+        "Hello World",
+    ]
     assert texts(v.recent("#c", options, nick="ALICE[M]")) == ["Hello World"]
     assert texts(v.recent("#c", options, words=["HELLO"])) == ["hello there", "Hello World"]
     assert texts(v.recent("#c", options, words=["hello", "WORLD"])) == ["Hello World"]
-    assert texts(v.recent("#c", options, words=["world"], types=("action",))) == [
-        "world peace"]
+    assert texts(v.recent("#c", options, words=["world"], types=("action",))) == ["world peace"]
     # plain words: no regular expressions
     assert texts(v.recent("#c", options, words=["(a+)+$"])) == ["(a+)+$ a.c"]
     assert v.recent("#c", options, words=["a.b"]) == []
@@ -394,38 +438,50 @@ def test_nick_words_and_skip(root: Path, options: LogOptions) -> None:
 
 
 def test_filters_see_lines_of_every_day(root: Path) -> None:
-    write(root, JSONL, [rec(BASE - timedelta(days=3), "the needle", nick="zed")]
-          + [rec(BASE + timedelta(seconds=i), f"hay {i}") for i in range(50)])
+    write(
+        root,
+        JSONL,
+        [rec(BASE - timedelta(days=3), "the needle", nick="zed")]
+        + [rec(BASE + timedelta(seconds=i), f"hay {i}") for i in range(50)],
+    )
     assert [x.line for x in view(root).recent("#c", JSONL, words=["needle"])] == [
-        "[2026-11-24 12:00:00] <zed> the needle"]
+        "[2026-11-24 12:00:00] <zed> the needle"
+    ]
 
 
 # -- paths ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("channel", ["#../../etc", "#..", "../..", "#a/../../b", "#\0x",
-                                     ".", "#" + "é" * 300])
-def test_hostile_channel_names_stay_under_the_root(tmp_path: Path, root: Path,
-                                                   channel: str) -> None:
+@pytest.mark.parametrize(
+    "channel", ["#../../etc", "#..", "../..", "#a/../../b", "#\0x", ".", "#" + "é" * 300]
+)
+def test_hostile_channel_names_stay_under_the_root(
+    tmp_path: Path, root: Path, channel: str
+) -> None:
     # lines where a naive join would land: outside the root
     for outside in (tmp_path / "etc", tmp_path, tmp_path / "b", root):
         outside.mkdir(parents=True, exist_ok=True)
-        (outside / "2026-11-27.log").write_text(
-            "2026-11-27T12:00:00+00:00 <mallory> outside\n")
+        (outside / "2026-11-27.log").write_text("2026-11-27T12:00:00+00:00 <mallory> outside\n")
     assert view(root).recent(channel, TEXT) == []
     # the writer's own file for that channel, escaped under the root, is read
     write(root, TEXT, [rec(BASE, "inside", channel=channel)], folded=channel)
     assert texts(view(root).recent(channel, TEXT)) == ["inside"]
 
 
-def test_unsafe_and_bad_templates_give_nothing(root: Path,
-                                               caplog: pytest.LogCaptureFixture) -> None:
+def test_unsafe_and_bad_templates_give_nothing(
+    root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     write(root, TEXT, [rec(BASE)])
     (root.parent / "2026-11-27.log").write_text("2026-11-27T12:00:00+00:00 <m> escaped\n")
     caplog.set_level(logging.DEBUG, logger="logbot.plugins.logview")
-    for template in ("../{date:%Y-%m-%d}.log", "/etc/{channel}.log", "{nope}/{date}.log",
-                     "{network}/{channel}/{date:%Y-%m-%d}/../../../../{date:%Y-%m-%d}.log",
-                     "{0}.log", "{date.nope}.log"):
+    for template in (
+        "../{date:%Y-%m-%d}.log",
+        "/etc/{channel}.log",
+        "{nope}/{date}.log",
+        "{network}/{channel}/{date:%Y-%m-%d}/../../../../{date:%Y-%m-%d}.log",
+        "{0}.log",
+        "{date.nope}.log",
+    ):
         options = replace(TEXT, path=template)
         assert view(root).recent("#c", options) == [], template
     assert "no safe log path" in caplog.text

@@ -55,7 +55,8 @@ def test_the_context_carries_who_and_where(h) -> None:  # type: ignore[no-untype
     h.feed(f"@account=alice_acct :{ALICE} PRIVMSG #a :!who x  y")
     assert h.replies() == [("#a", "alice ~alice alice.host alice_acct #a #a ('x', 'y')")]
     assert h.say("who", target="bot", source=BOB, after=10) == [
-        ("bob", "bob ~bob bob.host None None bob ()")]
+        ("bob", "bob ~bob bob.host None None bob ()")
+    ]
 
 
 def test_a_configured_prefix(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -79,8 +80,10 @@ def test_a_server_clock_off_by_an_hour_is_measured_at_registration(tmp_path) -> 
     h.start()
     h.connect()
     # the fake wall clock is 2026-09-21T14:13:20Z + 100 s; this server is an hour behind
-    h.feed("@time=2026-09-21T13:15:00.000Z :irc.example 001 bot :Welcome",
-           ":irc.example 005 bot CHANTYPES=#& :are supported")
+    h.feed(
+        "@time=2026-09-21T13:15:00.000Z :irc.example 001 bot :Welcome",
+        ":irc.example 005 bot CHANTYPES=#& :are supported",
+    )
     h.join("#a")
     h.sent()
     assert h.say("!echo live", tags="time=2026-09-21T13:15:01.000Z") == [("#a", "live")]
@@ -100,14 +103,17 @@ def test_ignored_masks_run_nothing(tmp_path) -> None:  # type: ignore[no-untyped
 
 def test_a_reply_cannot_smuggle_a_second_command(tmp_path) -> None:  # type: ignore[no-untyped-def]
     h = PluginHarness(tmp_path, enabled=("evil",))
-    h.plugin("evil", """
+    h.plugin(
+        "evil",
+        """
         from logbot.plugin import command
 
         @command("evil")
         def evil(context):
             return ["ok\\r\\nQUIT :pwned", "a\\rJOIN #x", "b\\nKICK #a alice", "nul\\0PART #a",
                     "\\x01ACTION ctcp\\x01"]
-    """)
+    """,
+    )
     h.up()
     h.feed(f":{ALICE} PRIVMSG #a :!evil")
     raw = h.transport.value().decode()
@@ -115,12 +121,19 @@ def test_a_reply_cannot_smuggle_a_second_command(tmp_path) -> None:  # type: ign
     assert lines and all(line.startswith("PRIVMSG #a :") for line in lines)
     assert "\0" not in raw and "\x01" not in raw
     assert [line.removeprefix("PRIVMSG #a :") for line in lines] == [
-        "ok", "QUIT :pwned", "a", "JOIN #x", "(4 more lines not shown)"]
+        "ok",
+        "QUIT :pwned",
+        "a",
+        "JOIN #x",
+        "(4 more lines not shown)",
+    ]
 
 
 def test_long_replies_are_split_and_capped(tmp_path) -> None:  # type: ignore[no-untyped-def]
     h = PluginHarness(tmp_path, enabled=("long",), max_lines=3, max_line_bytes=100)
-    h.plugin("long", """
+    h.plugin(
+        "long",
+        """
         from logbot.plugin import command
 
         @command("long")
@@ -130,16 +143,21 @@ def test_long_replies_are_split_and_capped(tmp_path) -> None:  # type: ignore[no
         @command("many")
         def many(context):
             return [str(n) for n in range(10)]
-    """)
+    """,
+    )
     h.up()
     assert h.say("!long") == [("#a", "x" * 100), ("#a", "x" * 100), ("#a", "x" * 50)]
-    assert h.say("!many", after=10) == [("#a", "0"), ("#a", "1"),
-                                        ("#a", "(8 more lines not shown)")]
+    assert h.say("!many", after=10) == [
+        ("#a", "0"),
+        ("#a", "1"),
+        ("#a", "(8 more lines not shown)"),
+    ]
 
 
 def test_the_loop_guard_holds_back_a_repeated_reply(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    h = PluginHarness(tmp_path, enabled=("echo",), loop_repeats=2, loop_window=60.0,
-                      user_rate=RateLimit(100, 1.0))
+    h = PluginHarness(
+        tmp_path, enabled=("echo",), loop_repeats=2, loop_window=60.0, user_rate=RateLimit(100, 1.0)
+    )
     h.plugin("echo", ECHO)
     h.up()
     assert h.say("!echo same") == [("#a", "same")]
@@ -154,8 +172,9 @@ def test_the_loop_guard_holds_back_a_repeated_reply(tmp_path) -> None:  # type: 
 
 
 def test_a_user_is_rate_limited_and_others_are_not(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    h = PluginHarness(tmp_path, enabled=("echo",), user_rate=RateLimit(2, 10.0),
-                      channel_rate=RateLimit(100, 1.0))
+    h = PluginHarness(
+        tmp_path, enabled=("echo",), user_rate=RateLimit(2, 10.0), channel_rate=RateLimit(100, 1.0)
+    )
     h.plugin("echo", ECHO)
     h.up()
     assert h.say("!echo 1") == [("#a", "1")]
@@ -172,8 +191,9 @@ def test_a_user_is_rate_limited_and_others_are_not(tmp_path) -> None:  # type: i
 
 
 def test_a_channel_is_rate_limited(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    h = PluginHarness(tmp_path, enabled=("echo",), user_rate=RateLimit(100, 1.0),
-                      channel_rate=RateLimit(3, 5.0))
+    h = PluginHarness(
+        tmp_path, enabled=("echo",), user_rate=RateLimit(100, 1.0), channel_rate=RateLimit(3, 5.0)
+    )
     h.plugin("echo", ECHO)
     h.up()
     users = [f"u{n}!~u@host{n}" for n in range(5)]
@@ -222,8 +242,12 @@ BROKEN = """
 
 @pytest.fixture
 def broken(tmp_path):  # type: ignore[no-untyped-def]
-    harness = PluginHarness(tmp_path, enabled=("broken",), user_rate=RateLimit(100, 1.0),
-                            channel_rate=RateLimit(100, 1.0))
+    harness = PluginHarness(
+        tmp_path,
+        enabled=("broken",),
+        user_rate=RateLimit(100, 1.0),
+        channel_rate=RateLimit(100, 1.0),
+    )
     harness.plugin("broken", BROKEN)
     harness.up()
     return harness
@@ -267,7 +291,8 @@ def test_an_async_handler_past_its_deadline_is_cancelled(broken) -> None:  # typ
     broken.reactor.advance(100)  # the cancelled sleep never answers
     assert broken.replies() == []
     assert not broken.reactor.getDelayedCalls() or all(
-        c.getTime() > broken.reactor.seconds() for c in broken.reactor.getDelayedCalls())
+        c.getTime() > broken.reactor.seconds() for c in broken.reactor.getDelayedCalls()
+    )
 
 
 # -- permissions -----------------------------------------------------------------------------
@@ -297,11 +322,11 @@ def test_admins_by_hostmask(tmp_path) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_admins_by_account_tag_and_extended_join(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    h = admin_harness(tmp_path, admins=("account:Alice",),
-                      caps="account-tag extended-join")
+    h = admin_harness(tmp_path, admins=("account:Alice",), caps="account-tag extended-join")
     assert h.say("!secret", tags="account=alice") == [("#a", "yes True")]
     assert h.say("!secret", tags="account=mallory", after=10) == [
-        ("#a", "alice: only admins may use secret")]
+        ("#a", "alice: only admins may use secret")
+    ]
     h.feed(f":{BOB} JOIN #a alice :Bob")  # extended-join: bob is logged in as alice
     assert h.say("!secret", source=BOB, after=10) == [("#a", "yes True")]
 
@@ -369,21 +394,33 @@ HOOKS = """
 
 
 def test_events_rules_setup_and_teardown(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    h = PluginHarness(tmp_path, enabled=("hooks",), settings={"hooks": {"colour": "blue"}},
-                      user_rate=RateLimit(100, 1.0), channel_rate=RateLimit(100, 1.0))
+    h = PluginHarness(
+        tmp_path,
+        enabled=("hooks",),
+        settings={"hooks": {"colour": "blue"}},
+        user_rate=RateLimit(100, 1.0),
+        channel_rate=RateLimit(100, 1.0),
+    )
     h.plugin("hooks", HOOKS)
     h.up()
     module = h.manager.plugins["hooks"].module
     assert module.seen == [("setup", {"colour": "blue"})]
     h.feed(f":{BOB} JOIN #a")
     assert h.replies() == [("#a", "welcome bob")]
-    h.feed(f":{BOB} PART #a :bye", f":{ALICE} NICK alicia", f":{ROOT} TOPIC #a :new",
-           f":{ROOT} MODE #a +o alicia", f":{ROOT} KICK #a alicia :out")
-    assert module.seen[1:] == [("Parted", "bob", "#a", "bye"), ("NickChanged", "alice", None,
-                                                                  "alicia"),
-                               ("Topic", "root", "#a", "new"), ("ModeChanged", "root", "#a",
-                                                                "+o alicia"),
-                               ("Kicked", "root", "#a", "out")]
+    h.feed(
+        f":{BOB} PART #a :bye",
+        f":{ALICE} NICK alicia",
+        f":{ROOT} TOPIC #a :new",
+        f":{ROOT} MODE #a +o alicia",
+        f":{ROOT} KICK #a alicia :out",
+    )
+    assert module.seen[1:] == [
+        ("Parted", "bob", "#a", "bye"),
+        ("NickChanged", "alice", None, "alicia"),
+        ("Topic", "root", "#a", "new"),
+        ("ModeChanged", "root", "#a", "+o alicia"),
+        ("Kicked", "root", "#a", "out"),
+    ]
     assert h.say("I need coffee now", source=BOB) == [("#a", "bob wants coffee")]
     h.manager.close()
     assert module.seen[-1] == ("teardown",)
@@ -408,7 +445,8 @@ def test_reload_swaps_the_code_and_a_broken_version_leaves_the_old_one(h) -> Non
     messages = h.manager.reload("echo")
     assert len(messages) == 1 and messages[0].startswith("plugin echo failed to load: SyntaxError")
     assert "(echo.py line " in messages[0] and messages[0].endswith(
-        "the previous version keeps running")
+        "the previous version keeps running"
+    )
     assert h.say("!echo x", after=10) == [("#a", "v2")]
     h.plugin("echo", "raise RuntimeError('at import')\n")
     assert "RuntimeError: at import (echo.py line 1)" in h.manager.reload("echo")[0]
@@ -433,10 +471,12 @@ def test_a_missing_plugin_is_reported(tmp_path) -> None:  # type: ignore[no-unty
 
 def test_two_plugins_with_the_same_command_the_first_wins(tmp_path, caplog) -> None:  # type: ignore[no-untyped-def]
     h = PluginHarness(tmp_path, enabled=("one", "two"))
-    h.plugin("one", "from logbot.plugin import command\n\n@command('x')\ndef x(c):\n"
-                    "    return 'one'\n")
-    h.plugin("two", "from logbot.plugin import command\n\n@command('x')\ndef x(c):\n"
-                    "    return 'two'\n")
+    h.plugin(
+        "one", "from logbot.plugin import command\n\n@command('x')\ndef x(c):\n    return 'one'\n"
+    )
+    h.plugin(
+        "two", "from logbot.plugin import command\n\n@command('x')\ndef x(c):\n    return 'two'\n"
+    )
     with caplog.at_level(logging.WARNING):
         h.up()
     assert h.say("!x") == [("#a", "one")]

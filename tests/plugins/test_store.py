@@ -111,12 +111,20 @@ def test_returned_values_are_copies(tmp_path: Path) -> None:
     assert store["t"] == [1, 2] and store["d"] == {"1": "one"}  # as JSON gives them
 
 
-@pytest.mark.parametrize("value, error", [
-    ({1, 2}, TypeError), (object(), TypeError), (b"bytes", TypeError),
-    (math.nan, ValueError), ([math.inf], ValueError), ({(1, 2): 3}, TypeError),
-])
-def test_unserialisable_values_are_refused(tmp_path: Path, value: Any,
-                                           error: type[Exception]) -> None:
+@pytest.mark.parametrize(
+    "value, error",
+    [
+        ({1, 2}, TypeError),
+        (object(), TypeError),
+        (b"bytes", TypeError),
+        (math.nan, ValueError),
+        ([math.inf], ValueError),
+        ({(1, 2): 3}, TypeError),
+    ],
+)
+def test_unserialisable_values_are_refused(
+    tmp_path: Path, value: Any, error: type[Exception]
+) -> None:
     clock = Clock()
     store = make(tmp_path / "s.json", clock)
     store["k"] = "before"
@@ -164,7 +172,7 @@ def test_max_bytes_is_the_file_size(tmp_path: Path) -> None:
     path = tmp_path / "s.json"
     store = make(path, max_bytes=10_000)
     for i in range(50):
-        store[f"key {i} é"] = {"v": [i, "\n\"", None]}
+        store[f"key {i} é"] = {"v": [i, '\n"', None]}
     store.flush()
     # the running size is exact: it is the size of what is written
     assert store.size == len(path.read_bytes())
@@ -176,10 +184,10 @@ def test_max_bytes_is_the_file_size(tmp_path: Path) -> None:
     assert len(path.read_bytes()) == 10_000
 
 
-def test_a_corrupt_file_is_moved_aside(tmp_path: Path,
-                                       caplog: pytest.LogCaptureFixture) -> None:
-    for i, bad in enumerate([b"{not json", b"[1, 2]", b'"text"', b"\xff\xfe",
-                             b'{"a": NaN}', b"[" * 100_000]):
+def test_a_corrupt_file_is_moved_aside(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    for i, bad in enumerate(
+        [b"{not json", b"[1, 2]", b'"text"', b"\xff\xfe", b'{"a": NaN}', b"[" * 100_000]
+    ):
         folder = tmp_path / str(i)
         folder.mkdir()
         path = folder / "s.json"
@@ -201,7 +209,8 @@ def test_a_corrupt_file_is_moved_aside(tmp_path: Path,
 
 
 def test_write_errors_are_counted_logged_once_and_retried(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     clock = Clock()
     blocker = tmp_path / "plugin"
     blocker.write_text("a regular file where the store's folder should be")
@@ -237,8 +246,9 @@ def test_close_stops_the_timer(tmp_path: Path, caplog: pytest.LogCaptureFixture)
     assert "could not be saved" in caplog.text
 
 
-def test_an_unreadable_file_is_never_replaced(tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unreadable_file_is_never_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "s.json"
     path.write_text('{"precious": 1}')
     real_read = Path.read_bytes
@@ -249,8 +259,9 @@ def test_an_unreadable_file_is_never_replaced(tmp_path: Path,
         return real_read(self)
 
     monkeypatch.setattr(Path, "read_bytes", unreadable)
-    monkeypatch.setattr(os, "rename", lambda a, b: (_ for _ in ()).throw(
-        PermissionError(13, "Permission denied")))
+    monkeypatch.setattr(
+        os, "rename", lambda a, b: (_ for _ in ()).throw(PermissionError(13, "Permission denied"))
+    )
     store = make(path)
     store["k"] = 1
     store.flush()
@@ -259,7 +270,10 @@ def test_an_unreadable_file_is_never_replaced(tmp_path: Path,
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text()
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text()
     | st.floats(allow_nan=False, allow_infinity=False),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
     max_leaves=12,
@@ -268,8 +282,9 @@ json_values = st.recursive(
 
 @settings(max_examples=60, deadline=None)
 @given(st.dictionaries(st.text(), json_values, max_size=6), st.lists(st.text(), max_size=3))
-def test_round_trip(tmp_path_factory: pytest.TempPathFactory, data: dict[str, Any],
-                    deleted: list[str]) -> None:
+def test_round_trip(
+    tmp_path_factory: pytest.TempPathFactory, data: dict[str, Any], deleted: list[str]
+) -> None:
     path = tmp_path_factory.mktemp("rt") / "s.json"
     clock = Clock()
     store = make(path, clock)
@@ -308,12 +323,22 @@ def test_stores_one_per_plugin_and_network(tmp_path: Path) -> None:
     assert clock.getDelayedCalls() == []
 
 
-@pytest.mark.parametrize("plugin, network", [
-    ("../../evil", "net"), ("x", "../../evil"), ("..", ".."), (".", None), ("", ""),
-    ("a/b", "c/d"), ("p\0", "n\n"), ("/abs", "/abs"), ("~", "%2E%2E"), ("é" * 300, "n"),
-])
-def test_stores_escape_hostile_names(tmp_path: Path, plugin: str, network: str | None
-                                     ) -> None:
+@pytest.mark.parametrize(
+    "plugin, network",
+    [
+        ("../../evil", "net"),
+        ("x", "../../evil"),
+        ("..", ".."),
+        (".", None),
+        ("", ""),
+        ("a/b", "c/d"),
+        ("p\0", "n\n"),
+        ("/abs", "/abs"),
+        ("~", "%2E%2E"),
+        ("é" * 300, "n"),
+    ],
+)
+def test_stores_escape_hostile_names(tmp_path: Path, plugin: str, network: str | None) -> None:
     data = tmp_path / "data"
     stores = Stores(data, Clock())
     store = stores.get(plugin, network)
@@ -321,8 +346,9 @@ def test_stores_escape_hostile_names(tmp_path: Path, plugin: str, network: str |
     stores.flush_all()
     written = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert written == [store.path]
-    assert store.path.parent == (data if network is None
-                                 else data / paths.escape_component(network))
+    assert store.path.parent == (
+        data if network is None else data / paths.escape_component(network)
+    )
     assert store.path.name == paths.escape_component(plugin) + ".json"
     assert os.path.commonpath([data, store.path]) == str(data)
     assert Stores(data, Clock()).get(plugin, network)["k"] == "v"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from logbot.reactor.basic import LineReceiver
-from tests.reactor.seed_chat import ChatFactory
 from logbot.reactor.testing import StringTransport, StringTransportWithDisconnection
+from tests.reactor.seed_chat import ChatFactory
 
 
 class Recorder(LineReceiver):
@@ -43,7 +45,7 @@ def connected(proto, transport=None):
 def chunks_of(data: bytes, cuts: list[int]) -> list[bytes]:
     points = sorted({c % (len(data) + 1) for c in cuts})
     edges = [0, *points, len(data)]
-    return [data[a:b] for a, b in zip(edges, edges[1:]) if b > a]
+    return [data[a:b] for a, b in itertools.pairwise(edges) if b > a]
 
 
 # -- framing ----------------------------------------------------------------------------
@@ -210,9 +212,7 @@ class Sized(LineReceiver):
             self.setLineMode(data[len(take) :])
 
 
-line_bytes = st.binary(max_size=12).filter(
-    lambda b: b"\r\n" not in b and not b.startswith(b"BLOB")
-)
+line_bytes = st.binary(max_size=12).filter(lambda b: b"\r\n" not in b and not b.startswith(b"BLOB"))
 items = st.one_of(
     line_bytes.map(lambda b: ("line", b)),
     st.binary(min_size=1, max_size=30).map(lambda b: ("blob", b)),

@@ -70,8 +70,10 @@ def test_callback_arguments_and_keywords() -> None:
     d: Deferred[str] = Deferred()
     d.addCallback(lambda r, a, b=None: seen.append((r, a, b)), "A", b="B")
     d.addCallbacks(
-        lambda r, x, y=0: seen.append((r, x, y)), lambda f: None,
-        callbackArgs=("X",), callbackKeywords={"y": 9},
+        lambda r, x, y=0: seen.append((r, x, y)),
+        lambda f: None,
+        callbackArgs=("X",),
+        callbackKeywords={"y": 9},
     )
     d.callback("r")
     assert seen == [("r", "A", "B"), (None, "X", 9)]
@@ -883,17 +885,21 @@ def test_chain_matches_a_plain_model(steps: list[tuple[str, int]], start: int) -
             d.addCallback(lambda r, n=n: succeed(r + n))
             model = model if model == "failed" else model + n
         elif kind == "pending":
+
             def wait(r: int, n: int = n) -> Deferred[int]:
                 inner: Deferred[int] = Deferred()
                 later.append((inner, r + n))
                 return inner
+
             d.addCallback(wait)
             model = model if model == "failed" else model + n
         else:
+
             def wait_fail(r: int) -> Deferred[int]:
                 inner: Deferred[int] = Deferred()
                 later.append((inner, Failure(ZeroDivisionError())))
                 return inner
+
             d.addCallback(wait_fail)
             model = "failed"
     d.callback(start)

@@ -24,9 +24,7 @@ class Echo(Protocol):
 
 
 def listen(reactor, run_until, factory):
-    return run_until(
-        TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(factory)
-    )
+    return run_until(TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(factory))
 
 
 def test_server_endpoint_listens_and_client_endpoint_connects(reactor, run_until):
@@ -135,9 +133,7 @@ def test_buildProtocol_raising_errbacks_with_that_error(reactor, run_until):
         run_until(ep.connect(Broken()))
 
 
-def test_TCP4ClientEndpoint_resolves_localhost_to_IPv4_only(
-    reactor, run_until, monkeypatch
-):
+def test_TCP4ClientEndpoint_resolves_localhost_to_IPv4_only(reactor, run_until, monkeypatch):
     families = []
     real = socket.getaddrinfo
 

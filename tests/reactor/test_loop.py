@@ -111,9 +111,7 @@ def test_cancelled_call_never_runs(reactor, run_until):
     assert ran == []
 
 
-def test_a_call_cancelled_by_an_earlier_call_of_the_same_turn_does_not_run(
-    reactor, run_until
-):
+def test_a_call_cancelled_by_an_earlier_call_of_the_same_turn_does_not_run(reactor, run_until):
     ran = []
     d = defer.Deferred()
     reactor.callLater(0, lambda: second.cancel())
@@ -185,9 +183,7 @@ def test_getDelayedCalls_lists_only_active_calls(reactor):
     assert reactor.getDelayedCalls() == []
 
 
-def test_exception_in_a_timed_call_is_logged_and_the_loop_goes_on(
-    reactor, run_until, caplog
-):
+def test_exception_in_a_timed_call_is_logged_and_the_loop_goes_on(reactor, run_until, caplog):
     d = defer.Deferred()
 
     def broken():
@@ -196,9 +192,7 @@ def test_exception_in_a_timed_call_is_logged_and_the_loop_goes_on(
     reactor.callLater(0, broken)
     reactor.callLater(0.01, d.callback, "still running")
     assert run_until(d) == "still running"
-    records = [
-        r for r in caplog.records if r.exc_info and r.exc_info[0] is ZeroDivisionError
-    ]
+    records = [r for r in caplog.records if r.exc_info and r.exc_info[0] is ZeroDivisionError]
     assert records, caplog.text
     assert "boom in a timer" in caplog.text
     assert "Traceback" in caplog.text
@@ -271,10 +265,7 @@ def test_callFromThread_from_many_threads_runs_everything_once(reactor, run_unti
         for i in range(per_thread):
             reactor.callFromThread(note, base + i)
 
-    threads = [
-        threading.Thread(target=worker, args=(k * per_thread,))
-        for k in range(n_threads)
-    ]
+    threads = [threading.Thread(target=worker, args=(k * per_thread,)) for k in range(n_threads)]
     reactor.callWhenRunning(lambda: [t.start() for t in threads])
     run_until(d)
     for t in threads:
@@ -387,14 +378,10 @@ def test_before_trigger_deferred_delays_the_stop_until_it_fires(make_reactor):
     assert 0.1 <= elapsed < 5
 
 
-def test_before_trigger_that_never_fires_is_given_up_after_shutdownTimeout(
-    make_reactor, caplog
-):
+def test_before_trigger_that_never_fires_is_given_up_after_shutdownTimeout(make_reactor, caplog):
     r = make_reactor(shutdownTimeout=0.2)
     order = []
-    r.addSystemEventTrigger(
-        "before", "shutdown", lambda: defer.Deferred()
-    )  # never fires
+    r.addSystemEventTrigger("before", "shutdown", lambda: defer.Deferred())  # never fires
     r.addSystemEventTrigger("during", "shutdown", order.append, "during")
     r.addSystemEventTrigger("after", "shutdown", order.append, "after")
     r.callWhenRunning(r.stop)
@@ -403,9 +390,7 @@ def test_before_trigger_that_never_fires_is_given_up_after_shutdownTimeout(
     assert 0.2 <= elapsed < 5
     assert "gave up" in caplog.text
     # Giving up is a warning, not an error "in" the trigger.
-    assert not [rec for rec in caplog.records if rec.levelno >= logging.ERROR], (
-        caplog.text
-    )
+    assert not [rec for rec in caplog.records if rec.levelno >= logging.ERROR], caplog.text
 
 
 def test_failing_before_trigger_is_logged_and_shutdown_goes_on(make_reactor, caplog):

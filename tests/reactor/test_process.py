@@ -99,8 +99,12 @@ def run(reactor: Reactor, run_until: Any, *argv: str, **kw: Any) -> Recorder:
 
 # -- the seed's programs ------------------------------------------------------------------
 
-VERSE = (b"Aleph-null bottles of beer on the wall,\n" b"Aleph-null bottles of beer,\n"
-         b"Take one down and pass it around,\n" b"Aleph-null bottles of beer on the wall.\n")
+VERSE = (
+    b"Aleph-null bottles of beer on the wall,\n"
+    b"Aleph-null bottles of beer,\n"
+    b"Take one down and pass it around,\n"
+    b"Aleph-null bottles of beer on the wall.\n"
+)
 
 
 class BeerToWc(Recorder):
@@ -163,8 +167,9 @@ def gnupghome(tmp_path):
     # gpg may have started an agent for this home: ask it to leave (not from logbot/).
     import subprocess
 
-    subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"],
-                   capture_output=True, check=False)
+    subprocess.run(
+        ["gpgconf", "--homedir", str(home), "--kill", "all"], capture_output=True, check=False
+    )
 
 
 def test_gpg_decrypts_with_passphrase_on_fd3_and_status_on_fd4(reactor, run_until, gnupghome):
@@ -181,19 +186,43 @@ def test_gpg_decrypts_with_passphrase_on_fd3_and_status_on_fd4(reactor, run_unti
             self.transport.closeStdin()
 
     enc = Encrypt()
-    reactor.spawnProcess(enc, "gpg", ["gpg", "--batch", "--pinentry-mode", "loopback",
-                                      "--passphrase-fd", "3", "--symmetric", "-o", "-"],
-                         env, childFDs={0: "w", 1: "r", 2: "r", 3: "w"})
+    reactor.spawnProcess(
+        enc,
+        "gpg",
+        [
+            "gpg",
+            "--batch",
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase-fd",
+            "3",
+            "--symmetric",
+            "-o",
+            "-",
+        ],
+        env,
+        childFDs={0: "w", 1: "r", 2: "r", 3: "w"},
+    )
     run_until(enc.ended)
     assert enc.reason.check(error.ProcessDone), enc.data.get(2)
     crypttext = enc.out()
     assert crypttext and secret not in crypttext
 
     gp = GPGProtocol(crypttext, passphrase)
-    cmd = ["gpg", "--decrypt", "--passphrase-fd", "3", "--status-fd", "4", "--batch",
-           "--pinentry-mode", "loopback"]
-    p = reactor.spawnProcess(gp, cmd[0], cmd, env=env,
-                             childFDs={0: "w", 1: "r", 2: 2, 3: "w", 4: "r"})
+    cmd = [
+        "gpg",
+        "--decrypt",
+        "--passphrase-fd",
+        "3",
+        "--status-fd",
+        "4",
+        "--batch",
+        "--pinentry-mode",
+        "loopback",
+    ]
+    p = reactor.spawnProcess(
+        gp, cmd[0], cmd, env=env, childFDs={0: "w", 1: "r", 2: 2, 3: "w", 4: "r"}
+    )
     assert isinstance(p.pid, int)
     run_until(gp.deferred)
     assert gp.plaintext == secret
@@ -282,7 +311,7 @@ def test_a_hundred_concurrent_children(spawn_mode, reactor, run_until):
 
 def test_no_descriptor_leaks_over_two_hundred_spawns(spawn_mode, reactor, run_until):
     before = fds()
-    for batch in range(4):
+    for _batch in range(4):
         pps = [Recorder() for _ in range(50)]
         for pp in pps:
             reactor.spawnProcess(pp, "true", ["true"], {})
@@ -477,8 +506,10 @@ def test_executable_is_found_on_the_path_of_the_child_env(reactor, run_until, tm
 
 # -- childFDs ---------------------------------------------------------------------------
 
-LIST_FDS = ("import os; print(sorted(int(x) for x in os.listdir('/proc/self/fd')"
-            " if os.path.exists('/proc/self/fd/' + x)))")
+LIST_FDS = (
+    "import os; print(sorted(int(x) for x in os.listdir('/proc/self/fd')"
+    " if os.path.exists('/proc/self/fd/' + x)))"
+)
 
 
 def test_only_the_named_descriptors_reach_the_child(spawn_mode, reactor, run_until):
@@ -486,8 +517,15 @@ def test_only_the_named_descriptors_reach_the_child(spawn_mode, reactor, run_unt
     os.set_inheritable(r, True)  # even an inheritable descriptor must not leak
     os.set_inheritable(w, True)
     try:
-        pp = run(reactor, run_until, PY, "-c", LIST_FDS, env=None,
-                 childFDs={0: "w", 1: "r", 2: "r", 5: "r", 7: "w"})
+        pp = run(
+            reactor,
+            run_until,
+            PY,
+            "-c",
+            LIST_FDS,
+            env=None,
+            childFDs={0: "w", 1: "r", 2: "r", 5: "r", 7: "w"},
+        )
     finally:
         os.close(r)
         os.close(w)
@@ -497,12 +535,20 @@ def test_only_the_named_descriptors_reach_the_child(spawn_mode, reactor, run_unt
 def test_inherited_descriptors_even_when_targets_collide(spawn_mode, reactor, run_until, tmp_path):
     a = os.open(tmp_path / "a", os.O_WRONLY | os.O_CREAT)
     b = os.open(tmp_path / "b", os.O_WRONLY | os.O_CREAT)
-    code = ("import os, sys; os.write(int(sys.argv[1]), b'one');"
-            " os.write(int(sys.argv[2]), b'two')")
+    code = "import os, sys; os.write(int(sys.argv[1]), b'one'); os.write(int(sys.argv[2]), b'two')"
     try:
         # a and b swap places: each target is the other's source.
-        pp = run(reactor, run_until, PY, "-c", code, str(a), str(b), env=None,
-                 childFDs={0: "w", 1: "r", 2: "r", a: b, b: a})
+        pp = run(
+            reactor,
+            run_until,
+            PY,
+            "-c",
+            code,
+            str(a),
+            str(b),
+            env=None,
+            childFDs={0: "w", 1: "r", 2: "r", a: b, b: a},
+        )
     finally:
         os.close(a)
         os.close(b)
@@ -514,8 +560,9 @@ def test_inherited_descriptors_even_when_targets_collide(spawn_mode, reactor, ru
 def test_inherited_int_as_stdout(spawn_mode, reactor, run_until, tmp_path):
     fd = os.open(tmp_path / "out", os.O_WRONLY | os.O_CREAT)
     try:
-        pp = run(reactor, run_until, "echo", "to the file", env={},
-                 childFDs={0: "w", 1: fd, 2: "r"})
+        pp = run(
+            reactor, run_until, "echo", "to the file", env={}, childFDs={0: "w", 1: fd, 2: "r"}
+        )
     finally:
         os.close(fd)
     assert pp.out() == b""
@@ -534,8 +581,7 @@ def test_reactor_in_a_thread_reaps_by_polling(reactor):
         for pp in pps:
             reactor.spawnProcess(pp, "true", ["true"], {})
         DeferredList([pp.ended for pp in pps]).addBoth(lambda _: reactor.stop())
-        reactor.callLater(10, lambda: reactor.running and not reactor._stopping
-                          and reactor.stop())
+        reactor.callLater(10, lambda: reactor.running and not reactor._stopping and reactor.stop())
 
     def main() -> None:
         reactor.callWhenRunning(start)

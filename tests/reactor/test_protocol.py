@@ -152,8 +152,12 @@ def test_jitter_stays_near_the_nominal_delay():
 
 
 @settings(max_examples=300, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), failures=st.integers(1, 40),
-       max_delay=st.floats(0.5, 5000), jitter=st.floats(0, 3))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    failures=st.integers(1, 40),
+    max_delay=st.floats(0.5, 5000),
+    jitter=st.floats(0, 3),
+)
 def test_jitter_never_pushes_the_delay_past_maxDelay(seed, failures, max_delay, jitter):
     f, reactor, connector = rcf(rng=random.Random(seed), maxDelay=max_delay, jitter=jitter)
     for _ in range(failures):

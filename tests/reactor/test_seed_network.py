@@ -188,9 +188,7 @@ class Greeting(Protocol):
         self.transport.loseConnection()
 
 
-def test_clientfactory_echo_client_connects_and_loses_the_connection(
-    reactor, run_until
-):
+def test_clientfactory_echo_client_connects_and_loses_the_connection(reactor, run_until):
     port = reactor.listenTCP(0, Factory.forProtocol(Greeting), interface="127.0.0.1")
     stdout = io.BytesIO()
     f = EchoClientFactory(stdout)

@@ -165,9 +165,7 @@ def test_connector_getDestination_and_state(reactor, run_until):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "reactor", ["epoll", "poll"], indirect=True
-)  # select: test_backends
+@pytest.mark.parametrize("reactor", ["epoll", "poll"], indirect=True)  # select: test_backends
 def test_thousands_of_concurrent_connections_all_echo(reactor, run_until):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     limit = hard if hard != resource.RLIM_INFINITY else 20000
@@ -301,9 +299,7 @@ class SlowReader(Protocol):
         self.lost = defer.Deferred()
 
     def connectionMade(self):
-        self.transport.getHandle().setsockopt(
-            socket.SOL_SOCKET, socket.SO_RCVBUF, 32 * 1024
-        )
+        self.transport.getHandle().setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 * 1024)
 
     def dataReceived(self, data):
         self.hash.update(data)
@@ -316,9 +312,7 @@ class SlowReader(Protocol):
         self.lost.callback(reason.value)
 
 
-def test_10MiB_through_a_slow_reader_loses_nothing_and_bounds_the_buffer(
-    reactor, run_until
-):
+def test_10MiB_through_a_slow_reader_loses_nothing_and_bounds_the_buffer(reactor, run_until):
     payload = os.urandom(10 * MiB)
     streamers = []
 
@@ -344,18 +338,14 @@ def test_10MiB_through_a_slow_reader_loses_nothing_and_bounds_the_buffer(
     assert not s.stopped  # unregistered before closing: never told to stop
 
 
-def test_pull_producer_is_asked_for_more_each_time_the_buffer_drains(
-    reactor, run_until
-):
+def test_pull_producer_is_asked_for_more_each_time_the_buffer_drains(reactor, run_until):
     payload = os.urandom(2 * MiB)
     pieces = [payload[i : i + 100_000] for i in range(0, len(payload), 100_000)]
     stats = {"asked": 0, "maxBuffered": 0}
 
     class Pull(Protocol):
         def connectionMade(self):
-            self.transport.getHandle().setsockopt(
-                socket.SOL_SOCKET, socket.SO_SNDBUF, 32 * 1024
-            )
+            self.transport.getHandle().setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 32 * 1024)
             self.todo = list(pieces)
             self.transport.registerProducer(self, False)  # asks for the first piece
 
@@ -363,9 +353,7 @@ def test_pull_producer_is_asked_for_more_each_time_the_buffer_drains(
             stats["asked"] += 1
             if self.todo:
                 self.transport.write(self.todo.pop(0))
-                stats["maxBuffered"] = max(
-                    stats["maxBuffered"], len(self.transport._buf)
-                )
+                stats["maxBuffered"] = max(stats["maxBuffered"], len(self.transport._buf))
             else:
                 self.transport.unregisterProducer()
                 self.transport.loseConnection()
@@ -383,9 +371,7 @@ def test_pull_producer_is_asked_for_more_each_time_the_buffer_drains(
     assert stats["maxBuffered"] <= 100_000
 
 
-def test_pull_producer_of_small_pieces_that_are_sent_at_once_is_asked_again(
-    reactor, run_until
-):
+def test_pull_producer_of_small_pieces_that_are_sent_at_once_is_asked_again(reactor, run_until):
     """Each piece leaves in write() itself, so nothing is ever buffered: the transport
     must still come back for the next piece (it once waited forever here)."""
     pieces = [bytes([i]) * 100 for i in range(200)]
@@ -421,9 +407,7 @@ def test_loseConnection_flushes_everything_before_closing(reactor, run_until):
 
     class Sender(Protocol):
         def connectionMade(self):
-            self.transport.getHandle().setsockopt(
-                socket.SOL_SOCKET, socket.SO_SNDBUF, 32 * 1024
-            )
+            self.transport.getHandle().setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 32 * 1024)
             self.transport.write(payload)
             self.transport.loseConnection()
             self.transport.write(b"written after loseConnection: dropped")
@@ -447,9 +431,7 @@ def test_abortConnection_drops_the_buffer_and_closes_at_once(reactor, run_until)
 
     class Aborter(Protocol):
         def connectionMade(self):
-            self.transport.getHandle().setsockopt(
-                socket.SOL_SOCKET, socket.SO_SNDBUF, 32 * 1024
-            )
+            self.transport.getHandle().setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 32 * 1024)
             self.transport.write(payload)
             assert len(self.transport._buf) > 0  # most of it is still ours
             self.transport.abortConnection()
@@ -693,9 +675,7 @@ def test_listen_on_a_busy_port_raises_a_readable_error(reactor):
         reactor.listenTCP(portno, server_factory(Echo), interface="127.0.0.1")
 
 
-def test_stopListening_stops_the_factory_and_refuses_new_connections(
-    reactor, run_until
-):
+def test_stopListening_stops_the_factory_and_refuses_new_connections(reactor, run_until):
     events = []
 
     class F(Factory):
@@ -731,9 +711,7 @@ def test_factory_returning_None_refuses_the_connection(reactor, run_until):
 # -- errors in protocol callbacks ----------------------------------------------------------
 
 
-def test_exception_in_dataReceived_closes_that_connection_only(
-    reactor, run_until, caplog
-):
+def test_exception_in_dataReceived_closes_that_connection_only(reactor, run_until, caplog):
     class Fragile(Echo):
         def dataReceived(self, data):
             if b"boom" in data:
@@ -754,9 +732,7 @@ def test_exception_in_dataReceived_closes_that_connection_only(
     assert run_until(survivor.got) == b"still"
 
 
-def test_exception_in_connectionMade_closes_that_connection_only(
-    reactor, run_until, caplog
-):
+def test_exception_in_connectionMade_closes_that_connection_only(reactor, run_until, caplog):
     count = []
 
     class FailsFirst(Echo):
@@ -798,9 +774,7 @@ def test_exception_in_client_connectionLost_is_logged(reactor, run_until, caplog
 # -- reconnecting -----------------------------------------------------------------------------
 
 
-def test_ReconnectingClientFactory_reconnects_after_the_server_drops_it(
-    reactor, run_until
-):
+def test_ReconnectingClientFactory_reconnects_after_the_server_drops_it(reactor, run_until):
     accepted = []
 
     class DropFirstTwo(Protocol):
@@ -865,9 +839,7 @@ def test_ReconnectingClientFactory_retries_a_refused_connection(reactor, run_unt
         def clientConnectionFailed(self, connector, reason):
             self.failures += 1
             if self.failures == 2:  # now start the server the client keeps trying
-                self.port = reactor.listenTCP(
-                    portno, server_factory(Echo), interface="127.0.0.1"
-                )
+                self.port = reactor.listenTCP(portno, server_factory(Echo), interface="127.0.0.1")
             ReconnectingClientFactory.clientConnectionFailed(self, connector, reason)
 
     f = RCF()
@@ -936,9 +908,7 @@ def test_peer_reset_while_reading_is_ConnectionLost(reactor, run_until):
     client = socket.create_connection(("127.0.0.1", port.getHost().port), timeout=5)
     try:
         run_until(made)
-        client.setsockopt(
-            socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
-        )
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
     finally:
         client.close()  # linger 0: an RST, not a FIN
     reason = run_until(lost)
@@ -963,9 +933,7 @@ def test_write_to_a_reset_peer_loses_the_connection_on_a_later_turn(reactor, run
     client = socket.create_connection(("127.0.0.1", port.getHost().port), timeout=5)
     try:
         server = run_until(made)
-        client.setsockopt(
-            socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
-        )
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
     finally:
         client.close()
 

@@ -120,9 +120,7 @@ def test_server_loseConnection_sends_everything_and_closes_cleanly(
     assert isinstance(reason, error.ConnectionDone)
 
 
-def test_untrusted_ca_fails_with_a_readable_TLSError(
-    reactor, run_until, server_cert, caplog
-):
+def test_untrusted_ca_fails_with_a_readable_TLSError(reactor, run_until, server_cert, caplog):
     other_ca = trustme.CA()
     port, sf = listen_tls(reactor, server_context(server_cert))
     client = Recorder()
@@ -169,9 +167,7 @@ def test_plain_tcp_server_gives_a_TLSError_not_a_hang(reactor, run_until, ca):
 
     port = reactor.listenTCP(0, Factory.forProtocol(Garbage), interface="127.0.0.1")
     f = OneProtocolFactory(Recorder())
-    reactor.connectSSL(
-        "localhost", port.getHost().port, f, client_context(ca), timeout=5
-    )
+    reactor.connectSSL("localhost", port.getHost().port, f, client_context(ca), timeout=5)
     reason = run_until(f.failed)
     assert isinstance(reason, error.TLSError)
     assert f.built == 0
@@ -219,22 +215,16 @@ def test_client_certificate_required_but_missing_never_reaches_the_server_protoc
     # With TLS 1.3 the client's handshake completes before the server checks the
     # (missing) certificate, so the client sees either a failed attempt or a
     # connection that is lost at once; the server never builds a protocol.
-    outcome = run_until(
-        defer.DeferredList([f.failed, client.lost], fireOnOneCallback=True)
-    )
+    outcome = run_until(defer.DeferredList([f.failed, client.lost], fireOnOneCallback=True))
     reason, _ = outcome
-    assert isinstance(
-        reason, (error.TLSError, error.ConnectionLost, error.ConnectionDone)
-    )
+    assert isinstance(reason, (error.TLSError, error.ConnectionLost, error.ConnectionDone))
     assert sf.built == []
 
 
 def test_SSL4ClientEndpoint_with_connectProtocol(reactor, run_until, ca, server_cert):
     port, _ = listen_tls(reactor, server_context(server_cert))
     client = Recorder(expect=3)
-    ep = SSL4ClientEndpoint(
-        reactor, "127.0.0.1", port.getHost().port, client_context(ca)
-    )
+    ep = SSL4ClientEndpoint(reactor, "127.0.0.1", port.getHost().port, client_context(ca))
     p = run_until(connectProtocol(ep, client))
     assert p is client and client.made.called
     p.transport.write(b"abc")
@@ -243,9 +233,7 @@ def test_SSL4ClientEndpoint_with_connectProtocol(reactor, run_until, ca, server_
 
 def test_SSL4ClientEndpoint_bad_certificate_errbacks(reactor, run_until, server_cert):
     port, _ = listen_tls(reactor, server_context(server_cert))
-    ep = SSL4ClientEndpoint(
-        reactor, "127.0.0.1", port.getHost().port, client_context(trustme.CA())
-    )
+    ep = SSL4ClientEndpoint(reactor, "127.0.0.1", port.getHost().port, client_context(trustme.CA()))
     d = connectProtocol(ep, Recorder())
     with pytest.raises(error.TLSError, match="certificate verify failed"):
         run_until(d)
@@ -263,12 +251,8 @@ def test_exception_in_tls_dataReceived_closes_that_connection_only(
     port, _ = listen_tls(reactor, server_context(server_cert), CountingFactory(Fragile))
     portno = port.getHost().port
     victim, survivor = Recorder(), Recorder(expect=2)
-    reactor.connectSSL(
-        "localhost", portno, OneProtocolFactory(victim), client_context(ca)
-    )
-    reactor.connectSSL(
-        "localhost", portno, OneProtocolFactory(survivor), client_context(ca)
-    )
+    reactor.connectSSL("localhost", portno, OneProtocolFactory(victim), client_context(ca))
+    reactor.connectSSL("localhost", portno, OneProtocolFactory(survivor), client_context(ca))
     run_until(defer.gatherResults([victim.made, survivor.made]))
     victim.transport.write(b"boom")
     run_until(victim.lost)
@@ -285,9 +269,7 @@ def test_handshake_timeout_reaches_clientConnectionFailed(reactor, run_until, ca
 
     port = reactor.listenTCP(0, Factory.forProtocol(Silent), interface="127.0.0.1")
     f = OneProtocolFactory(Recorder())
-    reactor.connectSSL(
-        "localhost", port.getHost().port, f, client_context(ca), timeout=0.3
-    )
+    reactor.connectSSL("localhost", port.getHost().port, f, client_context(ca), timeout=0.3)
     reason = run_until(f.failed)
     assert isinstance(reason, error.TimeoutError)
     assert f.built == 0

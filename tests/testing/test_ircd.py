@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from logbot.config.loader import parse_config
 from logbot.bot.service import LogService
+from logbot.config.loader import parse_config
 from logbot.reactor import defer
 from logbot.reactor.testing import MemoryReactor
 from logbot.testing.ircd import TestIRCServer
@@ -80,9 +80,16 @@ def test_registration_with_cap_negotiation_and_server_time(reactor, run_until, s
         welcome = next(line for line in lines if " 001 " in line)
         assert welcome.endswith(" :Welcome to the demo IRC Network raw!raw@127.0.0.1")
         isupport = next(line for line in lines if " 005 " in line)
-        for token in ("CASEMAPPING=rfc1459", "CHANTYPES=#", "PREFIX=(ov)@+",
-                      "CHANMODES=b,k,l,imnst", "NETWORK=demo", "NICKLEN=30",
-                      "CHANNELLEN=50", "TOPICLEN=390"):
+        for token in (
+            "CASEMAPPING=rfc1459",
+            "CHANTYPES=#",
+            "PREFIX=(ov)@+",
+            "CHANMODES=b,k,l,imnst",
+            "NETWORK=demo",
+            "NICKLEN=30",
+            "CHANNELLEN=50",
+            "TOPICLEN=390",
+        ):
             assert f" {token} " in isupport
         assert any(line.endswith(" 372 raw :- Be nice.") for line in lines)
         assert [c.nick for c in server.clients] == ["raw"]
@@ -126,7 +133,8 @@ def test_irc_client_and_local_users(reactor, run_until, server):
         seen = len(alice.received)
         alice.kick("#demo", "bot", "no")  # alice is no op: the bot was first
         assert alice.lines_since(seen) == [
-            ":irc.demo.test 482 alice #demo :You're not channel operator"]
+            ":irc.demo.test 482 alice #demo :You're not channel operator"
+        ]
         bot.sendLine("MODE #demo +o alice")
         call = await bot.expect_call("modeChanged")
         assert call[1].startswith("bot!") and call[2:] == ("#demo", True, "o", ("alice",))
@@ -206,13 +214,17 @@ def test_nick_collision_errors_ping_and_who(reactor, run_until, server):
         await peer.expect(" 442 peer #demo ")
         peer.send("WHO #demo")
         line = await peer.expect(" 352 ")
-        assert line == ":irc.demo.test 352 peer #demo c carol.test irc.demo.test carol G@ :0 Carol C"
+        assert (
+            line == ":irc.demo.test 352 peer #demo c carol.test irc.demo.test carol G@ :0 Carol C"
+        )
         await peer.expect(r" 315 peer #demo :End of /WHO list\.$")
         peer.send("WHOIS carol")
         await peer.expect(" 311 peer carol c carol.test \\* :Carol C$")
         await peer.expect(" 318 peer carol ")
         assert carol.lines_since(0)[-2:] == [
-            ":peer!peer@127.0.0.1 JOIN :#demo", ":peer!peer@127.0.0.1 PART #demo :later"]
+            ":peer!peer@127.0.0.1 JOIN :#demo",
+            ":peer!peer@127.0.0.1 PART #demo :later",
+        ]
         await peer.quit()
 
     run(run_until, scenario())
@@ -221,8 +233,7 @@ def test_nick_collision_errors_ping_and_who(reactor, run_until, server):
 # -- 4. stop and restart -------------------------------------------------------------------
 
 
-def test_stop_closes_every_connection_and_a_restart_accepts_new_ones(reactor, run_until,
-                                                                        server):
+def test_stop_closes_every_connection_and_a_restart_accepts_new_ones(reactor, run_until, server):
     async def scenario():
         port = server.port
         bot = await start_bot(reactor, server, "bot")
@@ -259,7 +270,8 @@ def test_stop_closes_every_connection_and_a_restart_accepts_new_ones(reactor, ru
 
 
 def test_the_logging_bot_logs_local_users(reactor, run_until, server, tmp_path: Path):
-    config = parse_config(f"""
+    config = parse_config(
+        f"""
 logging:
   root: {tmp_path / "logs"}
   formats: [text]
@@ -273,7 +285,9 @@ networks:
 plugins:
   enabled: [ping]
   data_dir: {tmp_path / "data"}
-""", source=str(tmp_path / "config.yaml"))
+""",
+        source=str(tmp_path / "config.yaml"),
+    )
     service = LogService(config, reactor)
 
     async def scenario():
@@ -336,7 +350,8 @@ def test_tags_echo_account_and_extended_join(reactor, run_until, server):
         echo = await tagged.expect(" PRIVMSG ")  # echo-message: back to the sender
         assert echo == "@+draft/reply=1 :tagged!tagged@127.0.0.1 PRIVMSG #demo :hi all"
         assert (await plain.expect(" PRIVMSG ")) == (
-            ":tagged!tagged@127.0.0.1 PRIVMSG #demo :hi all")  # no tags, no TAGMSG
+            ":tagged!tagged@127.0.0.1 PRIVMSG #demo :hi all"
+        )  # no tags, no TAGMSG
         assert not any("TAGMSG" in line for line in plain.lines + local.received)
         assert local.received[-1] == ":tagged!tagged@127.0.0.1 PRIVMSG #demo :hi all"
         tagged_echo = [line for line in tagged.lines if "TAGMSG" in line]
@@ -382,8 +397,10 @@ def test_channel_modes_and_the_refusals_they_cause(local):
     op.mode("#m", "+mikl-t+b", "sesame", "3", "carol!*@*")
     assert bob.received[-1] == ":op!op@demo.test MODE #m +mikl-t+b sesame 3 :carol!*@*"
     op.mode("#m")
-    assert op.received[-2:] == [":irc.demo.test 324 op #m +imnkl sesame :3",
-                                f":irc.demo.test 329 op #m :{int(local.created)}"]
+    assert op.received[-2:] == [
+        ":irc.demo.test 324 op #m +imnkl sesame :3",
+        f":irc.demo.test 329 op #m :{int(local.created)}",
+    ]
     bob.mode("#m")
     carol.mode("#m")  # the key is shown to members only
     assert carol.received[-2] == ":irc.demo.test 324 carol #m +imnkl * :3"
@@ -406,17 +423,21 @@ def test_channel_modes_and_the_refusals_they_cause(local):
     dave.join("#m")  # +l 3: op, bob, carol
     assert dave.received[-1] == ":irc.demo.test 471 dave #m :Cannot join channel (+l)"
     op.mode("#m", "+vz", "bob")
-    assert op.received[-2:] == [":irc.demo.test 472 op z :is unknown mode char to me",
-                                ":op!op@demo.test MODE #m +v :bob"]
+    assert op.received[-2:] == [
+        ":irc.demo.test 472 op z :is unknown mode char to me",
+        ":op!op@demo.test MODE #m +v :bob",
+    ]
     bob.say("#m", "now I may")
     assert carol.received[-1] == ":bob!bob@demo.test PRIVMSG #m :now I may"
     assert local.channels["#m"].members == {"op": {"@"}, "bob": {"+"}, "carol": set()}
     bob.mode("bob", "+i")
     bob.mode("op", "+i")
     bob.mode("bob")
-    assert bob.received[-3:] == [":bob!bob@demo.test MODE bob :+i",
-                                 ":irc.demo.test 502 bob :Can't change mode for other users",
-                                 ":irc.demo.test 221 bob :+i"]
+    assert bob.received[-3:] == [
+        ":bob!bob@demo.test MODE bob :+i",
+        ":irc.demo.test 502 bob :Can't change mode for other users",
+        ":irc.demo.test 221 bob :+i",
+    ]
 
 
 def test_quit_and_nick_reach_each_peer_once(local):
