@@ -22,9 +22,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from logbot.logs.record import LogRecord
 from logbot.irc import events as ev
 from logbot.irc.message import split_userhost
+from logbot.logs.record import LogRecord
 
 __all__ = ["RecordMaker", "mode_string"]
 
@@ -56,11 +56,20 @@ class RecordMaker:
         self.wall = wall
         self._topics: dict[str, tuple[Any, str | None]] = {}  # folded -> (332 event, folded)
         self._handlers: dict[type, Callable[[Any, Any], Out]] = {
-            ev.Privmsg: self.message, ev.Action: self.message, ev.Notice: self.message,
-            ev.Joined: self._joined, ev.Parted: self._parted, ev.Kicked: self._kicked,
-            ev.Quit: self._quit, ev.NickChanged: self._nick, ev.ModeChanged: self._mode,
-            ev.Topic: self._topic, ev.ChgHost: self._chghost, ev.SetName: self._setname,
-            ev.Away: self._away, ev.RawMessage: self._raw,
+            ev.Privmsg: self.message,
+            ev.Action: self.message,
+            ev.Notice: self.message,
+            ev.Joined: self._joined,
+            ev.Parted: self._parted,
+            ev.Kicked: self._kicked,
+            ev.Quit: self._quit,
+            ev.NickChanged: self._nick,
+            ev.ModeChanged: self._mode,
+            ev.Topic: self._topic,
+            ev.ChgHost: self._chghost,
+            ev.SetName: self._setname,
+            ev.Away: self._away,
+            ev.RawMessage: self._raw,
         }
 
     def reset(self) -> None:
@@ -82,14 +91,30 @@ class RecordMaker:
             return event.time, "server"
         return datetime.fromtimestamp(self.wall(), UTC), "local"
 
-    def marker(self, kind: str, channel: str, text: str, nick: str | None = None,
-               target: str | None = None) -> LogRecord:
+    def marker(
+        self, kind: str, channel: str, text: str, nick: str | None = None, target: str | None = None
+    ) -> LogRecord:
         """A line of our own (connect, disconnect, gap) at our clock's time."""
-        return LogRecord(datetime.fromtimestamp(self.wall(), UTC), "local", kind,
-                         self.network, channel, nick=nick, text=text, target=target)
+        return LogRecord(
+            datetime.fromtimestamp(self.wall(), UTC),
+            "local",
+            kind,
+            self.network,
+            channel,
+            nick=nick,
+            text=text,
+            target=target,
+        )
 
-    def _record(self, event: ev.Event, kind: str, channel: str, source: str | None,
-                state: Any, **fields: Any) -> LogRecord:
+    def _record(
+        self,
+        event: ev.Event,
+        kind: str,
+        channel: str,
+        source: str | None,
+        state: Any,
+        **fields: Any,
+    ) -> LogRecord:
         when, where = self.now(event)
         nick = user = host = None
         if source:
@@ -100,8 +125,20 @@ class RecordMaker:
             if account is None:
                 known = state.user(nick)
                 account = known.account if known is not None else None
-        return LogRecord(when, where, kind, self.network, channel, nick, user, host,
-                         account, msgid=event.msgid, tags=event.tags, **fields)
+        return LogRecord(
+            when,
+            where,
+            kind,
+            self.network,
+            channel,
+            nick,
+            user,
+            host,
+            account,
+            msgid=event.msgid,
+            tags=event.tags,
+            **fields,
+        )
 
     # -- messages ---------------------------------------------------------------------
 
@@ -134,30 +171,69 @@ class RecordMaker:
             when, where = datetime.fromtimestamp(self.wall(), UTC), "local"
         else:
             where = "server"
-        return channel, LogRecord(when, where, kind, self.network, channel, nick, user or None,
-                                  host or None, account, event.text, None, event.msgid, tags)
+        return channel, LogRecord(
+            when,
+            where,
+            kind,
+            self.network,
+            channel,
+            nick,
+            user or None,
+            host or None,
+            account,
+            event.text,
+            None,
+            event.msgid,
+            tags,
+        )
 
     # -- membership -------------------------------------------------------------------
 
     def _joined(self, event: ev.Joined, state: Any) -> Out:
-        return [(event.channel, self._record(event, "join", event.channel, event.source,
-                                             state, account=event.account))]
+        return [
+            (
+                event.channel,
+                self._record(
+                    event, "join", event.channel, event.source, state, account=event.account
+                ),
+            )
+        ]
 
     def _parted(self, event: ev.Parted, state: Any) -> Out:
-        return [(event.channel, self._record(event, "part", event.channel, event.source,
-                                             state, text=event.reason))]
+        return [
+            (
+                event.channel,
+                self._record(event, "part", event.channel, event.source, state, text=event.reason),
+            )
+        ]
 
     def _kicked(self, event: ev.Kicked, state: Any) -> Out:
-        return [(event.channel, self._record(event, "kick", event.channel, event.source,
-                                             state, text=event.reason, target=event.nick))]
+        return [
+            (
+                event.channel,
+                self._record(
+                    event,
+                    "kick",
+                    event.channel,
+                    event.source,
+                    state,
+                    text=event.reason,
+                    target=event.nick,
+                ),
+            )
+        ]
 
     def _quit(self, event: ev.Quit, state: Any) -> Out:
-        return [(name, self._record(event, "quit", name, event.source, state,
-                                    text=event.reason)) for name in event.channels]
+        return [
+            (name, self._record(event, "quit", name, event.source, state, text=event.reason))
+            for name in event.channels
+        ]
 
     def _nick(self, event: ev.NickChanged, state: Any) -> Out:
-        return [(name, self._record(event, "nick", name, event.source, state,
-                                    target=event.new)) for name in event.channels]
+        return [
+            (name, self._record(event, "nick", name, event.source, state, target=event.new))
+            for name in event.channels
+        ]
 
     # -- channel state ----------------------------------------------------------------
 
@@ -165,13 +241,25 @@ class RecordMaker:
         target = event.target
         if not target or target[0] not in state.isupport.chantypes:
             return []  # a user mode on us: not a channel event
-        return [(target, self._record(event, "mode", target, event.source, state,
-                                      text=mode_string(event.changes)))]
+        return [
+            (
+                target,
+                self._record(
+                    event, "mode", target, event.source, state, text=mode_string(event.changes)
+                ),
+            )
+        ]
 
     def _topic(self, event: ev.Topic, state: Any) -> Out:
         if event.is_change:
-            return [(event.channel, self._record(event, "topic", event.channel,
-                                                 event.setter, state, text=event.topic or ""))]
+            return [
+                (
+                    event.channel,
+                    self._record(
+                        event, "topic", event.channel, event.setter, state, text=event.topic or ""
+                    ),
+                )
+            ]
         if event.topic is None:
             return []  # 331: no topic set
         pending = self._flush_topic(state.fold(event.channel), None, state)
@@ -191,27 +279,47 @@ class RecordMaker:
         if held is None:
             return []
         shown = held[0]
-        record = self._record(shown, "topic_info", shown.channel, None, state,
-                              text=shown.topic)
+        record = self._record(shown, "topic_info", shown.channel, None, state, text=shown.topic)
         if setter:
             nick, user, host = split_userhost(setter)
-            record = LogRecord(record.time, record.time_source, record.type, record.network,
-                               record.channel, nick, user, host, None, record.text,
-                               msgid=record.msgid, tags=record.tags)
+            record = LogRecord(
+                record.time,
+                record.time_source,
+                record.type,
+                record.network,
+                record.channel,
+                nick,
+                user,
+                host,
+                None,
+                record.text,
+                msgid=record.msgid,
+                tags=record.tags,
+            )
         return [(shown.channel, record)]
 
     # -- user state -------------------------------------------------------------------
 
     def _chghost(self, event: ev.ChgHost, state: Any) -> Out:
-        return [(name, self._record(event, "chghost", name, event.nick, state,
-                                    target=f"{event.user}@{event.host}"))
-                for name in event.channels]
+        return [
+            (
+                name,
+                self._record(
+                    event, "chghost", name, event.nick, state, target=f"{event.user}@{event.host}"
+                ),
+            )
+            for name in event.channels
+        ]
 
     def _setname(self, event: ev.SetName, state: Any) -> Out:
-        return [(name, self._record(event, "setname", name, event.nick, state,
-                                    text=event.realname)) for name in event.channels]
+        return [
+            (name, self._record(event, "setname", name, event.nick, state, text=event.realname))
+            for name in event.channels
+        ]
 
     def _away(self, event: ev.Away, state: Any) -> Out:
         kind = "back" if event.message is None else "away"
-        return [(name, self._record(event, kind, name, event.nick, state,
-                                    text=event.message)) for name in event.channels]
+        return [
+            (name, self._record(event, kind, name, event.nick, state, text=event.message))
+            for name in event.channels
+        ]

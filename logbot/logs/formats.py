@@ -57,8 +57,7 @@ _BODIES: dict[str, Callable[[LogRecord], str]] = {
     "mode": lambda r: f"*** {r.nick or '?'} sets mode: {r.text or ''}",
     "topic": lambda r: f'*** {r.nick or "?"} changes topic to "{r.text or ""}"',
     "topic_info": lambda r: (
-        f'*** topic for {r.channel} is "{r.text or ""}"'
-        + (f" (set by {r.nick})" if r.nick else "")
+        f'*** topic for {r.channel} is "{r.text or ""}"' + (f" (set by {r.nick})" if r.nick else "")
     ),
     "chghost": lambda r: f"*** {r.nick or '?'} changed host to {r.target or '?'}",
     "setname": lambda r: f'*** {r.nick or "?"} changed realname to "{r.text or ""}"',
@@ -81,8 +80,15 @@ def _stamp(record: LogRecord, tz: datetime.tzinfo) -> tuple[object, object, str,
     global _stamps
     when = record.time
     raw = record.tags.get("time") if tz is _UTC and record.time_source == "server" else None
-    if (raw is not None and len(raw) == 24 and raw[23] == "Z" and raw[19] == "."
-            and raw[10] == "T" and raw[13] == raw[16] == ":" and raw.isascii()):
+    if (
+        raw is not None
+        and len(raw) == 24
+        and raw[23] == "Z"
+        and raw[19] == "."
+        and raw[10] == "T"
+        and raw[13] == raw[16] == ":"
+        and raw.isascii()
+    ):
         # The server's own "2026-11-27T10:00:05.123Z" is already the UTC rendering:
         # isoformat() would cost more than all the rest of the line's formatting.  It
         # parsed as a time (record.time), so it holds digits and these separators only.
@@ -118,10 +124,16 @@ def _tags(tags: object) -> str:
     if not tags:
         return "{}"
     enc = encode_basestring
-    return "{" + ",".join([
-        enc(k) + ":" + ("null" if v is None else enc(v))
-        for k, v in tags.items()  # type: ignore[attr-defined]
-    ]) + "}"
+    return (
+        "{"
+        + ",".join(
+            [
+                enc(k) + ":" + ("null" if v is None else enc(v))
+                for k, v in tags.items()  # type: ignore[attr-defined]
+            ]
+        )
+        + "}"
+    )
 
 
 def format_jsonl(record: LogRecord, tz: datetime.tzinfo) -> str:

@@ -81,7 +81,7 @@ class _GzipProtocol(ProcessProtocol):
 
     def errReceived(self, data: bytes) -> None:
         if len(self.stderr) < STDERR_KEPT:
-            self.stderr += data[:STDERR_KEPT - len(self.stderr)]
+            self.stderr += data[: STDERR_KEPT - len(self.stderr)]
 
     def processEnded(self, reason: Failure) -> None:
         self.done(self, reason)
@@ -95,8 +95,9 @@ class Compressor:
     none waits (tests run the reactor until then).
     """
 
-    def __init__(self, spawner: Any, argv: Sequence[str] | None = None,
-                 max_children: int = 2) -> None:
+    def __init__(
+        self, spawner: Any, argv: Sequence[str] | None = None, max_children: int = 2
+    ) -> None:
         self._spawner = spawner
         self.argv = list(argv) if argv is not None else default_gzip_argv()
         self.max_children = max(1, max_children)
@@ -112,8 +113,7 @@ class Compressor:
         if self._spawner is None:
             if not self._warned:
                 self._warned = True
-                log.warning("cannot compress %s (and later files): no reactor to run "
-                            "gzip in", path)
+                log.warning("cannot compress %s (and later files): no reactor to run gzip in", path)
             return
         if path in self._running or path in self._queue:
             return
@@ -166,8 +166,9 @@ class Compressor:
         else:
             self.failed += 1
             err = proto.stderr.decode("utf-8", "replace").strip()
-            log.warning("compressing %s failed: %s%s", path, reason.value,
-                        f" ({err})" if err else "")
+            log.warning(
+                "compressing %s failed: %s%s", path, reason.value, f" ({err})" if err else ""
+            )
         self._start()
 
     def _finish(self, path: Path) -> None:
@@ -236,8 +237,13 @@ class Retention:
     never to delete (live, open, being compressed).  The timer is on ``clock``.
     """
 
-    def __init__(self, clock: Any, wall: Callable[[], float],
-                 protected: Callable[[], set[Path]], interval: float = 3600.0) -> None:
+    def __init__(
+        self,
+        clock: Any,
+        wall: Callable[[], float],
+        protected: Callable[[], set[Path]],
+        interval: float = 3600.0,
+    ) -> None:
         self._clock = clock
         self._wall = wall
         self._protected = protected

@@ -43,14 +43,40 @@ class LogFile:
     line mode, descriptor open, nothing pending."""
 
     __slots__ = (
-        "buffer", "buffered", "compress", "delayed", "dirty", "dropped", "errors", "failing",
-        "fast", "fd", "flush_call", "flush_interval", "fsync_call", "fsync_interval", "held",
-        "limit", "line_mode", "path", "pending", "retired", "size", "users",
+        "buffer",
+        "buffered",
+        "compress",
+        "delayed",
+        "dirty",
+        "dropped",
+        "errors",
+        "failing",
+        "fast",
+        "fd",
+        "flush_call",
+        "flush_interval",
+        "fsync_call",
+        "fsync_interval",
+        "held",
+        "limit",
+        "line_mode",
+        "path",
+        "pending",
+        "retired",
+        "size",
+        "users",
     )
 
-    def __init__(self, path: Path, *, max_bytes: int | None = None, line_mode: bool = True,
-                 flush_interval: float = 1.0, fsync_interval: float | None = None,
-                 compress: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        max_bytes: int | None = None,
+        line_mode: bool = True,
+        flush_interval: float = 1.0,
+        fsync_interval: float | None = None,
+        compress: bool = False,
+    ) -> None:
         self.path = path
         self.fd = -1
         self.size = 0
@@ -103,8 +129,10 @@ class LogFile:
         written = os.write(self.fd, data)
         if written != len(data):
             self.undo(written)
-            raise OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)} (wrote {written} of "
-                          f"{len(data)} bytes; undone)")
+            raise OSError(
+                errno.ENOSPC,
+                f"{os.strerror(errno.ENOSPC)} (wrote {written} of {len(data)} bytes; undone)",
+            )
         self.size += written
 
     def undo(self, written: int) -> None:
@@ -145,8 +173,9 @@ class Handles:
     ``write_errors``.
     """
 
-    def __init__(self, clock: Any, stats: Any, max_open: int,
-                 evicting: Callable[[LogFile], None]) -> None:
+    def __init__(
+        self, clock: Any, stats: Any, max_open: int, evicting: Callable[[LogFile], None]
+    ) -> None:
         self._clock = clock
         self._stats = stats
         self.max_open = max(1, max_open)
@@ -222,6 +251,7 @@ def repair_tail(fd: int, size: int, path: Path) -> int:
     if keep == size:
         return size  # a line longer than the scan: leave it rather than guess
     os.ftruncate(fd, keep)
-    log.warning("%s: removed a torn last line (%d bytes) left by an earlier crash",
-                path, size - keep)
+    log.warning(
+        "%s: removed a torn last line (%d bytes) left by an earlier crash", path, size - keep
+    )
     return keep

@@ -36,9 +36,17 @@ Emit = Callable[[LogFile, list[bytes]], "tuple[int, OSError | None]"]
 class Outages:
     """The failing files, their pending lines and the retry timer."""
 
-    def __init__(self, clock: Any, stats: Any, *, retry_interval: float, max_pending: int,
-                 emit: Emit, close: Callable[[LogFile], None],
-                 resumed: Callable[[LogFile], None]) -> None:
+    def __init__(
+        self,
+        clock: Any,
+        stats: Any,
+        *,
+        retry_interval: float,
+        max_pending: int,
+        emit: Emit,
+        close: Callable[[LogFile], None],
+        resumed: Callable[[LogFile], None],
+    ) -> None:
         self._clock = clock
         self._stats = stats
         self.retry_interval = retry_interval
@@ -58,8 +66,12 @@ class Outages:
             f.failing, f.fast = True, False
             f.errors = f.delayed = f.dropped = 0
             self.failing[f.path] = f
-            log.warning("cannot write %s: %s; keeping its lines, retrying every %g s",
-                        f.path, error.strerror or error, self.retry_interval)
+            log.warning(
+                "cannot write %s: %s; keeping its lines, retrying every %g s",
+                f.path,
+                error.strerror or error,
+                self.retry_interval,
+            )
         f.errors += 1
         self._close(f)
         self.queue(f, lines)
@@ -97,8 +109,9 @@ class Outages:
             self._call = self._clock.callLater(self.retry_interval, self.retry)
 
     def retry_all(self) -> None:
-        files = sorted(self.failing.values(),
-                       key=lambda f: f.pending[0][0] if f.pending else self._seq + 1)
+        files = sorted(
+            self.failing.values(), key=lambda f: f.pending[0][0] if f.pending else self._seq + 1
+        )
         for f in files:
             self.resume(f)
 
@@ -122,8 +135,13 @@ class Outages:
         f.failing = False
         f.fast = f.line_mode and f.fd >= 0
         dropped = f"; {f.dropped} lines dropped (too many pending)" if f.dropped else ""
-        log.info("resumed writing %s after %d errors; %d delayed lines written%s",
-                 f.path, f.errors, f.delayed, dropped)
+        log.info(
+            "resumed writing %s after %d errors; %d delayed lines written%s",
+            f.path,
+            f.errors,
+            f.delayed,
+            dropped,
+        )
         self._resumed(f)
         return True
 

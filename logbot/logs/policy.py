@@ -13,24 +13,34 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from logbot.logs.record import MARKERS, LogRecord
 from logbot.config.settings import LogOptions
+from logbot.logs.record import MARKERS, LogRecord
 
 __all__ = ["OPTED_OUT_TEXT", "apply_policy"]
 
 OPTED_OUT_TEXT = "a line from a user who opted out of logging was not logged"
 
 _FILTER = {  # record type -> EventFilter flag
-    "join": "joins", "part": "parts", "quit": "quits", "kick": "kicks", "nick": "nicks",
-    "mode": "modes", "topic": "topics", "topic_info": "topics", "chghost": "hosts",
-    "setname": "hosts", "away": "away", "back": "away",
+    "join": "joins",
+    "part": "parts",
+    "quit": "quits",
+    "kick": "kicks",
+    "nick": "nicks",
+    "mode": "modes",
+    "topic": "topics",
+    "topic_info": "topics",
+    "chghost": "hosts",
+    "setname": "hosts",
+    "away": "away",
+    "back": "away",
 }
 _SPOKEN = frozenset({"message", "action", "notice"})
 _folded_cache: dict[tuple[tuple[str, ...], str], frozenset[str]] = {}
 
 
-def _opt_out_set(options: LogOptions, fold: Callable[[str], str], casemapping: str
-                 ) -> frozenset[str]:
+def _opt_out_set(
+    options: LogOptions, fold: Callable[[str], str], casemapping: str
+) -> frozenset[str]:
     key = (options.opt_out, casemapping)
     folded = _folded_cache.get(key)
     if folded is None:
@@ -41,9 +51,13 @@ def _opt_out_set(options: LogOptions, fold: Callable[[str], str], casemapping: s
     return folded
 
 
-def apply_policy(record: LogRecord, options: LogOptions, private: bool,
-                 fold: Callable[[str], str], casemapping: str = "rfc1459"
-                 ) -> LogRecord | None:
+def apply_policy(
+    record: LogRecord,
+    options: LogOptions,
+    private: bool,
+    fold: Callable[[str], str],
+    casemapping: str = "rfc1459",
+) -> LogRecord | None:
     """The record to write for ``record`` in a log with ``options``, or None.
 
     ``private``: the record is a private conversation (logged only with
@@ -66,7 +80,14 @@ def apply_policy(record: LogRecord, options: LogOptions, private: bool,
     if options.opt_out:
         hidden = _opt_out_set(options, fold, casemapping)
         if (record.nick is not None and fold(record.nick) in hidden) or (
-                record.account is not None and fold(record.account) in hidden):
-            return LogRecord(record.time, record.time_source, "opted_out", record.network,
-                             record.channel, text=OPTED_OUT_TEXT)
+            record.account is not None and fold(record.account) in hidden
+        ):
+            return LogRecord(
+                record.time,
+                record.time_source,
+                "opted_out",
+                record.network,
+                record.channel,
+                text=OPTED_OUT_TEXT,
+            )
     return record

@@ -26,12 +26,28 @@ __all__ = ["MARKERS", "TYPES", "LogRecord"]
 #: Lines the bot writes about itself, formatted as ``*** logbot: <text>``.
 MARKERS = frozenset({"connect", "disconnect", "gap", "opted_out"})
 
-TYPES = frozenset({
-    "message", "action", "notice",  # <nick> text, * nick text, -nick- text
-    "join", "part", "quit", "kick", "nick",
-    "mode", "topic", "topic_info",  # topic_info: the topic shown when we join
-    "chghost", "setname", "away", "back",
-}) | MARKERS
+TYPES = (
+    frozenset(
+        {
+            "message",
+            "action",
+            "notice",  # <nick> text, * nick text, -nick- text
+            "join",
+            "part",
+            "quit",
+            "kick",
+            "nick",
+            "mode",
+            "topic",
+            "topic_info",  # topic_info: the topic shown when we join
+            "chghost",
+            "setname",
+            "away",
+            "back",
+        }
+    )
+    | MARKERS
+)
 
 
 @dataclass(slots=True)

@@ -90,8 +90,9 @@ class Seen:
         return self.date
 
 
-def size_chunks(size: int, lengths: Sequence[int],
-                max_bytes: int | None) -> list[tuple[bool, int, int]]:
+def size_chunks(
+    size: int, lengths: Sequence[int], max_bytes: int | None
+) -> list[tuple[bool, int, int]]:
     """Cut lines of ``lengths`` bytes into runs ``(rotate_first, start, stop)``.
 
     ``size`` is the live file's size now.  Each run is written with one write; when
@@ -117,8 +118,9 @@ def size_chunks(size: int, lengths: Sequence[int],
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
-def page_runs(size: int, lengths: Sequence[int], start: int, stop: int,
-              page: int = PAGE) -> list[tuple[int, int]]:
+def page_runs(
+    size: int, lengths: Sequence[int], start: int, stop: int, page: int = PAGE
+) -> list[tuple[int, int]]:
     """Cut lines ``start:stop`` (of ``lengths`` bytes, appended at offset ``size``) into
     runs ``(a, b)`` to write one write each: in a run of several lines every page
     boundary falls between two lines (where a cut leaves whole lines), and a line that
@@ -127,8 +129,8 @@ def page_runs(size: int, lengths: Sequence[int], start: int, stop: int,
     Measured (a writer killed with SIGKILL at random, 400 times, two files each):
     lines written one by one left a torn last line in 0.5 % of the files, these runs
     also 0.5 %, runs that *begin* with the crossing line 1.25 %, one write per read
-    11.5 % (``bench/kill9_tears.py``).  No cut makes it 0: the tail is repaired when the file is next opened
-    (``logfile.repair_tail``)."""
+    11.5 % (``bench/kill9_tears.py``).  No cut makes it 0: the tail is repaired when the
+    file is next opened (``logfile.repair_tail``)."""
     runs: list[tuple[int, int]] = []
     first = start
     offset = size % page

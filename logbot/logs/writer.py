@@ -39,6 +39,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from logbot.config.settings import LogOptions
 from logbot.logs import paths
 from logbot.logs.formats import FORMATTERS
 from logbot.logs.housekeeping import Compressor, Retention
@@ -54,7 +55,6 @@ from logbot.logs.rotation import (
     size_chunks,
     zone,
 )
-from logbot.config.settings import LogOptions
 
 __all__ = ["BUFFER_LIMIT", "SWEEP_INTERVAL", "LogWriter", "WriterStats", "wall_clock"]
 
@@ -86,9 +86,11 @@ class WriterStats:
         """These stats with ``other``'s counters added (the gauges stay these): totals
         that do not go back when a reload replaces the writer."""
         return dataclasses.replace(
-            self, lines_written=self.lines_written + other.lines_written,
+            self,
+            lines_written=self.lines_written + other.lines_written,
             write_errors=self.write_errors + other.write_errors,
-            dropped=self.dropped + other.dropped)
+            dropped=self.dropped + other.dropped,
+        )
 
 
 class _Output:
@@ -110,8 +112,9 @@ class _Channel:
         try:
             self.tz = zone(options.timezone)
         except (KeyError, ValueError):  # ZoneInfoNotFoundError is a KeyError
-            log.error("unknown time zone %r for %s %s: using UTC", options.timezone,
-                      network, folded)
+            log.error(
+                "unknown time zone %r for %s %s: using UTC", options.timezone, network, folded
+            )
             self.tz = UTC
         self.date: date | None = None
         self.ends: datetime = NEVER  # the first instant after ``date``: then, slow path
@@ -126,10 +129,18 @@ class _Channel:
 class LogWriter:
     """Appends records to their channel log files; see the module docstring."""
 
-    def __init__(self, clock: Any, *, root: str | Path, max_open_files: int = 512,
-                 wall: Callable[[], float] = wall_clock, spawner: Any = None,
-                 retry_interval: float = 5.0, max_pending: int = 100_000,
-                 gzip_argv: Sequence[str] | None = None) -> None:
+    def __init__(
+        self,
+        clock: Any,
+        *,
+        root: str | Path,
+        max_open_files: int = 512,
+        wall: Callable[[], float] = wall_clock,
+        spawner: Any = None,
+        retry_interval: float = 5.0,
+        max_pending: int = 100_000,
+        gzip_argv: Sequence[str] | None = None,
+    ) -> None:
         self._clock = clock
         self._root = Path(os.path.abspath(root))
         self.stats = WriterStats()
@@ -138,9 +149,15 @@ class LogWriter:
         self._seen: dict[tuple[str, str], Seen] = {}
         self._files: dict[Path, LogFile] = {}  # live files and files with pending lines
         self._handles = Handles(clock, self.stats, max_open_files, evicting=self._flush)
-        self._outages = Outages(clock, self.stats, retry_interval=retry_interval,
-                                max_pending=max_pending, emit=self._emit,
-                                close=self._handles.close, resumed=self._resumed)
+        self._outages = Outages(
+            clock,
+            self.stats,
+            retry_interval=retry_interval,
+            max_pending=max_pending,
+            emit=self._emit,
+            close=self._handles.close,
+            resumed=self._resumed,
+        )
         self._retention = Retention(clock, wall, self._protected, SWEEP_INTERVAL)
         self._wall = wall
         self._day_call: Any = None
@@ -225,7 +242,7 @@ class LogWriter:
                 self._unsafe_logged.add(key)
                 log.error("not logging %s %s: no safe log path (%s)", ch.network, ch.folded, e)
             return False
-        for out, path in zip(ch.outputs, targets):
+        for out, path in zip(ch.outputs, targets, strict=True):
             old = out.file
             if old is None or old.path != path:
                 out.file = self._acquire(path, options)
@@ -440,5 +457,4 @@ class LogWriter:
             self._handles.close(f, sync=True)
         if self._outages.total:
             failing = ", ".join(str(p) for p in self._outages.failing)
-            log.error("%d log lines could not be written (to %s)", self._outages.total,
-                      failing)
+            log.error("%d log lines could not be written (to %s)", self._outages.total, failing)

@@ -46,9 +46,13 @@ log = logging.getLogger(__name__)
 
 def _bundled_dir() -> Path:
     """The repository's top-level ``plugins/`` folder (a source tree, an editable
-    install), else the copy a wheel installs under ``<prefix>/share/logbot/plugins``."""
-    source_tree = Path(__file__).resolve().parents[2] / "plugins"
-    if source_tree.is_dir():
+    install), else the copy a wheel installs under ``<prefix>/share/logbot/plugins``.
+
+    A source tree is recognised by its ``pyproject.toml`` too: installed, the folder two
+    levels up is site-packages, where another distribution may own a ``plugins/``."""
+    root = Path(__file__).resolve().parents[2]
+    source_tree = root / "plugins"
+    if source_tree.is_dir() and (root / "pyproject.toml").is_file():
         return source_tree
     return Path(sys.prefix) / "share" / "logbot" / "plugins"
 

@@ -9,13 +9,11 @@ would, ``feed()`` plays server lines, ``sent()`` returns what the bot wrote,
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from logbot.bot.network import NetworkBot
 from logbot.config.settings import ChannelConfig, LogOptions, NetworkConfig, ServerConfig
 from logbot.logs.record import LogRecord
-from logbot.logs.rotation import PAGE
 from logbot.reactor.error import ConnectionDone
 from logbot.reactor.failure import Failure
 from logbot.reactor.testing import MemoryReactorClock, StringTransport
@@ -118,16 +116,3 @@ class Harness:
 
     def join(self, channel: str, nick: str = "bot") -> None:
         self.feed(f":{nick}!~{nick}@bot.host JOIN {channel}")
-
-
-def whole_lines_and_torn_tail(path: Path) -> tuple[list[str], bool]:
-    """The whole lines of a log killed with SIGKILL, and whether a torn line ended it.
-
-    The kernel may stop a write at a page boundary of the file when SIGKILL arrives
-    (``rotation.page_runs``), so a torn line may be the last one only, cut at a page
-    boundary; anything else fails here."""
-    data = path.read_bytes()
-    body, _, tail = data.rpartition(b"\n")
-    if tail:
-        assert len(data) % PAGE == 0, f"{path}: a torn tail that is not at a page boundary"
-    return (body.decode().split("\n") if body else []), bool(tail)

@@ -18,10 +18,10 @@ import pytest
 
 from logbot.reactor.backends import available
 from logbot.reactor.tcp import READ_SIZE
-from tests.bot.fakes import whole_lines_and_torn_tail
 from tests.e2e.botproc import REPO, STAMP, BotProcess, wait_for_log
 from tests.integration.recording_bot import unique
 from tests.ircd.peer import connect
+from tests.logs.torn import whole_lines_and_torn_tail
 
 ONE_REACTOR = pytest.mark.parametrize("reactor", [available()[0]], indirect=True)
 

@@ -1,21 +1,18 @@
-"""The ircdocs parser tests, from the PyPI package and from the shared folder.
+"""The ircdocs parser tests (CC0), as packaged on PyPI: ``irc-parser-tests``.
 
-The PyPI package ``irc-parser-tests`` (0.0.4) always runs.  The shared copy
-(``../shared/conformance/parser-tests`` from the repository root) is newer and
-runs when present.  The data is read where it lies, never copied here.
+Only the packaged corpus is read, so a fresh clone runs every case and skips none; the
+package is pinned in the ``test`` extra (pyproject.toml).
 """
 
 from __future__ import annotations
 
 from importlib import resources
-from pathlib import Path
 
 import pytest
 import yaml
 
 from logbot.irc.message import Message, format, mask_match, parse, split_userhost
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "parser-tests"
 NAMES = ("msg-split", "msg-join", "userhost-split", "mask-match")
 
 
@@ -24,19 +21,8 @@ def _pypi(name: str) -> list[dict]:
     return yaml.safe_load(text)["tests"]
 
 
-def _shared(name: str) -> list[dict]:
-    return yaml.safe_load((SHARED / f"{name}.yaml").read_text("utf-8"))["tests"]
-
-
 def _cases(name: str) -> list:
-    cases = [pytest.param(case, id=f"pypi-{i}") for i, case in enumerate(_pypi(name))]
-    skip = pytest.mark.skip(reason=f"shared parser tests absent: {SHARED}")
-    if SHARED.is_dir():
-        shared = _shared(name)
-        cases += [pytest.param(case, id=f"shared-{i}") for i, case in enumerate(shared)]
-    else:
-        cases.append(pytest.param(None, id="shared-absent", marks=skip))
-    return cases
+    return [pytest.param(case, id=f"pypi-{i}") for i, case in enumerate(_pypi(name))]
 
 
 def _tags(atoms: dict) -> dict[str, str | None]:
@@ -53,7 +39,7 @@ def _expected(atoms: dict) -> Message:
     )
 
 
-def test_both_sources_have_data() -> None:
+def test_the_corpus_has_data() -> None:
     for name in NAMES:
         assert len(_pypi(name)) > 0
 

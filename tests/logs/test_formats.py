@@ -20,14 +20,32 @@ BERLIN = ZoneInfo("Europe/Berlin")
 WINTER = datetime.datetime(2026, 11, 27, 9, 15, 0, 123456, tzinfo=UTC)  # 10:15 in Berlin
 SUMMER = datetime.datetime(2026, 7, 1, 8, 0, 5, tzinfo=UTC)  # 10:00 in Berlin
 
-JSON_KEYS = ["time", "time_source", "type", "network", "channel", "nick", "user", "host",
-             "account", "text", "msgid", "tags"]
+JSON_KEYS = [
+    "time",
+    "time_source",
+    "type",
+    "network",
+    "channel",
+    "nick",
+    "user",
+    "host",
+    "account",
+    "text",
+    "msgid",
+    "tags",
+]
 
 
 def rec(type_: str, **fields: Any) -> LogRecord:
     base: dict[str, Any] = {
-        "time": WINTER, "time_source": "server", "type": type_, "network": "libera",
-        "channel": "#chan", "nick": "alice", "user": "al", "host": "example.org",
+        "time": WINTER,
+        "time_source": "server",
+        "type": type_,
+        "network": "libera",
+        "channel": "#chan",
+        "nick": "alice",
+        "user": "al",
+        "host": "example.org",
     }
     base.update(fields)
     return LogRecord(**base)
@@ -45,30 +63,44 @@ TEXT_CASES = [
     (rec("part", text="bye"), "*** alice <alice!al@example.org> has left #chan (bye)"),
     (rec("part"), "*** alice <alice!al@example.org> has left #chan"),
     (rec("part", text=""), "*** alice <alice!al@example.org> has left #chan"),
-    (rec("quit", text="Ping timeout"),
-     "*** alice <alice!al@example.org> has quit IRC (Ping timeout)"),
+    (
+        rec("quit", text="Ping timeout"),
+        "*** alice <alice!al@example.org> has quit IRC (Ping timeout)",
+    ),
     (rec("quit", text=""), "*** alice <alice!al@example.org> has quit IRC"),
     (rec("nick", target="alicia"), "*** alice is now known as alicia"),
     (rec("kick", nick="op", target="bob", text="spam"), "*** bob was kicked by op (spam)"),
     (rec("kick", nick="op", target="bob"), "*** bob was kicked by op"),
     (rec("mode", nick="op", text="+o bob"), "*** op sets mode: +o bob"),
     (rec("topic", text="new topic"), '*** alice changes topic to "new topic"'),
-    (rec("topic_info", nick=None, user=None, host=None, text="the topic"),
-     '*** topic for #chan is "the topic"'),
-    (rec("topic_info", nick="bob", user=None, host=None, text="the topic"),
-     '*** topic for #chan is "the topic" (set by bob)'),
+    (
+        rec("topic_info", nick=None, user=None, host=None, text="the topic"),
+        '*** topic for #chan is "the topic"',
+    ),
+    (
+        rec("topic_info", nick="bob", user=None, host=None, text="the topic"),
+        '*** topic for #chan is "the topic" (set by bob)',
+    ),
     (rec("chghost", target="newuser@new.host"), "*** alice changed host to newuser@new.host"),
     (rec("setname", text="Alice A."), '*** alice changed realname to "Alice A."'),
     (rec("away", text="lunch"), "*** alice is away (lunch)"),
     (rec("back"), "*** alice is back"),
-    (rec("connect", nick=None, user=None, host=None, text="connected to irc.libera.chat:6697"),
-     "*** logbot: connected to irc.libera.chat:6697"),
-    (rec("disconnect", nick=None, user=None, host=None, text="disconnected: EOF"),
-     "*** logbot: disconnected: EOF"),
-    (rec("gap", nick=None, user=None, host=None, text="not logged from 10:00 to 10:05"),
-     "*** logbot: not logged from 10:00 to 10:05"),
-    (rec("opted_out", text="a line from an opted-out user"),
-     "*** logbot: a line from an opted-out user"),
+    (
+        rec("connect", nick=None, user=None, host=None, text="connected to irc.libera.chat:6697"),
+        "*** logbot: connected to irc.libera.chat:6697",
+    ),
+    (
+        rec("disconnect", nick=None, user=None, host=None, text="disconnected: EOF"),
+        "*** logbot: disconnected: EOF",
+    ),
+    (
+        rec("gap", nick=None, user=None, host=None, text="not logged from 10:00 to 10:05"),
+        "*** logbot: not logged from 10:00 to 10:05",
+    ),
+    (
+        rec("opted_out", text="a line from an opted-out user"),
+        "*** logbot: a line from an opted-out user",
+    ),
 ]
 
 
@@ -123,15 +155,23 @@ def test_text_escapes_line_breaks(text: str, body: str) -> None:
 
 @given(
     st.sampled_from(sorted(TYPES)),
-    st.text(), st.one_of(st.none(), st.text()), st.one_of(st.none(), st.text()),
-    st.one_of(st.none(), st.text()), st.one_of(st.none(), st.text()), st.text(),
+    st.text(),
+    st.one_of(st.none(), st.text()),
+    st.one_of(st.none(), st.text()),
+    st.one_of(st.none(), st.text()),
+    st.one_of(st.none(), st.text()),
+    st.text(),
 )
 def test_text_is_always_one_line(
-    type_: str, nick: str, user: str | None, host: str | None, text: str | None,
-    target: str | None, channel: str,
+    type_: str,
+    nick: str,
+    user: str | None,
+    host: str | None,
+    text: str | None,
+    target: str | None,
+    channel: str,
 ) -> None:
-    record = rec(type_, nick=nick, user=user, host=host, text=text, target=target,
-                 channel=channel)
+    record = rec(type_, nick=nick, user=user, host=host, text=text, target=target, channel=channel)
     line = format_text(record, BERLIN)
     assert line.endswith("\n") and line.count("\n") == 1
     assert "\r" not in line and "\0" not in line
@@ -153,15 +193,21 @@ def test_unknown_type_raises() -> None:
 
 
 def test_formatters() -> None:
-    assert FORMATTERS == {"text": format_text, "jsonl": format_jsonl}
+    assert {"text": format_text, "jsonl": format_jsonl} == FORMATTERS
     assert MARKERS <= TYPES
 
 
 # --------------------------------------------------------------------- jsonl
 
+
 def test_jsonl_line() -> None:
-    record = rec("message", text="héllo \U0001f389", account="alice", msgid="m1",
-                 tags={"time": "2026-11-27T09:15:00.123Z", "msgid": "m1", "+draft/x": None})
+    record = rec(
+        "message",
+        text="héllo \U0001f389",
+        account="alice",
+        msgid="m1",
+        tags={"time": "2026-11-27T09:15:00.123Z", "msgid": "m1", "+draft/x": None},
+    )
     line = format_jsonl(record, BERLIN)
     assert line == (
         '{"time":"2026-11-27T10:15:00.123+01:00","time_source":"server","type":"message",'
@@ -193,9 +239,15 @@ def test_jsonl_summer_and_utc() -> None:
 def _reference(record: LogRecord, tz: datetime.tzinfo) -> str:
     obj: dict[str, Any] = {
         "time": record.time.astimezone(tz).isoformat(timespec="milliseconds"),
-        "time_source": record.time_source, "type": record.type, "network": record.network,
-        "channel": record.channel, "nick": record.nick, "user": record.user,
-        "host": record.host, "account": record.account, "text": record.text,
+        "time_source": record.time_source,
+        "type": record.type,
+        "network": record.network,
+        "channel": record.channel,
+        "nick": record.nick,
+        "user": record.user,
+        "host": record.host,
+        "account": record.account,
+        "text": record.text,
     }
     if record.target is not None:
         obj["target"] = record.target
@@ -208,17 +260,36 @@ OPT = st.one_of(st.none(), st.text())
 
 
 @given(
-    st.sampled_from(sorted(TYPES)), st.text(), st.text(), OPT, OPT, OPT, OPT, OPT, OPT, OPT,
+    st.sampled_from(sorted(TYPES)),
+    st.text(),
+    st.text(),
+    OPT,
+    OPT,
+    OPT,
+    OPT,
+    OPT,
+    OPT,
+    OPT,
     st.dictionaries(st.text(), OPT, max_size=4),
     st.datetimes(timezones=st.sampled_from([UTC, BERLIN])),
 )
 def test_jsonl_is_json_dumps(
-    type_: str, network: str, channel: str, nick: str | None, user: str | None,
-    host: str | None, account: str | None, text: str | None, target: str | None,
-    msgid: str | None, tags: dict[str, str | None], time: datetime.datetime,
+    type_: str,
+    network: str,
+    channel: str,
+    nick: str | None,
+    user: str | None,
+    host: str | None,
+    account: str | None,
+    text: str | None,
+    target: str | None,
+    msgid: str | None,
+    tags: dict[str, str | None],
+    time: datetime.datetime,
 ) -> None:
-    record = LogRecord(time, "local", type_, network, channel, nick, user, host, account,
-                       text, target, msgid, tags)
+    record = LogRecord(
+        time, "local", type_, network, channel, nick, user, host, account, text, target, msgid, tags
+    )
     line = format_jsonl(record, BERLIN)
     assert line == _reference(record, BERLIN)
     assert json.loads(line)["tags"] == tags
@@ -231,15 +302,22 @@ def test_jsonl_falls_back_to_json_for_odd_values() -> None:
         format_jsonl(rec("message", text=object()), UTC)
 
 
-@pytest.mark.parametrize("raw", [
-    "2026-11-27T10:00:05.123Z", "2026-11-27T10:00:05Z", "2026-11-27T10:00:05.123456Z",
-    "2026-11-27T11:00:05.123+01:00", "2026-11-27T10:00:05.1Z", "2026-11-27 10:00:05.123Z",
-    "2026-11-27T10:00:05,123Z"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "2026-11-27T10:00:05.123Z",
+        "2026-11-27T10:00:05Z",
+        "2026-11-27T10:00:05.123456Z",
+        "2026-11-27T11:00:05.123+01:00",
+        "2026-11-27T10:00:05.1Z",
+        "2026-11-27 10:00:05.123Z",
+        "2026-11-27T10:00:05,123Z",
+    ],
+)
 @pytest.mark.parametrize("tz", [datetime.UTC, ZoneInfo("Europe/Berlin")])
 def test_the_server_time_shortcut_renders_what_isoformat_would(raw: str, tz: Any) -> None:
     when = datetime.datetime.fromisoformat(raw)
-    record = LogRecord(when, "server", "message", "n", "#c", "nick", text="x",
-                       tags={"time": raw})
+    record = LogRecord(when, "server", "message", "n", "#c", "nick", text="x", tags={"time": raw})
     plain = LogRecord(when, "local", "message", "n", "#c", "nick", text="x")
     for fmt in (format_text, format_jsonl):
         got = fmt(record, tz)

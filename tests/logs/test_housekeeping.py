@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from logbot.config.settings import LogOptions
 from logbot.logs import housekeeping
 from logbot.logs.housekeeping import (
     Compressor,
@@ -20,7 +21,6 @@ from logbot.logs.housekeeping import (
     sweep_retention,
 )
 from logbot.logs.record import LogRecord
-from logbot.config.settings import LogOptions
 from logbot.logs.writer import LogWriter
 from logbot.reactor.error import ProcessDone, ProcessTerminated
 from logbot.reactor.failure import Failure
@@ -31,13 +31,21 @@ HK_LOG = "logbot.logs.housekeeping"
 
 
 def rec(when: datetime, text: str) -> LogRecord:
-    return LogRecord(time=when, time_source="server", type="message", network="net",
-                     channel="#c", nick="nick", text=text)
+    return LogRecord(
+        time=when,
+        time_source="server",
+        type="message",
+        network="net",
+        channel="#c",
+        nick="nick",
+        text=text,
+    )
 
 
 def hk_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records
-            if r.name == HK_LOG and r.levelno == logging.WARNING]
+    return [
+        r.getMessage() for r in caplog.records if r.name == HK_LOG and r.levelno == logging.WARNING
+    ]
 
 
 def ended(spawner: MemoryReactorClock, index: int, reason: Exception | None = None) -> None:
@@ -49,33 +57,33 @@ def ended(spawner: MemoryReactorClock, index: int, reason: Exception | None = No
 # -- real gzip, real reactor ----------------------------------------------------------------
 
 
-def test_days_of_logs_are_gzipped_for_real(reactor: Any, run_until: Any,
-                                           tmp_path: Path) -> None:
+def test_days_of_logs_are_gzipped_for_real(reactor: Any, run_until: Any, tmp_path: Path) -> None:
     w = LogWriter(reactor, root=tmp_path, spawner=reactor)
     o = LogOptions(formats=("text", "jsonl"), compress="gzip")
     base = datetime(2026, 3, 1, tzinfo=UTC)
     for day in range(4):
         for i in range(200):
-            w.write(rec(base + timedelta(days=day, seconds=i * 60), f"day {day} line {i}"),
-                    "#c", o)
+            w.write(rec(base + timedelta(days=day, seconds=i * 60), f"day {day} line {i}"), "#c", o)
     d = tmp_path / "net" / "#c"
     live = {"2026-03-04.log", "2026-03-04.jsonl"}
     run_until(w.housekeeping.idle())
     assert sorted(p.name for p in d.iterdir()) == sorted(
-        [f"2026-03-0{n}.{ext}.gz" for n in (1, 2, 3) for ext in ("log", "jsonl")] + list(live))
+        [f"2026-03-0{n}.{ext}.gz" for n in (1, 2, 3) for ext in ("log", "jsonl")] + list(live)
+    )
     for n in (1, 2, 3):
         text = gzip.decompress((d / f"2026-03-0{n}.log.gz").read_bytes()).decode()
         lines = text.splitlines()
         assert [line.split("> ", 1)[1] for line in lines] == [
-            f"day {n - 1} line {i}" for i in range(200)]
-        assert len(gzip.decompress((d / f"2026-03-0{n}.jsonl.gz").read_bytes())
-                   .splitlines()) == 200
+            f"day {n - 1} line {i}" for i in range(200)
+        ]
+        assert len(gzip.decompress((d / f"2026-03-0{n}.jsonl.gz").read_bytes()).splitlines()) == 200
     assert w.housekeeping.compressed == 6 and w.housekeeping.failed == 0
     w.close()
 
 
-def test_python_gzip_when_there_is_no_gzip(reactor: Any, run_until: Any, tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_python_gzip_when_there_is_no_gzip(
+    reactor: Any, run_until: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(housekeeping.shutil, "which", lambda name: None)
     assert default_gzip_argv() == [sys.executable, "-m", "gzip"]
     c = Compressor(reactor)
@@ -91,8 +99,9 @@ def test_python_gzip_when_there_is_no_gzip(reactor: Any, run_until: Any, tmp_pat
     assert c.compressed == 1
 
 
-def test_a_failing_gzip_is_reported(reactor: Any, run_until: Any, tmp_path: Path,
-                                    caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failing_gzip_is_reported(
+    reactor: Any, run_until: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     c = Compressor(reactor, ["/bin/sh", "-c", 'echo "disk on fire" >&2; exit 3', "sh"])
     path = tmp_path / "2026-01-01.log"
     path.write_text("keep me\n")
@@ -140,7 +149,9 @@ def test_at_most_two_children(tmp_path: Path) -> None:
     for p in paths:
         c.compress(p)
     assert [args[-1] for _, _, args, _, _, _ in spawner.spawnedProcesses] == [
-        str(paths[0]), str(paths[1])]
+        str(paths[0]),
+        str(paths[1]),
+    ]
     done = c.idle()
     assert not done.called
     for index in range(5):
@@ -164,8 +175,9 @@ def test_a_file_is_queued_once(tmp_path: Path) -> None:
     assert c.busy() == {a, b, a.with_name(a.name + ".gz"), b.with_name(b.name + ".gz")}
 
 
-def test_an_existing_gz_is_not_overwritten(tmp_path: Path,
-                                           caplog: pytest.LogCaptureFixture) -> None:
+def test_an_existing_gz_is_not_overwritten(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     spawner = MemoryReactorClock()
     c = Compressor(spawner, ["gzip", "-f"])
     old_gz = tmp_path / "2026-01-01.log.gz"
@@ -179,8 +191,9 @@ def test_an_existing_gz_is_not_overwritten(tmp_path: Path,
     assert old_gz.read_bytes() == b"the old day"
 
 
-def test_a_gz_that_does_not_appear_is_reported(tmp_path: Path,
-                                               caplog: pytest.LogCaptureFixture) -> None:
+def test_a_gz_that_does_not_appear_is_reported(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     spawner = MemoryReactorClock()
     c = Compressor(spawner, ["true"])
     [path] = files(tmp_path, 1)
@@ -209,8 +222,9 @@ def test_no_spawner_no_compression(tmp_path: Path, caplog: pytest.LogCaptureFixt
     assert c.idle().called and a.exists()
 
 
-def test_the_writer_without_a_spawner_warns_once(tmp_path: Path,
-                                                 caplog: pytest.LogCaptureFixture) -> None:
+def test_the_writer_without_a_spawner_warns_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     w = LogWriter(Clock(), root=tmp_path)
     o = LogOptions(formats=("text",), compress="gzip")
     base = datetime(2026, 1, 1, tzinfo=UTC)
@@ -246,8 +260,7 @@ def test_sweep_retention(tmp_path: Path) -> None:
     link = tmp_path / "link.log"
     link.symlink_to(young)
     os.utime(link, (0, 0), follow_symlinks=False)
-    deleted = sweep_retention({tmp_path: NOW - 7 * 86400, tmp_path / "gone": NOW},
-                              {protected})
+    deleted = sweep_retention({tmp_path: NOW - 7 * 86400, tmp_path / "gone": NOW}, {protected})
     assert sorted(deleted) == sorted(old)
     assert young.exists() and protected.exists() and other.exists()
     assert subdir.is_dir() and link.is_symlink()

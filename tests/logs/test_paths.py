@@ -11,6 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from logbot.config.settings import DEFAULT_PATH
+from logbot.irc.casemap import casefold
 from logbot.logs.paths import (
     MAX_COMPONENT_BYTES,
     SUFFIXES,
@@ -23,8 +25,6 @@ from logbot.logs.paths import (
     unescape_component,
     with_format,
 )
-from logbot.config.settings import DEFAULT_PATH
-from logbot.irc.casemap import casefold
 
 DAY = datetime.date(2026, 1, 2)
 
@@ -77,6 +77,7 @@ def _check_component(component: str) -> None:
 
 # ------------------------------------------------------------------ escaping
 
+
 @pytest.mark.parametrize(
     ("name", "escaped"),
     [
@@ -111,8 +112,15 @@ def test_hostile_names_give_one_safe_component(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["#" + "a" * 300, "#" + "%" * 300, "#" + "é" * 150, "#" + "\U0001f389" * 75,
-             "." * 300, "#" + "\x01" * 100]
+    "name",
+    [
+        "#" + "a" * 300,
+        "#" + "%" * 300,
+        "#" + "é" * 150,
+        "#" + "\U0001f389" * 75,
+        "." * 300,
+        "#" + "\x01" * 100,
+    ],
 )
 def test_long_names_are_cut_whole_and_hashed(name: str) -> None:
     component = escape_component(name)
@@ -173,6 +181,7 @@ def test_unescape_refuses_what_escape_never_writes(bad: str) -> None:
 
 # ------------------------------------------------------------- case folding
 
+
 def _path(channel: str, mapping: str = "rfc1459") -> str:
     return render_path(DEFAULT_PATH, "net", casefold(channel, mapping), DAY)
 
@@ -186,6 +195,7 @@ def test_case_variants_share_a_file() -> None:
 
 
 # ---------------------------------------------------------------- rendering
+
 
 @pytest.mark.parametrize("name", HOSTILE)
 def test_hostile_names_stay_under_the_root(tmp_path: Path, name: str) -> None:
@@ -211,8 +221,10 @@ def test_any_names_render_under_the_root(network: str, channel: str) -> None:
 
 
 def test_render_path_fills_the_template() -> None:
-    assert render_path("{network}/{date:%Y/%m}/{channel}-{date:%d}.log", "Libera.Chat",
-                       "#a/b", DAY) == "Libera.Chat/2026/01/#a%2Fb-02.log"
+    assert (
+        render_path("{network}/{date:%Y/%m}/{channel}-{date:%d}.log", "Libera.Chat", "#a/b", DAY)
+        == "Libera.Chat/2026/01/#a%2Fb-02.log"
+    )
 
 
 @pytest.mark.parametrize(
@@ -234,8 +246,9 @@ def test_render_path_refuses_unsafe_templates(template: str) -> None:
         render_path(template, "net", "#c", DAY)
 
 
-@pytest.mark.parametrize("relative", ["..", "../x", "a/../../x", "/etc/passwd", "", ".",
-                                      "a/..", "a\0b"])
+@pytest.mark.parametrize(
+    "relative", ["..", "../x", "a/../../x", "/etc/passwd", "", ".", "a/..", "a\0b"]
+)
 @pytest.mark.parametrize("root", ["logs", ".", "/srv/logs", "../logs"])
 def test_resolve_under_refuses_escapes(root: str, relative: str) -> None:
     with pytest.raises(UnsafePath):
@@ -254,6 +267,7 @@ def test_unsafe_path_is_a_value_error() -> None:
 
 
 # ------------------------------------------------------- formats and parts
+
 
 @pytest.mark.parametrize(
     ("name", "fmt", "result"),

@@ -24,8 +24,9 @@ BERLIN = ZoneInfo("Europe/Berlin")
 MICRO = timedelta(microseconds=1)
 
 
-def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0,
-        second: int = 0) -> datetime:
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
     return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
@@ -52,12 +53,15 @@ def test_day_end_utc() -> None:
     assert day_end(date(2026, 1, 1), UTC).tzinfo is UTC
 
 
-@pytest.mark.parametrize(("day", "end"), [
-    (date(2026, 3, 28), utc(2026, 3, 28, 23)),  # winter time: +01:00
-    (date(2026, 3, 29), utc(2026, 3, 29, 22)),  # 02:00 -> 03:00: a 23-hour day, then +02:00
-    (date(2026, 10, 24), utc(2026, 10, 24, 22)),
-    (date(2026, 10, 25), utc(2026, 10, 25, 23)),  # 03:00 -> 02:00: a 25-hour day
-])
+@pytest.mark.parametrize(
+    ("day", "end"),
+    [
+        (date(2026, 3, 28), utc(2026, 3, 28, 23)),  # winter time: +01:00
+        (date(2026, 3, 29), utc(2026, 3, 29, 22)),  # 02:00 -> 03:00: a 23-hour day, then +02:00
+        (date(2026, 10, 24), utc(2026, 10, 24, 22)),
+        (date(2026, 10, 25), utc(2026, 10, 25, 23)),  # 03:00 -> 02:00: a 25-hour day
+    ],
+)
 def test_day_end_berlin_across_dst(day: date, end: datetime) -> None:
     assert day_end(day, BERLIN) == end
     assert local_date(end - MICRO, BERLIN) == day
@@ -66,13 +70,24 @@ def test_day_end_berlin_across_dst(day: date, end: datetime) -> None:
 
 # Zones whose clocks jump at local midnight (or did), where "00:00" may not exist or
 # come twice: the end of the day must still be the first instant of the next date.
-ODD_ZONES = ["Europe/Berlin", "America/Havana", "America/Santiago", "America/Sao_Paulo",
-             "Asia/Beirut", "America/Asuncion", "Pacific/Apia", "Australia/Lord_Howe",
-             "UTC", "Asia/Kolkata", "America/St_Johns"]
+ODD_ZONES = [
+    "Europe/Berlin",
+    "America/Havana",
+    "America/Santiago",
+    "America/Sao_Paulo",
+    "Asia/Beirut",
+    "America/Asuncion",
+    "Pacific/Apia",
+    "Australia/Lord_Howe",
+    "UTC",
+    "Asia/Kolkata",
+    "America/St_Johns",
+]
 
 
-@given(st.sampled_from(ODD_ZONES), st.dates(min_value=date(1990, 1, 1),
-                                            max_value=date(2037, 12, 31)))
+@given(
+    st.sampled_from(ODD_ZONES), st.dates(min_value=date(1990, 1, 1), max_value=date(2037, 12, 31))
+)
 def test_day_end_is_the_first_instant_of_a_later_date(name: str, day: date) -> None:
     tz = ZoneInfo(name)
     end = day_end(day, tz)
@@ -153,11 +168,18 @@ def test_size_chunks_properties(size: int, lengths: list[int], limit: int) -> No
 # -- names and ages -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "ok"), [
-    ("2026-01-01.log", True), ("2026-01-01.jsonl", True), ("2026-01-01.001.log.gz", True),
-    ("2026-01-01.jsonl.gz", True), ("notes.txt", False), ("2026-01-01.log.tmp", False),
-    ("x.gz", False),
-])
+@pytest.mark.parametrize(
+    ("name", "ok"),
+    [
+        ("2026-01-01.log", True),
+        ("2026-01-01.jsonl", True),
+        ("2026-01-01.001.log.gz", True),
+        ("2026-01-01.jsonl.gz", True),
+        ("notes.txt", False),
+        ("2026-01-01.log.tmp", False),
+        ("x.gz", False),
+    ],
+)
 def test_is_log_file(name: str, ok: bool) -> None:
     assert is_log_file(name) is ok
 
@@ -169,9 +191,11 @@ def test_retention_cutoff() -> None:
 
 # -- page_runs: batches that kill -9 cannot tear -------------------------------------------
 
+
 @given(st.integers(0, 20_000), st.lists(st.integers(1, 5_000), min_size=1, max_size=60))
 def test_page_runs_cover_every_line_once_and_never_batch_across_a_page(
-        size: int, lengths: list[int]) -> None:
+    size: int, lengths: list[int]
+) -> None:
     from logbot.logs.rotation import page_runs
 
     runs = page_runs(size, lengths, 0, len(lengths), page=4096)

@@ -26,13 +26,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from freezegun import freeze_time
 
+from logbot.config.settings import LogOptions
 from logbot.logs import paths
 from logbot.logs.record import LogRecord
-from logbot.config.settings import LogOptions
 from logbot.logs.writer import BUFFER_LIMIT, LogWriter
 from logbot.reactor.task import Clock
 from logbot.reactor.testing import MemoryReactorClock
-from tests.bot.fakes import whole_lines_and_torn_tail
+from tests.logs.torn import whole_lines_and_torn_tail
 
 BASE = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -40,10 +40,18 @@ WRITER_LOG = "logbot.logs.writer"
 REPO = Path(__file__).resolve().parents[2]
 
 
-def rec(when: datetime, text: str = "hi", channel: str = "#c", network: str = "net",
-        nick: str = "nick") -> LogRecord:
-    return LogRecord(time=when, time_source="server", type="message", network=network,
-                     channel=channel, nick=nick, text=text)
+def rec(
+    when: datetime, text: str = "hi", channel: str = "#c", network: str = "net", nick: str = "nick"
+) -> LogRecord:
+    return LogRecord(
+        time=when,
+        time_source="server",
+        type="message",
+        network=network,
+        channel=channel,
+        nick=nick,
+        text=text,
+    )
 
 
 def opts(**kw: Any) -> LogOptions:
@@ -125,25 +133,27 @@ def fault(root: Path, monkeypatch: pytest.MonkeyPatch) -> Fault:
 
 def timers(clock: Clock) -> list[Any]:
     """The clock's pending calls but the once-a-minute end-of-day check."""
-    return [c for c in clock.getDelayedCalls()
-            if getattr(c.func, "__name__", "") != "_day_check"]
+    return [c for c in clock.getDelayedCalls() if getattr(c.func, "__name__", "") != "_day_check"]
 
 
 def warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records
-            if r.name == WRITER_LOG and r.levelno == logging.WARNING]
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == WRITER_LOG and r.levelno == logging.WARNING
+    ]
 
 
 def infos(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records
-            if r.name == WRITER_LOG and r.levelno == logging.INFO]
+    return [
+        r.getMessage() for r in caplog.records if r.name == WRITER_LOG and r.levelno == logging.INFO
+    ]
 
 
 # -- where a line goes ----------------------------------------------------------------------
 
 
-def test_one_file_per_format_with_whole_lines(make: Callable[..., LogWriter],
-                                              root: Path) -> None:
+def test_one_file_per_format_with_whole_lines(make: Callable[..., LogWriter], root: Path) -> None:
     w = make()
     o = opts(formats=("text", "jsonl"))
     for i in range(3):
@@ -151,14 +161,18 @@ def test_one_file_per_format_with_whole_lines(make: Callable[..., LogWriter],
     text, jsonl = chan(root) / "2026-01-01.log", chan(root) / "2026-01-01.jsonl"
     assert messages(text) == ["m0", "m1", "m2"]
     assert [json.loads(line)["text"] for line in jsonl.read_text().splitlines()] == [
-        "m0", "m1", "m2"]
+        "m0",
+        "m1",
+        "m2",
+    ]
     assert text.read_bytes().endswith(b"\n") and jsonl.read_bytes().endswith(b"\n")
     assert w.stats.lines_written == 6
     assert w.stats.files_open == 2
 
 
 def test_directories_and_files_are_created_with_their_modes(
-        make: Callable[..., LogWriter], root: Path) -> None:
+    make: Callable[..., LogWriter], root: Path
+) -> None:
     old = os.umask(0o022)
     try:
         w = make()
@@ -187,15 +201,17 @@ def test_midnight_utc(make: Callable[..., LogWriter], root: Path) -> None:
     assert messages(chan(root) / "2026-01-02.log") == ["early"]
 
 
-def berlin(year: int, month: int, day: int, hour: int, minute: int, second: int,
-           fold: int = 0) -> datetime:
+def berlin(
+    year: int, month: int, day: int, hour: int, minute: int, second: int, fold: int = 0
+) -> datetime:
     """A Berlin wall-clock time, as UTC."""
     local = datetime(year, month, day, hour, minute, second, tzinfo=BERLIN, fold=fold)
     return local.astimezone(UTC)
 
 
-def test_midnight_in_berlin_across_spring_forward(make: Callable[..., LogWriter],
-                                                   root: Path) -> None:
+def test_midnight_in_berlin_across_spring_forward(
+    make: Callable[..., LogWriter], root: Path
+) -> None:
     w = make()
     o = opts(timezone="Europe/Berlin")
     stamps = [
@@ -210,8 +226,7 @@ def test_midnight_in_berlin_across_spring_forward(make: Callable[..., LogWriter]
     _write_and_check_days(w, o, root, stamps)
 
 
-def test_midnight_in_berlin_across_fall_back(make: Callable[..., LogWriter],
-                                              root: Path) -> None:
+def test_midnight_in_berlin_across_fall_back(make: Callable[..., LogWriter], root: Path) -> None:
     w = make()
     o = opts(timezone="Europe/Berlin")
     stamps = [
@@ -226,8 +241,9 @@ def test_midnight_in_berlin_across_fall_back(make: Callable[..., LogWriter],
     _write_and_check_days(w, o, root, stamps)
 
 
-def _write_and_check_days(w: LogWriter, o: LogOptions, root: Path,
-                          stamps: list[tuple[datetime, str]]) -> None:
+def _write_and_check_days(
+    w: LogWriter, o: LogOptions, root: Path, stamps: list[tuple[datetime, str]]
+) -> None:
     """Write message m<i> at each stamp; each day's file holds the messages of that day."""
     for index, (when, _) in enumerate(stamps):
         w.write(rec(when, f"m{index}"), "#c", o)
@@ -242,8 +258,7 @@ def test_the_time_in_the_line_is_local(make: Callable[..., LogWriter], root: Pat
     assert (chan(root) / "2026-03-29.log").read_text().startswith("2026-03-29T03:00:00+02:00")
 
 
-def test_a_late_stamp_goes_to_the_newer_file(make: Callable[..., LogWriter],
-                                             root: Path) -> None:
+def test_a_late_stamp_goes_to_the_newer_file(make: Callable[..., LogWriter], root: Path) -> None:
     w = make()
     o = opts()
     w.write(rec(datetime(2026, 1, 1, 23, 0, tzinfo=UTC), "a"), "#c", o)
@@ -265,9 +280,9 @@ def test_a_naive_time_is_taken_as_utc(make: Callable[..., LogWriter], root: Path
     assert (chan(root) / "2026-01-02.log").exists()
 
 
-def test_the_hot_path_does_not_render_paths(make: Callable[..., LogWriter],
-                                            monkeypatch: pytest.MonkeyPatch,
-                                            root: Path) -> None:
+def test_the_hot_path_does_not_render_paths(
+    make: Callable[..., LogWriter], monkeypatch: pytest.MonkeyPatch, root: Path
+) -> None:
     renders: list[date] = []
     real = paths.render_path
 
@@ -318,7 +333,8 @@ def test_new_options_keep_the_file(make: Callable[..., LogWriter], root: Path) -
 
 
 def test_an_unsafe_path_is_logged_once_and_never_raised(
-        make: Callable[..., LogWriter], root: Path, caplog: pytest.LogCaptureFixture) -> None:
+    make: Callable[..., LogWriter], root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     w = make()
     o = opts(path="../{channel}/{date:%Y-%m-%d}.log")
     for i in range(3):
@@ -333,8 +349,9 @@ def test_an_unsafe_path_is_logged_once_and_never_raised(
     assert w.stats.write_errors == 4
 
 
-def test_unknown_format_and_time_zone_are_logged(make: Callable[..., LogWriter], root: Path,
-                                                 caplog: pytest.LogCaptureFixture) -> None:
+def test_unknown_format_and_time_zone_are_logged(
+    make: Callable[..., LogWriter], root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     w = make()
     w.write(rec(at(0)), "#c", opts(formats=("text", "xml"), timezone="Nowhere/Land"))
     assert messages(chan(root) / "2026-01-01.log") == ["hi"]
@@ -413,10 +430,12 @@ CHILD = textwrap.dedent("""
 """)
 
 
-def test_kill_9_leaves_only_whole_lines(root: Path, clock: Clock,
-                                        caplog: pytest.LogCaptureFixture) -> None:
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(REPO), str(root)],
-                             stdout=subprocess.PIPE)
+def test_kill_9_leaves_only_whole_lines(
+    root: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(REPO), str(root)], stdout=subprocess.PIPE
+    )
     try:
         assert child.stdout is not None
         assert child.stdout.readline() == b"ready\n"
@@ -434,8 +453,9 @@ def test_kill_9_leaves_only_whole_lines(root: Path, clock: Clock,
     assert [int(o["text"].rsplit(" ", 1)[1]) for o in objs] == list(range(len(objs)))
     # The next writer to open the files cuts a torn tail off (and says so) first.
     w = LogWriter(clock, root=root)
-    w.write(rec(datetime(2026, 1, 1, 23, tzinfo=UTC), "after"), "#c",
-            opts(formats=("text", "jsonl")))
+    w.write(
+        rec(datetime(2026, 1, 1, 23, tzinfo=UTC), "after"), "#c", opts(formats=("text", "jsonl"))
+    )
     w.close()
     assert text_path.read_text().split("\n")[:-2] == text
     assert jsonl_path.read_text().split("\n")[:-2] == jsonl
@@ -453,23 +473,29 @@ def parts_in_order(directory: Path, live: str = "2026-01-01.log") -> list[Path]:
 
 
 @pytest.mark.parametrize("flush", ["line", "interval"])
-def test_size_rotation(make: Callable[..., LogWriter], root: Path, clock: Clock,
-                       flush: str) -> None:
+def test_size_rotation(
+    make: Callable[..., LogWriter], root: Path, clock: Clock, flush: str
+) -> None:
     w = make()
     o = opts(rotation="size", max_bytes=200, flush=flush)
     for i in range(20):
         w.write(rec(at(i), f"m{i:02d}"), "#c", o)
     w.flush()
     files = parts_in_order(chan(root))
-    assert [f.name for f in files] == ["2026-01-01.001.log", "2026-01-01.002.log",
-                                       "2026-01-01.003.log", "2026-01-01.log"]
+    assert [f.name for f in files] == [
+        "2026-01-01.001.log",
+        "2026-01-01.002.log",
+        "2026-01-01.003.log",
+        "2026-01-01.log",
+    ]
     assert all(f.stat().st_size <= 200 for f in files)
     assert [f.stat().st_size // LINE for f in files] == [5, 5, 5, 5]
     assert [m for f in files for m in messages(f)] == [f"m{i:02d}" for i in range(20)]
 
 
-def test_a_line_longer_than_max_bytes_goes_in_alone(make: Callable[..., LogWriter],
-                                                    root: Path) -> None:
+def test_a_line_longer_than_max_bytes_goes_in_alone(
+    make: Callable[..., LogWriter], root: Path
+) -> None:
     w = make()
     o = opts(rotation="size", max_bytes=200)
     for i, text in enumerate(["a", "b", "L" * 500, "c"]):
@@ -488,23 +514,23 @@ def test_size_counts_what_was_there(make: Callable[..., LogWriter], root: Path) 
     assert messages(chan(root) / "2026-01-01.log") == ["new"]
 
 
-def test_size_rotation_compresses_the_parts(make: Callable[..., LogWriter],
-                                            root: Path) -> None:
+def test_size_rotation_compresses_the_parts(make: Callable[..., LogWriter], root: Path) -> None:
     spawner = MemoryReactorClock()
     w = make(spawner=spawner, gzip_argv=["gzip", "-n", "-f", "--"])
     o = opts(rotation="size", max_bytes=100, compress="gzip")
     for i in range(6):  # two lines a file
         w.write(rec(at(i), f"m{i:02d}"), "#c", o)
     argvs = [args for _, _, args, _, _, _ in spawner.spawnedProcesses]
-    assert argvs == [["gzip", "-n", "-f", "--", str(chan(root) / "2026-01-01.001.log")],
-                     ["gzip", "-n", "-f", "--", str(chan(root) / "2026-01-01.002.log")]]
+    assert argvs == [
+        ["gzip", "-n", "-f", "--", str(chan(root) / "2026-01-01.001.log")],
+        ["gzip", "-n", "-f", "--", str(chan(root) / "2026-01-01.002.log")],
+    ]
 
 
 # -- date rotation and compression ----------------------------------------------------------
 
 
-def test_date_rotation_compresses_the_old_files(make: Callable[..., LogWriter],
-                                                root: Path) -> None:
+def test_date_rotation_compresses_the_old_files(make: Callable[..., LogWriter], root: Path) -> None:
     spawner = MemoryReactorClock()
     w = make(spawner=spawner, gzip_argv=["gzip"])
     o = opts(formats=("text", "jsonl"), compress="gzip")
@@ -512,8 +538,10 @@ def test_date_rotation_compresses_the_old_files(make: Callable[..., LogWriter],
     assert spawner.spawnedProcesses == []
     w.write(rec(at(86400)), "#c", o)
     argvs = [args for _, _, args, _, _, _ in spawner.spawnedProcesses]
-    assert argvs == [["gzip", str(chan(root) / "2026-01-01.log")],
-                     ["gzip", str(chan(root) / "2026-01-01.jsonl")]]
+    assert argvs == [
+        ["gzip", str(chan(root) / "2026-01-01.log")],
+        ["gzip", str(chan(root) / "2026-01-01.jsonl")],
+    ]
     assert w.stats.files_open == 2  # the new day's files only
     env = spawner.spawnedProcesses[0][3]
     assert set(env) == {"PATH", "LC_ALL"}  # a minimal environment: no GZIP=...
@@ -530,8 +558,9 @@ def test_without_compress_nothing_is_spawned(make: Callable[..., LogWriter]) -> 
 # -- flush "interval" and fsync -------------------------------------------------------------
 
 
-def test_flush_interval_writes_one_batch(make: Callable[..., LogWriter], clock: Clock,
-                                         fault: Fault, root: Path) -> None:
+def test_flush_interval_writes_one_batch(
+    make: Callable[..., LogWriter], clock: Clock, fault: Fault, root: Path
+) -> None:
     w = make()
     o = opts(flush="interval", flush_interval=2.0)
     for i in range(10):
@@ -549,7 +578,8 @@ def test_flush_interval_writes_one_batch(make: Callable[..., LogWriter], clock: 
 
 
 def test_flush_interval_writes_at_64k_and_on_flush_and_close(
-        make: Callable[..., LogWriter], fault: Fault, root: Path, clock: Clock) -> None:
+    make: Callable[..., LogWriter], fault: Fault, root: Path, clock: Clock
+) -> None:
     w = make()
     o = opts(flush="interval", flush_interval=60.0)
     big = "y" * 1000
@@ -570,8 +600,9 @@ def test_flush_interval_writes_at_64k_and_on_flush_and_close(
     assert timers(clock) == []
 
 
-def test_fsync_interval(make: Callable[..., LogWriter], clock: Clock,
-                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fsync_interval(
+    make: Callable[..., LogWriter], clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     synced: list[int] = []
     real = os.fsync
 
@@ -599,8 +630,13 @@ def test_fsync_interval(make: Callable[..., LogWriter], clock: Clock,
 # -- write errors ---------------------------------------------------------------------------
 
 
-def test_enospc_outage(make: Callable[..., LogWriter], clock: Clock, fault: Fault,
-                       root: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_enospc_outage(
+    make: Callable[..., LogWriter],
+    clock: Clock,
+    fault: Fault,
+    root: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     w = make(retry_interval=5.0)
     o = opts()
     live = chan(root) / "2026-01-01.log"
@@ -621,15 +657,19 @@ def test_enospc_outage(make: Callable[..., LogWriter], clock: Clock, fault: Faul
     clock.advance(5.0)
     assert messages(live) == [f"m{i}" for i in range(12)]
     assert w.stats.pending == 0 and w.stats.lines_written == 12
-    assert infos(caplog) == [
-        f"resumed writing {live} after 2 errors; 11 delayed lines written"]
+    assert infos(caplog) == [f"resumed writing {live} after 2 errors; 11 delayed lines written"]
     w.write(rec(at(12), "m12"), "#c", o)  # back on the fast path
     assert messages(live)[-1] == "m12"
     assert timers(clock) == []
 
 
-def test_a_short_write_is_undone(make: Callable[..., LogWriter], clock: Clock, fault: Fault,
-                                 root: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_short_write_is_undone(
+    make: Callable[..., LogWriter],
+    clock: Clock,
+    fault: Fault,
+    root: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     w = make()
     o = opts(formats=("text", "jsonl"))
     for i in range(3):
@@ -646,11 +686,16 @@ def test_a_short_write_is_undone(make: Callable[..., LogWriter], clock: Clock, f
     clock.advance(5.0)
     assert messages(text) == ["m0", "m1", "m2", "m3"]
     assert [json.loads(x)["text"] for x in jsonl.read_text().splitlines()] == [
-        "m0", "m1", "m2", "m3"]
+        "m0",
+        "m1",
+        "m2",
+        "m3",
+    ]
 
 
-def test_a_short_batch_is_undone_whole(make: Callable[..., LogWriter], clock: Clock,
-                                       fault: Fault, root: Path) -> None:
+def test_a_short_batch_is_undone_whole(
+    make: Callable[..., LogWriter], clock: Clock, fault: Fault, root: Path
+) -> None:
     w = make()
     o = opts(flush="interval", flush_interval=1.0)
     for i in range(5):
@@ -666,9 +711,9 @@ def test_a_short_batch_is_undone_whole(make: Callable[..., LogWriter], clock: Cl
     assert messages(live) == [f"m{i}" for i in range(6)]
 
 
-def test_a_file_where_the_directory_should_be(make: Callable[..., LogWriter], clock: Clock,
-                                              root: Path,
-                                              caplog: pytest.LogCaptureFixture) -> None:
+def test_a_file_where_the_directory_should_be(
+    make: Callable[..., LogWriter], clock: Clock, root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     # A real obstacle that stops root as well: ENOTDIR / EEXIST from the file system.
     (root / "net").mkdir(parents=True)
     chan(root).write_text("in the way")
@@ -694,14 +739,14 @@ def test_a_file_where_the_directory_should_be(make: Callable[..., LogWriter], cl
 def _read_only(path: Path, on: bool) -> None:
     """chmod for ordinary users; as root (whom modes do not stop) the immutable flag."""
     if os.geteuid() == 0:
-        subprocess.run(["chattr", "+i" if on else "-i", str(path)], check=True,
-                       capture_output=True)
+        subprocess.run(["chattr", "+i" if on else "-i", str(path)], check=True, capture_output=True)
     else:
         os.chmod(path, 0o555 if on else 0o755)
 
 
-def test_a_read_only_directory(make: Callable[..., LogWriter], clock: Clock, root: Path,
-                               caplog: pytest.LogCaptureFixture) -> None:
+def test_a_read_only_directory(
+    make: Callable[..., LogWriter], clock: Clock, root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     (root / "net").mkdir(parents=True)
     _read_only(root / "net", True)
     try:
@@ -719,8 +764,9 @@ def test_a_read_only_directory(make: Callable[..., LogWriter], clock: Clock, roo
     assert messages(chan(root) / "2026-01-01.log") == ["m0", "m1", "m2", "m3"]
 
 
-def test_one_warning_per_outage(make: Callable[..., LogWriter], clock: Clock, fault: Fault,
-                                caplog: pytest.LogCaptureFixture) -> None:
+def test_one_warning_per_outage(
+    make: Callable[..., LogWriter], clock: Clock, fault: Fault, caplog: pytest.LogCaptureFixture
+) -> None:
     w = make()
     o = opts()
     for outage in range(2):
@@ -734,9 +780,13 @@ def test_one_warning_per_outage(make: Callable[..., LogWriter], clock: Clock, fa
     assert len(infos(caplog)) == 2
 
 
-def test_pending_is_bounded_and_the_oldest_go(make: Callable[..., LogWriter], clock: Clock,
-                                              fault: Fault, root: Path,
-                                              caplog: pytest.LogCaptureFixture) -> None:
+def test_pending_is_bounded_and_the_oldest_go(
+    make: Callable[..., LogWriter],
+    clock: Clock,
+    fault: Fault,
+    root: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     w = make(max_pending=5)
     o = opts()
     fault.mode = "enospc"
@@ -750,8 +800,9 @@ def test_pending_is_bounded_and_the_oldest_go(make: Callable[..., LogWriter], cl
     assert "5 delayed lines written" in info and "3 lines dropped" in info
 
 
-def test_the_oldest_are_dropped_across_files(make: Callable[..., LogWriter], clock: Clock,
-                                             fault: Fault, root: Path) -> None:
+def test_the_oldest_are_dropped_across_files(
+    make: Callable[..., LogWriter], clock: Clock, fault: Fault, root: Path
+) -> None:
     w = make(max_pending=4)
     o = opts()
     fault.mode = "enospc"
@@ -765,8 +816,9 @@ def test_the_oldest_are_dropped_across_files(make: Callable[..., LogWriter], clo
     assert messages(chan(root, "#b") / "2026-01-01.log") == ["#b1", "#b2"]
 
 
-def test_the_day_changes_during_an_outage(make: Callable[..., LogWriter], clock: Clock,
-                                          fault: Fault, root: Path) -> None:
+def test_the_day_changes_during_an_outage(
+    make: Callable[..., LogWriter], clock: Clock, fault: Fault, root: Path
+) -> None:
     spawner = MemoryReactorClock()
     w = make(spawner=spawner, gzip_argv=["gzip"])
     o = opts(compress="gzip")
@@ -784,8 +836,8 @@ def test_the_day_changes_during_an_outage(make: Callable[..., LogWriter], clock:
 
 
 def test_close_reports_the_lines_it_could_not_write(
-        make: Callable[..., LogWriter], fault: Fault, caplog: pytest.LogCaptureFixture,
-        clock: Clock) -> None:
+    make: Callable[..., LogWriter], fault: Fault, caplog: pytest.LogCaptureFixture, clock: Clock
+) -> None:
     w = make()
     fault.mode = "enospc"
     for i in range(3):
@@ -797,8 +849,9 @@ def test_close_reports_the_lines_it_could_not_write(
     assert w.stats.files_open == 0
 
 
-def test_close_writes_pending_lines_when_it_can(make: Callable[..., LogWriter],
-                                                fault: Fault, root: Path) -> None:
+def test_close_writes_pending_lines_when_it_can(
+    make: Callable[..., LogWriter], fault: Fault, root: Path
+) -> None:
     w = make()
     fault.mode = "enospc"
     w.write(rec(at(0), "a"), "#c", opts())
@@ -821,11 +874,15 @@ def aged(path: Path, days: float, now: float = NOW, text: str = "x\n") -> Path:
     return path
 
 
-def test_retention_sweeps_at_first_write_then_hourly(make: Callable[..., LogWriter],
-                                                     clock: Clock, root: Path) -> None:
+def test_retention_sweeps_at_first_write_then_hourly(
+    make: Callable[..., LogWriter], clock: Clock, root: Path
+) -> None:
     d = chan(root)
-    old = [aged(d / "2026-05-01.log", 31), aged(d / "2026-05-01.jsonl.gz", 31),
-           aged(d / "2026-05-02.003.log.gz", 30)]
+    old = [
+        aged(d / "2026-05-01.log", 31),
+        aged(d / "2026-05-01.jsonl.gz", 31),
+        aged(d / "2026-05-02.003.log.gz", 30),
+    ]
     young = aged(d / "2026-05-28.log", 4)
     other = aged(d / "notes.txt", 100)
     elsewhere = aged(chan(root, "#other") / "2026-01-01.log", 100)  # not written to
@@ -856,8 +913,9 @@ def test_retention_takes_rotated_files(make: Callable[..., LogWriter], root: Pat
     assert (chan(root) / "2026-06-02.log").exists()  # live
 
 
-def test_retention_with_frozen_time(make: Callable[..., LogWriter], clock: Clock,
-                                    root: Path) -> None:
+def test_retention_with_frozen_time(
+    make: Callable[..., LogWriter], clock: Clock, root: Path
+) -> None:
     with freeze_time("2026-06-01 12:00:00") as frozen:
         d = chan(root)
         old, young = aged(d / "2026-05-20.log", 8), aged(d / "2026-05-27.log", 5)
@@ -870,8 +928,9 @@ def test_retention_with_frozen_time(make: Callable[..., LogWriter], clock: Clock
         assert (d / "2026-06-01.log").exists()
 
 
-def test_a_torn_tail_left_by_a_crash_is_cut_on_open(tmp_path: Path,
-                                                    caplog: pytest.LogCaptureFixture) -> None:
+def test_a_torn_tail_left_by_a_crash_is_cut_on_open(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     from logbot.logs.logfile import LogFile
 
     path = tmp_path / "x.log"
@@ -894,8 +953,10 @@ def test_a_torn_tail_left_by_a_crash_is_cut_on_open(tmp_path: Path,
 
 # -- hold/release: the lines of one read from the server, one write per file -------------
 
+
 def test_held_lines_reach_the_disk_at_release_with_one_write_per_file(
-        make: Callable[..., LogWriter], root: Path, fault: Fault) -> None:
+    make: Callable[..., LogWriter], root: Path, fault: Fault
+) -> None:
     w = make()
     o = opts(formats=("text", "jsonl"))
     w.write(rec(at(0), "before"), "#c", o)  # opens the files outside a hold
@@ -915,7 +976,8 @@ def test_held_lines_reach_the_disk_at_release_with_one_write_per_file(
 
 
 def test_a_hold_keeps_order_through_eviction_size_rotation_and_errors(
-        make: Callable[..., LogWriter], root: Path, fault: Fault, clock: Clock) -> None:
+    make: Callable[..., LogWriter], root: Path, fault: Fault, clock: Clock
+) -> None:
     w = make(max_open_files=1, retry_interval=5.0)
     o = opts(rotation="size", max_bytes=400)
     w.write(rec(at(0), "c0"), "#c", o)
@@ -939,14 +1001,16 @@ def test_a_hold_keeps_order_through_eviction_size_rotation_and_errors(
 
 
 def test_a_quiet_channels_day_is_closed_and_compressed_after_midnight(
-        clock: Clock, root: Path) -> None:
+    clock: Clock, root: Path
+) -> None:
     from logbot.logs.writer import DAY_CHECK_INTERVAL
     from logbot.reactor.testing import MemoryReactor
 
     spawner = MemoryReactor()
     start = datetime(2026, 3, 28, 23, 58, tzinfo=ZoneInfo("Europe/Berlin"))
-    w = LogWriter(clock, root=root, wall=lambda: start.timestamp() + clock.seconds(),
-                  spawner=spawner)
+    w = LogWriter(
+        clock, root=root, wall=lambda: start.timestamp() + clock.seconds(), spawner=spawner
+    )
     o = opts(timezone="Europe/Berlin", compress="gzip")
     w.write(rec(start.astimezone(UTC), "late evening"), "#c", o)
     assert w.stats.files_open == 1
@@ -964,13 +1028,21 @@ def test_a_quiet_channels_day_is_closed_and_compressed_after_midnight(
 
 
 def test_files_of_earlier_days_left_by_an_earlier_run_are_compressed(
-        clock: Clock, root: Path) -> None:
+    clock: Clock, root: Path
+) -> None:
     from logbot.reactor.testing import MemoryReactor
 
     folder = chan(root)
     folder.mkdir(parents=True)
-    for name in ("2025-12-30.log", "2025-12-31.log", "2025-12-31.001.log",
-                 "2025-12-29.log.gz", "2025-12-31.jsonl", "2026-01-02.log", "notes.txt"):
+    for name in (
+        "2025-12-30.log",
+        "2025-12-31.log",
+        "2025-12-31.001.log",
+        "2025-12-29.log.gz",
+        "2025-12-31.jsonl",
+        "2026-01-02.log",
+        "notes.txt",
+    ):
         (folder / name).write_text("x\n")
     spawner = MemoryReactor()
     w = LogWriter(clock, root=root, spawner=spawner)
