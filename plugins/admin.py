@@ -1,10 +1,10 @@
 """Admin commands: ``!join``, ``!part`` and ``!reload`` (for configured admins only)."""
 
-from logbot.plugin import command
+from logbot.plugin import Context, command
 
 
 @command("join", help="joins a channel (until !part)", usage="<#channel> [key]", admin=True)
-def join(context):
+def join(context: Context) -> str:
     if not context.args:
         return f"{context.nick}: usage: {context.bot.prefix}join <#channel> [key]"
     key = context.args[1] if len(context.args) > 1 else None
@@ -14,7 +14,7 @@ def join(context):
 @command(
     "part", help="leaves a channel (this one by default)", usage="[#channel] [reason]", admin=True
 )
-def part(context):
+def part(context: Context) -> str:
     args = list(context.args)
     channel = args.pop(0) if args and args[0][:1] in "#&+!" else context.channel
     if channel is None:
@@ -32,6 +32,6 @@ def part(context):
     usage="[plugin]",
     admin=True,
 )
-def reload(context):
+def reload(context: Context) -> str:
     name = context.args[0] if context.args else None
     return f"{context.nick}: " + "; ".join(context.bot.reload(name))

@@ -5,11 +5,11 @@ expression can be made to run for minutes.  A line matches when it holds every
 word, ignoring case.
 """
 
-from logbot.plugin import command
+from logbot.plugin import Context, command
 
 
 @command("grep", help="finds lines said here holding every word, newest first", usage="<words>")
-def grep(context):
+def grep(context: Context) -> str | list[str]:
     if context.logs is None:
         return f"{context.nick}: ask me in a channel"
     if not context.args:

@@ -1,10 +1,10 @@
 """``!help``: the commands there are, and how to use one (from the decorators)."""
 
-from logbot.plugin import command
+from logbot.plugin import Context, command
 
 
 @command("help", "commands", help="lists the commands, or shows how to use one", usage="[command]")
-def help_command(context):
+def help_command(context: Context) -> str:
     bot, nick = context.bot, context.nick
     if context.args:
         name = context.args[0].removeprefix(bot.prefix).lower()

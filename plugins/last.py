@@ -1,10 +1,10 @@
 """``!last [n] [nick]``: the channel's last lines from its own log, newest first."""
 
-from logbot.plugin import command
+from logbot.plugin import Context, command
 
 
 @command("last", help="shows the last lines said here, newest first", usage="[n] [nick]")
-def last(context):
+def last(context: Context) -> str | list[str]:
     if context.logs is None:
         return f"{context.nick}: ask me in a channel"
     most = max(1, int(context.config.get("max", 5)))

@@ -5,27 +5,27 @@ a channel only ever learns about its own talk.  Lines starting with the
 ``nolog_prefix`` setting (default ``[nolog]``) are remembered without their text.
 """
 
-from logbot.plugin import command, event, format_duration
+from logbot.plugin import Context, command, event, format_duration
 
 MAX_TEXT = 200  # characters of the last message kept
 
 
-def _key(context, nick):
+def _key(context: Context, nick: str) -> str:
     fold = context.bot.fold  # the server's CASEMAPPING: Bob[1] and bob{1} are one nick
     return f"{fold(context.channel)} {fold(nick)}"
 
 
 @event("message")
-def remember_message(context):
+def remember_message(context: Context) -> None:
     _remember(context, context.text)
 
 
 @event("action")
-def remember_action(context):
+def remember_action(context: Context) -> None:
     _remember(context, f"* {context.nick} {context.text}")
 
 
-def _remember(context, text):
+def _remember(context: Context, text: str | None) -> None:
     if context.channel is None or context.nick is None:
         return
     nolog = context.config.get("nolog_prefix", "[nolog]")
@@ -42,7 +42,7 @@ def _remember(context, text):
 
 
 @command("seen", help="says when someone last spoke here, and what they said", usage="<nick>")
-def seen(context):
+def seen(context: Context) -> str:
     if context.channel is None:
         return f"{context.nick}: ask me in a channel"
     if not context.args:

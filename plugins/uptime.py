@@ -1,10 +1,10 @@
 """``!uptime``: how long the bot has run, and been connected to this network."""
 
-from logbot.plugin import command, format_duration
+from logbot.plugin import Context, command, format_duration
 
 
 @command("uptime", help="says how long the bot has been running and connected")
-def uptime(context):
+def uptime(context: Context) -> str:
     bot, now = context.bot, context.now()
     text = f"{context.nick}: up {format_duration(now - bot.started)}"
     if bot.connected_since is not None:

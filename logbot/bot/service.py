@@ -189,12 +189,12 @@ class LogService:
                 bot.plugins.close()
                 bot.stop()
         for name, net in wanted.items():
-            bot = self.networks.get(name)
-            if bot is None:
+            running = self.networks.get(name)
+            if running is None:
                 log.info("reload: network %s added", name)
                 self._add_network(net).start()
             else:
-                bot.configure(net)
+                running.configure(net)
         self.plugins.reconfigure(new.plugins, new.log.root)
         if self.health_options(new) != self.health_options(old):
             self._restart_health()

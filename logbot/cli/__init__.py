@@ -13,16 +13,23 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from logbot import __version__
 
+if TYPE_CHECKING:
+    from logbot.config.settings import Config
+
 CONFIG_HELP = "The YAML config file (default: config.yaml; also $LOGBOT_CONFIG)."
 LEVELS = ["debug", "info", "warning", "error"]
 
+F = TypeVar("F", bound=Callable[..., Any])
 
-def _config_option(f):  # type: ignore[no-untyped-def]
+
+def _config_option(f: F) -> F:
     return click.option(
         "-c",
         "--config",
@@ -53,7 +60,7 @@ def _setup_logging(level: str) -> None:
     root.setLevel(getattr(logging, level.upper()))
 
 
-def _load(config_path: str):  # type: ignore[no-untyped-def]
+def _load(config_path: str) -> Config:
     """The config, or exit 2 with the loader's message (never a traceback)."""
     from logbot.config.loader import ConfigError, load_config
 

@@ -169,7 +169,7 @@ class ChatEvents:
             ]
         events = self.classify(msg, source or "")
         if events and type(events[0]) is ev.CtcpQuery:
-            self._answer(events[0], now, send)  # type: ignore[arg-type]
+            self._answer(events[0], now, send)
         return events
 
     def _answer(self, event: ev.CtcpQuery, now: float, send: Callable[[str], None]) -> None:

@@ -324,7 +324,7 @@ def new_privmsg(
     _set_text(event, text)
     _set_is_self(event, is_self)
     _set_private(event, private)
-    return event  # type: ignore[no-any-return]
+    return event
 
 
 def new_raw_message(
@@ -336,4 +336,4 @@ def new_raw_message(
     _set_msgid(event, msgid)
     _set_tags(event, tags)
     _set_message(event, message)
-    return event  # type: ignore[no-any-return]
+    return event

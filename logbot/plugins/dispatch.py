@@ -36,6 +36,7 @@ def parse_command(
 ) -> Invocation | None:
     """The command in ``text`` (a channel message if not ``private``), or None."""
     how = "prefix"
+    rest: str | None
     if prefix and text.startswith(prefix):
         rest = text[len(prefix) :]
     else:

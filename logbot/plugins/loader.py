@@ -97,8 +97,8 @@ def find_source(
     name: str, dirs: Iterable[str | Path], entry_points: Callable[[], Iterable[Any]] | None = None
 ) -> Source | None:
     """Where plugin ``name`` comes from (see the module doc), or None."""
-    dirs = [Path(d) for d in dirs]
-    for folder in dirs:
+    folders = [Path(d) for d in dirs]
+    for folder in folders:
         file = folder / f"{name}.py"
         if file.is_file():
             return Source(name, "file", str(file))

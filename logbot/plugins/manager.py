@@ -264,8 +264,10 @@ class PluginManager:
                         continue
                     commands[word] = Handler(name, func, spec, timeout)
             rules.extend(Handler(name, func, spec, timeout) for spec, func in plugin.rules)
-            for spec, func in plugin.events:
-                events.setdefault(spec.name, []).append(Handler(name, func, spec, timeout))
+            for event_spec, func in plugin.events:
+                events.setdefault(event_spec.name, []).append(
+                    Handler(name, func, event_spec, timeout)
+                )
         self.commands, self.rules, self.events = commands, rules, events
         self.message_hooks = events.get("message", [])
 

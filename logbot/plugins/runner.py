@@ -22,6 +22,7 @@ from __future__ import annotations
 import fnmatch
 import inspect
 import logging
+from collections.abc import Callable
 from dataclasses import MISSING, fields
 from typing import Any
 
@@ -48,6 +49,9 @@ class NetworkPlugins:
     """Plugins on one network; ``bot`` is its :class:`~logbot.bot.network.NetworkBot`."""
 
     def __init__(self, manager: PluginManager, bot: Any) -> None:
+        # ``Any``: the plugin machinery sits below the bot (scripts/check_layout.py), so
+        # it names no class of logbot.bot; what it reads of ``bot`` is its config,
+        # client and writer.
         self.manager = manager
         self.bot = bot
         self.name = bot.config.name
@@ -270,6 +274,7 @@ class NetworkPlugins:
         waiting = self._whox.setdefault(key, [])
         waiting.append(d)
         if len(waiting) == 1:
+            assert client is not None  # is_admin asks only once _has_whox() saw a client
             client.sendLine(f"WHO {nick} %tna,{WHOX_TOKEN}")
 
         def expire() -> None:
@@ -296,7 +301,7 @@ class NetworkPlugins:
 
     # -- running --------------------------------------------------------------------------
 
-    def _fold(self) -> Any:
+    def _fold(self) -> Callable[[str], str]:
         client = self.bot.client
         if client is not None and client.core is not None:
             return client.core.state.fold
@@ -382,15 +387,17 @@ class NetworkPlugins:
         except TypeError:
             self._failed(handler, context, Failure())
             return
-        if lines and context.target is None:
-            log.warning(
-                "%s: plugin %s replied to a %s event, which has nowhere to reply",
-                self.name,
-                handler.plugin,
-                handler.spec.name,
-            )
+        target = context.target
+        if target is None:  # an event with no channel or nick (connect, quit, nick)
+            if lines:
+                log.warning(
+                    "%s: plugin %s replied to a %s event, which has nowhere to reply",
+                    self.name,
+                    handler.plugin,
+                    handler.spec.name,
+                )
             return
-        self._send(context.target, lines)
+        self._send(target, lines)
 
     def _failed(self, handler: Handler, context: Context, failure: Failure) -> None:
         manager = self.manager
@@ -452,34 +459,31 @@ def _who(base: dict[str, Any]) -> str:
 def _event_fields(event: ev.Event) -> tuple[str | None, str | None, str]:
     """``(event name, reply target, text)`` for a plugin ``@event``; the name is None for
     events plugins do not see (the bot's own, and protocol details)."""
-    kind = type(event)
-    if kind is ev.Action:
-        return (None if event.is_self else "action"), event.target, event.text  # type: ignore[attr-defined]
-    if kind is ev.Registered:
+    # ``type(event) is``: exact classes, as the core makes them (and mypy narrows on it).
+    if type(event) is ev.Action:
+        return (None if event.is_self else "action"), event.target, event.text
+    if type(event) is ev.Registered:
         return "connect", None, ""
-    if kind is ev.Invited:
-        return "invite", event.source.partition("!")[0], event.channel  # type: ignore[attr-defined]
+    if type(event) is ev.Invited:
+        return "invite", event.source.partition("!")[0], event.channel
     if getattr(event, "is_self", False):
         return None, None, ""
-    if kind is ev.Joined:
-        return "join", event.channel, ""  # type: ignore[attr-defined]
-    if kind is ev.Parted:
-        return "part", event.channel, event.reason or ""  # type: ignore[attr-defined]
-    if kind is ev.Kicked:
-        return "kick", event.channel, event.reason or ""  # type: ignore[attr-defined]
-    if kind is ev.Quit:
-        return "quit", None, event.reason or ""  # type: ignore[attr-defined]
-    if kind is ev.NickChanged:
-        return "nick", None, event.new  # type: ignore[attr-defined]
-    if kind is ev.Topic and event.is_change:  # type: ignore[attr-defined]
-        return "topic", event.channel, event.topic or ""  # type: ignore[attr-defined]
-    if kind is ev.ModeChanged:
-        return (
-            "mode",
-            event.target,
-            " ".join(  # type: ignore[attr-defined]
-                ("+" if c.adding else "-") + c.mode + (f" {c.param}" if c.param else "")
-                for c in event.changes
-            ),
-        )  # type: ignore[attr-defined]
+    if type(event) is ev.Joined:
+        return "join", event.channel, ""
+    if type(event) is ev.Parted:
+        return "part", event.channel, event.reason or ""
+    if type(event) is ev.Kicked:
+        return "kick", event.channel, event.reason or ""
+    if type(event) is ev.Quit:
+        return "quit", None, event.reason or ""
+    if type(event) is ev.NickChanged:
+        return "nick", None, event.new
+    if type(event) is ev.Topic and event.is_change:
+        return "topic", event.channel, event.topic or ""
+    if type(event) is ev.ModeChanged:
+        changes = (
+            ("+" if c.adding else "-") + c.mode + (f" {c.param}" if c.param else "")
+            for c in event.changes
+        )
+        return "mode", event.target, " ".join(changes)
     return None, None, ""

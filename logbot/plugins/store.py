@@ -45,13 +45,16 @@ log = logging.getLogger("logbot.plugins.store")
 
 # ASCII only: any str (lone surrogates included) survives the trip through the file.
 _ENCODER = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+# json's private ``c_make_encoder`` (None without the C accelerator), which typeshed does
+# not declare.
+_c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
 #: The C encoder behind ``_ENCODER``, made once: ``JSONEncoder.encode`` builds one per
 #: call, which was most of the cost of a ``set()`` (``seen`` sets one per channel line).
 #: No circular check: a cycle ends in RecursionError, turned into ValueError.
 _C_ENCODER = (
     None
-    if json.encoder.c_make_encoder is None
-    else json.encoder.c_make_encoder(
+    if _c_make_encoder is None
+    else _c_make_encoder(
         None,
         _ENCODER.default,
         json.encoder.encode_basestring_ascii,

@@ -16,7 +16,7 @@ from logbot.reactor.failure import Failure
 log = logging.getLogger("logbot.reactor.defer")
 
 
-class DeferredList(Deferred[list]):
+class DeferredList(Deferred[list[Any]]):
     """Fires when all the given Deferreds have fired, with ``[(success, result), ...]``.
 
     ``fireOnOneCallback``: fire with ``(result, index)`` at the first success.
@@ -90,7 +90,7 @@ def _values(results: list[tuple[bool, Any]]) -> list[Any]:
 
 def gatherResults(
     deferredList: Iterable[Deferred[Any]], consumeErrors: bool = False
-) -> Deferred[list]:
+) -> Deferred[list[Any]]:
     """The results of all the Deferreds as a list, or a ``FirstError`` failure."""
     d = DeferredList(deferredList, fireOnOneErrback=True, consumeErrors=consumeErrors)
     d.addCallback(_values)

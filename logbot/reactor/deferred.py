@@ -169,10 +169,10 @@ class Deferred(Generic[_T]):
         self,
         callback: Callable[..., Any],
         errback: Callable[..., Any] | None = None,
-        callbackArgs: tuple = (),
-        callbackKeywords: dict | None = None,
-        errbackArgs: tuple = (),
-        errbackKeywords: dict | None = None,
+        callbackArgs: tuple[Any, ...] = (),
+        callbackKeywords: dict[str, Any] | None = None,
+        errbackArgs: tuple[Any, ...] = (),
+        errbackKeywords: dict[str, Any] | None = None,
     ) -> Deferred[Any]:
         """Add a callback and an errback at the same place in the chain; returns self."""
         if not callable(callback):
@@ -386,7 +386,7 @@ class Deferred(Generic[_T]):
 
     # -- coroutines ---------------------------------------------------------------
 
-    def __await__(self) -> Generator[Deferred[Any], Any, _T]:
+    def __await__(self) -> Generator[Deferred[Any], _T, _T]:
         """``await d`` in a coroutine driven by ``ensureDeferred``/``fromCoroutine``.
 
         A Deferred that already has a result gives it at once (a failure is raised);
@@ -394,7 +394,7 @@ class Deferred(Generic[_T]):
         throws the exception) back when it fires.
         """
         if self.called and not self.paused and not isinstance(self.result, Deferred):
-            result = self.result
+            result: _T | Failure = self.result
             if isinstance(result, Failure):
                 if self._unhandled is not None:
                     self._unhandled.failure = None  # the awaiting code handles it now
@@ -413,7 +413,8 @@ class Deferred(Generic[_T]):
         """
         if not isinstance(coro, (Coroutine, types.GeneratorType)):
             raise NotACoroutineError(f"{coro!r} is not a coroutine")
-        return CoroutineRunner(coro, Deferred).start()
+        d: Deferred[_T] = CoroutineRunner(coro, Deferred).start()
+        return d
 
     # -- display ------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ class _WrappingFactory(ClientFactory):
 
     def __init__(self, factory: Any) -> None:
         self.wrapped = factory
-        self.deferred = defer.Deferred(self._cancel)
+        self.deferred: defer.Deferred[Any] = defer.Deferred(self._cancel)
         self.connector: Any = None
 
     def _cancel(self, d: Any) -> None:

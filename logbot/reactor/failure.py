@@ -27,6 +27,8 @@ class Failure:
 
     __slots__ = ("value", "type", "tb", "_tb_text", "__weakref__")
 
+    _tb_text: str | None  # the rendered traceback, once ``getTraceback`` has run
+
     def __init__(
         self,
         exc_value: BaseException | str | None = None,
@@ -50,7 +52,7 @@ class Failure:
         self.type: type[BaseException] = type(exc_value)
         self.tb = exc_tb if exc_tb is not None else exc_value.__traceback__
         if not hasattr(self, "_tb_text"):
-            self._tb_text: str | None = None
+            self._tb_text = None
 
     def check(self, *errorTypes: type[BaseException] | str) -> type[BaseException] | None:
         """The first of ``errorTypes`` that the value is an instance of, else None."""
@@ -67,7 +69,7 @@ class Failure:
         found = self.check(*errorTypes)
         if found is None:
             self.raiseException()
-        return found  # type: ignore[return-value]
+        return found
 
     def raiseException(self) -> NoReturn:
         """Raise the original exception with its original traceback."""

@@ -26,7 +26,7 @@ close now) and ``_flushed()`` (the buffer is empty and no producer wants to go o
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 log = logging.getLogger("logbot.reactor")
 
@@ -40,12 +40,42 @@ def _not_bytes(data: Any) -> TypeError:
     return TypeError(f"write() takes bytes, not {type(data).__name__}")
 
 
+class _WriterHost(Protocol):
+    """What a class mixing in ``BufferedWriter`` provides (see the module docstring).
+
+    The mixin's methods take ``self`` as this protocol: the mixin itself has empty
+    ``__slots__`` and no state, so its users (``tcp.Connection``, ``PipeWriter``) are
+    checked against this list wherever they call a ``BufferedWriter`` method.
+    """
+
+    _buf: bytearray
+    reactor: Any
+    producer: Any
+    _streaming: bool
+    _producerPaused: bool
+    highWater: int
+    lowWater: int
+    _noWrite: bool
+    disconnecting: bool
+    disconnected: bool
+
+    def _send(self, data: Any, /) -> int: ...
+
+    def _writeFailed(self, e: OSError) -> None: ...
+
+    def _sendFailed(self, e: OSError) -> None: ...
+
+    def _flushed(self) -> None: ...
+
+    def write(self, data: bytes) -> None: ...
+
+
 class BufferedWriter:
     """``write``/``doWrite`` and producer registration over ``self._send``."""
 
     __slots__ = ()
 
-    def write(self, data: bytes) -> None:
+    def write(self: _WriterHost, data: bytes) -> None:
         """Send ``data`` now if possible; buffer what the descriptor does not take."""
         if self._noWrite:
             return
@@ -81,10 +111,10 @@ class BufferedWriter:
             if self._streaming:
                 self.producer.pauseProducing()
 
-    def writeSequence(self, iovec: Any) -> None:
+    def writeSequence(self: _WriterHost, iovec: Any) -> None:
         self.write(b"".join(iovec))
 
-    def doWrite(self) -> None:
+    def doWrite(self: _WriterHost) -> None:
         buf = self._buf
         if buf:
             try:
@@ -114,7 +144,7 @@ class BufferedWriter:
                 return
         self._flushed()
 
-    def registerProducer(self, producer: Any, streaming: bool) -> None:
+    def registerProducer(self: _WriterHost, producer: Any, streaming: bool) -> None:
         if self.producer is not None:
             raise RuntimeError(f"a producer ({self.producer!r}) is already registered")
         if self.disconnected:
@@ -125,13 +155,13 @@ class BufferedWriter:
         if not streaming:
             producer.resumeProducing()
 
-    def unregisterProducer(self) -> None:
+    def unregisterProducer(self: _WriterHost) -> None:
         self.producer = None
         self._producerPaused = False
         if self.disconnecting and not self._buf and not self.disconnected:
             self.reactor.addWriter(self)  # a loseConnection was waiting for it
 
-    def _stopProducer(self) -> None:
+    def _stopProducer(self: _WriterHost) -> None:
         """On close: drop the buffer and tell the producer to stop."""
         self._buf = bytearray()
         producer, self.producer = self.producer, None

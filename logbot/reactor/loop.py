@@ -33,7 +33,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, TypeAlias
 
 from logbot.reactor import backends, error
 from logbot.reactor.backends import READ, READABLE, WRITE
@@ -47,6 +47,21 @@ log = logging.getLogger("logbot.reactor")
 MAX_WAIT = 3600.0
 #: How long shutdown waits for the Deferreds that ``before`` triggers return.
 SHUTDOWN_TIMEOUT = 10.0
+
+#: A queued call: ``(f, args, kw)``.
+_Call: TypeAlias = "tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]"
+
+
+class _Selectable(Protocol):
+    """What the loop calls on a watched object (see the module docstring)."""
+
+    def fileno(self) -> int: ...
+
+    def doRead(self) -> None: ...
+
+    def doWrite(self) -> None: ...
+
+    def connectionLost(self, reason: Failure) -> None: ...
 
 
 class Reactor:
@@ -68,11 +83,11 @@ class Reactor:
         self.seconds = clock
         self.shutdownTimeout = shutdownTimeout
         self._timers = TimerQueue(clock)
-        self._selectables: dict[int, Any] = {}
+        self._selectables: dict[int, _Selectable] = {}
         self._masks: dict[int, int] = {}
-        self._threadCalls: collections.deque = collections.deque()
-        self._triggers: dict[tuple[str, str], list] = collections.defaultdict(list)
-        self._whenRunning: list | None = []
+        self._threadCalls: collections.deque[_Call] = collections.deque()
+        self._triggers: dict[tuple[str, str], list[_Call]] = collections.defaultdict(list)
+        self._whenRunning: list[_Call] | None = []
         self.running = False
         self._stopping = False
         self._oldSignals: dict[int, Any] = {}
@@ -436,9 +451,9 @@ class Reactor:
         processProtocol: Any,
         executable: str,
         args: Any = (),
-        env: dict | None = {},  # noqa: B006  (Twisted's signature; never mutated)
+        env: dict[Any, Any] | None = {},  # noqa: B006  (Twisted's signature; never mutated)
         path: str | None = None,
-        childFDs: dict | None = None,
+        childFDs: dict[int, Any] | None = None,
         **kw: Any,
     ) -> Any:
         from logbot.reactor import process

@@ -77,7 +77,7 @@ def spawnProcess(
     args: Any = (),
     env: Any = {},  # noqa: B006  (Twisted's signature; never mutated)
     path: str | None = None,
-    childFDs: dict | None = None,
+    childFDs: dict[int, Any] | None = None,
     uid: Any = None,
     gid: Any = None,
     usePTY: Any = False,
@@ -302,7 +302,7 @@ class Process:
 # -- reaping ------------------------------------------------------------------------------
 
 
-_reapers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_reapers: weakref.WeakKeyDictionary[Any, _Reaper] = weakref.WeakKeyDictionary()
 
 
 def _reaperFor(reactor: Any) -> _Reaper:
@@ -323,7 +323,7 @@ class _Reaper:
         self._pollCall: Any = None
         self._pollInterval = POLL_MIN
         self._trigger: Any = None
-        self._shutdownDone: Deferred | None = None
+        self._shutdownDone: Deferred[None] | None = None
         self.shutdownGrace: float | None = None  # None: the module's SHUTDOWN_GRACE
 
     @property
@@ -403,7 +403,7 @@ class _Reaper:
             except ValueError:  # shutdown is already running it
                 pass
 
-    def _shutdown(self) -> Deferred | None:
+    def _shutdown(self) -> Deferred[None] | None:
         """``before shutdown``: TERM the running children, KILL them after the grace."""
         self._trigger = None
         if not self.live:
@@ -413,7 +413,8 @@ class _Reaper:
                 process.signalProcess("TERM")
             except error.ProcessExitedAlready:
                 pass
-        self._shutdownDone = d = Deferred()
+        d: Deferred[None] = Deferred()
+        self._shutdownDone = d
         grace = SHUTDOWN_GRACE if self.shutdownGrace is None else self.shutdownGrace
         call = self.reactor.callLater(grace, self._kill)
         d.addBoth(lambda r: call.cancel() if call.active() else None)

@@ -108,7 +108,7 @@ def findExecutable(name: str, env: Any, cwd: str) -> bytes:
     raise FileNotFoundError(errno.ENOENT, f"cannot spawn {name!r}: no such executable{where}", name)
 
 
-def planFDs(childFDs: dict) -> list[tuple[int, Any]]:
+def planFDs(childFDs: dict[int, Any]) -> list[tuple[int, Any]]:
     """Validate ``childFDs``; returns ``[(childFD, "r" | "w" | parentFD)]``."""
     plan = []
     for target, how in sorted(childFDs.items()):
@@ -137,11 +137,11 @@ def planFDs(childFDs: dict) -> list[tuple[int, Any]]:
 def startChild(
     program: bytes,
     argv: list[bytes],
-    envb: dict,
+    envb: dict[bytes, bytes],
     path: str | None,
     plan: list[tuple[int, Any]],
     name: str,
-) -> tuple[int, dict[int, tuple]]:
+) -> tuple[int, dict[int, tuple[str, int]]]:
     """Make the pipes and start the child; returns its pid and ``{childFD: (kind, fd)}``.
 
     On any failure every descriptor made here is closed, the child (if any) reaped,
@@ -161,7 +161,7 @@ def startChild(
                 moves.append((theirs, target))
             else:
                 moves.append((how, target))
-        ignored = [s for s in _CATCHABLE if signal.getsignal(s) == signal.SIG_IGN]
+        ignored: list[int] = [s for s in _CATCHABLE if signal.getsignal(s) == signal.SIG_IGN]
         if path is None and USE_POSIX_SPAWN:
             pid = _posixSpawn(program, argv, envb, moves, ignored, name)
         else:
@@ -178,7 +178,7 @@ def startChild(
 def _posixSpawn(
     program: bytes,
     argv: list[bytes],
-    envb: dict,
+    envb: dict[bytes, bytes],
     moves: list[tuple[int, int]],
     ignored: list[int],
     name: str,
@@ -196,7 +196,7 @@ def _posixSpawn(
     try:
         for s, t in moves:
             copies.append((fcntl.fcntl(s, fcntl.F_DUPFD_CLOEXEC, high), t))
-        actions: list[tuple] = [(os.POSIX_SPAWN_DUP2, c, t) for c, t in copies]
+        actions: list[tuple[Any, ...]] = [(os.POSIX_SPAWN_DUP2, c, t) for c, t in copies]
         for entry in os.listdir("/proc/self/fd"):
             fd = int(entry)
             if fd in targets:
@@ -221,7 +221,7 @@ def _posixSpawn(
 def _forkExec(
     program: bytes,
     argv: list[bytes],
-    envb: dict,
+    envb: dict[bytes, bytes],
     path: str | None,
     moves: list[tuple[int, int]],
     ignored: list[int],
@@ -247,7 +247,7 @@ def _forkExec(
 
 
 def _readAll(fd: int) -> bytes:
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         data = os.read(fd, 4096)
         if not data:
@@ -278,7 +278,7 @@ _CATCHABLE = [
 def _child(
     program: bytes,
     argv: list[bytes],
-    envb: dict,
+    envb: dict[bytes, bytes],
     path: str | None,
     moves: list[tuple[int, int]],
     errWrite: int,

@@ -204,7 +204,8 @@ class ReconnectingClientFactory(ClientFactory):
     # plain class attribute, as in Twisted.
     @property
     def delay(self) -> float:
-        return self.__dict__.get("_delay", self.initialDelay)
+        delay: float = self.__dict__.get("_delay", self.initialDelay)
+        return delay
 
     @delay.setter
     def delay(self, value: float) -> None:

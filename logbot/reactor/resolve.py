@@ -12,12 +12,18 @@ from __future__ import annotations
 import ipaddress
 import socket
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from logbot.reactor import error
 
+if TYPE_CHECKING:
+    from logbot.reactor.deferred import Deferred
 
-def literal(host: str, port: int) -> list[tuple[int, tuple]] | None:
+#: What a resolution gives: ``[(family, sockaddr), ...]``.
+_Addresses: TypeAlias = list[tuple[int, tuple[Any, ...]]]
+
+
+def literal(host: str, port: int) -> _Addresses | None:
     """``[(family, sockaddr)]`` when ``host`` is an IP literal, else None."""
     try:
         ip = ipaddress.ip_address(host.strip("[]"))
@@ -28,7 +34,7 @@ def literal(host: str, port: int) -> list[tuple[int, tuple]] | None:
     return [(socket.AF_INET, (str(ip), port))]
 
 
-def resolve(reactor: Any, host: str, port: int = 0, family: int = 0) -> Any:
+def resolve(reactor: Any, host: str, port: int = 0, family: int = 0) -> Deferred[_Addresses]:
     """A Deferred that fires with ``[(family, sockaddr), ...]`` for ``host``.
 
     ``family`` restricts the answer (``socket.AF_INET`` for the TCP4 endpoints).
@@ -43,7 +49,7 @@ def resolve(reactor: Any, host: str, port: int = 0, family: int = 0) -> Any:
             return succeed(found)
         return fail(error.DNSLookupError(host, "address family does not match"))
 
-    d = Deferred()
+    d: Deferred[_Addresses] = Deferred()
 
     def lookup() -> None:
         try:

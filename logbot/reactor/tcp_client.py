@@ -197,6 +197,7 @@ class _Attempt:
 
     def doWrite(self) -> None:
         sock = self.sock
+        assert sock is not None  # watched only while a connect on self.sock is pending
         err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
         if err == 0:
             try:
@@ -297,7 +298,7 @@ class _Attempt:
             self._timer.cancel()
         self._timer = None
 
-    def fail(self, exc: Exception) -> None:
+    def fail(self, exc: BaseException) -> None:
         """Give up: close what is open and tell the factory (once)."""
         if self.done:
             return

@@ -9,7 +9,7 @@ from __future__ import annotations
 import errno
 import logging
 import socket
-from typing import Any
+from typing import Any, Protocol, cast
 
 from logbot.reactor import tcp_connection as tcp
 from logbot.reactor.failure import Failure
@@ -19,6 +19,15 @@ log = logging.getLogger("logbot.reactor.tcp")
 #: When accept() fails for lack of descriptors, listen again after this long: the port
 #: stays readable, so retrying at once would spin the loop at 100 % CPU.
 EMFILE_PAUSE = 0.1
+
+
+class _ListeningSocket(Protocol):
+    """What ``Port.doRead`` uses of its socket: ``_accept`` is CPython's private accept,
+    which returns ``(fd, addr)`` without building a blocking socket object."""
+
+    family: int
+
+    def _accept(self) -> tuple[int, Any]: ...
 
 
 class Port:
@@ -71,8 +80,10 @@ class Port:
         self.factory.doStart()
 
     def doRead(self) -> None:
-        accept = self.socket._accept  # (fd, addr) without building a blocking socket
-        family = self.socket.family
+        # Only watched while listening, so the socket is set.
+        listening = cast(_ListeningSocket, self.socket)
+        accept = listening._accept  # (fd, addr) without building a blocking socket
+        family = listening.family
         for _ in range(tcp.ACCEPTS_PER_EVENT):
             try:
                 fd, addr = accept()
@@ -117,7 +128,8 @@ class Port:
         pass
 
     def getHost(self) -> Any:
-        return tcp.make_address(self.socket.getsockname())
+        # Meaningful once listening; before that, as ever, an AttributeError on None.
+        return tcp.make_address(cast(socket.socket, self.socket).getsockname())
 
     def stopListening(self) -> Any:
         """Close the port; returns a Deferred that fires once it is closed."""
@@ -134,6 +146,7 @@ class Port:
             return
         self.connected = False
         self.reactor.removeSelectable(self)
+        assert self.socket is not None  # connected: startListening set it
         self.socket.close()
         self.factory.doStop()
 

@@ -23,12 +23,15 @@ from __future__ import annotations
 import io
 import itertools
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeAlias
 
 from logbot.reactor.address import IPv4Address, IPv6Address
 from logbot.reactor.error import ConnectionAborted, ConnectionDone
 from logbot.reactor.failure import Failure
 from logbot.reactor.task import Clock
+
+#: A queued call: ``(f, args, kw)``.
+_Call: TypeAlias = "tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]"
 
 __all__ = [
     "Clock",
@@ -293,14 +296,21 @@ class MemoryReactor:
         self.running = False
         self.hasRun = False
         self.hasStopped = False
-        self.whenRunningHooks: list[tuple[Callable[..., Any], tuple, dict]] = []
-        self.triggers: dict[str, dict[str, list[tuple[Callable[..., Any], tuple, dict]]]] = {}
-        self.threadCallQueue: list[tuple[Callable[..., Any], tuple, dict]] = []
-        self.tcpClients: list[tuple] = []
-        self.tcpServers: list[tuple] = []
-        self.sslClients: list[tuple] = []
-        self.sslServers: list[tuple] = []
-        self.spawnedProcesses: list[tuple] = []
+        self.whenRunningHooks: list[_Call] = []
+        self.triggers: dict[str, dict[str, list[_Call]]] = {}
+        self.threadCallQueue: list[_Call] = []
+        # (host, port, factory, timeout, bindAddress)
+        self.tcpClients: list[tuple[str, int, Any, float, Any]] = []
+        # (port, factory, backlog, interface)
+        self.tcpServers: list[tuple[int, Any, int, str]] = []
+        # (host, port, factory, contextFactory, timeout, bindAddress)
+        self.sslClients: list[tuple[str, int, Any, Any, float, Any]] = []
+        # (port, factory, contextFactory, backlog, interface)
+        self.sslServers: list[tuple[int, Any, Any, int, str]] = []
+        # (processProtocol, executable, args, env, path, childFDs)
+        self.spawnedProcesses: list[
+            tuple[Any, str, Any, dict[Any, Any] | None, str | None, dict[int, Any] | None]
+        ] = []
         self.connectors: list[FakeConnector] = []
 
     # -- running ------------------------------------------------------------------------
@@ -393,9 +403,9 @@ class MemoryReactor:
         processProtocol: Any,
         executable: str,
         args: Any = (),
-        env: dict | None = {},  # noqa: B006  (Twisted's default; never mutated)
+        env: dict[Any, Any] | None = {},  # noqa: B006  (Twisted's default; never mutated)
         path: str | None = None,
-        childFDs: dict | None = None,
+        childFDs: dict[int, Any] | None = None,
     ) -> FakeProcessTransport:
         self.spawnedProcesses.append((processProtocol, executable, args, env, path, childFDs))
         transport = FakeProcessTransport(processProtocol)

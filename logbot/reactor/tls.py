@@ -36,7 +36,8 @@ def _context(contextFactory: Any) -> ssl.SSLContext:
     getContext = getattr(contextFactory, "getContext", None)
     if getContext is None:
         raise TypeError(f"expected an ssl.SSLContext, not {contextFactory!r}")
-    return getContext()
+    context: ssl.SSLContext = getContext()  # Twisted's contextFactory contract
+    return context
 
 
 def client_context(contextFactory: Any = None) -> ssl.SSLContext:
@@ -185,7 +186,7 @@ class _TLSProtocol:
     def getHost(self) -> Any:
         return self.tcp.getHost()
 
-    def getPeerCertificate(self) -> dict | None:
+    def getPeerCertificate(self) -> dict[str, Any] | None:
         return self._ssl.getpeercert()
 
     def getHandle(self) -> Any:

@@ -40,7 +40,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from logbot.irc.message import Message, ParseError, escape_tag_value, parse
 from logbot.reactor import defer
@@ -161,6 +161,14 @@ class _ServerFactory(Factory):
         return conn
 
 
+class _Listener(Protocol):
+    """What the server uses of the port that ``reactor.listenTCP`` returns."""
+
+    def getHost(self) -> Any: ...
+
+    def stopListening(self) -> defer.Deferred[Any]: ...
+
+
 class TestIRCServer:
     """A test/demo IRC server (see the module docstring for what it is not).
 
@@ -209,7 +217,7 @@ class TestIRCServer:
         self.log: deque[tuple[str, str, str]] = deque(maxlen=log_size)
         self.on_line: Callable[[User, str], Any] | None = None
         self._connections: list[Connection] = []
-        self._listener: Any = None
+        self._listener: _Listener | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
 

@@ -13,34 +13,27 @@ The masks are the ``select`` module's own ``POLLIN``/``POLLOUT``/``POLLERR``/``P
 values, which Linux's epoll shares (``EPOLLIN == POLLIN`` ...): so neither ``epoll`` nor
 ``poll`` translates a single event, and only ``select`` builds its masks by hand.
 
-This module is the one place that chooses among them (``create``).
+This module is the one place that chooses among them (``create``); the masks and the
+protocol live in ``contract``.
 """
 
 from __future__ import annotations
 
 import select
-from typing import Protocol
 
-READ: int = select.POLLIN
-WRITE: int = select.POLLOUT
-ERROR: int = select.POLLERR
-HUP: int = select.POLLHUP
-#: Events after which a read will tell what happened (data, EOF or the error).
-READABLE = READ | ERROR | HUP | getattr(select, "POLLRDHUP", 0)
+from logbot.reactor.backends.contract import ERROR, HUP, READ, READABLE, WRITE, Backend
 
-
-class Backend(Protocol):
-    name: str
-
-    def register(self, fd: int, events: int) -> None: ...
-
-    def modify(self, fd: int, events: int) -> None: ...
-
-    def unregister(self, fd: int) -> None: ...
-
-    def poll(self, timeout: float | None) -> list[tuple[int, int]]: ...
-
-    def close(self) -> None: ...
+__all__ = [
+    "ERROR",
+    "HUP",
+    "READ",
+    "READABLE",
+    "WRITE",
+    "Backend",
+    "available",
+    "create",
+    "default_name",
+]
 
 
 def available() -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import select
 
-from logbot.reactor.backends import ERROR, READ, WRITE
+from logbot.reactor.backends.contract import ERROR, READ, WRITE
 
 #: glibc's fixed size of ``fd_set``; CPython's select() refuses fds at or above it.
 FD_SETSIZE = 1024
