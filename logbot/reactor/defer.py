@@ -1,10 +1,10 @@
 """Deferreds: Twisted's ``twisted.internet.defer`` under our own import path.
 
 The compatibility surface (API.md), gathered from the modules that hold it: the chain
-itself (:mod:`~logbot.reactor.deferred`), waiting for several at once
-(:mod:`~logbot.reactor.deferlist`) and the coroutine driver behind
-``ensureDeferred`` and ``Deferred.fromCoroutine`` (:mod:`~logbot.reactor.coroutine`).
-Import from here; the modules below are free to change.
+itself (:mod:`~logbot.reactor.deferred`, which runs coroutines for ``ensureDeferred``
+and ``Deferred.fromCoroutine`` with :mod:`~logbot.reactor.coroutine`) and waiting for
+several at once (:mod:`~logbot.reactor.deferlist`).  Import from here; the modules
+below are free to change.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from __future__ import annotations
 import socket
 from typing import Any
 
-from logbot.reactor import defer, error, tcp, tls
+from logbot.reactor import defer, error, tcp_client, tls
 from logbot.reactor.protocol import ClientFactory, Factory
 
 
@@ -101,7 +101,7 @@ class TCP4ClientEndpoint:
         """A Deferred firing with the connected protocol."""
         wf = _WrappingFactory(protocolFactory)
         try:
-            connector = tcp.Connector(
+            connector = tcp_client.Connector(
                 self._reactor,
                 self._host,
                 self._port,

@@ -387,9 +387,9 @@ class Reactor:
     # -- networking (in their own modules) -----------------------------------------------
 
     def listenTCP(self, port: int, factory: Any, backlog: int = 50, interface: str = "") -> Any:
-        from logbot.reactor import tcp
+        from logbot.reactor import tcp_server
 
-        p = tcp.Port(self, port, factory, backlog, interface)
+        p = tcp_server.Port(self, port, factory, backlog, interface)
         p.startListening()
         return p
 
@@ -401,9 +401,9 @@ class Reactor:
         timeout: float = 30,
         bindAddress: tuple[str, int] | None = None,
     ) -> Any:
-        from logbot.reactor import tcp
+        from logbot.reactor import tcp_client
 
-        c = tcp.Connector(self, host, port, factory, timeout, bindAddress)
+        c = tcp_client.Connector(self, host, port, factory, timeout, bindAddress)
         c.connect()
         return c
 
@@ -415,9 +415,9 @@ class Reactor:
         backlog: int = 50,
         interface: str = "",
     ) -> Any:
-        from logbot.reactor import tcp, tls
+        from logbot.reactor import tcp_server, tls
 
-        p = tcp.Port(
+        p = tcp_server.Port(
             self, port, factory, backlog, interface, tls=tls.server_context(contextFactory)
         )
         p.startListening()
@@ -432,9 +432,9 @@ class Reactor:
         timeout: float = 30,
         bindAddress: tuple[str, int] | None = None,
     ) -> Any:
-        from logbot.reactor import tcp, tls
+        from logbot.reactor import tcp_client, tls
 
-        c = tcp.Connector(
+        c = tcp_client.Connector(
             self, host, port, factory, timeout, bindAddress, tls=tls.client_context(contextFactory)
         )
         c.connect()

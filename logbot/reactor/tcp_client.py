@@ -19,8 +19,7 @@ import logging
 import socket
 from typing import Any
 
-from logbot.reactor import error, resolve
-from logbot.reactor import tcp_connection as tcp
+from logbot.reactor import error, resolve, tcp
 from logbot.reactor.address import IPv4Address
 from logbot.reactor.failure import Failure
 

@@ -11,7 +11,7 @@ import logging
 import socket
 from typing import Any, Protocol, cast
 
-from logbot.reactor import tcp_connection as tcp
+from logbot.reactor import tcp
 from logbot.reactor.failure import Failure
 
 log = logging.getLogger("logbot.reactor.tcp")
