@@ -21,6 +21,12 @@ __all__ = ["PRIORITY_COMMANDS", "FloodControl", "TokenBucket"]
 
 PRIORITY_COMMANDS = frozenset({"PONG", "CAP", "AUTHENTICATE", "QUIT"})
 
+#: How far short of a whole token still counts as one: the refill at the time
+#: :meth:`TokenBucket.ready_at` names can fall short by float rounding (at rate 10,
+#: t=0.6 held 0.9999999999999998), and a caller woken then must find its token, or it
+#: asks for the same time again (for ever, on a fake clock).
+ROUNDING = 1e-9
+
 
 class TokenBucket:
     """``burst`` tokens at most, refilled at ``rate`` tokens per second."""
@@ -42,7 +48,7 @@ class TokenBucket:
     def try_take(self, now: float) -> bool:
         """Take one token if there is one."""
         self._refill(now)
-        if self.tokens >= 1:
+        if self.tokens >= 1 - ROUNDING:
             self.tokens -= 1
             return True
         return False

@@ -29,12 +29,14 @@ class Keepalive:
 
     def poll(self, now: float) -> str | None:
         """``"ping"`` (send one now), ``"dead"`` (close), or ``None``."""
-        if self.last_received is None:
+        last = self.last_received
+        if last is None:
             return None
-        silent = now - self.last_received
-        if silent >= self.timeout:
+        # ``last + step``, as in next_deadline: a wake-up at that deadline must find it
+        # due (``now - last >= step`` can be false there by float rounding).
+        if now >= last + self.timeout:
             return "dead"
-        if silent >= self.interval and not self._pinged:
+        if now >= last + self.interval and not self._pinged:
             self._pinged = True
             return "ping"
         return None

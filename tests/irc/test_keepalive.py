@@ -35,3 +35,18 @@ def test_any_data_resets() -> None:
 def test_bad_limits() -> None:
     with pytest.raises(ValueError):
         Keepalive(interval=30.0, timeout=30.0)
+
+
+@pytest.mark.parametrize("last", [0.1, 0.7, 1.3, 2.9, 1_790_000_000.3])
+@pytest.mark.parametrize("interval, timeout", [(0.1, 0.3), (0.2, 0.7), (60.0, 120.0)])
+def test_poll_answers_at_the_deadline_it_names(
+    last: float, interval: float, timeout: float
+) -> None:
+    """``next_deadline`` and ``poll`` compare the same sum, so a wake-up at the deadline is
+    never a hair early (0.7 + 0.1 - 0.7 < 0.1), which would ask for the same time again."""
+    keepalive = Keepalive(interval, timeout)
+    keepalive.data_received(last)
+    deadline = keepalive.next_deadline()
+    assert deadline is not None and keepalive.poll(deadline) == "ping"
+    deadline = keepalive.next_deadline()
+    assert deadline is not None and keepalive.poll(deadline) == "dead"
