@@ -15,7 +15,8 @@ from logbot.irc.sasl import SaslConfig, Secret
 from logbot.reactor.backends import available
 from logbot.reactor.defer import Deferred
 from logbot.reactor.task import LoopingCall
-from tests.integration.recording_bot import BotFactory, start_bot, stop_bot, unique
+from tests.integration.recording_bot import BotFactory, RecordingBot, start_bot, stop_bot, unique
+from tests.ircd.flood_model import FLOOD_SPEEDUP, REPLY_LINES, REPLY_TEXT, scaled_default_flood
 from tests.ircd.peer import connect, connect_all, parse
 
 ONE_BACKEND = [available()[0]]
@@ -274,21 +275,49 @@ def test_sasl_falls_back_to_the_next_mechanism_the_server_offers(
     run(run_until, scenario())
 
 
-# -- flood control (InspIRCd with its default limits) -------------------------------------
+# -- flood control (InspIRCd with its default limits, and scaled) ------------------------
 
 
-LONG = "flood control test line, long enough to fill the receive queue quickly " * 4
+class _ScaledBot(RecordingBot):
+    """A RecordingBot whose bucket is our default one (burst 4, then 1 line/s) with a
+    refill ``speedup`` times faster."""
+
+    speedup: float = FLOOD_SPEEDUP
+
+    def build_core(self):
+        core = super().build_core()
+        core.flood = scaled_default_flood(self.speedup)
+        return core
 
 
-@one_backend
-def test_without_flood_control_inspircd_kills_a_200_line_reply(reactor, run_until, inspircd_flood):
-    """The negative control: proves the server's limits are on in this fixture."""
+class _ScaledBotFactory(BotFactory):
+    def buildProtocol(self, addr):
+        bot = _ScaledBot(self.reactor)
+        bot.factory = self
+        bot.nickname = self.nick
+        for name, value in self.attrs.items():
+            setattr(bot, name, value)
+        self.bot = bot
+        bot.signed_on.chainDeferred(self.signed_on)
+        return bot
+
+
+def _start_scaled_bot(reactor, server, nick: str, speedup: float) -> Deferred:
+    factory = _ScaledBotFactory(reactor, nick, {"speedup": speedup})
+    reactor.connectTCP(server.host, server.port, factory)
+    return factory.signed_on
+
+
+@servers("inspircd_flood", "inspircd_flood_scaled")
+def test_without_flood_control_inspircd_kills_a_200_line_reply(reactor, run_until, server):
+    """The negative control: proves that the server's limits are on in both fixtures, the
+    usual ones and the scaled ones the next test runs against."""
 
     async def scenario():
-        peer = await connect(reactor, inspircd_flood, unique("fp"))
-        bot = await start_bot(reactor, inspircd_flood, unique("fb"), lineRate=0)
-        for i in range(200):
-            bot.msg(peer.nick, f"{i} {LONG}")
+        peer = await connect(reactor, server, unique("fp"))
+        bot = await start_bot(reactor, server, unique("fb"), lineRate=0)
+        for i in range(REPLY_LINES):
+            bot.msg(peer.nick, f"{i} {REPLY_TEXT}")
         await bot.closed
         assert "RecvQ exceeded" in (bot.disconnect_reason or "")
         await peer.quit()
@@ -297,30 +326,65 @@ def test_without_flood_control_inspircd_kills_a_200_line_reply(reactor, run_unti
 
 
 @one_backend
-def test_flood_control_keeps_a_200_line_reply_connected(reactor, run_until, inspircd_flood):
-    """With our default bucket (burst 4, then 1 line/s) the server never queues enough
-    to kill us.  The whole reply is sent and checked: it takes about 200 s, the price of
-    testing against the server's real limits rather than a model of them."""
-    watch = 230.0
+def test_flood_control_keeps_a_200_line_reply_connected(reactor, run_until, inspircd_flood_scaled):
+    """Our default bucket keeps a 200-line reply within InspIRCd's real limits: the reply
+    arrives whole and in order, and the server does not kill the bot.
+
+    Run ``FLOOD_SPEEDUP`` (10) times faster on both sides, in about 20 s instead of 200 s.
+    The server is InspIRCd with its usual flood limits (a threshold of 10 commands, fake
+    lag, a 10 KB receive queue, "RecvQ exceeded") but a command rate of 10 lines/s instead
+    of 1 (``inspircd_flood_scaled``); the bot's bucket is the default one, a burst of 4,
+    refilled at 10 lines/s instead of 1.  As with the real default, the refill equals the
+    server's rate.  Why this run stands for the default: the server still lowers the
+    penalty only once a second, so here 10 lines arrive between two reductions where the
+    default sends 1; this run meets fake lag, which the default never does, and queues
+    more.  tests/irc/test_flood_inspircd.py shows both on a fake clock for this same reply,
+    with a model of InspIRCd's limits whose verdicts the real server confirms here, in the
+    negative control above and in the twice-as-fast test below.
+    """
+    expected = (REPLY_LINES - 4) / FLOOD_SPEEDUP  # seconds of pacing after the burst
 
     async def scenario():
-        peer = await connect(reactor, inspircd_flood, unique("fp"))
-        bot = await start_bot(reactor, inspircd_flood, unique("fb"), lineRate=None)
-        for i in range(200):
-            bot.msg(peer.nick, f"{i} {LONG}")
-        last = 199
-        await peer.expect(f"PRIVMSG {peer.nick} :{last} ", timeout=watch)
+        bot_d = _start_scaled_bot(reactor, inspircd_flood_scaled, unique("fb"), FLOOD_SPEEDUP)
+        peer = await connect(reactor, inspircd_flood_scaled, unique("fp"))
+        bot = await bot_d
+        start = reactor.seconds()
+        for i in range(REPLY_LINES):
+            bot.msg(peer.nick, f"{i} {REPLY_TEXT}")
+        await peer.expect(f"PRIVMSG {peer.nick} :{REPLY_LINES - 1} ", timeout=2 * expected + 5)
+        assert reactor.seconds() - start >= expected * 0.9  # the bucket paced it
         assert bot.lost_reason is None
         received = [
             parse(line).params[1].split()[0]
             for line in peer.lines
             if parse(line).command == "PRIVMSG"
         ]
-        assert received == [str(i) for i in range(len(received))]  # in order, none lost
+        assert received == [str(i) for i in range(REPLY_LINES)]  # whole, in order
         await peer.quit()
         await stop_bot(bot)
 
-    run(run_until, scenario(), timeout=260.0)
+    run(run_until, scenario(), timeout=3 * expected + 15)
+
+
+@one_backend
+def test_the_scaled_limits_kill_a_bucket_twice_as_fast(reactor, run_until, inspircd_flood_scaled):
+    """The scaled limits allow what the scaled bucket sends and no faster refill: the same
+    bucket refilled twice as fast (20 lines/s against 10) is killed within seconds, after
+    3.5 to 4 s says the model in tests/irc/test_flood_inspircd.py (which says the same of
+    the default bucket and limits, after about 40 s).  So the run above passes because the
+    bucket paces the reply, not because the server lets anything through."""
+
+    async def scenario():
+        bot_d = _start_scaled_bot(reactor, inspircd_flood_scaled, unique("fb"), 2 * FLOOD_SPEEDUP)
+        peer = await connect(reactor, inspircd_flood_scaled, unique("fp"))
+        bot = await bot_d
+        for i in range(REPLY_LINES):
+            bot.msg(peer.nick, f"{i} {REPLY_TEXT}")
+        await bot.closed
+        assert "RecvQ exceeded" in (bot.disconnect_reason or "")
+        await peer.quit()
+
+    run(run_until, scenario())
 
 
 # -- dead link --------------------------------------------------------------------------

@@ -7,11 +7,15 @@ stop or pause them: they refuse; use unique nicks and channel names):
     inspircd_flood                       InspIRCd with its usual flood limits: 1 line/s
                                          after a burst, fake lag, and a kill
                                          ("RecvQ exceeded") past a 10 KB receive queue
+    inspircd_flood_scaled                the same limits with a command rate
+                                         ``servers.FLOOD_SPEEDUP`` (10) times higher:
+                                         10 lines/s after the burst, the same kill
 
 Function-scoped servers, for tests that stop, pause or kill the server:
 
     fresh_ngircd, fresh_inspircd, fresh_inspircd_anope, fresh_inspircd_flood
     ircd_factory(name, flood="off", accounts=None) -> a started IRCServer
+                                         (flood: "off", "default" or "scaled")
 
 Every server listens on 127.0.0.1 only (plain ``server.port``, TLS
 ``server.tls_port``, verified with ``server.client_context()``); ``OPER`` with
@@ -106,6 +110,11 @@ def inspircd_anope(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IRCServ
 @pytest.fixture(scope="session")
 def inspircd_flood(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IRCServer]:
     yield from _shared("inspircd", tmp_path_factory, flood="default")
+
+
+@pytest.fixture(scope="session")
+def inspircd_flood_scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IRCServer]:
+    yield from _shared("inspircd", tmp_path_factory, flood="scaled")
 
 
 @pytest.fixture

@@ -290,6 +290,27 @@ def test_default_flood_limits_kill_a_flooder(reactor, run_until, inspircd_flood)
     run(run_until, scenario())
 
 
+def test_scaled_flood_is_the_default_with_a_faster_command_rate(
+    inspircd_flood, inspircd_flood_scaled, tmp_path
+):
+    """Flood mode "scaled" changes InspIRCd's command rate and nothing else."""
+
+    def flood_lines(server):
+        text = (server.workdir / "inspircd.conf").read_text()
+        connect = text[text.index("<connect ") :]
+        connect = connect[: connect.index(">") + 1]
+        performance = next(ln for ln in text.splitlines() if ln.startswith("<performance "))
+        return connect, performance
+
+    default, scaled = flood_lines(inspircd_flood), flood_lines(inspircd_flood_scaled)
+    assert 'threshold="10" commandrate="1000" fakelag="yes"' in default[0]
+    assert 'recvq="10K"' in default[0] and 'netbuffersize="10240"' in default[1]
+    rate = f'commandrate="{1000 * servers.FLOOD_SPEEDUP}"'
+    assert scaled == (default[0].replace('commandrate="1000"', rate), default[1])
+    with pytest.raises(ValueError, match="scaled"):
+        servers.IRCServer("ngircd", tmp_path, flood="scaled")
+
+
 # -- stop, pause, restart -------------------------------------------------------------
 
 
