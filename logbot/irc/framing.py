@@ -13,7 +13,8 @@ Receiving (:class:`LineDecoder`)
     is bounded: once the unterminated tail is longer than any valid line, it is
     thrown away and everything up to the next LF is discarded too.
 
-    Stray CR (not before the LF) and NUL are *removed*.  Servers disagree
+    Stray CR (not before the LF) and NUL are *removed*, after the length check
+    (they count toward it: they were sent).  Servers disagree
     (ngircd ends the line at a CR, InspIRCd drops it; InspIRCd turns NUL into a
     space, ngircd stalls).  Removing a byte can never create a token separator,
     whereas a space in place of a NUL inside a nick would split a parameter in
@@ -120,15 +121,18 @@ class LineDecoder:
         ``lines``.
 
         The common case is done for the whole chunk at once: ``bytes.splitlines``
-        cuts at LF, CRLF and CR alike, so when it gives exactly one piece per LF
+        cuts at LF, CRLF and CR alike, so when it gives exactly one piece per line
         there was no stray CR, and the pieces are the lines without their endings.
+        There is one line per LF, plus the last, unless that one is empty: then
+        ``splitlines`` gives no piece for it, and counting it anyway let a stray CR
+        (``:hi\r:a!b@c KICK #x bot :gone\n\n``) pass for a line ending.
         With no NUL and no over-long line either, the pieces are decoded as UTF-8
         in one ``map``; blank lines are found with one ``min`` (they sort first).
         Anything else (a stray CR, a NUL, a long line, a line that is not UTF-8)
         goes through :meth:`_accept` line by line, which is the definition."""
         raws = body.splitlines()
         if (
-            len(raws) == body.count(b"\n") + 1
+            len(raws) == body.count(b"\n") + (not body.endswith(b"\n"))
             and b"\0" not in body
             and max(map(len, raws)) <= min(self.max_body_bytes, self.max_tag_bytes)
         ):
@@ -148,9 +152,15 @@ class LineDecoder:
                 lines.append(line)
 
     def _accept(self, raw: bytes) -> str | None:
+        """The definition of one line (``raw`` without its LF): the line, or None
+        for an empty or over-long one.
+
+        The length is measured before stray CR and NUL are removed: they are bytes
+        on the wire, and the tail check (:meth:`_keep_tail`), which sees a line
+        before its LF has come, counts them too; measured after, a line padded with
+        NULs was kept when it came in one read and dropped when it came in two."""
         if raw.endswith(b"\r"):
             raw = raw[:-1]
-        raw = raw.replace(b"\r", b"").replace(b"\0", b"")
         tag_len = 0
         if raw.startswith(b"@"):
             space = raw.find(b" ")
@@ -158,6 +168,7 @@ class LineDecoder:
         if tag_len > self.max_tag_bytes or len(raw) - tag_len > self.max_body_bytes:
             self._drop(len(raw), "too long")
             return None
+        raw = raw.replace(b"\r", b"").replace(b"\0", b"")
         if not raw.strip(b" "):
             return None  # empty lines are allowed noise between messages
         return decode_line(raw)

@@ -11,10 +11,18 @@ channel is forgotten, so memory follows our channels, not the network.
 
 Every event that concerns a user (QUIT, NICK, CHGHOST, ...) carries the
 channels we share with them, computed *before* the state changes.
+
+``channels`` and ``users`` always agree (a member of a channel is a known user who
+lists it; a user lists only our channels; we are in each of them): a server, a
+bouncer or a lost line can send what does not fit (a JOIN for a channel we are in,
+a NICK onto a nick we know, a bare ``001``), and such a line is made to fit or
+ignored with a debug log, never allowed to raise: an exception here would drop the
+connection and the rest of the read.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -25,6 +33,8 @@ from logbot.irc.modes import apply_channel_modes, parse_modes
 from logbot.irc.registry import HandlerTable
 
 __all__ = ["Channel", "IRCState", "User"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -153,27 +163,68 @@ class IRCState:
         return channel, is_self
 
     def rename(self, old: str, new: str) -> None:
-        """Rename a user everywhere (also used when the server renames us)."""
-        user = self.users.pop(self.fold(old), None) or User(new)
-        if self.is_self(old):
+        """Rename a user everywhere (also used when the server renames us).
+
+        A rename onto a nick we still track means we missed that user's QUIT or
+        NICK, so the stale user is forgotten first.  One onto our own nick, or to
+        what cannot be a nick (empty, or two words: ``:srv 001 : ``), cannot be
+        right and is ignored, as is one of an unknown user: an empty nick of ours
+        would make every line without a source look like ours."""
+        old_key, new_key = self.fold(old), self.fold(new)
+        is_self = self.is_self(old)
+        user = self.me if is_self else self.users.get(old_key)
+        if user is None or not new or " " in new:
+            log.debug("ignored a rename of %r to %r: unknown user or not a nick", old, new)
+            return
+        if new_key != old_key:
+            if self.is_self(new):
+                log.debug("ignored a rename of %r to our own nick %r", old, new)
+                return
+            stale = self.users.get(new_key)
+            if stale is not None:
+                log.debug("%r renamed to %r, which we still tracked: forgot that one", old, new)
+                self._forget(stale)
+        self.users.pop(old_key, None)
+        if is_self:
             self.nick = new
         user.nick = new
-        self.users[self.fold(new)] = user
+        self.users[new_key] = user
         for key in user.channels:
             members = self.channels[key].members
-            members[self.fold(new)] = members.pop(self.fold(old), set())
+            members[new_key] = members.pop(old_key, set())
+
+    def _forget(self, user: User) -> None:
+        """Remove another user from every channel and from ``users`` (a QUIT)."""
+        key = self.fold(user.nick)
+        for channel_key in user.channels:
+            channel = self.channels.get(channel_key)
+            if channel is not None:
+                channel.members.pop(key, None)
+        user.channels.clear()
+        self.users.pop(key, None)
 
     def refold(self) -> None:
         """Re-key every dictionary after CASEMAPPING changed (it arrives in 005,
-        after 001 has already created our own entry)."""
-        channel_keys = {old: self.fold(c.name) for old, c in self.channels.items()}
-        user_keys = {old: self.fold(u.nick) for old, u in self.users.items()}
-        self.channels = {channel_keys[old]: c for old, c in self.channels.items()}
+        after 001 has already created our own entry).
+
+        Two names under the old mapping may be one under the new (``x[`` and
+        ``X{`` under rfc1459): then the later entry wins (our own always), and
+        every user's channels are rebuilt from the channels' member lists, so that
+        the two sides agree again instead of naming what was merged away."""
+        fold = self.fold
+        user_keys = {old: fold(u.nick) for old, u in self.users.items()}
+        self.channels = {fold(c.name): c for c in self.channels.values()}
         self.users = {user_keys[old]: u for old, u in self.users.items()}
+        self.users[fold(self.nick)] = self.me
         for user in self.users.values():
-            user.channels = {channel_keys[k] for k in user.channels if k in channel_keys}
-        for channel in self.channels.values():
-            channel.members = {user_keys.get(m, m): p for m, p in channel.members.items()}
+            user.channels = set()
+        for key, channel in self.channels.items():
+            members = {user_keys.get(m, m): p for m, p in channel.members.items()}
+            channel.members = {m: p for m, p in members.items() if m in self.users}
+            for member in channel.members:
+                self.users[member].channels.add(key)
+        for user in list(self.users.values()):
+            self._forget_if_alone(user)
 
     # -- entry point --------------------------------------------------------
 
@@ -204,7 +255,7 @@ def _param(msg: Message, index: int) -> str | None:
 
 @HANDLERS.on("001")
 def _welcome(state: IRCState, msg: Message) -> list[ev.Event]:
-    state.rename(state.nick, msg.params[0])
+    state.rename(state.nick, msg.params[0])  # (a bare 001: IndexError, ignored)
     last_word = msg.params[-1].rsplit(" ", 1)[-1]
     if "!" in last_word and "@" in last_word:  # many servers end 001 with our mask
         state._learn(last_word)
@@ -234,6 +285,9 @@ def _join(state: IRCState, msg: Message) -> list[ev.Event]:
     name = msg.params[0]
     key = state.fold(name)
     if state.is_self(nick):
+        if key in state.channels:  # we missed our PART or KICK: what we knew is stale
+            log.debug("JOIN of %s, which we were in already: starting it afresh", name)
+            state._drop_channel(key)
         state.channels[key] = Channel(name)
     channel = state.channels.get(key)
     if channel is None:
@@ -300,9 +354,7 @@ def _quit(state: IRCState, msg: Message) -> list[ev.Event]:
     channels = state.shared_channels(nick)  # before the user is forgotten
     user = state.user(nick)
     if user is not None and not state.is_self(nick):
-        for key in list(user.channels):
-            state._remove_member(key, nick)
-        state.users.pop(state.fold(nick), None)
+        state._forget(user)
     return [
         ev.Quit(
             nick=nick,
