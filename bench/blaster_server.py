@@ -26,7 +26,7 @@ import socket
 import sys
 import time
 
-from irc_blaster import Registration, _lines
+from irc_blaster import TAG_DAY, Registration, _lines
 
 
 def channel_name(i: int) -> str:
@@ -58,7 +58,7 @@ def message(i: int, users: list[str], tags: bool) -> str:
         f":{i} hello from {nick}, one line in every channel\r\n"
     )
     if tags:
-        line = f"@time=2026-11-27T10:00:00.{i % 1000:03d}Z;msgid=m{i:019d};account={nick} {line}"
+        line = f"@time={TAG_DAY}T10:00:00.{i % 1000:03d}Z;msgid=m{i:019d};account={nick} {line}"
     return line
 
 

@@ -19,7 +19,7 @@ Options that change nothing unless given (``bench/bench_logbot.py`` uses them):
 * ``--caps "server-time message-tags account-tag"``: offer these in ``CAP LS`` and
   ``ACK`` a ``CAP REQ`` of any of them (``NAK`` otherwise);
 * ``--tags``: every PRIVMSG carries ``@time=...;msgid=...;account=<nick>``, the time
-  ``--time-step-ms`` later than the line before (from 2026-11-27T10:00:00.000Z);
+  ``--time-step-ms`` later than the line before (from today's 10:00:00.000Z);
 * ``--hold``: after the PONG, print the result and keep the connection open until the
   client sends ``QUIT`` (answered with ``ERROR``) or closes, so the client can be
   checked and stopped while still connected.
@@ -30,6 +30,7 @@ Run: ``python bench/irc_blaster.py --lines 200000 --channel '#bench'``.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import random
 import socket
@@ -50,13 +51,18 @@ def users(count: int = NICKS) -> list[tuple[str, str]]:
     return [(f"user{i:02d}", f"user{i:02d}!~u{i}@host-{i}.example.net") for i in range(count)]
 
 
+#: Today (UTC): the stamps must fall within the bot's ``server_time_tolerance`` (a day)
+#: of its clock, or it logs its own time instead and the bench measures another path.
+TAG_DAY = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d")
+
+
 def tag_time(n: int, step_ms: int) -> str:
-    """The ``time`` tag of line ``n``: 2026-11-27T10:00:00.000Z plus ``n * step_ms``."""
+    """The ``time`` tag of line ``n``: today at 10:00:00.000Z plus ``n * step_ms``."""
     ms = n * step_ms
     seconds, ms = divmod(ms, 1000)
     minutes, seconds = divmod(seconds, 60)
     hours, minutes = divmod(minutes, 60)
-    return f"2026-11-27T{10 + hours % 14:02d}:{minutes:02d}:{seconds:02d}.{ms:03d}Z"
+    return f"{TAG_DAY}T{10 + hours % 14:02d}:{minutes:02d}:{seconds:02d}.{ms:03d}Z"
 
 
 def msgid(n: int) -> str:

@@ -95,6 +95,8 @@ class NetworkBot(ReconnectingClientFactory):
         self.config = config
         self._set_backoff(config.reconnect)
         self._rebuild_options()
+        if old is None:
+            self.stats.sasl_wanted(None if config.sasl is None else config.sasl.required)
         client = self._registered_client()
         if old is None or client is None:
             return
@@ -235,6 +237,9 @@ class NetworkBot(ReconnectingClientFactory):
         rate = config.line_rate  # lines per second; IRCClient.lineRate is seconds per line
         client.lineRate = None if rate is None else (0 if rate == 0 else 1.0 / rate)
         client.clock = self.reactor
+        client.registration_timeout = config.registration_timeout
+        client.ping_interval = config.ping_interval
+        client.ping_timeout = config.ping_timeout
         client.versionName = "logbot"
         sasl = config.sasl
         if sasl is not None:
@@ -244,6 +249,7 @@ class NetworkBot(ReconnectingClientFactory):
                 mechanisms=sasl.mechanisms,
                 required=sasl.required,
             )
+        self.stats.sasl_wanted(None if sasl is None else sasl.required)
         self.client = client
         return client
 
@@ -279,9 +285,10 @@ class NetworkBot(ReconnectingClientFactory):
         level = logging.INFO if self._stopped is not None else logging.WARNING
         log.log(level, "%s: connection to %s lost: %s", self.config.name, self.server, why)
         now = self.wall()
+        heard = self._last_heard(client, now)
         for key, name in self.joined.items():
             self._write(name, key, self.maker.marker("disconnect", name, f"disconnected ({why})"))
-            self._gaps[key] = (now, "reconnected")
+            self._gaps[key] = (heard, "reconnected")
         self.joined.clear()
         self.maker.reset()
         for call in self._rejoins.values():
@@ -293,6 +300,20 @@ class NetworkBot(ReconnectingClientFactory):
         if self._stopped is not None:
             stopped, self._stopped = self._stopped, None
             stopped.callback(None)
+
+    def _last_heard(self, client: LogBotClient, now: float) -> float:
+        """The wall time at which the server last sent anything: where a gap starts.
+
+        A dead link is dropped ``ping_timeout`` seconds after the last data; what was
+        said in between never reached us, so the gap must not start at the drop.  The
+        keepalive keeps that moment on the reactor's monotonic clock; its age, taken
+        from the wall time ``now``, gives the wall time (a wall clock stepped since
+        then moves it with ``now``, as it moves every other line we write)."""
+        core = client.core
+        last = core.keepalive.last_received if core is not None else None
+        if last is None:
+            return now
+        return now - max(0.0, self.reactor.seconds() - last)
 
     # -- events -----------------------------------------------------------------------
 
@@ -322,6 +343,8 @@ class NetworkBot(ReconnectingClientFactory):
                 self._kicked(event, state)  # type: ignore[arg-type]
             elif kind is ev.RawMessage:
                 self._raw(event)  # type: ignore[arg-type]
+            elif kind is ev.SaslResult:
+                self._sasl_result(event)  # type: ignore[arg-type]
             if self.plugins is not None:
                 self.plugins.handle(event, client)
         except Exception:
@@ -398,6 +421,23 @@ class NetworkBot(ReconnectingClientFactory):
             return
         fold = self._fold()
         self._join([c for c in self._wanted_channels() if fold(c.name) == key])
+
+    def _sasl_result(self, event: ev.SaslResult) -> None:
+        """Say how the SASL login ended: a failed optional login leaves the bot logging
+        unauthenticated (no cloak, no access to +R channels), which nobody would know
+        otherwise.  The reason is the server's numeric and text, never a secret."""
+        self.stats.sasl_result(event.success, event.mechanism, event.account, event.reason)
+        name = self.config.name
+        if event.success:
+            log.info("%s: SASL %s login succeeded as %s", name, event.mechanism, event.account)
+            return
+        how = f"SASL {event.mechanism} login failed" if event.mechanism else "no SASL login"
+        status = self.stats.sasl  # this connection's settings (a reload waits for the next)
+        if status is not None and status.required:
+            then = "disconnecting (sasl.required is true)"
+        else:
+            then = "continuing unauthenticated (sasl.required is false)"
+        log.warning("%s: %s: %s; %s", name, how, event.reason, then)
 
     def _raw(self, event: ev.RawMessage) -> None:
         msg = event.message

@@ -7,7 +7,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["NetworkStats"]
+__all__ = ["NetworkStats", "SaslStatus"]
+
+
+@dataclass
+class SaslStatus:
+    """The SASL login of the current connection, for /healthz and /metrics: an optional
+    login that failed leaves the bot registered (healthy) but unauthenticated, which
+    must be visible somewhere other than the server's own numeric."""
+
+    required: bool
+    authenticated: bool | None = None  # None: not settled yet on this connection
+    mechanism: str | None = None  # the last one tried
+    account: str | None = None
+    error: str | None = None  # the server's numeric and text (or why it never happened)
 
 
 @dataclass
@@ -22,6 +35,8 @@ class NetworkStats:
     connecting: bool = False  # a connection attempt is under way
     down_since: float | None = None  # wall time since which it is not registered
     last_error: str | None = None  # why the last attempt or connection ended
+    sasl: SaslStatus | None = None  # None: no SASL configured
+    sasl_failures: int = 0  # SASL logins that failed (or could not happen), all connections
 
     # The life of a connection, as /healthz reports it; ``now`` is wall time.
 
@@ -40,6 +55,23 @@ class NetworkStats:
     def up(self) -> None:
         self.connected = True
         self.connecting = False
+
+    def sasl_wanted(self, required: bool | None) -> None:
+        """A new connection (or a config) with SASL (``required`` true or false) or
+        without (None): the previous connection's result no longer holds."""
+        self.sasl = None if required is None else SaslStatus(required=required)
+
+    def sasl_result(
+        self, success: bool, mechanism: str | None, account: str | None, error: str | None
+    ) -> None:
+        if self.sasl is None:  # (a config without SASL never gets a result)
+            return
+        self.sasl.authenticated = success
+        self.sasl.mechanism = mechanism
+        self.sasl.account = account if success else None
+        self.sasl.error = None if success else error
+        if not success:
+            self.sasl_failures += 1
 
     def signed_on(self, now: float) -> None:
         self.registered = True

@@ -118,9 +118,13 @@ def run_command(config_path: str, health_port: int | None, health_host: str | No
     Exits 2 if the config is invalid or the health port cannot be listened on."""
     from logbot.bot.service import LogService
     from logbot.health.server import HealthListenError
+    from logbot.logs.fdlimit import raise_soft_limit
     from logbot.reactor.loop import Reactor
 
     config = _load(config_path)
+    # Before any descriptor of ours: log files, sockets and children all count against
+    # ``ulimit -n``; the writer then fits ``max_open_files`` under what this leaves.
+    raise_soft_limit(config.log.max_open_files)
     reactor = Reactor(None if config.reactor == "auto" else config.reactor)
     service = LogService(config, reactor, health_port=health_port, health_host=health_host)
     try:
@@ -140,12 +144,14 @@ def check_command(config_path: str) -> None:
     """Validate the config, load the enabled plugins, print a summary (exit 2 if the config
     is invalid, 1 if a plugin would not load)."""
     from logbot.config.loader import summary
+    from logbot.logs.fdlimit import describe_plan
     from logbot.plugins.manager import check_plugins
 
     config = _load(config_path)
     problems = check_plugins(config.plugins)
     click.echo(f"{config_path}: {'OK' if not problems else 'OK, but plugins would fail'}")
     click.echo(summary(config))
+    click.echo(describe_plan(config.log.max_open_files))
     for problem in problems:
         click.echo(f"logbot: {problem}", err=True)
     if problems:

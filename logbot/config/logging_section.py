@@ -166,6 +166,7 @@ _READERS: dict[str, tuple[Convert, bool]] = {
     "nolog_prefix": (checked(_check_non_empty), True),
     "opt_out": (_to_names, False),  # null: the empty list
     "max_open_files": (to_int(1, 10000), False),
+    "server_time_tolerance": (to_number(ge=0), True),  # null: no limit; 0: never trusted
 }
 assert set(_READERS) == set(LOG_KEYS), "every LogOptions field needs a reader"
 

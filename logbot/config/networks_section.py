@@ -52,6 +52,9 @@ NETWORK_KEYS = (
     "rejoin_after_kick",
     "quit_message",
     "line_rate",
+    "registration_timeout",
+    "ping_interval",
+    "ping_timeout",
 )
 SERVER_KEYS = ("host", "port", "tls", "verify", "ca_file", "client_cert", "client_key")
 SASL_KEYS = ("username", "password", "password_file", "mechanisms", "required")
@@ -167,7 +170,31 @@ def _read_network(reader: Reader, path: str, raw: Any, top_log: LogOptions) -> A
         ),
         quit_message=net.get("quit_message", checked(_check_line), defaults.quit_message),
         line_rate=net.get("line_rate", to_number(ge=0), None, nullable=True),
+        registration_timeout=net.get(
+            "registration_timeout", to_number(gt=0), defaults.registration_timeout
+        ),
+        **_read_keepalive(net, defaults),
     )
+
+
+def _read_keepalive(net: Section, defaults: NetworkConfig) -> dict[str, float]:
+    """``ping_interval`` and ``ping_timeout``: the PING must go out before the link is
+    declared dead, so the interval must be shorter than the timeout."""
+    read = {
+        key: net.get(key, to_number(gt=0), INVALID) for key in ("ping_interval", "ping_timeout")
+    }
+    broken = any(net.has(key) and value is INVALID for key, value in read.items())
+    out = {
+        key: getattr(defaults, key) if value is INVALID else value for key, value in read.items()
+    }
+    if not broken and out["ping_interval"] >= out["ping_timeout"]:
+        key = "ping_timeout" if net.has("ping_timeout") else "ping_interval"
+        net.reader.problem(
+            net.at(key),
+            f"ping_timeout ({out['ping_timeout']:g}) must be greater than "
+            f"ping_interval ({out['ping_interval']:g})",
+        )
+    return out
 
 
 def _to_optional_list(each: Any) -> Any:

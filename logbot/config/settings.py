@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from logbot.irc.core import REGISTRATION_TIMEOUT
+from logbot.irc.keepalive import PING_INTERVAL, PING_TIMEOUT
 from logbot.irc.sasl import Secret
 
 __all__ = [
@@ -76,6 +78,11 @@ class LogOptions:
     nolog_prefix: str | None = "[nolog]"  # lines starting with this are not logged
     opt_out: tuple[str, ...] = ()  # nicks or accounts whose lines become a marker
     max_open_files: int = 512  # global; least recently used files are closed first
+    # Seconds a server-time stamp may be from our clock (ahead or behind) and still date
+    # the line and its file: a server with a wrong clock must not send every later line
+    # to 2999-01-01.log.  Beyond it the line gets our time (the server's is kept in the
+    # JSONL).  None: trust any stamp a date can be computed from; 0: never trust one.
+    server_time_tolerance: float | None = 86400.0
 
 
 @dataclass(frozen=True)
@@ -133,6 +140,9 @@ class NetworkConfig:
     rejoin_after_kick: float | None = 10.0  # seconds; None: stay out
     quit_message: str = "logbot shutting down"
     line_rate: float | None = None  # lines/s sent; None: burst 4 then 1 line/s; 0: no limit
+    registration_timeout: float = REGISTRATION_TIMEOUT  # s for CAP, SASL, 001 (60); then retry
+    ping_interval: float = PING_INTERVAL  # seconds of silence before a PING (30)
+    ping_timeout: float = PING_TIMEOUT  # seconds of silence that make the link dead (90)
 
 
 #: The bundled plugins (``plugins/`` at the top of the repository) enabled by default.

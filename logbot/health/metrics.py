@@ -7,9 +7,11 @@ is :mod:`logbot.health.server`.
 
 The service is read through a few attributes (:class:`~logbot.bot.service.LogService`
 has them): ``networks`` (name -> :class:`~logbot.bot.network.NetworkBot`: ``stats``,
-``client``, ``server``, ``joined``), ``write_totals()`` (the writer's stats, with the
-counters of writers replaced by a reload, so that counters never go back), ``plugins.stats``,
-``plugins.plugins``, ``started``, ``started_mono``, ``reloads``, ``reload_failures``.
+``client``, ``server``, ``joined``; ``stats.sasl`` is None or has ``required``,
+``authenticated``, ``mechanism``, ``account``, ``error``), ``write_totals()`` (the
+writer's stats, with the counters of writers replaced by a reload, so that counters
+never go back), ``plugins.stats``, ``plugins.plugins``, ``started``, ``started_mono``,
+``reloads``, ``reload_failures``.
 
 ``/metrics`` is the Prometheus text exposition format 0.0.4: a ``# HELP`` and a
 ``# TYPE`` line per family, then its samples; counters end in ``_total``.  Label
@@ -188,6 +190,22 @@ def render_metrics(service: Any, now: float) -> str:
         "Lines waiting in the flood-control queue (or for registration).",
         per_network(_queue),
     )
+    out.family(
+        "logbot_network_authenticated",
+        "gauge",
+        "1 if the current connection logged in with SASL; only networks with sasl set.",
+        [
+            ({"network": name}, bot.stats.sasl.authenticated is True)
+            for name, bot in nets
+            if bot.stats.sasl is not None
+        ],
+    )
+    out.family(
+        "logbot_network_sasl_failures_total",
+        "counter",
+        "SASL logins that failed or could not happen (optional ones included).",
+        per_network(lambda b: b.stats.sasl_failures),
+    )
     lags = [(labels, lag) for labels, lag in per_network(lambda b: _lag(b, now)) if lag is not None]
     out.family(
         "logbot_network_lag_seconds",
@@ -286,6 +304,15 @@ def _network_report(bot: Any, now: float) -> dict[str, Any]:
     else:
         report["down_since"] = _iso(stats.down_since)
         report["last_error"] = stats.last_error
+    sasl = stats.sasl
+    if sasl is not None:  # a failed optional login does not make a network unhealthy
+        report["sasl"] = {
+            "required": sasl.required,
+            "authenticated": sasl.authenticated,
+            "mechanism": sasl.mechanism,
+            "account": sasl.account,
+            "error": sasl.error,
+        }
     return report
 
 

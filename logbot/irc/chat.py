@@ -25,10 +25,14 @@ class ChatEvents:
         self.ctcp_time = ctcp_time
 
     def _is_private(self, target: str) -> bool:
-        # STATUSMSG targets ("@#chan": to the channel's ops) are channel messages.
+        """Not a channel (:meth:`ISupport.channel_of`), in the order that costs a channel
+        line one set lookup; STATUSMSG targets ("@#chan") are channel messages.  The
+        three paths below inline it: they run for every line."""
         isupport = self.state.isupport
-        name = target.lstrip(isupport.prefix[1])
-        return not name or name[0] not in isupport.chantypes
+        first = target[:1]
+        return first not in isupport.channel_starts and (
+            first not in isupport.status_starts or isupport.channel_of(target) is None
+        )
 
     def classify(self, msg: Message, source: str) -> list[ev.Event]:
         """The event for one PRIVMSG/NOTICE from ``source``.
@@ -50,8 +54,10 @@ class ChatEvents:
             time = msgid = None
         else:
             time, msgid, tags = ev.meta_tuple(msg)
-        name = target.lstrip(isupport.prefix[1])  # _is_private, inlined
-        private = not name or name[0] not in isupport.chantypes
+        first = target[:1]  # _is_private, inlined
+        private = first not in isupport.channel_starts and (
+            first not in isupport.status_starts or isupport.channel_of(target) is None
+        )
         if text[:1] != DELIM or len(text) < 2:  # not a CTCP (parse_ctcp's first test)
             kind = ev.Privmsg if command == "PRIVMSG" else ev.Notice
             return [ev.new_privmsg(kind, source, target, text, is_self, private, time, msgid, tags)]
@@ -128,14 +134,15 @@ class ChatEvents:
                 if account is not None:
                     user.account = account
         me = state.nick
-        name = target.lstrip(isupport.prefix[1])
+        first = target[0]  # _is_private, inlined (target is not empty here)
         return ev.new_privmsg(
             ev.Privmsg if command == "PRIVMSG" else ev.Notice,
             source,
             target,
             text[1:],
             len(nick) == len(me) and (nick == me or folded[nick] == folded[me]),
-            not name or name[0] not in isupport.chantypes,
+            first not in isupport.channel_starts
+            and (first not in isupport.status_starts or isupport.channel_of(target) is None),
             time,
             msgid,
             tags,
@@ -153,7 +160,7 @@ class ChatEvents:
             isupport = state.isupport
             folded = isupport.folded
             nick, me = source.partition("@")[0].partition("!")[0], state.nick
-            name = target.lstrip(isupport.prefix[1])
+            first = target[:1]  # _is_private, inlined
             return [
                 ev.new_privmsg(
                     ev.Privmsg if msg.command == "PRIVMSG" else ev.Notice,
@@ -161,7 +168,10 @@ class ChatEvents:
                     target,
                     text,
                     len(nick) == len(me) and (nick == me or folded[nick] == folded[me]),
-                    not name or name[0] not in isupport.chantypes,
+                    first not in isupport.channel_starts
+                    and (
+                        first not in isupport.status_starts or isupport.channel_of(target) is None
+                    ),
                     time,
                     msgid,
                     tags,

@@ -4,7 +4,7 @@ This is the only module of ``logbot.irc`` that touches the reactor.  It feeds
 received bytes to :class:`~logbot.irc.core.IRCConnection`, writes what the core
 releases, turns the core's typed events into Twisted's event methods, and keeps
 one timer at ``core.next_wakeup(now)`` (flood queue, keepalive PING, lag probe, dead
-link, SASL deadlines, nick regain).
+link, SASL and registration deadlines, nick regain).
 
 One turn of the adapter (on received data, on a request, on the timer)::
 
@@ -35,10 +35,11 @@ its state whatever the hooks do (``irc_NICK`` is called *in addition* to
 ``userRenamed``, not instead), and our own messages never reach ``privmsg``.
 
 Names of our own (PEP 8): ``alt_nicks``, ``sasl``, ``caps``, ``clock``,
-``ping_interval``, ``ping_timeout``, ``nick_retry_interval``, ``core``, ``join_many``,
-``build_core()``, ``disconnect_reason``, ``eventReceived(event)``, which gets
-every typed core event (channels lists, server-time, account...) for the bot, and
-``beforeSending()``, called before each write of what the core released.
+``ping_interval``, ``ping_timeout``, ``registration_timeout``, ``nick_retry_interval``,
+``core``, ``join_many``, ``build_core()``, ``disconnect_reason``,
+``eventReceived(event)``, which gets every typed core event (channels lists,
+server-time, account...) for the bot, and ``beforeSending()``, called before each
+write of what the core released.
 """
 
 from __future__ import annotations
@@ -51,8 +52,9 @@ from typing import Any
 from logbot.irc import events as ev
 from logbot.irc.caps import KNOWN_CAPS
 from logbot.irc.client_events import handlers_for, raw_filter
-from logbot.irc.core import IRCConnection
+from logbot.irc.core import REGISTRATION_TIMEOUT, IRCConnection
 from logbot.irc.flood import FloodControl
+from logbot.irc.keepalive import PING_INTERVAL, PING_TIMEOUT
 from logbot.irc.message import parse
 from logbot.irc.sasl import SaslConfig
 from logbot.irc.split import split_text
@@ -91,8 +93,9 @@ class IRCClient(Protocol):
     sasl: SaslConfig | None = None
     caps: Iterable[str] = KNOWN_CAPS
     clock: Any = None  # None: the reactor that owns the transport
-    ping_interval: float = 60.0
-    ping_timeout: float = 120.0
+    ping_interval: float = PING_INTERVAL  # seconds of silence before we PING (30)
+    ping_timeout: float = PING_TIMEOUT  # seconds of silence that make the link dead (90)
+    registration_timeout: float = REGISTRATION_TIMEOUT  # CAP, SASL and 001 by then (60)
     first_lag_probe: float | None = None  # seconds after 001; None: ping_interval
     nick_retry_interval: float | None = 300.0
 
@@ -125,6 +128,7 @@ class IRCClient(Protocol):
             flood=flood,
             ping_interval=self.ping_interval,
             ping_timeout=self.ping_timeout,
+            registration_timeout=self.registration_timeout,
             first_lag_probe=self.first_lag_probe,
             version=self.versionName or "logbot",
             ctcp_time=time.asctime,

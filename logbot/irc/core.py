@@ -19,6 +19,12 @@ the line (the moment it really leaves, after any flood delay).
 
 While registered, a PING probe goes out every ``ping_interval`` seconds and its
 PONG is timed (:mod:`logbot.irc.lag`): ``lag(now)`` is the server's round trip.
+
+Registration as a whole (CAP, SASL, 001) has a deadline, ``registration_timeout``
+seconds after ``connection_made``: a server that never answers ``CAP REQ`` or never
+sends 001 while it keeps talking (NOTICEs) would otherwise hold us unregistered for
+ever, as the keepalive only watches for silence.  Past it the core gives up with
+:class:`~logbot.irc.events.Aborted`, saying which step was missing.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from logbot.irc.chat import ChatEvents
 from logbot.irc.core_handlers import HANDLERS
 from logbot.irc.flood import FloodControl
 from logbot.irc.framing import LineDecoder, encode_line
-from logbot.irc.keepalive import Keepalive
+from logbot.irc.keepalive import PING_INTERVAL, PING_TIMEOUT, Keepalive
 from logbot.irc.lag import LagProbe
 from logbot.irc.message import Message, ParseError, format, parse, split_userhost
 from logbot.irc.nick import NickChooser, append_underscore
@@ -39,7 +45,12 @@ from logbot.irc.sasl import SaslConfig, SaslSession, Secret
 from logbot.irc.split import join_lines, prefix_length, split_message
 from logbot.irc.state import IRCState
 
-__all__ = ["IRCConnection"]
+__all__ = ["REGISTRATION_TIMEOUT", "IRCConnection"]
+
+#: Seconds from connecting to 001 (CAP, SASL and all), by default.  The servers measured
+#: drop an unregistered client after 20-60 s themselves; a server that keeps us waiting
+#: longer (or for ever, while it talks) is not going to register us.
+REGISTRATION_TIMEOUT = 60.0
 
 _HANDLERS = HANDLERS.mapping  # command -> handler, one dict lookup per line
 
@@ -68,14 +79,19 @@ class IRCConnection:
         sasl: SaslConfig | None = None,
         caps: Iterable[str] = KNOWN_CAPS,
         flood: FloodControl | None = None,
-        ping_interval: float = 60.0,
-        ping_timeout: float = 120.0,
+        ping_interval: float = PING_INTERVAL,
+        ping_timeout: float = PING_TIMEOUT,
+        registration_timeout: float = REGISTRATION_TIMEOUT,
         first_lag_probe: float | None = None,
         version: str = "logbot",
         ctcp_time: Callable[[], str] | None = None,
         decoder: LineDecoder | None = None,
     ) -> None:
         _check_word("nick", nick)
+        if not registration_timeout > 0:
+            raise ValueError(f"registration_timeout must be > 0, not {registration_timeout!r}")
+        self.registration_timeout = registration_timeout
+        self._registration_deadline: float | None = None  # set by connection_made
         self.username = username or nick
         self.realname = realname or nick
         self._password = Secret(password) if isinstance(password, str) else password
@@ -125,8 +141,9 @@ class IRCConnection:
     # -- the adapter's side ---------------------------------------------------
 
     def connection_made(self, now: float) -> None:
-        """Queue the registration lines; starts the keepalive clock."""
+        """Queue the registration lines; starts the keepalive and registration clocks."""
         self.keepalive.data_received(now)
+        self._registration_deadline = now + self.registration_timeout
         for line in self.caps.start():
             self._send(line)
         if self._password is not None:
@@ -236,7 +253,9 @@ class IRCConnection:
         if not self.closed:
             times.append(self.keepalive.next_deadline())
             times.append(self.sasl.deadline if self.sasl is not None else None)
-            if self.registered:
+            if not self.registered:
+                times.append(self._registration_deadline)
+            else:
                 times.append(self.lag_probe.next_deadline())
                 if not self._has_wanted_nick():
                     times.append(self.nicks.next_retry)
@@ -327,8 +346,22 @@ class IRCConnection:
         self.quit(reason)
         return [ev.Aborted(reason=reason)]
 
+    def _registration_step(self) -> str:
+        """What registration is waiting for, to say why it timed out."""
+        if not self.caps.ended:
+            if self.sasl is not None and not self.sasl.done:
+                return "SASL authentication"
+            return "capability negotiation"
+        return "the welcome (001)"
+
     def _run_timers(self, now: float) -> None:
         if self.closed:
+            return
+        deadline = self._registration_deadline
+        if not self.registered and deadline is not None and now >= deadline:
+            step = self._registration_step()
+            why = f"registration not complete after {self.registration_timeout:g} s"
+            self._outbox.extend(self._abort(f"{why} (waiting for {step})"))
             return
         verdict = self.keepalive.poll(now)
         if verdict == "dead":
@@ -367,9 +400,24 @@ class IRCConnection:
             )
         ]
         if not session.success and self.sasl_config is not None and self.sasl_config.required:
-            return out + self._abort(f"SASL required but failed: {session.reason}")
+            what = f"{session.mechanism}: {session.reason}" if session.mechanism else session.reason
+            return out + self._abort(f"SASL required but failed: {what}")
         for line in self.caps.end():
             self._send(line)
+        return out
+
+    def _sasl_unavailable(self, reason: str) -> list[ev.Event]:
+        """SASL is configured but the server cannot do it: a failed
+        :class:`~logbot.irc.events.SaslResult`, so that a login that never happened is
+        reported like one that was refused (not silently skipped); then abort if it is
+        required."""
+        if self.sasl_config is None:
+            return []
+        out: list[ev.Event] = [
+            ev.SaslResult(success=False, mechanism=None, account=None, reason=reason)
+        ]
+        if self.sasl_config.required:
+            return out + self._abort(f"SASL required but {reason}")
         return out
 
     def _caps_ready(self, now: float) -> list[ev.Event]:
@@ -380,8 +428,9 @@ class IRCConnection:
             for line in self.sasl.start(now):
                 self._send(line)
             return self._sasl_settled(now)
-        if config is not None and config.required:
-            return self._abort("SASL required but the server does not offer it")
+        out = self._sasl_unavailable("the server does not offer it")
+        if self.closed:
+            return out
         for line in self.caps.end():
             self._send(line)
-        return []
+        return out

@@ -54,6 +54,8 @@ class Connection(Protocol):
 
     def _caps_ready(self, now: float) -> list[ev.Event]: ...
 
+    def _sasl_unavailable(self, reason: str) -> list[ev.Event]: ...
+
 
 Handler = Callable[[Connection, Message, float], list[ev.Event]]
 HANDLERS: HandlerTable[Handler] = HandlerTable()
@@ -94,12 +96,12 @@ def _welcome(conn: Connection, msg: Message, now: float) -> list[ev.Event]:
     out: list[ev.Event] = []
     if not conn.caps.ended:  # the server registered us without CAP
         conn.caps.unsupported()
-        if (
-            conn.sasl_config is not None
-            and conn.sasl_config.required
-            and not (conn.sasl is not None and conn.sasl.success)
-        ):
-            return conn._abort("SASL required but the server does not support CAP")
+        if conn.sasl is None:
+            out += conn._sasl_unavailable("the server does not support CAP")
+        elif not conn.sasl.done:
+            out += conn._sasl_unavailable("the server registered us before SASL finished")
+        if conn.closed:  # required SASL that failed or never happened: aborted
+            return out
     conn.nicks.registered(conn._has_wanted_nick(), now)
     conn.lag_probe.start(now)
     held, conn._held = conn._held, []

@@ -42,9 +42,9 @@ class ChanModes:
 class ISupport:
     """The ISUPPORT tokens of one connection (mutable: 005 lines accumulate).
 
-    ``casemapping``, ``fold_table``, ``folded``, ``chantypes`` and ``prefix`` are read for
-    every line, so they are computed once per :meth:`apply` (change ``tokens``
-    only through it).
+    ``casemapping``, ``fold_table``, ``folded``, ``chantypes``, ``channel_starts``,
+    ``status_starts`` and ``prefix`` are read for every line, so they are computed once
+    per :meth:`apply` (change ``tokens`` only through it).
     """
 
     def __init__(self) -> None:
@@ -61,6 +61,14 @@ class ISupport:
         self.chantypes: str = (
             (self.tokens["CHANTYPES"] or "") if "CHANTYPES" in self.tokens else "#&"
         )
+        # STATUSMSG ("@#chan": to #chan's ops) only where the server says so: ngircd
+        # has "&" and "+" in both PREFIX and CHANTYPES and no STATUSMSG, so taking the
+        # PREFIX symbols for these would turn "&local" into a nick.
+        self.statusmsg: str = self.get("STATUSMSG") or ""
+        #: The first characters of a channel name, and of a STATUSMSG target, as sets:
+        #: ``target[:1] in ...`` is false for "" (``"" in "#&"`` is true).
+        self.channel_starts: frozenset[str] = frozenset(self.chantypes)
+        self.status_starts: frozenset[str] = frozenset(self.statusmsg)
         #: ``(modes, symbols)`` in rank order, e.g. ``("ov", "@+")``.
         self.prefix: tuple[str, str] = self._prefix()
 
@@ -140,5 +148,23 @@ class ISupport:
         return None
 
     def is_channel(self, name: str) -> bool:
-        """True when ``name`` starts with one of the CHANTYPES."""
+        """True when ``name`` starts with one of the CHANTYPES (a channel *name*: no
+        STATUSMSG prefix; for a message target see :meth:`channel_of`)."""
         return bool(name) and name[0] in self.chantypes
+
+    def channel_of(self, target: str) -> str | None:
+        """The channel a PRIVMSG/NOTICE ``target`` is in, or None for a nick.
+
+        A target is a channel when it starts with a CHANTYPES character once the
+        server's STATUSMSG prefixes are removed, and nothing else (``@#chan`` is a
+        message to #chan's ops: it is #chan's).  No nick starts with either kind of
+        character, so a target is never both.  Where a character is in both sets
+        (no known server), a target starting with it is taken as the channel itself.
+        """
+        channel_starts, status_starts = self.channel_starts, self.status_starts
+        for i, char in enumerate(target):
+            if char in channel_starts:
+                return target[i:] if i else target
+            if char not in status_starts:
+                return None
+        return None

@@ -1,21 +1,29 @@
 """Detect a dead link: ping after a quiet period, give up after a deadline.
 
 TCP can take many minutes to notice a vanished peer (a NAT that forgot us,
-a suspended laptop).  So after ``interval`` seconds without receiving
-anything we send our own PING; if still nothing at all has arrived
-``timeout`` seconds after the last data, the link is dead.  Any received
-line counts, not only our PONG: a busy channel proves the link as well.
-Servers measured wait 90-150 s before they drop us, so the defaults
-(60 s / 120 s) notice first.
+a suspended laptop, a server that hangs with its sockets open).  So after
+``interval`` seconds without receiving anything we send our own PING; if still
+nothing at all has arrived ``timeout`` seconds after the last data, the link is
+dead.  Any received line counts, not only our PONG: a busy channel proves the link
+as well.
+
+Everything sent to us while the link was dead is lost, and a logging bot must say
+from when: :attr:`Keepalive.last_received` (the core's monotonic clock) is that
+moment, not the moment of the drop.  The defaults (:data:`PING_INTERVAL`,
+:data:`PING_TIMEOUT`) bound that loss to 90 s, and notice before the servers
+measured drop us themselves (90-150 s of silence).
 """
 
 from __future__ import annotations
 
-__all__ = ["Keepalive"]
+__all__ = ["PING_INTERVAL", "PING_TIMEOUT", "Keepalive"]
+
+PING_INTERVAL = 30.0  # seconds of silence before we PING
+PING_TIMEOUT = 90.0  # seconds of silence (since the last data) that make the link dead
 
 
 class Keepalive:
-    def __init__(self, interval: float = 60.0, timeout: float = 120.0) -> None:
+    def __init__(self, interval: float = PING_INTERVAL, timeout: float = PING_TIMEOUT) -> None:
         if not 0 < interval < timeout:
             raise ValueError("need 0 < interval < timeout")
         self.interval = interval

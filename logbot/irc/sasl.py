@@ -13,7 +13,10 @@ are reassembled the same way.
 Every step has a deadline (``now`` + ``timeout``); the core asks
 :meth:`SaslSession.check_deadline` when its timer fires.  A failure is
 reported with a reason; whether it aborts the connection is the core's
-decision, from :attr:`SaslConfig.required`.
+decision, from :attr:`SaslConfig.required`.  The reason never names the
+mechanism (that is :attr:`SaslSession.mechanism`): when the server refused, it is
+the server's numeric and text as sent (``904 SASL authentication failed``), so that
+an operator can look the numeric up; else what went wrong on our side.
 
 Secrets: passwords live in :class:`Secret`, whose ``repr`` and ``str`` hide
 the value; no exception or reason text here includes it.  The password is
@@ -225,7 +228,7 @@ class SaslSession:
         """Abort if the current step took too long."""
         if self.done or self.deadline is None or now < self.deadline:
             return []
-        self._finish(False, f"no answer to {self.mechanism} within {self.config.timeout:g} s")
+        self._finish(False, f"no answer within {self.config.timeout:g} s")
         return ["AUTHENTICATE *"]
 
     def handle(self, msg: Message, now: float) -> list[str]:
@@ -245,7 +248,7 @@ class SaslSession:
                 self._challenge = ""
                 return authenticate_lines(self._mech.respond(challenge))
             except (SaslError, ValueError) as exc:
-                self._finish(False, f"{self.mechanism}: {exc}")
+                self._finish(False, str(exc))
                 return ["AUTHENTICATE *"]
         text = msg.params[-1] if msg.params else ""
         if command == "900" and len(msg.params) >= 3:
@@ -256,7 +259,7 @@ class SaslSession:
             offered = msg.params[1].upper().split(",")
             self._remaining = [m for m in self._remaining if m in offered]
         elif command == "904":
-            return self._next_mechanism(now, f"{self.mechanism} failed: {text}")
+            return self._next_mechanism(now, f"904 {text}".rstrip())
         elif command in ("902", "905", "906"):
-            return self._finish(False, text or f"SASL failed ({command})")
+            return self._finish(False, f"{command} {text}".rstrip())
         return []

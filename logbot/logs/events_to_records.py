@@ -6,14 +6,18 @@ the account from extended-join, every event carries its ``server-time``.  This
 module only decides *which log* gets *which record*:
 
 - channel messages, actions and notices go to their channel (a STATUSMSG target
-  such as ``@#chan`` to ``#chan``); private ones to a log named after the other
-  nick, which the policy drops unless private logging is on;
+  such as ``@#chan`` to ``#chan``, the record's ``target`` then ``@#chan``); private
+  ones to a log named after the other nick, which the policy drops unless private
+  logging is on;
 - QUIT, NICK, CHGHOST, SETNAME and AWAY go to every channel in the event;
 - the topic shown on join (332) is held until 333 names its setter, or until the
   end of NAMES (366) when no 333 comes.
 
 Times: the ``server-time`` tag when present (``time_source`` "server"), else
-``wall()`` now ("local").  ``wall`` is injected: tests pass a fake clock.
+``wall()`` now ("local").  ``wall`` is injected: tests pass a fake clock.  A tag that
+does not parse as a time is kept as the record's ``server_time`` ("invalid"), so the
+JSONL says why the line has our time.  Whether a parsed stamp is close enough to our
+clock to date the line is the writer's call, per channel (``server_time_tolerance``).
 """
 
 from __future__ import annotations
@@ -116,6 +120,7 @@ class RecordMaker:
         **fields: Any,
     ) -> LogRecord:
         when, where = self.now(event)
+        raw = event.tags.get("time") if where == "local" and event.tags else None
         nick = user = host = None
         if source:
             nick, user, host = split_userhost(source)
@@ -137,6 +142,8 @@ class RecordMaker:
             account,
             msgid=event.msgid,
             tags=event.tags,
+            server_time=raw,
+            server_time_rejected=None if raw is None else "invalid",
             **fields,
         )
 
@@ -152,6 +159,7 @@ class RecordMaker:
         source = event.source
         rest, _, host = source.partition("@")
         nick, _, user = rest.partition("!")
+        target = None
         if event.private:
             if event.is_self:
                 channel = event.target
@@ -160,7 +168,12 @@ class RecordMaker:
             else:
                 channel = nick
         else:
-            channel = event.target.lstrip(state.isupport.prefix[1])
+            channel = event.target
+            if channel[:1] not in state.isupport.channel_starts:
+                # STATUSMSG ("@#chan": to the ops): #chan's line, its target kept to say
+                # so.  Only STATUSMSG prefixes go: "&" and "+" start channels on ngircd.
+                channel = state.isupport.channel_of(channel) or channel
+                target = event.target
         tags = event.tags
         account = tags.get("account") if tags else None
         if account is None:
@@ -169,8 +182,9 @@ class RecordMaker:
         when = event.time
         if when is None:
             when, where = datetime.fromtimestamp(self.wall(), UTC), "local"
+            raw = tags.get("time") if tags else None  # a time tag that did not parse
         else:
-            where = "server"
+            where, raw = "server", None
         return channel, LogRecord(
             when,
             where,
@@ -182,9 +196,11 @@ class RecordMaker:
             host or None,
             account,
             event.text,
-            None,
+            target,
             event.msgid,
             tags,
+            raw,
+            None if raw is None else "invalid",
         )
 
     # -- membership -------------------------------------------------------------------
@@ -295,6 +311,8 @@ class RecordMaker:
                 record.text,
                 msgid=record.msgid,
                 tags=record.tags,
+                server_time=record.server_time,
+                server_time_rejected=record.server_time_rejected,
             )
         return [(shown.channel, record)]
 

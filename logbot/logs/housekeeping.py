@@ -29,7 +29,7 @@ import logging
 import os
 import shutil
 import sys
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,10 @@ log = logging.getLogger("logbot.logs.housekeeping")
 
 #: How much of a failing child's stderr goes into the warning.
 STDERR_KEPT = 2000
+#: Directories retention keeps watching, the least recently written to dropped first:
+#: with private logs there is one per correspondent.  A dropped one is swept again
+#: when it is next written to (as after a restart).
+MAX_WATCHED_DIRS = 4096
 
 
 def default_gzip_argv() -> list[str]:
@@ -234,7 +238,8 @@ class Retention:
     """Sweeps the watched directories: each new one at once, all of them every hour.
 
     ``wall`` gives the time file ages are measured against; ``protected()`` the files
-    never to delete (live, open, being compressed).  The timer is on ``clock``.
+    never to delete (live, open, being compressed).  The timer is on ``clock``.  At most
+    ``max_dirs`` directories are watched, the least recently watched dropped first.
     """
 
     def __init__(
@@ -243,19 +248,25 @@ class Retention:
         wall: Callable[[], float],
         protected: Callable[[], set[Path]],
         interval: float = 3600.0,
+        max_dirs: int = MAX_WATCHED_DIRS,
     ) -> None:
         self._clock = clock
         self._wall = wall
         self._protected = protected
         self.interval = interval
-        self.dirs: dict[Path, float] = {}  # directory -> days
+        self.max_dirs = max(1, max_dirs)
+        self.dirs: OrderedDict[Path, float] = OrderedDict()  # directory -> days, LRU first
         self._call: Any = None
 
     def watch(self, directory: Path, days: float) -> None:
         """Keep ``directory``'s files at most ``days`` old (the smallest ``days`` wins)."""
         known = self.dirs.get(directory)
-        if known is not None and known <= days:
-            return
+        if known is not None:
+            self.dirs.move_to_end(directory)
+            if known <= days:
+                return
+        elif len(self.dirs) >= self.max_dirs:
+            self.dirs.popitem(last=False)
         self.dirs[directory] = days
         if known is None:
             self._sweep({directory: days})

@@ -36,6 +36,11 @@ FILE_MODE = 0o644
 DIR_MODE = 0o755
 #: Used as "no size limit" so that the hot path compares ints, never None.
 NO_LIMIT = 1 << 62
+#: An open refused for want of descriptors closes this fraction (1/N) of the open logs,
+#: least recently used first, before it tries again: one refused open makes room for
+#: several more, and the logs in use stay open.
+EVICT_SHARE = 8
+OUT_OF_DESCRIPTORS = frozenset({errno.EMFILE, errno.ENFILE})
 
 
 class LogFile:
@@ -181,17 +186,53 @@ class Handles:
         self.max_open = max(1, max_open)
         self._evicting = evicting
         self.lru: OrderedDict[Path, LogFile] = OrderedDict()  # oldest first
+        self.descriptor_shortages = 0  # opens refused with EMFILE/ENFILE (then retried)
 
     def open(self, f: LogFile) -> None:
-        """Open ``f``, closing the least recently used files if there is no room."""
+        """Open ``f``, closing the least recently used files if there is no room.
+
+        Room is ``max_open``, and also what the process's open-file limit leaves: an
+        open refused with ``EMFILE`` (this process is at ``ulimit -n``) or ``ENFILE``
+        (the system is) closes the least recently used eighth of the open logs and
+        tries again, until it succeeds or none is left to close (then the error goes
+        to the caller, whose outage retries later).  Without this a ``max_open`` above
+        the limit (or descriptors taken by other parts of the process) kept every
+        open log pinned and every further log failing for ever."""
         lru = self.lru
         while len(lru) >= self.max_open:
-            victim = next(iter(lru.values()))
-            self._evicting(victim)
-            self.close(victim)
-        f.open()
+            self._evict(1)
+        while True:
+            try:
+                f.open()
+                break
+            except OSError as e:
+                if e.errno not in OUT_OF_DESCRIPTORS or not lru:
+                    raise
+                self._out_of_descriptors(f, e)
         lru[f.path] = f
         self._stats.files_open = len(lru)
+
+    def _evict(self, count: int) -> None:
+        """Close the ``count`` least recently used files (their buffers written first)."""
+        lru = self.lru
+        for _ in range(min(count, len(lru))):
+            victim = next(iter(lru.values()))
+            self._evicting(victim)
+            self.close(victim)  # also when ``evicting`` failed it (then it is closed)
+
+    def _out_of_descriptors(self, f: LogFile, error: OSError) -> None:
+        count = max(1, len(self.lru) // EVICT_SHARE)
+        self.descriptor_shortages += 1
+        say = log.warning if self.descriptor_shortages == 1 else log.debug
+        say(
+            "too many open files (%s) opening %s with %d logs open: closing the %d least "
+            "recently used and retrying (said once; lower max_open_files or raise ulimit -n)",
+            errno.errorcode.get(error.errno or 0, error.errno),
+            f.path,
+            len(self.lru),
+            count,
+        )
+        self._evict(count)
 
     def close(self, f: LogFile, sync: bool = False) -> None:
         """Close ``f``'s descriptor, fsyncing first if it is dirty (or ``sync``)."""

@@ -13,15 +13,21 @@ the whole sentence.  Fields are positional in this order, so the hot path can
 build one without keyword arguments.  ``time`` is always timezone-aware; ``time_source`` says
 whether it came from the ``server-time`` tag (``"server"``) or our clock
 (``"local"``).
+
+A ``server-time`` stamp that was *not* used (it does not parse, or it is further from
+our clock than the channel's ``server_time_tolerance``) is kept as ``server_time``, with
+``server_time_rejected`` saying why (one of :data:`REJECTED`), and ``time`` is then
+ours: a server with a wrong clock must not decide which file a line goes to, and the
+JSONL still shows what the server said.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-__all__ = ["MARKERS", "TYPES", "LogRecord"]
+__all__ = ["MARKERS", "REJECTED", "TYPES", "LogRecord", "restamped"]
 
 #: Lines the bot writes about itself, formatted as ``*** logbot: <text>``.
 MARKERS = frozenset({"connect", "disconnect", "gap", "opted_out"})
@@ -69,3 +75,24 @@ class LogRecord:
     target: str | None = None
     msgid: str | None = None
     tags: Mapping[str, str | None] = field(default_factory=dict)
+    server_time: str | None = None  # a server-time stamp not used for ``time``
+    server_time_rejected: str | None = None  # why not: one of REJECTED
+
+
+#: Why a server-time stamp was not used: more than the tolerance ahead of our clock or
+#: behind it, or not a time at all (no parse, or so near year 1 or 9999 that the dates
+#: around it cannot be computed).
+REJECTED = frozenset({"ahead", "behind", "invalid"})
+
+
+def restamped(record: LogRecord, when: datetime, why: str) -> LogRecord:
+    """``record`` at our clock's ``when`` instead of its server-time, which is kept (as
+    the server wrote it when the tag is there) with ``why`` it was not used."""
+    raw = record.tags.get("time") if record.tags else None
+    return replace(
+        record,
+        time=when,
+        time_source="local",
+        server_time=raw if raw is not None else record.time.isoformat(),
+        server_time_rejected=why,
+    )

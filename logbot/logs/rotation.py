@@ -14,6 +14,14 @@ decides "same file as the last line" with one datetime comparison instead of a t
 zone conversion per line.  It is the *earliest* instant whose local date is later, so
 a wrong guess can only send a line through the slow path, never into the wrong file.
 
+*Trusted stamps.*  A ``server-time`` stamp dates its line only when it is within the
+channel's ``server_time_tolerance`` of our clock (:func:`trust_window`): one line stamped
+2999-01-01 would otherwise move the channel's date there for good, and one stamped
+9999-12-31 has no next day to end at.  The writer keeps each channel's window as two
+UTC instants, moved with the clock at most every :data:`TRUST_REFRESH` seconds, so the
+hot path checks a stamp with one chained comparison; a stamp outside gets our time
+(:func:`rejection` says why).
+
 *Sizes.*  With ``rotation: size`` a file is rotated *before* the write that would make it
 pass ``max_bytes``, unless it is empty (a line longer than the limit still goes in, alone):
 :func:`size_chunks` cuts a batch of lines into the runs that go into each file.
@@ -28,13 +36,18 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 __all__ = [
+    "EARLIEST_USABLE",
+    "LATEST_USABLE",
     "LOG_SUFFIXES",
+    "TRUST_REFRESH",
     "Seen",
     "day_end",
     "is_log_file",
     "local_date",
+    "rejection",
     "retention_cutoff",
     "size_chunks",
+    "trust_window",
     "zone",
 ]
 
@@ -43,6 +56,42 @@ LOG_SUFFIXES = (".log", ".jsonl", ".log.gz", ".jsonl.gz")
 
 #: Earlier than any record: a channel that has no file yet always takes the slow path.
 NEVER = datetime.min.replace(tzinfo=UTC)
+
+#: The first and last instants a line may be dated with.  A week inside what a datetime
+#: holds: a date there still has a next day (:func:`day_end`) and survives any time
+#: zone's offset (:func:`local_date`); a stamp nearer year 1 or 9999 raised
+#: ``OverflowError`` there, and the line was lost.
+EARLIEST_USABLE = datetime(1, 1, 8, tzinfo=UTC)
+LATEST_USABLE = datetime(9999, 12, 24, tzinfo=UTC)
+_USABLE_SECONDS = (LATEST_USABLE - EARLIEST_USABLE).total_seconds()
+
+#: Seconds between two reads of the wall clock for the trust windows (at each read from
+#: the server): a window is at most this old, so a stamp is judged to the second.
+TRUST_REFRESH = 1.0
+
+
+def trust_window(now: datetime, tolerance: float | None) -> tuple[datetime, datetime]:
+    """``(lo, hi)``: the server stamps to date lines with at ``now``, ``lo <= t <= hi``.
+
+    Within ``tolerance`` seconds of ``now``, and usable.  ``None`` (or more than the
+    usable range): every usable stamp; ``0``: none (an empty window, ``lo > hi``).
+    """
+    if tolerance is None or tolerance >= _USABLE_SECONDS:
+        return EARLIEST_USABLE, LATEST_USABLE
+    if tolerance <= 0:
+        return LATEST_USABLE, EARLIEST_USABLE
+    span = timedelta(seconds=tolerance)
+    lo = now - span if now - EARLIEST_USABLE > span else EARLIEST_USABLE
+    hi = now + span if LATEST_USABLE - now > span else LATEST_USABLE
+    return lo, hi
+
+
+def rejection(when: datetime, now: datetime) -> str:
+    """Why a stamp outside the window is not used: ``"invalid"`` (no date can be
+    computed from it), else ``"ahead"`` of our clock's ``now`` or ``"behind"`` it."""
+    if not EARLIEST_USABLE <= when <= LATEST_USABLE:
+        return "invalid"
+    return "ahead" if when > now else "behind"
 
 
 @functools.cache

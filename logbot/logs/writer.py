@@ -15,11 +15,17 @@ while writing them.  Hence:
   warning per file and outage, not a crash and not a warning per line; the lines wait,
   in order, for a retry (:mod:`logbot.logs.outage`).
 * *Bounded descriptors*: at most ``max_open_files`` are open, least recently used closed
-  first (:class:`~logbot.logs.logfile.Handles`).
+  first (:class:`~logbot.logs.logfile.Handles`), and no more than the open-file limit
+  leaves room for (:mod:`logbot.logs.fdlimit`): an open refused with ``EMFILE`` closes
+  least recently used files and tries again.
 * *A cheap hot path*: per (network, folded channel) an entry holds the time zone, the
   current date, the UTC instant that date ends and the file per format.  A record before
   that instant (nearly all of them) is formatted and written without rendering a path
   or converting a time zone.  Dates only move forward (:mod:`logbot.logs.rotation`).
+* *Stamps it can trust*: a ``server-time`` stamp outside the channel's trust window
+  (``server_time_tolerance`` of the wall clock, read once per read from the server) is
+  replaced by the wall clock's time, the server's kept in the record; warned once per
+  network.  One comparison per line (:func:`~logbot.logs.rotation.trust_window`).
 * *Nothing slow in the loop*: compression runs in child processes, retention is an
   hourly sweep (:mod:`logbot.logs.housekeeping`).
 
@@ -31,8 +37,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -41,18 +49,24 @@ from typing import Any
 
 from logbot.config.settings import LogOptions
 from logbot.logs import paths
+from logbot.logs.fdlimit import fit_open_files
 from logbot.logs.formats import FORMATTERS
 from logbot.logs.housekeeping import Compressor, Retention
 from logbot.logs.logfile import Handles, LogFile
 from logbot.logs.outage import Outages
-from logbot.logs.record import LogRecord
+from logbot.logs.record import LogRecord, restamped
 from logbot.logs.rotation import (
+    EARLIEST_USABLE,
+    LATEST_USABLE,
     NEVER,
+    TRUST_REFRESH,
     Seen,
     day_end,
     local_date,
     page_runs,
+    rejection,
     size_chunks,
+    trust_window,
     zone,
 )
 
@@ -67,6 +81,20 @@ SWEEP_INTERVAL = 3600.0
 #: Seconds between looks for channels whose day is over: their files are closed (and
 #: compressed, if asked) within this long after midnight even if the channel is quiet.
 DAY_CHECK_INTERVAL = 60.0
+#: Targets (channels and private correspondents, per network) whose state is kept: the
+#: date, time zone, trust window and file objects of each.  Beyond it the least
+#: recently written one is dropped (its files written out and closed) and rebuilt, in
+#: the same files, when it writes again.  About 3.5 KiB each: at most some 14 MiB,
+#: where 50,000 correspondents of a ``private: true`` bot held 190 MiB.  4,096 keeps
+#: every channel of a bot in thousands of them hot.
+MAX_TARGETS = 4096
+
+
+_WHY = {  # record.server_time_rejected, as the warning says it
+    "ahead": "ahead of the local clock",
+    "behind": "behind the local clock",
+    "invalid": "not a usable time",
+}
 
 
 def wall_clock() -> float:
@@ -105,7 +133,10 @@ class _Output:
 class _Channel:
     """The hot path's cache for one (network, folded channel)."""
 
-    __slots__ = ("date", "ends", "folded", "network", "options", "outputs", "seen", "tz")
+    __slots__ = (
+        "date", "ends", "folded", "hi", "lo", "network", "options", "outputs", "seen", "tz",
+        "used",
+    )  # fmt: skip
 
     def __init__(self, network: str, folded: str, options: LogOptions, seen: Seen) -> None:
         self.network, self.folded, self.options, self.seen = network, folded, options, seen
@@ -118,6 +149,11 @@ class _Channel:
             self.tz = UTC
         self.date: date | None = None
         self.ends: datetime = NEVER  # the first instant after ``date``: then, slow path
+        # the server stamps taken as they are (LogWriter._tick); empty until the first line
+        self.lo, self.hi = LATEST_USABLE, EARLIEST_USABLE
+        # Written to again since created or since the eviction last passed it: a target
+        # that wrote once (most private correspondents) goes first (LogWriter._evict).
+        self.used = False
         self.outputs: list[_Output] = []
         for fmt in options.formats:
             if fmt in FORMATTERS:
@@ -140,14 +176,18 @@ class LogWriter:
         retry_interval: float = 5.0,
         max_pending: int = 100_000,
         gzip_argv: Sequence[str] | None = None,
+        max_targets: int = MAX_TARGETS,
     ) -> None:
         self._clock = clock
         self._root = Path(os.path.abspath(root))
         self.stats = WriterStats()
         self.housekeeping = Compressor(spawner, gzip_argv)
-        self._channels: dict[tuple[str, str], _Channel] = {}
-        self._seen: dict[tuple[str, str], Seen] = {}
+        self._channels: dict[tuple[str, str], _Channel] = {}  # at most max_targets
+        self._ring: deque[tuple[str, str]] = deque()  # _channels' keys, for _evict
+        self._max_targets = max(1, max_targets)
+        self._seen: dict[tuple[str, str], Seen] = {}  # a key of _channels' each
         self._files: dict[Path, LogFile] = {}  # live files and files with pending lines
+        max_open_files = fit_open_files(max_open_files)  # under ``ulimit -n``, with room
         self._handles = Handles(clock, self.stats, max_open_files, evicting=self._flush)
         self._outages = Outages(
             clock,
@@ -158,11 +198,15 @@ class LogWriter:
             close=self._handles.close,
             resumed=self._resumed,
         )
-        self._retention = Retention(clock, wall, self._protected, SWEEP_INTERVAL)
+        self._retention = Retention(
+            clock, wall, self._protected, SWEEP_INTERVAL, max_dirs=self._max_targets
+        )
         self._wall = wall
         self._day_call: Any = None
         self._unsafe_logged: set[tuple[str, str, str]] = set()
         self._held: list[LogFile] | None = None  # files with lines gathered since hold()
+        self._tick_ends = -math.inf  # the trust windows are good until this wall time
+        self._untrusted: set[str] = set()  # networks warned about their server-time
 
     # -- the hot path -----------------------------------------------------------------
 
@@ -171,15 +215,22 @@ class LogWriter:
         ch = self._channels.get((record.network, folded_channel))
         if ch is None or ch.options is not options:
             ch = self._channel(record.network, folded_channel, options)
+        else:
+            ch.used = True  # kept at the next eviction: one store, no reordering per line
+        held = self._held
+        if held is None:  # else hold() read the clock
+            self._tick()
         when = record.time
         try:
+            if not ch.lo <= when <= ch.hi:
+                record = self._trusted(ch, record)
+                when = record.time
             moved = when >= ch.ends
         except TypeError:  # a naive time: taken as UTC
             when, moved = when.replace(tzinfo=UTC), True
         if moved and not self._roll(ch, when):
             return
         tz = ch.tz
-        held = self._held
         for out in ch.outputs:
             text = out.format(record, tz)
             try:
@@ -210,10 +261,58 @@ class LogWriter:
             else:
                 self._put(f, data)
 
+    # -- trusted stamps ---------------------------------------------------------------
+
+    def _tick(self) -> None:
+        """Move every channel's trust window with the wall clock, at most every
+        ``TRUST_REFRESH`` seconds (or at once when the clock stepped back), so that the
+        hot path compares a stamp with two instants instead of reading the clock."""
+        now = self._wall()
+        if self._tick_ends - TRUST_REFRESH <= now < self._tick_ends:
+            return
+        self._tick_ends = now + TRUST_REFRESH
+        moment = datetime.fromtimestamp(now, UTC)
+        windows: dict[float | None, tuple[datetime, datetime]] = {}
+        for ch in self._channels.values():
+            tolerance = ch.options.server_time_tolerance
+            window = windows.get(tolerance)
+            if window is None:
+                window = windows[tolerance] = trust_window(moment, tolerance)
+            ch.lo, ch.hi = window
+
+    def _trusted(self, ch: _Channel, record: LogRecord) -> LogRecord:
+        """``record`` with a stamp outside ``ch``'s window: judged again on the clock as
+        it is now; a server stamp still outside is replaced by our time."""
+        if record.time_source != "server":
+            return record  # our own clock's: nothing better to use
+        now = datetime.fromtimestamp(self._wall(), UTC)
+        tolerance = ch.options.server_time_tolerance
+        ch.lo, ch.hi = trust_window(now, tolerance)
+        if ch.lo <= record.time <= ch.hi:
+            return record
+        out = restamped(record, now, rejection(record.time, now))
+        if record.network not in self._untrusted:
+            self._untrusted.add(record.network)
+            log.warning(
+                "%s: untrusted server-time stamps: %s in %s is %s (server_time_tolerance: %s);"
+                " such lines are logged at the local time, the server's stamp kept in the"
+                " JSONL as server_time; not reported again for this network",
+                record.network,
+                out.server_time,
+                record.channel,
+                _WHY[out.server_time_rejected or "invalid"],
+                "null" if tolerance is None else f"{tolerance:g} s",
+            )
+        return out
+
     # -- channels and dates -----------------------------------------------------------
 
     def _channel(self, network: str, folded: str, options: LogOptions) -> _Channel:
         key = (network, folded)
+        if key not in self._channels:
+            if len(self._channels) >= self._max_targets:
+                self._evict()
+            self._ring.append(key)
         seen = self._seen.get(key)
         if seen is None:
             seen = self._seen[key] = Seen()
@@ -224,6 +323,41 @@ class LogWriter:
                 if out.file is not None:
                     self._release(out.file, "released")
         return ch
+
+    def _evict(self) -> None:
+        """Drop the state of a target not written to lately, to stay at ``MAX_TARGETS``.
+
+        Second chance (the CLOCK algorithm, an approximation of least recently used): the
+        ring holds the keys oldest first; one whose target was written to again since
+        (``used``) loses the mark and goes to the back, the first one unmarked is dropped.
+        So the hot path pays one attribute store per line, not a reordering, and a flood
+        of one-line correspondents evicts each other, not a channel that keeps talking.
+        Each mark is cleared once: O(1) per line, amortized.
+
+        The files are written out and released like a channel's at the end of its day:
+        closed (compressed when that day is over, as the end-of-day check would have),
+        and lines waiting out a failed disk stay with their file until written.  Its
+        largest date goes too: rebuilt, it starts from its next record's date, in the
+        same file when that is the same day (see :meth:`_roll` for a late line)."""
+        ring, channels = self._ring, self._channels
+        while True:
+            key = ring.popleft()
+            ch = channels[key]
+            if not ch.used:
+                break
+            ch.used = False
+            ring.append(key)
+        del channels[key]
+        self._seen.pop(key, None)
+        over = (
+            ch.ends is not NEVER
+            and "{date" in ch.options.path
+            and datetime.fromtimestamp(self._wall(), UTC) >= ch.ends
+        )
+        for out in ch.outputs:
+            if out.file is not None:
+                self._release(out.file, "rotated" if over else "released")
+                out.file = None
 
     def _roll(self, ch: _Channel, when: datetime) -> bool:
         """Move ``ch`` to the files of ``when``'s date, or of the latest date seen."""
@@ -239,9 +373,18 @@ class LogWriter:
             self.stats.dropped += len(ch.outputs)
             key = (ch.network, ch.folded, options.path)
             if key not in self._unsafe_logged:
+                if len(self._unsafe_logged) >= self._max_targets:
+                    self._unsafe_logged.clear()  # bounded: at worst said again
                 self._unsafe_logged.add(key)
                 log.error("not logging %s %s: no safe log path (%s)", ch.network, ch.folded, e)
             return False
+        if ch.date is None and self.housekeeping.busy().intersection(targets):
+            # A target rebuilt after eviction, with a late line for a day whose file is
+            # being compressed: the line goes to today's file, as if the state had stayed.
+            today = local_date(datetime.fromtimestamp(self._wall(), UTC), ch.tz)
+            if today > day:
+                ch.seen.place(today)
+                return self._roll(ch, when)
         for out, path in zip(ch.outputs, targets, strict=True):
             old = out.file
             if old is None or old.path != path:
@@ -403,6 +546,23 @@ class LogWriter:
     def _protected(self) -> set[Path]:
         return set(self._files) | set(self._handles.lru) | self.housekeeping.busy()
 
+    def has_target(self, network: str, folded: str) -> bool:
+        """Whether the writer holds state for this target now (not evicted)."""
+        return (network, folded) in self._channels
+
+    def state_sizes(self) -> dict[str, int]:
+        """How many entries each per-target or per-file structure holds: what memory the
+        writer keeps grows with these, so tests and benches count them."""
+        return {
+            "targets": len(self._channels),
+            "dates": len(self._seen),
+            "files": len(self._files),
+            "open": len(self._handles.lru),
+            "failing": len(self._outages.failing),
+            "retention_dirs": len(self._retention.dirs),
+            "unsafe_logged": len(self._unsafe_logged),
+        }
+
     # -- the rest of the API ----------------------------------------------------------
 
     def hold(self) -> bool:
@@ -411,6 +571,7 @@ class LogWriter:
         if self._held is not None:
             return False
         self._held = []
+        self._tick()  # the lines of one read are judged against the time it came
         return True
 
     def release(self) -> None:

@@ -153,8 +153,10 @@ class NetworkPlugins:
         account = event.tags.get("account") if event.tags else None
         if account is None and known is not None:
             account = known.account
-        private = target is not None and target[:1] not in state.isupport.chantypes
-        channel = None if private or target is None else target
+        # "@#chan" (STATUSMSG) is #chan's, and a reply to it goes to "@#chan": the same
+        # audience as the question.
+        channel = None if target is None else state.isupport.channel_of(target)
+        private = target is not None and channel is None
         if private and nick:
             target = nick  # a reply to a private message goes back to its sender
         return {

@@ -95,7 +95,7 @@ class Harness:
             f":irc.example 001 {nick} :Welcome",
             (
                 f":irc.example 005 {nick} CASEMAPPING=rfc1459 CHANTYPES=#& "
-                "PREFIX=(ov)@+ :are supported"
+                "PREFIX=(ov)@+ STATUSMSG=@+ :are supported"
             ),
         ]
         self.feed(*lines)

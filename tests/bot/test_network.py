@@ -331,3 +331,117 @@ def test_channel_options_follow_the_casemapping_announced_after_registration() -
     )
     assert [r.text for r in h.writer.records("#a[1]") if r.type == "message"] == ["shown"]
     assert {o for _, _, o in h.writer.lines} == {quiet}
+
+
+def test_a_failed_optional_sasl_login_is_logged_counted_and_reset_per_connection(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from logbot.config.settings import SaslOptions
+
+    sasl = SaslOptions(password=Secret("hunter2"), mechanisms=("PLAIN",), required=False)
+    h = Harness(network(sasl=sasl))
+    h.start()
+    assert h.bot.stats.sasl is not None and h.bot.stats.sasl.authenticated is None
+    h.connect()
+    h.feed(":irc.example CAP * LS :sasl=PLAIN", ":irc.example CAP * ACK :sasl")
+    h.feed("AUTHENTICATE +", ":irc.example 904 bot :SASL authentication failed")
+    assert "CAP END" in h.sent()  # on, unauthenticated
+    h.register()
+    status = h.bot.stats.sasl
+    assert (status.authenticated, status.mechanism, status.error) == (
+        False,
+        "PLAIN",
+        "904 SASL authentication failed",
+    )
+    assert h.bot.stats.sasl_failures == 1 and h.bot.stats.registered
+    (record,) = [r for r in caplog.records if "SASL" in r.getMessage()]
+    assert record.levelname == "WARNING"
+    assert record.getMessage() == (
+        "testnet: SASL PLAIN login failed: 904 SASL authentication failed; "
+        "continuing unauthenticated (sasl.required is false)"
+    )
+    assert "hunter2" not in caplog.text
+    h.lose()
+    h.reactor.advance(5.0)
+    h.connect()  # a new connection: the last one's result no longer holds
+    assert h.bot.stats.sasl.authenticated is None and h.bot.stats.sasl.error is None
+    assert h.bot.stats.sasl_failures == 1  # a counter
+
+
+def test_a_registration_that_never_completes_is_dropped_and_retried_with_backoff(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    h = Harness(
+        network(
+            registration_timeout=5.0,
+            reconnect=ReconnectOptions(initial_delay=1, max_delay=30, factor=2, jitter=0),
+        )
+    )
+    h.start()
+    delays = []
+    for attempt in range(3):
+        client = h.connect()
+        assert client.registration_timeout == 5.0
+        h.feed(":irc.example CAP * LS :multi-prefix")  # and never an ACK
+        h.reactor.advance(4.9)
+        assert not h.transport.disconnecting
+        h.reactor.advance(0.1)
+        assert h.transport.disconnecting  # the QUIT is flushed, then the link closed
+        assert h.sent()[-1].startswith("QUIT :registration not complete after 5 s")
+        h.lose()
+        delays.append(h.bot.delay)
+        host = ("irc1.example", "irc2.example")[attempt % 2]  # each retry: the next server
+        assert h.bot.stats.last_error == (
+            f"connection to {host}:6667 lost: registration not complete after 5 s "
+            "(waiting for capability negotiation)"
+        )
+        h.reactor.advance(h.bot.delay)
+        assert len(h.reactor.tcpClients) == attempt + 2  # the next attempt went out
+    assert delays == [1, 2, 4]  # never registered: the backoff grows
+    assert not h.bot.stats.registered
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("lost: registration not complete after 5 s" in m for m in warned), warned
+
+
+def test_a_dead_link_s_gap_starts_at_the_last_data_received_not_at_the_drop() -> None:
+    """The server stops answering, the TCP connection stays open: the keepalive drops it
+    ``ping_timeout`` seconds after the last data.  Those seconds were not seen, so the
+    gap starts when something last arrived (wall time), not at the drop."""
+    h = registered()  # the default keepalive settings, whatever they are
+    timeout = h.client.ping_timeout
+    h.reactor.advance(0.5)
+    h.feed(f":{ALICE} PRIVMSG #a :the last line seen")
+    last_seen = WALL0 + h.reactor.seconds()
+    h.reactor.advance(timeout - 0.1)
+    assert any(line.startswith("PING ") for line in h.sent())  # asked; nothing came back
+    assert not h.transport.disconnecting
+    h.reactor.advance(0.1)  # ping_timeout seconds of silence: dead
+    assert h.transport.disconnecting
+    dropped = WALL0 + h.reactor.seconds()
+    h.lose()
+    disconnect = h.writer.records("#a")[-1]
+    assert disconnect.type == "disconnect" and "dead link" in (disconnect.text or "")
+    h.reactor.advance(h.bot.delay)
+    h.writer.clear()
+    h.connect()
+    h.register()
+    h.join("#a")
+    gap = h.writer.records("#a")[0]
+    assert gap.type == "gap"
+
+    def iso(wall: float) -> str:
+        return datetime.fromtimestamp(wall, UTC).isoformat(timespec="seconds")
+
+    end = iso(WALL0 + h.reactor.seconds())
+    assert iso(dropped) != iso(last_seen)
+    assert gap.target == iso(last_seen)
+    assert (gap.text or "").endswith(f"events between {iso(last_seen)} and {end} were not seen")
+
+
+def test_keepalive_settings_reach_the_connection() -> None:
+    h = Harness(network(ping_interval=7.0, ping_timeout=21.0))
+    h.start()
+    client = h.connect()
+    assert (client.ping_interval, client.ping_timeout) == (7.0, 21.0)
+    keepalive = client.core.keepalive
+    assert (keepalive.interval, keepalive.timeout) == (7.0, 21.0)

@@ -97,6 +97,9 @@ def test_every_network_value_is_read() -> None:
                 rejoin_after_kick=None,
                 quit_message="bye",
                 line_rate=0,
+                registration_timeout=5,
+                ping_interval=10,
+                ping_timeout=25.5,
             ),
             reactor="poll",
         )
@@ -113,6 +116,8 @@ def test_every_network_value_is_read() -> None:
     assert net.reconnect == ReconnectOptions(2.0, 60.0, 1.5, 0.0)
     assert isinstance(net.reconnect.initial_delay, float)
     assert net.rejoin_after_kick is None and net.line_rate == 0.0
+    assert net.registration_timeout == 5.0 and isinstance(net.registration_timeout, float)
+    assert (net.ping_interval, net.ping_timeout) == (10.0, 25.5)
 
 
 def test_every_logging_value_is_read() -> None:
@@ -803,6 +808,22 @@ def test_channel_mapping_requires_a_name() -> None:
         ({"quit_message": "a\rb"}, "quit_message: must not contain CR, LF or NUL"),
         ({"rejoin_after_kick": -1}, "rejoin_after_kick: must be at least 0"),
         ({"line_rate": -0.5}, "line_rate: must be at least 0"),
+        ({"registration_timeout": 0}, "registration_timeout: must be greater than 0"),
+        ({"registration_timeout": None}, "registration_timeout: expected a number"),
+        ({"ping_interval": 0}, "ping_interval: must be greater than 0"),
+        ({"ping_timeout": -1}, "ping_timeout: must be greater than 0"),
+        (
+            {"ping_interval": 90},
+            "ping_interval: ping_timeout (90) must be greater than ping_interval (90)",
+        ),
+        (
+            {"ping_interval": 5, "ping_timeout": 5},
+            "ping_timeout: ping_timeout (5) must be greater than ping_interval (5)",
+        ),
+        (
+            {"ping_timeout": 20},
+            "ping_timeout: ping_timeout (20) must be greater than ping_interval (30)",
+        ),
     ],
 )
 def test_bad_network_values(keys: dict[str, Any], message: str) -> None:
@@ -1101,6 +1122,9 @@ def test_the_sample_config_loads_without_environment() -> None:
     dev = net.channels[1].log
     assert dev.formats == ("text",) and not dev.events.joins and dev.events.kicks
     assert net.reconnect == ReconnectOptions() and net.rejoin_after_kick == 10.0
+    assert net.registration_timeout == 60.0
+    # A dead link is noticed within 90 s: a PING after 30 s of silence, dropped at 90 s.
+    assert (net.ping_interval, net.ping_timeout) == (30.0, 90.0)
     text = summary(config)
     assert "network local" in text and "127.0.0.1:6667" in text and "#logbot" in text
 

@@ -62,6 +62,8 @@ class BotProcess:
             "networks": [net],
         }
         self.proc: subprocess.Popen[bytes] | None = None
+        # Runs in the child before exec (``resource.setrlimit`` for a low ``ulimit -n``).
+        self.preexec_fn: Callable[[], None] | None = None
 
     def write_config(self) -> Path:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -92,6 +94,7 @@ class BotProcess:
                 stdin=subprocess.DEVNULL,
                 stdout=err,
                 stderr=err,
+                preexec_fn=self.preexec_fn,
             )
         return self
 

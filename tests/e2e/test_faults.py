@@ -11,12 +11,19 @@ import shutil
 import stat
 import subprocess
 import sys
+import time
+from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from logbot.reactor import defer
 from logbot.reactor.backends import available
+from logbot.reactor.basic import LineReceiver
+from logbot.reactor.protocol import Factory
+from logbot.reactor.task import LoopingCall
 from logbot.reactor.tcp import READ_SIZE
 from tests.e2e.botproc import REPO, STAMP, BotProcess, wait_for_log
 from tests.integration.recording_bot import unique
@@ -242,3 +249,130 @@ def test_bad_config_exits_2_naming_the_key_and_line(tmp_path: Path) -> None:
     assert "networks[0].servers[0].port: expected an integer (bad.yaml line 6)" in result.stderr
     assert "Traceback" not in result.stderr
     assert stat.S_ISREG(config.stat().st_mode)
+
+
+class _StallingServer(Factory):
+    """A server that answers ``CAP LS`` and never anything else that registration needs
+    (no ``CAP ACK``, no 001), while it keeps the link busy with a NOTICE every 0.2 s, so
+    the keepalive never fires: only a registration deadline gets the bot out."""
+
+    def __init__(self, reactor: Any) -> None:
+        self.reactor = reactor
+        self.connections: list[dict[str, Any]] = []  # opened, closed, lines: per connection
+        self.second: defer.Deferred[None] = defer.Deferred()
+
+    def buildProtocol(self, addr: Any) -> Any:
+        proto = _Stalling()
+        proto.factory = self
+        return proto
+
+
+class _Stalling(LineReceiver):
+    factory: _StallingServer
+
+    def connectionMade(self) -> None:
+        server = self.factory
+        self.record: dict[str, Any] = {"opened": server.reactor.seconds(), "lines": []}
+        server.connections.append(self.record)
+        self.chatter = LoopingCall(self.sendLine, b":stall.test NOTICE * :*** still thinking")
+        self.chatter.clock = server.reactor
+        self.chatter.start(0.2)
+        if len(server.connections) == 2:
+            server.second.callback(None)
+
+    def lineReceived(self, line: bytes) -> None:
+        self.record["lines"].append(line.decode())
+        if line.startswith(b"CAP LS"):
+            self.sendLine(b":stall.test CAP * LS :multi-prefix")
+
+    def connectionLost(self, reason: Any = None) -> None:
+        self.record["closed"] = self.factory.reactor.seconds()
+        if self.chatter.running:
+            self.chatter.stop()
+
+
+@ONE_REACTOR
+def test_a_registration_that_never_completes_is_dropped_and_retried(
+    reactor: Any, run_until: Any, tmp_path: Path
+) -> None:
+    server = _StallingServer(reactor)
+    port = reactor.listenTCP(0, server, interface="127.0.0.1")
+    address = SimpleNamespace(host="127.0.0.1", port=port.getHost().port)
+    bot = BotProcess(tmp_path, address, unique("lb"), ["#x"], extra={"registration_timeout": 1})
+    try:
+        bot.start()
+        run_until(server.second, timeout=20)
+        stderr = run_until(
+            wait_for_log(
+                reactor,
+                bot.stderr,
+                lambda t: "reconnecting to" in t,
+                what="the retry on stderr",
+            )
+        )
+        assert bot.terminate(5) == 0
+    finally:
+        bot.stop_quietly()
+        port.stopListening()
+    first = server.connections[0]
+    assert first["lines"][:1] == ["CAP LS 302"] and "CAP REQ :multi-prefix" in first["lines"]
+    assert not any(line.startswith("CAP END") for line in first["lines"])
+    why = "registration not complete after 1 s (waiting for capability negotiation)"
+    assert first["lines"][-1] == f"QUIT :{why}"
+    # Dropped by the deadline (1 s), long before the keepalive (which the chatter defeats).
+    assert 1.0 <= first["closed"] - first["opened"] < 5.0
+    assert f"connection to 127.0.0.1:{address.port} lost: {why}" in stderr
+    assert "Traceback" not in bot.stderr()
+
+
+@ONE_REACTOR
+def test_a_dead_link_s_gap_starts_at_the_last_moment_anything_was_received(
+    fresh_ngircd: Any, reactor: Any, run_until: Any, tmp_path: Path
+) -> None:
+    """SIGSTOP: the TCP connection stays open and nothing more arrives.  The bot drops
+    the link ``ping_timeout`` (3 s) after the last data, and the gap it logs after the
+    reconnect starts at that last data, not at the drop: a stopped server relays
+    nothing, so the last thing heard is the last line logged (or a PONG just after)."""
+    server = fresh_ngircd
+    chan, nick, alice = f"#d{unique('')}", unique("lb"), unique("alice")
+    bot = BotProcess(tmp_path, server, nick, [chan], extra={"ping_interval": 1, "ping_timeout": 3})
+    peer = run_until(connect(reactor, server, alice))
+    try:
+        bot.start_seen_by(run_until, peer, [chan])
+        for i in range(5):
+            peer.send(f"PRIVMSG {chan} :before {i}")
+        run_until(wait_for_log(reactor, lambda: bot.raw(chan), lambda t: "before 4" in t))
+        stopped_at = time.time()
+        server.pause()
+        for i in range(5):
+            peer.send(f"PRIVMSG {chan} :during {i}")  # relayed after SIGCONT: not to the bot
+        run_until(
+            wait_for_log(
+                reactor, lambda: bot.raw(chan), lambda t: "dead link" in t, what="the drop"
+            )
+        )
+        server.resume()
+        bot.seen_joining(run_until, peer, chan)
+        peer.send(f"PRIVMSG {chan} :after 0")
+        run_until(wait_for_log(reactor, lambda: bot.raw(chan), lambda t: "after 0" in t))
+        assert bot.terminate(5) == 0
+    finally:
+        if server.paused:
+            server.resume()
+        bot.stop_quietly()
+        peer.abort()
+    records = bot.jsonl(chan)
+
+    def when(record: dict[str, Any], key: str = "time") -> float:
+        return datetime.fromisoformat(record[key]).timestamp()
+
+    (last,) = [r for r in records if r["type"] == "message" and r["text"] == "before 4"]
+    (drop,) = [r for r in records if r["type"] == "disconnect" and "dead link" in r["text"]]
+    (gap,) = [r for r in records if r["type"] == "gap"]
+    start = when(gap, "target")  # whole seconds, as the text line says it
+    assert int(when(last)) <= start <= stopped_at + 0.5, (last, gap, stopped_at)
+    assert when(drop) - start >= 2.0, (drop, gap)  # the 3 s before the drop are in the gap
+    assert "during" not in bot.raw(chan)
+    said = [line for line in bot.text_lines(chan) if line.startswith(f"<{alice}>")]
+    assert said == [f"<{alice}> before {i}" for i in range(5)] + [f"<{alice}> after 0"]
+    assert "dead link: nothing received for 3.0 s (ping_timeout 3.0 s)" in bot.stderr()

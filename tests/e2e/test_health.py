@@ -139,3 +139,57 @@ def test_a_taken_health_port_stops_logbot_run_with_status_2(
     stderr = bot.stderr()
     assert "health: cannot listen on 127.0.0.1:" in stderr and "Address already in use" in stderr
     assert "Traceback" not in stderr and "connecting to" not in stderr
+
+
+def test_a_failed_optional_sasl_login_is_said_on_stderr_healthz_and_metrics(
+    inspircd_anope: Any, reactor: Any, run_until: Any, tmp_path: Path
+) -> None:
+    """``required: false`` and a wrong password: the bot registers unauthenticated (it
+    stays healthy: the login was optional) and says so on stderr (mechanism, numeric,
+    the server's text), in /healthz and in /metrics, never showing the password."""
+    server = inspircd_anope
+    wrong = "not-the-password-" + unique("")
+    chan, nick, alice = f"#f{unique('')}", unique("lb"), unique("alice")
+    (port,) = free_ports(1)
+    bot = BotProcess(
+        tmp_path,
+        server,
+        nick,
+        [chan],
+        extra={
+            "sasl": {
+                "username": "testbot",
+                "password": wrong,
+                "mechanisms": ["PLAIN"],
+                "required": False,
+            }
+        },
+    )
+    peer = run_until(connect(reactor, server, alice))
+    try:
+        peer.send(f"JOIN {chan}")
+        bot.start("--health-port", str(port))
+        bot.seen_joining(run_until, peer, chan)  # registered and joined, unauthenticated
+        status, body = run_until(
+            wait_for_log(
+                reactor, lambda: get(port, "/healthz"), lambda r: r[0] == 200, what="/healthz 200"
+            )
+        )
+        report = json.loads(body)
+        assert report["status"] == "ok"
+        sasl = report["networks"]["local"]["sasl"]
+        assert sasl["authenticated"] is False and sasl["required"] is False
+        assert sasl["mechanism"] == "PLAIN" and sasl["account"] is None
+        assert re.fullmatch(r"904 \S.*", sasl["error"]), sasl
+        _, metrics = get(port, "/metrics")
+        assert sample(metrics, 'logbot_network_sasl_failures_total{network="local"}') == 1
+        assert sample(metrics, 'logbot_network_authenticated{network="local"}') == 0
+        assert bot.terminate(5) == 0
+    finally:
+        bot.stop_quietly()
+        peer.abort()
+    stderr = bot.stderr()
+    (line,) = [t for t in stderr.splitlines() if "SASL" in t and "904" in t]
+    assert "PLAIN" in line and sasl["error"] in line and "unauthenticated" in line, line
+    for text in (stderr, body, metrics, *(p.read_text() for p in bot.root.rglob("*.*"))):
+        assert wrong not in text

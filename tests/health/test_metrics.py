@@ -47,6 +47,8 @@ EXPECTED = {  # every family, and its type
     "logbot_network_log_failures_total": "counter",
     "logbot_network_channels_joined": "gauge",
     "logbot_network_send_queue_lines": "gauge",
+    "logbot_network_authenticated": "gauge",
+    "logbot_network_sasl_failures_total": "counter",
     "logbot_network_lag_seconds": "gauge",
     "logbot_log_lines_written_total": "counter",
     "logbot_log_write_errors_total": "counter",
@@ -264,3 +266,55 @@ def test_network_states_through_a_connection_s_life() -> None:
     h.reactor.advance(100.0)  # the retry
     assert network_state(stats) == "connecting" and stats.reconnects == 1
     assert stats.down_since == WALL0 + 110.0  # since the loss, not since the retry
+
+
+def sasl_bot(name: str, required: bool = False) -> Harness:
+    from logbot.config.settings import SaslOptions, Secret
+
+    sasl = SaslOptions(password=Secret("hunter2"), mechanisms=("PLAIN",), required=required)
+    h = Harness(network(name=name, sasl=sasl))
+    h.start()
+    h.connect()
+    h.feed(":irc.example CAP * LS :sasl=PLAIN", ":irc.example CAP * ACK :sasl")
+    h.feed("AUTHENTICATE +")
+    return h
+
+
+def test_sasl_failure_and_success_show_in_healthz_and_metrics() -> None:
+    failed, good, plain = sasl_bot("failed"), sasl_bot("good"), registered_bot("plain")
+    healthy, body = health_report(service(failed.bot, good.bot, plain.bot), now=100.0)
+    assert body["networks"]["failed"]["sasl"] == {  # not settled yet on this connection
+        "required": False,
+        "authenticated": None,
+        "mechanism": None,
+        "account": None,
+        "error": None,
+    }
+    failed.feed(":irc.example 904 bot :SASL authentication failed")
+    failed.register()
+    good.feed(":irc.example 900 bot bot!u@h acct :logged in", ":irc.example 903 bot :SASL ok")
+    good.register()
+    svc = service(failed.bot, good.bot, plain.bot)
+    healthy, body = health_report(svc, now=100.0)
+    assert healthy and body["status"] == "ok"  # an optional login: still healthy
+    nets = body["networks"]
+    assert nets["failed"]["sasl"] == {
+        "required": False,
+        "authenticated": False,
+        "mechanism": "PLAIN",
+        "account": None,
+        "error": "904 SASL authentication failed",
+    }
+    assert nets["good"]["sasl"]["authenticated"] is True
+    assert nets["good"]["sasl"]["account"] == "acct" and nets["good"]["sasl"]["error"] is None
+    assert "sasl" not in nets["plain"]
+    text = render_metrics(svc, now=100.0)
+    types, samples = parse(text)
+    assert types == EXPECTED
+    assert samples['logbot_network_authenticated{network="failed"}'] == 0
+    assert samples['logbot_network_authenticated{network="good"}'] == 1
+    assert 'logbot_network_authenticated{network="plain"}' not in samples  # no sasl set
+    assert samples['logbot_network_sasl_failures_total{network="failed"}'] == 1
+    assert samples['logbot_network_sasl_failures_total{network="good"}'] == 0
+    assert samples['logbot_network_sasl_failures_total{network="plain"}'] == 0
+    assert "hunter2" not in text + json.dumps(body)

@@ -516,6 +516,49 @@ def test_sasl_deadline_runs_on_the_clock() -> None:
     assert any(isinstance(e, ev.SaslResult) and not e.success for e in client.events)
 
 
+def test_a_server_that_never_acks_cap_req_is_dropped_at_the_registration_deadline() -> None:
+    """CAP LS answered, CAP REQ never: without a deadline the bot waits for the keepalive
+    (120 s), or for ever while the server talks.  The default deadline is 60 s."""
+    client, transport, clock = connect()
+    sent(transport)
+    feed(client, ":srv CAP * LS :multi-prefix server-time")
+    assert sent(transport) == ["CAP REQ :multi-prefix server-time"]
+    clock.advance(59.9)
+    assert not transport.disconnecting
+    clock.advance(0.1)
+    assert transport.disconnecting
+    assert sent(transport)[-1].startswith("QUIT :registration not complete after 60 s")
+    reason = client.disconnect_reason or ""
+    assert reason == "registration not complete after 60 s (waiting for capability negotiation)"
+    assert clock.getDelayedCalls() == []
+
+
+def test_a_server_that_talks_but_never_sends_001_is_dropped_at_the_registration_deadline() -> None:
+    """NOTICEs keep the keepalive happy for ever; the registration deadline does not move."""
+    client, transport, clock = connect(registration_timeout=30.0, ping_interval=5.0)
+    feed(client, ":srv CAP * LS :multi-prefix", ":srv CAP * ACK :multi-prefix")
+    assert sent(transport)[-1] == "CAP END"
+    for _ in range(29):
+        clock.advance(1.0)
+        feed(client, ":srv NOTICE * :*** still looking up your hostname")
+    assert not transport.disconnecting
+    clock.advance(1.0)
+    assert transport.disconnecting
+    reason = client.disconnect_reason or ""
+    assert reason == "registration not complete after 30 s (waiting for the welcome (001))"
+    assert any(isinstance(e, ev.Aborted) and e.reason == reason for e in client.events)
+
+
+def test_the_registration_deadline_ends_at_001() -> None:
+    client, transport, clock = connect(registration_timeout=10.0)
+    clock.advance(9.0)
+    feed(client, ":srv 001 bot :Welcome")
+    for _ in range(30):  # a registered link that talks stays up
+        clock.advance(1.0)
+        feed(client, ":srv NOTICE bot :hello")
+    assert not transport.disconnecting
+
+
 def test_clock_falls_back_to_the_transport_reactor() -> None:
     class ReactorTransport(StringTransport):
         reactor = Clock()

@@ -40,7 +40,7 @@ def registered(**kwargs) -> IRCConnection:
     feed(
         conn,
         f":srv 001 bot :Welcome {ME}",
-        ":srv 005 bot CHANTYPES=# :are supported",
+        ":srv 005 bot CHANTYPES=# STATUSMSG=@+ :are supported",
         ":srv 376 bot :End of MOTD",
     )
     sent(conn)
@@ -140,7 +140,7 @@ def test_regain_with_monitor() -> None:
 
 
 def test_regain_periodic_retry_and_wakeup() -> None:
-    conn = regain_setup(nick_retry_interval=50.0)
+    conn = regain_setup(nick_retry_interval=50.0, ping_interval=60.0, ping_timeout=120.0)
     sent(conn)
     assert conn.next_wakeup(0.0) == 50.0
     assert sent(conn, 49.0) == []
@@ -349,7 +349,17 @@ def test_sasl_required_failure_aborts() -> None:
     events = feed(conn, ":srv 904 bot :failed")
     assert [type(e) for e in events] == [ev.SaslResult, ev.Aborted]
     assert "failed" in events[1].reason
-    assert sent(conn) == ["QUIT :SASL required but failed: PLAIN failed: failed"]
+    assert sent(conn) == ["QUIT :SASL required but failed: PLAIN: 904 failed"]
+
+
+def test_sasl_optional_failure_reports_the_mechanism_numeric_and_text() -> None:
+    conn = sasl_conn(required=False)
+    sent(conn)
+    [result] = feed(conn, ":srv 904 bot :SASL authentication failed")
+    assert result == ev.SaslResult(
+        success=False, mechanism="PLAIN", account=None, reason="904 SASL authentication failed"
+    )
+    assert "pw" not in repr(result)
 
 
 def test_sasl_required_but_not_offered() -> None:
@@ -358,6 +368,28 @@ def test_sasl_required_but_not_offered() -> None:
     events = feed(conn, ":srv CAP * LS :server-time", ":srv CAP * ACK :server-time")
     assert isinstance(events[-1], ev.Aborted)
     assert "CAP END" not in sent(conn)
+
+
+def test_optional_sasl_not_offered_is_reported_not_skipped() -> None:
+    conn = make(sasl=SaslConfig("u", Secret("p"), required=False))
+    sent(conn)
+    events = feed(conn, ":srv CAP * LS :server-time", ":srv CAP * ACK :server-time")
+    assert events[-1] == ev.SaslResult(
+        success=False, mechanism=None, account=None, reason="the server does not offer it"
+    )
+    assert sent(conn)[-1] == "CAP END" and not conn.closed
+
+
+@pytest.mark.parametrize("required", [False, True])
+def test_sasl_with_a_server_without_cap_is_reported(required: bool) -> None:
+    conn = make(sasl=SaslConfig("u", Secret("p"), required=required))
+    sent(conn)
+    events = feed(conn, ":srv 001 bot :Welcome")
+    assert events[0] == ev.SaslResult(
+        success=False, mechanism=None, account=None, reason="the server does not support CAP"
+    )
+    assert [type(e) for e in events[1:]] == ([ev.Aborted] if required else [ev.Registered])
+    assert conn.closed is required
 
 
 def test_sasl_timeout_through_wakeup() -> None:
@@ -374,6 +406,43 @@ def test_caps_without_sasl_config_never_request_sasl() -> None:
     sent(conn)
     feed(conn, ":srv CAP * LS :sasl server-time")
     assert sent(conn) == ["CAP REQ :server-time"]
+
+
+# -- the registration deadline --------------------------------------------------
+
+
+def test_registration_deadline_in_next_wakeup_and_gone_after_001() -> None:
+    conn = make(registration_timeout=45.0, ping_interval=60.0, ping_timeout=120.0)
+    sent(conn)
+    assert conn.next_wakeup(0.0) == 45.0  # before the keepalive's 60 s
+    feed(conn, ":srv 001 bot :hi", now=10.0)
+    assert conn.next_wakeup(10.0) == 70.0  # the keepalive (and lag probe) only
+
+
+def test_registration_deadline_aborts_with_what_was_missing() -> None:
+    conn = make(
+        registration_timeout=45.0,
+        ping_interval=60.0,
+        ping_timeout=120.0,
+        sasl=SaslConfig("u", Secret("p"), timeout=100.0),
+    )
+    sent(conn)
+    feed(conn, ":srv CAP * LS :sasl=PLAIN", ":srv CAP * ACK :sasl", now=1.0)
+    assert sent(conn, 1.0) == ["CAP REQ :sasl", "AUTHENTICATE PLAIN"]
+    assert sent(conn, 44.9) == [] and not conn.closed
+    assert sent(conn, 45.0) == [
+        "QUIT :registration not complete after 45 s (waiting for SASL authentication)"
+    ]
+    assert conn.closed and conn.pop_events() == [
+        ev.Aborted(reason="registration not complete after 45 s (waiting for SASL authentication)")
+    ]
+    assert conn.next_wakeup(45.0) is None
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0])
+def test_registration_timeout_must_be_positive(bad: float) -> None:
+    with pytest.raises(ValueError, match="registration_timeout"):
+        IRCConnection("bot", registration_timeout=bad)
 
 
 # -- flood through the core ---------------------------------------------------

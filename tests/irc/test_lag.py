@@ -66,7 +66,7 @@ def test_bad_interval() -> None:
 
 
 def test_no_probe_before_registration_the_keepalive_pings_as_before() -> None:
-    conn = make(ping_interval=60.0, ping_timeout=120.0)
+    conn = make(ping_interval=60.0, ping_timeout=120.0, registration_timeout=300.0)
     sent(conn)
     assert conn.next_wakeup(0.0) == 60.0
     assert sent(conn, 60.0) == ["PING :keepalive"]
@@ -156,4 +156,4 @@ def test_the_logging_bot_s_client_knows_its_lag_seconds_after_connecting() -> No
     client = LogBotClient()
     client.nickname = "bot"
     assert client.build_core().lag_probe.first == 5.0
-    assert Recorder().build_core().lag_probe.first == 60.0  # IRCClient's default: interval
+    assert Recorder().build_core().lag_probe.first == 30.0  # IRCClient's: ping_interval

@@ -59,7 +59,8 @@ def ended(spawner: MemoryReactorClock, index: int, reason: Exception | None = No
 
 def test_days_of_logs_are_gzipped_for_real(reactor: Any, run_until: Any, tmp_path: Path) -> None:
     w = LogWriter(reactor, root=tmp_path, spawner=reactor)
-    o = LogOptions(formats=("text", "jsonl"), compress="gzip")
+    # days of stamps months from the real clock: trusted (see test_server_time.py)
+    o = LogOptions(formats=("text", "jsonl"), compress="gzip", server_time_tolerance=None)
     base = datetime(2026, 3, 1, tzinfo=UTC)
     for day in range(4):
         for i in range(200):
@@ -226,7 +227,7 @@ def test_the_writer_without_a_spawner_warns_once(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     w = LogWriter(Clock(), root=tmp_path)
-    o = LogOptions(formats=("text",), compress="gzip")
+    o = LogOptions(formats=("text",), compress="gzip", server_time_tolerance=None)
     base = datetime(2026, 1, 1, tzinfo=UTC)
     for day in range(3):
         w.write(rec(base + timedelta(days=day), "x"), "#c", o)

@@ -50,10 +50,13 @@ def rec(
 def write(
     root: Path, options: LogOptions, records: Iterable[LogRecord], folded: str = "#c"
 ) -> None:
-    """Write ``records`` with the real writer (records in time order)."""
-    writer = LogWriter(Clock(), root=root, wall=lambda: NOW)
+    """Write ``records`` with the real writer (records in time order), each at its own
+    time on the writer's clock: days of history, as they were logged."""
+    now = [NOW]
+    writer = LogWriter(Clock(), root=root, wall=lambda: now[0])
     try:
         for r in records:
+            now[0] = r.time.timestamp()
             writer.write(r, folded, options)
     finally:
         writer.close()
