@@ -54,6 +54,11 @@ class BotProcess:
             "nick": nick,
             "channels": channels,
             "reconnect": {"initial_delay": 0.2, "max_delay": 1.0, "factor": 2, "jitter": 0},
+            # No flood control: the test servers' own limits are off, and these tests are
+            # about what is logged, not about pacing (tests/integration has the flood
+            # tests against InspIRCd's real limits); with the default 1 line/s a reply
+            # of a few lines cost seconds of waiting per test.
+            "line_rate": 0,
         }
         net.update(extra or {})
         self.config: dict[str, Any] = {
