@@ -75,6 +75,10 @@ class LogService:
             self._add_network(net)
         self.reloads = 0
         self.reload_failures = 0
+        # Lines given up by writers closed on a reload (a new log root) with lines still
+        # pending: counted in the exit status like the last writer's.
+        self._lost_lines = 0
+        self._lost_targets: set[str] = set()
         self._health_port, self._health_host = health_port, health_host  # the command line's
         self.health: HealthServer | None = None
 
@@ -115,6 +119,22 @@ class LogService:
         """The writer's stats, its counters including those of writers replaced by
         reloads (for the metrics)."""
         return self.writer.stats.plus_counters(self.retired_writes)
+
+    def _note_unwritten(self, writer: LogWriter) -> None:
+        if writer.stats.pending:
+            self._lost_lines += writer.stats.pending
+            self._lost_targets.update(writer.pending_targets())
+
+    def unwritten(self) -> tuple[int, list[str]]:
+        """How many log lines were not written and for which channels, after the
+        shutdown closed the writer (for ``logbot run``'s exit status)."""
+        pending = self.writer.stats.pending
+        targets = self._lost_targets.union(self.writer.pending_targets() if pending else ())
+        return self._lost_lines + pending, sorted(targets)
+
+    def pending_targets(self) -> list[str]:
+        """The channels whose log lines wait for a failed file (for /healthz and exit)."""
+        return self.writer.pending_targets()
 
     # -- the health listener ------------------------------------------------------------
 
@@ -174,6 +194,7 @@ class LogService:
         self.config = new
         if (new.log.root, new.log.max_open_files) != (old.log.root, old.log.max_open_files):
             self.writer.close()
+            self._note_unwritten(self.writer)
             self.retired_writes = self.retired_writes.plus_counters(self.writer.stats)
             self.writer = self._new_writer(new)
             self.reactor.addSystemEventTrigger("during", "shutdown", self.writer.close)

@@ -1,10 +1,11 @@
 """The ``logbot`` command (click).  Only argument parsing and process setup live here.
 
-Exit statuses: 0 after a clean stop (SIGTERM/SIGINT), 2 for a bad config or
+Exit statuses: 0 after a clean stop (SIGTERM/SIGINT), 3 (``run``) after a stop
+with log lines that could not be written (``EXIT_UNWRITTEN``), 2 for a bad config or
 bad arguments (click's own usage errors are 2 too; ``run``: also a health port that
 cannot be listened on, ``health``: no port given or configured), 1 for anything else
-(``check``: a plugin that would not load; ``health``: the bot is not healthy or does
-not answer).
+(``check``: a plugin that would not load, or a log root or data folder that cannot be
+written to; ``health``: the bot is not healthy or does not answer).
 Diagnostics go to stderr, one line per event; the config loader and the
 ``Secret`` type keep passwords out of them.
 """
@@ -12,6 +13,8 @@ Diagnostics go to stderr, one line per event; the config loader and the
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -22,6 +25,10 @@ from logbot import __version__
 
 if TYPE_CHECKING:
     from logbot.config.settings import Config
+
+#: ``logbot run``'s status when it stopped with log lines it could not write: distinct
+#: from 1 and 2 so that a supervisor or a script can tell lost lines from a crash.
+EXIT_UNWRITTEN = 3
 
 CONFIG_HELP = "The YAML config file (default: config.yaml; also $LOGBOT_CONFIG)."
 LEVELS = ["debug", "info", "warning", "error"]
@@ -115,7 +122,8 @@ def _check_host(ctx: click.Context, param: click.Parameter, value: str | None) -
 def run_command(config_path: str, health_port: int | None, health_host: str | None) -> None:
     """Connect to the configured networks and log their channels until stopped.
 
-    Exits 2 if the config is invalid or the health port cannot be listened on."""
+    Exits 2 if the config is invalid or the health port cannot be listened on, 3 if it
+    stopped with log lines it could not write."""
     from logbot.bot.service import LogService
     from logbot.health.server import HealthListenError
     from logbot.logs.fdlimit import raise_soft_limit
@@ -134,22 +142,82 @@ def run_command(config_path: str, health_port: int | None, health_host: str | No
         sys.exit(2)
     reactor.callWhenRunning(service.start)
     reactor.run()
+    lines, targets = service.unwritten()
+    if lines:
+        logging.getLogger("logbot").error(
+            "logbot stopped with %d log lines unwritten, for %s (exit status %d)",
+            lines,
+            ", ".join(targets) or "unknown channels",
+            EXIT_UNWRITTEN,
+        )
+        sys.exit(EXIT_UNWRITTEN)
     logging.getLogger("logbot").info("logbot stopped")
     sys.exit(0)
+
+
+def probe_writable(folder: str | os.PathLike[str]) -> str | None:
+    """None if files can be created in ``folder``, else why not.
+
+    A probe file with a random name is created with ``O_EXCL`` (never someone else's
+    file) and removed.  A folder not there yet is fine if it can be created: the bot
+    makes missing folders itself, so the probe goes to the nearest existing parent and
+    ``check`` creates nothing.  Permission bits are not trusted (root ignores them, an
+    immutable attribute or a read-only mount does not show in them): only a real
+    create says it."""
+    path = os.path.abspath(folder)
+    missing = False
+    while not os.path.exists(path):
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path, missing = parent, True
+    if not os.path.isdir(path):
+        return f"{path} is not a folder" if missing else "not a folder"
+    probe = os.path.join(path, f".logbot-check-{secrets.token_hex(8)}")
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as e:
+        error = e.strerror or str(e)
+        return f"cannot create it in {path}: {error}" if missing else f"cannot write: {error}"
+    os.close(fd)
+    try:
+        os.unlink(probe)
+    except OSError as e:  # created but not removable: still unusable for rotation
+        return f"cannot remove {probe}: {e.strerror or e}"
+    return None
+
+
+def _folder_problems(config: Config) -> list[str]:
+    folders = [("log root", config.log.root), ("data folder", config.plugins.data_dir)]
+    problems = []
+    for what, folder in folders:
+        problem = probe_writable(folder)
+        if problem is not None:
+            problems.append(f"{what} {folder}: {problem}")
+    return problems
 
 
 @main.command("check")
 @_config_option
 def check_command(config_path: str) -> None:
-    """Validate the config, load the enabled plugins, print a summary (exit 2 if the config
-    is invalid, 1 if a plugin would not load)."""
+    """Validate the config, load the enabled plugins, test that the log root and the data
+    folder can be written to, print a summary (exit 2 if the config is invalid, 1 if a
+    plugin would not load or a folder cannot be written to)."""
     from logbot.config.loader import summary
     from logbot.logs.fdlimit import describe_plan
     from logbot.plugins.manager import check_plugins
 
     config = _load(config_path)
     problems = check_plugins(config.plugins)
-    click.echo(f"{config_path}: {'OK' if not problems else 'OK, but plugins would fail'}")
+    folders = _folder_problems(config)
+    if folders:
+        verdict = "OK, but folders cannot be written to" + (
+            " and plugins would fail" if problems else ""
+        )
+    else:
+        verdict = "OK" if not problems else "OK, but plugins would fail"
+    problems = folders + problems
+    click.echo(f"{config_path}: {verdict}")
     click.echo(summary(config))
     click.echo(describe_plan(config.log.max_open_files))
     for problem in problems:

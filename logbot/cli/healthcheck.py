@@ -67,4 +67,11 @@ def summarize(status: int, report: Any) -> str:
         if state.get("last_error"):
             why += f": {state['last_error']}"
         down.append(f"{name} ({why})")
+    logs = report.get("logs")
+    if isinstance(logs, dict) and logs.get("overdue"):
+        channels = ", ".join(map(str, logs.get("channels") or ())) or "?"
+        down.append(
+            f"logs ({logs.get('pending')} lines unwritten for "
+            f"{logs.get('pending_seconds')} s: {channels})"
+        )
     return "unhealthy: " + ("; ".join(down) or f"HTTP {status}")

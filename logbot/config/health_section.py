@@ -1,9 +1,10 @@
 """The ``health`` section: where ``/healthz`` and ``/metrics`` are served, if anywhere.
 
-Two keys: ``port`` (1..65535, or null for no listener: the default) and ``host``
+Three keys: ``port`` (1..65535, or null for no listener: the default), ``host``
 (the address to listen on, 127.0.0.1 by default: the endpoints tell anyone who can
-reach them which networks the bot is on).  ``logbot run --health-port`` and
-``--health-host`` win over both.
+reach them which networks the bot is on) and ``pending_grace`` (seconds log lines may
+wait for an unwritable file before ``/healthz`` answers 503; 30 by default).
+``logbot run --health-port`` and ``--health-host`` win over the first two.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from logbot.config.reader import Reader
 from logbot.config.settings import HealthOptions
-from logbot.config.values import Section, checked, to_int
+from logbot.config.values import Section, checked, to_int, to_number
 
 __all__ = ["HEALTH_KEYS", "check_host", "read_health"]
 
@@ -39,4 +40,5 @@ def read_health(reader: Reader, path: str, value: Any) -> HealthOptions:
     return HealthOptions(
         port=section.get("port", to_int(1, 65535), defaults.port, nullable=True),
         host=section.get("host", checked(check_host), defaults.host),
+        pending_grace=section.get("pending_grace", to_number(ge=0), defaults.pending_grace),
     )

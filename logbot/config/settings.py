@@ -198,6 +198,9 @@ class HealthOptions:
 
     port: int | None = None  # None: no listener (``logbot run --health-port`` wins)
     host: str = "127.0.0.1"  # the address to listen on; "0.0.0.0" or "::" for every one
+    # Seconds log lines may wait for an unwritable file before /healthz says 503: long
+    # enough for a retry (every 5 s) to ride out a blip, short enough to page someone.
+    pending_grace: float = 30.0
 
     def __str__(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host

@@ -11,7 +11,10 @@ has them): ``networks`` (name -> :class:`~logbot.bot.network.NetworkBot`: ``stat
 ``authenticated``, ``mechanism``, ``account``, ``error``), ``write_totals()`` (the
 writer's stats, with the counters of writers replaced by a reload, so that counters
 never go back), ``plugins.stats``, ``plugins.plugins``, ``started``, ``started_mono``,
-``reloads``, ``reload_failures``.
+``reloads``, ``reload_failures``; for the log lines waiting on a failed disk,
+``write_totals().pending`` and ``.pending_since`` (reactor seconds), ``pending_targets()``
+(the channels they are for) and ``config.health.pending_grace`` (the last two may be
+absent: no channels named, the default grace).
 
 ``/metrics`` is the Prometheus text exposition format 0.0.4: a ``# HELP`` and a
 ``# TYPE`` line per family, then its samples; counters end in ``_total``.  Label
@@ -29,7 +32,18 @@ from typing import Any
 
 from logbot import __version__
 
-__all__ = ["CONTENT_TYPE", "escape_label", "health_report", "network_state", "render_metrics"]
+__all__ = [
+    "CONTENT_TYPE",
+    "PENDING_GRACE",
+    "escape_label",
+    "health_report",
+    "network_state",
+    "pending_age",
+    "render_metrics",
+]
+
+#: Seconds lines may wait for a log file before /healthz says 503 (``health.pending_grace``).
+PENDING_GRACE = 30.0
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -240,6 +254,12 @@ def render_metrics(service: Any, now: float) -> str:
         "Lines waiting for a failed log file to be writable again.",
         writes.pending,
     )
+    out.family(
+        "logbot_log_oldest_pending_seconds",
+        "gauge",
+        "How long the oldest line waiting for a log file has waited (0 when none waits).",
+        round(pending_age(writes, now), 3),
+    )
     out.family("logbot_log_files_open", "gauge", "Log files open now.", writes.files_open)
 
     plugins = service.plugins
@@ -316,11 +336,48 @@ def _network_report(bot: Any, now: float) -> dict[str, Any]:
     return report
 
 
+def pending_age(writes: Any, now: float) -> float:
+    """Seconds the oldest pending log line has waited (0.0 when none waits)."""
+    since = writes.pending_since
+    if since is None or not writes.pending:
+        return 0.0
+    return max(0.0, now - since)
+
+
+def _grace(service: Any) -> float:
+    health = getattr(getattr(service, "config", None), "health", None)
+    return float(getattr(health, "pending_grace", PENDING_GRACE))
+
+
+def _logs_report(service: Any, now: float) -> dict[str, Any] | None:
+    """The ``logs`` entry while lines wait for a log file, else None."""
+    writes = service.write_totals()
+    if not writes.pending:
+        return None
+    targets = getattr(service, "pending_targets", None)
+    age = pending_age(writes, now)
+    grace = _grace(service)
+    return {
+        "pending": writes.pending,
+        "pending_seconds": round(age, 3),
+        "pending_grace": grace,
+        "overdue": age > grace,
+        "channels": targets() if targets is not None else [],
+    }
+
+
 def health_report(service: Any, now: float) -> tuple[bool, dict[str, Any]]:
-    """``(healthy, body)``: healthy when every network is registered; the body (for
-    ``/healthz``, as JSON) names each network's state, and those that are down."""
+    """``(healthy, body)``: healthy when every network is registered and no log line has
+    waited for a log file longer than ``health.pending_grace``; the body (for
+    ``/healthz``, as JSON) names each network's state and those that are down, and,
+    while lines wait, how many, how long and for which channels (``logs``: in
+    ``unhealthy`` once overdue).  A line the bot cannot write is lost if it stops, so
+    it must show where the operator looks, not only on stderr."""
     networks = {name: _network_report(bot, now) for name, bot in sorted(service.networks.items())}
     down = [name for name, report in networks.items() if not report["registered"]]
+    logs = _logs_report(service, now)
+    if logs is not None and logs["overdue"]:
+        down.append("logs")
     body: dict[str, Any] = {
         "status": "unhealthy" if down else "ok",
         "version": __version__,
@@ -329,4 +386,6 @@ def health_report(service: Any, now: float) -> tuple[bool, dict[str, Any]]:
     if down:
         body["unhealthy"] = down
     body["networks"] = networks
+    if logs is not None:
+        body["logs"] = logs
     return not down, body

@@ -13,6 +13,11 @@ next thing to run out in a long outage.  Beyond it the *oldest* line of any file
 dropped (a sequence number orders lines across files); the newest lines are the ones
 people still care about when the disk comes back.
 
+For the health check, each failing file's outage start (on the clock) is kept:
+``stats.pending_since`` is the earliest of those of files with lines still waiting, the
+time the oldest pending line has waited, give or take the lines dropped.  It is
+updated when a file starts or ends its outage, never per line.
+
 This is separate from the writer so that each of the two stays readable; the writer
 owns the files, this owns the outage state and calls back the writer to write.
 """
@@ -58,6 +63,7 @@ class Outages:
         self.total = 0  # pending lines, all files
         self._seq = 0
         self._call: Any = None
+        self._since: dict[Path, float] = {}  # failing file -> its outage's start (clock)
 
     def failed(self, f: LogFile, error: OSError, lines: list[bytes]) -> None:
         """An attempt to write ``lines`` (new ones) to ``f`` failed with ``error``."""
@@ -66,6 +72,7 @@ class Outages:
             f.failing, f.fast = True, False
             f.errors = f.delayed = f.dropped = 0
             self.failing[f.path] = f
+            self._since[f.path] = self._clock.seconds()
             log.warning(
                 "cannot write %s: %s; keeping its lines, retrying every %g s",
                 f.path,
@@ -89,6 +96,8 @@ class Outages:
         while self.total > self.max_pending and self._drop_oldest():
             pass
         self._stats.pending = self.total
+        if self._stats.pending_since is None and self.total:
+            self._oldest()
 
     def _drop_oldest(self) -> bool:
         victims = [f for f in self.failing.values() if f.pending]
@@ -96,6 +105,8 @@ class Outages:
             return False
         victim = min(victims, key=lambda f: f.pending[0][0])
         victim.pending.popleft()
+        if not victim.pending:
+            self._oldest()
         victim.dropped += 1
         self._stats.dropped += 1
         self.total -= 1
@@ -132,6 +143,8 @@ class Outages:
             return False
         self._stats.pending = self.total
         del self.failing[f.path]
+        self._since.pop(f.path, None)
+        self._oldest()
         f.failing = False
         f.fast = f.line_mode and f.fd >= 0
         dropped = f"; {f.dropped} lines dropped (too many pending)" if f.dropped else ""
@@ -144,6 +157,12 @@ class Outages:
         )
         self._resumed(f)
         return True
+
+    def _oldest(self) -> None:
+        """Set ``stats.pending_since``: the earliest outage start of the files with lines
+        waiting (None when none wait).  Called when the set of such files may change."""
+        starts = [self._since[path] for path, f in self.failing.items() if f.pending]
+        self._stats.pending_since = min(starts) if starts else None
 
     def cancel(self) -> None:
         if self._call is not None and self._call.active():

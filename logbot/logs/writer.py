@@ -107,6 +107,7 @@ class WriterStats:
     lines_written: int = 0  # lines (per format file) that reached the disk
     write_errors: int = 0  # failed open/write/fsync attempts
     pending: int = 0  # lines waiting for a retry
+    pending_since: float | None = None  # clock seconds: the oldest waiting file's outage start
     dropped: int = 0  # lines given up (pending bound exceeded, unsafe path)
     files_open: int = 0
 
@@ -562,6 +563,27 @@ class LogWriter:
             "retention_dirs": len(self._retention.dirs),
             "unsafe_logged": len(self._unsafe_logged),
         }
+
+    def pending_targets(self) -> list[str]:
+        """The channels (``network #channel``) whose lines wait for a failed file, for
+        the health report and the exit message: read off the channel cache, so a target
+        evicted since is named by its file's path under the root instead."""
+        failing = {p for p, f in self._outages.failing.items() if f.pending}
+        if not failing:
+            return []
+        names: set[str] = set()
+        named: set[Path] = set()  # a file may be several channels' (no {channel} in it)
+        for ch in self._channels.values():
+            for out in ch.outputs:
+                if out.file is not None and out.file.path in failing:
+                    names.add(f"{ch.network} {ch.folded}")
+                    named.add(out.file.path)
+        for path in failing - named:
+            try:
+                names.add(str(path.relative_to(self._root)))
+            except ValueError:
+                names.add(str(path))
+        return sorted(names)
 
     # -- the rest of the API ----------------------------------------------------------
 

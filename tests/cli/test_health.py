@@ -200,3 +200,21 @@ def test_run_refuses_a_bad_health_host(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["run", "--health-host", "a b", "--health-port", "1"])
     assert result.exit_code == 2
     assert "expected an IP address or a host name" in result.output
+
+
+def test_summarize_names_log_lines_unwritten_past_the_grace() -> None:
+    logs = {
+        "pending": 6,
+        "pending_seconds": 31.5,
+        "pending_grace": 30.0,
+        "overdue": True,
+        "channels": ["libera #a", "libera #b"],
+    }
+    report = {"status": "unhealthy", "unhealthy": ["logs"], "networks": {"libera": UP}}
+    assert summarize(503, {**report, "logs": logs}) == (
+        "unhealthy: logs (6 lines unwritten for 31.5 s: libera #a, libera #b)"
+    )
+    # Within the grace the lines are shown but are not why it is unhealthy.
+    assert summarize(200, {"networks": {"libera": UP}, "logs": {**logs, "overdue": False}}) == (
+        "healthy: libera"
+    )

@@ -30,7 +30,7 @@ def health(section: Any = "absent") -> HealthOptions:
 
 
 def test_off_by_default() -> None:
-    assert health() == HealthOptions(port=None, host="127.0.0.1")
+    assert health() == HealthOptions(port=None, host="127.0.0.1", pending_grace=30.0)
     assert health(None) == HealthOptions()  # "health:" with everything commented out
     assert health({"port": None}) == HealthOptions()
     assert str(HealthOptions()) == "off"
@@ -43,6 +43,9 @@ def test_off_by_default() -> None:
         ({"port": 1, "host": "0.0.0.0"}, HealthOptions(1, "0.0.0.0")),
         ({"port": 65535, "host": "::1"}, HealthOptions(65535, "::1")),
         ({"port": 8080, "host": "localhost"}, HealthOptions(8080, "localhost")),
+        ({"pending_grace": 5}, HealthOptions(pending_grace=5.0)),
+        ({"pending_grace": 0}, HealthOptions(pending_grace=0.0)),
+        ({"pending_grace": 0.5}, HealthOptions(pending_grace=0.5)),
     ],
 )
 def test_values(section: dict[str, Any], expected: HealthOptions) -> None:
@@ -66,6 +69,9 @@ def test_env_substitution_in_the_host() -> None:
         ({"port": 9100, "host": "a b"}, f"health.host: {BAD_HOST}"),
         ({"port": 9100, "host": 127}, "health.host: expected a string"),
         ({"prot": 9100}, "health.prot: unknown key (did you mean 'port'?)"),
+        ({"pending_grace": -1}, "health.pending_grace: must be at least 0"),
+        ({"pending_grace": "30s"}, "health.pending_grace: expected a number"),
+        ({"pending_grace": True}, "health.pending_grace: expected a number"),
         ([9100], "health: expected a mapping"),
         (9100, "health: expected a mapping"),
     ],
@@ -81,7 +87,7 @@ def test_unknown_keys_and_bad_values_are_reported_with_their_lines() -> None:
     )
     assert problems(text) == [  # in file order
         "health.port: must be between 1 and 65535 (config.yaml line 6)",
-        "health.path: unknown key (known keys: host, port) (config.yaml line 8)",
+        "health.path: unknown key (known keys: host, pending_grace, port) (config.yaml line 8)",
     ]
 
 
