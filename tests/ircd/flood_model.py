@@ -23,10 +23,10 @@ With the usual values (threshold 10, commandrate 1000, recvq 10K = 10240 bytes) 
 may send a burst of 10 lines, then 1 line a second, and whatever it sends faster piles
 up until the queue passes 10 KB.
 
-:class:`InspIRCdInput` is that model, charging 1000 for every line: exact for PRIVMSG,
-which is all a reply is made of, and the usual cost of the few lines around it
-(registration, PING, PONG).  ``replay`` runs timed writes through it, with housekeeping
-once a second.  Its verdicts agree with the real server: in
+:class:`InspIRCdInput` is that model, charging 1000 for every line but JOIN (2000, its
+real cost): exact for PRIVMSG, which is all a reply is made of, and the usual cost of
+the few lines around it (registration, PING, PONG).  ``replay`` runs timed writes
+through it, with housekeeping once a second.  Its verdicts agree with the real server: in
 tests/integration/test_irc_servers.py InspIRCd kills an unpaced 200-line reply, lets
 the scaled default bucket through, and kills a bucket twice as fast after 3.5 s (the
 model: 3.5 to 4 s).  (When this module was written, a bucket of 15 lines/s against the
@@ -48,6 +48,7 @@ __all__ = [
     "REPLY_TEXT",
     "InspIRCdInput",
     "Limits",
+    "penalty_of",
     "replay",
     "scaled_default_flood",
 ]
@@ -58,6 +59,15 @@ REPLY_TEXT = "flood control test line, long enough to fill the receive queue qui
 REPLY_LINES = 200
 
 _PENALTY = 1000  # per line, in thousandths of a command
+#: Commands that cost more: InspIRCd 3's ``CommandJoin`` has ``Penalty = 2``
+#: (src/coremods/core_channel), charged once per line whatever the number of channels.
+_PENALTIES = {b"JOIN": 2000}
+
+
+def penalty_of(line: bytes) -> int:
+    """What InspIRCd adds to the penalty for running ``line`` (no CRLF, no tags)."""
+    command = line.split(b" ", 1)[0].upper()
+    return _PENALTIES.get(command, _PENALTY)
 
 
 def scaled_default_flood(speedup: float) -> FloodControl:
@@ -137,7 +147,7 @@ class InspIRCdInput:
             line = self.lines.popleft()
             self.queued -= len(line)
             self.run.append(line.rstrip(b"\r\n"))
-            self.penalty += _PENALTY
+            self.penalty += penalty_of(self.run[-1])
             self.peak_penalty = max(self.peak_penalty, self.penalty)
         if self.lines:
             self.lagged = True
