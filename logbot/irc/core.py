@@ -29,6 +29,7 @@ ever, as the keepalive only watches for silence.  Past it the core gives up with
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 
 from logbot.irc import events as ev
@@ -46,6 +47,8 @@ from logbot.irc.split import join_lines, prefix_length, split_message
 from logbot.irc.state import IRCState
 
 __all__ = ["REGISTRATION_TIMEOUT", "IRCConnection"]
+
+log = logging.getLogger(__name__)
 
 #: Seconds from connecting to 001 (CAP, SASL and all), by default.  The servers measured
 #: drop an unregistered client after 20-60 s themselves; a server that keeps us waiting
@@ -209,6 +212,8 @@ class IRCConnection:
                     out += handler(self, msg, now)
                 except IndexError:  # a server line with too few parameters
                     pass
+                except Exception:  # a bug of ours: logged, and the rest of the read goes on
+                    log.exception("core: handling %s failed; the line is skipped", command)
             if regain:
                 self._send(f"NICK {self.nicks.wanted}")
         return out

@@ -243,6 +243,9 @@ class IRCState:
             return handler(self, msg)
         except IndexError:  # too few parameters: a broken server line
             return []
+        except Exception:  # a bug of ours: never a dropped connection and a lost read
+            log.exception("state: handling %s failed; the line is skipped", msg.command)
+            return []
 
 
 def _nick_of(msg: Message) -> str:

@@ -663,3 +663,28 @@ def test_incoming_written_out_agrees_with_classify(line: str) -> None:
         return
     replies: list[str] = []
     assert conn.chat.incoming(msg, 1.0, replies.append) == conn.chat.classify(msg, msg.source or "")
+
+
+def test_a_handler_that_raises_loses_neither_the_connection_nor_the_rest_of_the_read(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug in a state or core handler is logged with its traceback, and the lines
+    after it in the same read are still handled: nothing a server sends can turn a bug
+    into a dropped connection and lost lines."""
+    from logbot.irc import core_handlers, state
+
+    def broken(*args: object) -> list[ev.Event]:
+        raise RuntimeError("a bug")
+
+    conn = registered()
+    monkeypatch.setitem(state.HANDLERS.mapping, "TOPIC", broken)
+    monkeypatch.setitem(core_handlers.HANDLERS.mapping, "INVITE", broken)
+    events = feed(
+        conn,
+        ":a!b@c TOPIC #x :new",
+        ":a!b@c INVITE bot #y",
+        ":a!b@c PRIVMSG #x :still here",
+    )
+    assert [e.text for e in events if isinstance(e, ev.Privmsg)] == ["still here"]
+    assert caplog.text.count("RuntimeError: a bug") == 2
+    assert not conn.closed
