@@ -69,6 +69,15 @@ def events_for(backend, fd, timeout=0):
     return [ev for f, ev in backend.poll(timeout) if f == fd]
 
 
+def test_unregister_after_close_is_a_no_op(backend, pair):
+    """A transport that closes after its reactor did unregisters from a closed backend:
+    that must not raise (the poll backend raised AttributeError)."""
+    fd = pair[0].fileno()
+    backend.register(fd, READ)
+    backend.close()
+    backend.unregister(fd)
+
+
 def test_nothing_ready_returns_an_empty_list_without_blocking(backend, pair):
     a, _ = pair
     backend.register(a.fileno(), READ)

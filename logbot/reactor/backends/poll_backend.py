@@ -31,5 +31,10 @@ class PollBackend:
         return self._poll(math.ceil(timeout * 1000) if timeout > 0 else 0)
 
     def close(self) -> None:
-        # Nothing kernel-side to release; a closed backend is not used again.
-        self._p = None  # type: ignore[assignment]  # dropped on close, not Optional in use
+        """Drop the registrations (nothing kernel-side to release).  An empty poll object
+        takes the old one's place, so that a late ``unregister`` from a transport that
+        closes after the reactor is a no-op, as on the other backends."""
+        self._p = select.poll()
+        self.register = self._p.register
+        self.modify = self._p.modify
+        self._poll = self._p.poll
