@@ -17,35 +17,22 @@ from __future__ import annotations
 import pytest
 
 from logbot.config.settings import ChannelConfig, ReconnectOptions, Secret
-from logbot.reactor.testing import StringTransport
 from tests.bot.fakes import Harness, network
+from tests.irc.timed_client import TimedTransport
 
 #: The issue's bound, from 001 to the JOIN on the wire.
 JOIN_DELAY_LIMIT = 0.050
 
 
-class _TimedTransport(StringTransport):
-    """Keeps each write with the fake time it was made at."""
-
-    def __init__(self, clock: object) -> None:
-        super().__init__()
-        self.clock = clock
-        self.writes: list[tuple[float, bytes]] = []
-
-    def write(self, data: bytes) -> None:
-        super().write(data)
-        self.writes.append((self.clock.seconds(), data))  # type: ignore[attr-defined]
-
-
-def _connect(h: Harness) -> _TimedTransport:
+def _connect(h: Harness) -> TimedTransport:
     h.client = h.bot.buildProtocol(None)
-    transport = _TimedTransport(h.reactor)
+    transport = TimedTransport(h.reactor)
     h.transport = transport
     h.client.makeConnection(transport)
     return transport
 
 
-def _first_join_after(h: Harness, transport: _TimedTransport, since: float) -> float:
+def _first_join_after(h: Harness, transport: TimedTransport, since: float) -> float:
     """When the first JOIN line was written at or after ``since``, running the fake
     clock from timer to timer (for at most 10 s) until one is."""
     for _ in range(1000):

@@ -36,14 +36,12 @@ model says), and an unpaced reply is killed under both limits.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
-from logbot.irc.client import IRCClient
 from logbot.irc.flood import FloodControl
 from logbot.reactor.task import Clock
-from logbot.reactor.testing import StringTransport
+from tests.irc.timed_client import FloodBot, TimedTransport, feed
 from tests.ircd.flood_model import (
     FLOOD_SPEEDUP,
     REPLY_LINES,
@@ -64,35 +62,8 @@ DEFAULT = Limits.of("default")
 SCALED = Limits.of("scaled")
 
 
-class _TimedTransport(StringTransport):
-    """Keeps each write with the fake time it was made at."""
-
-    def __init__(self, clock: Clock) -> None:
-        super().__init__()
-        self.clock = clock
-        self.writes: list[tuple[float, bytes]] = []
-
-    def write(self, data: bytes) -> None:
-        super().write(data)
-        self.writes.append((self.clock.seconds(), data))
-
-
-class _Bot(IRCClient):
+class _Bot(FloodBot):
     nickname = NICK
-    # The fake server says nothing for the 200 s of the default reply but its own PING
-    # at 120 s; the keepalive (tested elsewhere) should not end the session before that.
-    ping_timeout = 300.0
-    flood_control: FloodControl | None = None  # None: IRCClient's own, from lineRate
-
-    def build_core(self) -> Any:
-        core = super().build_core()
-        if self.flood_control is not None:
-            core.flood = self.flood_control
-        return core
-
-
-def _feed(bot: IRCClient, *lines: str) -> None:
-    bot.dataReceived("".join(line + "\r\n" for line in lines).encode())
 
 
 def reply_schedule(
@@ -112,12 +83,12 @@ def reply_schedule(
     bot.clock = clock
     bot.lineRate = line_rate
     bot.flood_control = flood_control
-    transport = _TimedTransport(clock)
+    transport = TimedTransport(clock)
     bot.makeConnection(transport)  # CAP LS 302, NICK, USER
-    _feed(bot, ":srv CAP * LS :multi-prefix", f":srv CAP {NICK} ACK :multi-prefix")
+    feed(bot, ":srv CAP * LS :multi-prefix", f":srv CAP {NICK} ACK :multi-prefix")
 
     def sign_on() -> None:
-        _feed(bot, f":srv 001 {NICK} :Welcome {NICK}!{NICK}@127.0.0.1", f":srv 376 {NICK} :End")
+        feed(bot, f":srv 001 {NICK} :Welcome {NICK}!{NICK}@127.0.0.1", f":srv 376 {NICK} :End")
 
     def reply() -> None:
         for i in range(REPLY_LINES):
@@ -128,7 +99,7 @@ def reply_schedule(
         (SIGNON + reply_after, reply),
     ]
     script += [
-        (SIGNON + k * SERVER_PINGFREQ, lambda: _feed(bot, ":srv PING :srv")) for k in range(1, 4)
+        (SIGNON + k * SERVER_PINGFREQ, lambda: feed(bot, ":srv PING :srv")) for k in range(1, 4)
     ]
     script.sort(key=lambda item: item[0])
     sent = answered = 0
@@ -144,7 +115,7 @@ def reply_schedule(
             for line in data.decode().split("\r\n"):
                 sent += line.startswith(f"PRIVMSG {PEER} :")
                 if line.startswith("PING "):
-                    _feed(bot, f":srv PONG srv :{line.split(' ', 1)[1].lstrip(':')}")
+                    feed(bot, f":srv PONG srv :{line.split(' ', 1)[1].lstrip(':')}")
         answered = len(transport.writes)
         assert not transport.disconnecting, bot.disconnect_reason
     raise AssertionError(f"only {sent} of {REPLY_LINES} lines sent")

@@ -29,11 +29,10 @@ from typing import Any
 import pytest
 
 from logbot.irc import flood
-from logbot.irc.client import IRCClient
 from logbot.irc.flood import FloodControl
 from logbot.irc.split import MAX_LINE_BYTES
 from logbot.reactor.task import Clock
-from logbot.reactor.testing import StringTransport
+from tests.irc.timed_client import FloodBot, TimedTransport, feed
 from tests.ircd.flood_model import (
     FLOOD_SPEEDUP,
     REPLY_LINES,
@@ -56,35 +55,12 @@ CHANNELS: list[tuple[str, str | None]] = [
 ]
 
 
-class _TimedTransport(StringTransport):
-    def __init__(self, clock: Clock) -> None:
-        super().__init__()
-        self.clock = clock
-        self.writes: list[tuple[float, bytes]] = []
-
-    def write(self, data: bytes) -> None:
-        super().write(data)
-        self.writes.append((self.clock.seconds(), data))
-
-
-class _Bot(IRCClient):
+class _Bot(FloodBot):
     nickname = NICK
-    ping_timeout = 300.0
-    flood_control: FloodControl | None = None
     channels: list[tuple[str, str | None]] = []
-
-    def build_core(self) -> Any:
-        core = super().build_core()
-        if self.flood_control is not None:
-            core.flood = self.flood_control
-        return core
 
     def signedOn(self) -> None:
         self.join_many(self.channels)  # as NetworkBot.registered does
-
-
-def _feed(bot: IRCClient, *lines: str) -> None:
-    bot.dataReceived("".join(line + "\r\n" for line in lines).encode())
 
 
 def join_schedule(
@@ -97,12 +73,12 @@ def join_schedule(
     bot.clock = clock
     bot.flood_control = flood_control
     bot.channels = channels
-    transport = _TimedTransport(clock)
+    transport = TimedTransport(clock)
     bot.makeConnection(transport)
-    _feed(bot, ":srv CAP * LS :multi-prefix", f":srv CAP {NICK} ACK :multi-prefix")
+    feed(bot, ":srv CAP * LS :multi-prefix", f":srv CAP {NICK} ACK :multi-prefix")
 
     def sign_on() -> None:
-        _feed(
+        feed(
             bot,
             f":srv 001 {NICK} :Welcome {NICK}!{NICK}@127.0.0.1",
             f":srv 005 {NICK} CHANTYPES=# CASEMAPPING=rfc1459 :are supported",
