@@ -231,16 +231,6 @@ class OpenLimit:
 
 
 @pytest.fixture
-def root(tmp_path: Path) -> Path:
-    return tmp_path / "logs"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
 def writer(clock: Clock, root: Path) -> Iterator[LogWriter]:
     w = LogWriter(clock, root=root, max_open_files=100, wall=BASE.timestamp)
     yield w

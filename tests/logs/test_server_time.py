@@ -71,11 +71,6 @@ def wall() -> Wall:
 
 
 @pytest.fixture
-def root(tmp_path: Path) -> Path:
-    return tmp_path / "logs"
-
-
-@pytest.fixture
 def writer(root: Path, wall: Wall) -> Iterator[LogWriter]:
     w = LogWriter(Clock(), root=root, wall=wall)
     yield w

@@ -13,7 +13,7 @@ from __future__ import annotations
 import errno
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -56,29 +56,8 @@ def folder(root: Path, nick: str) -> Path:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def root(tmp_path: Path) -> Path:
-    return tmp_path / "logs"
-
-
-@pytest.fixture
-def make(clock: Clock, root: Path) -> Iterator[Callable[..., LogWriter]]:
-    made: list[LogWriter] = []
-
-    def make(**kw: Any) -> LogWriter:
-        kw.setdefault("root", root)
-        kw.setdefault("wall", BASE.timestamp)  # the records' day (stamps far off are not used)
-        w = LogWriter(kw.pop("clock", clock), **kw)
-        made.append(w)
-        return w
-
-    yield make
-    for w in made:
-        w.close()
+def writer_defaults() -> dict[str, Any]:
+    return {"wall": BASE.timestamp}  # the records' day (stamps far off are not used)
 
 
 def test_5000_correspondents_keep_at_most_max_targets_entries(

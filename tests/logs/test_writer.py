@@ -17,7 +17,7 @@ import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -69,31 +69,6 @@ def messages(path: Path) -> list[str]:
 
 def at(seconds: float) -> datetime:
     return BASE + timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def root(tmp_path: Path) -> Path:
-    return tmp_path / "logs"
-
-
-@pytest.fixture
-def make(clock: Clock, root: Path) -> Iterator[Callable[..., LogWriter]]:
-    writers: list[LogWriter] = []
-
-    def make(**kw: Any) -> LogWriter:
-        kw.setdefault("root", root)
-        w = LogWriter(kw.pop("clock", clock), **kw)
-        writers.append(w)
-        return w
-
-    yield make
-    for w in writers:
-        w.close()
 
 
 def chan(root: Path, channel: str = "#c", network: str = "net") -> Path:
