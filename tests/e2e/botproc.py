@@ -104,13 +104,18 @@ class BotProcess:
         return self
 
     def start_seen_by(
-        self, run_until: Any, peer: Any, channels: list[str], timeout: float = 20
+        self,
+        run_until: Any,
+        peer: Any,
+        channels: list[str],
+        timeout: float = 20,
+        args: tuple[str, ...] = (),
     ) -> None:
-        """``peer`` joins ``channels``, the bot starts, and this returns once ``peer``
-        saw the bot join each of them."""
+        """``peer`` joins ``channels``, the bot starts (with ``args``, as :meth:`start`),
+        and this returns once ``peer`` saw the bot join each of them."""
         for chan in channels:
             peer.send(f"JOIN {chan}")
-        self.start()
+        self.start(*args)
         for chan in channels:
             self.seen_joining(run_until, peer, chan, timeout)
 

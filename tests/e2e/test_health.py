@@ -68,9 +68,7 @@ def test_health_and_metrics_follow_the_server(
     bot = BotProcess(tmp_path, server, nick, [chan])
     peer = run_until(connect(reactor, server, alice))
     try:
-        peer.send(f"JOIN {chan}")
-        bot.start("--health-port", str(port))
-        bot.seen_joining(run_until, peer, chan)
+        bot.start_seen_by(run_until, peer, [chan], args=("--health-port", str(port)))
         status, body = run_until(
             wait_for_log(
                 reactor, lambda: get(port, "/healthz"), lambda r: r[0] == 200, what="/healthz 200"
@@ -167,9 +165,8 @@ def test_a_failed_optional_sasl_login_is_said_on_stderr_healthz_and_metrics(
     )
     peer = run_until(connect(reactor, server, alice))
     try:
-        peer.send(f"JOIN {chan}")
-        bot.start("--health-port", str(port))
-        bot.seen_joining(run_until, peer, chan)  # registered and joined, unauthenticated
+        # registered and joined, unauthenticated
+        bot.start_seen_by(run_until, peer, [chan], args=("--health-port", str(port)))
         status, body = run_until(
             wait_for_log(
                 reactor, lambda: get(port, "/healthz"), lambda r: r[0] == 200, what="/healthz 200"

@@ -24,11 +24,9 @@ from typing import Any
 
 import pytest
 
-from logbot.reactor import defer
 from logbot.reactor.backends import available
 from logbot.reactor.protocol import ClientFactory, Factory, Protocol
-from logbot.reactor.task import LoopingCall
-from tests.e2e.botproc import BotProcess
+from tests.e2e.botproc import BotProcess, wait_for_log
 from tests.integration.recording_bot import unique
 from tests.ircd.peer import connect
 
@@ -111,24 +109,6 @@ class _Proxy(Factory):
         return bot_side
 
 
-def _until(reactor: Any, condition: Any, what: str, timeout: float = 15.0) -> defer.Deferred[None]:
-    d: defer.Deferred[None] = defer.Deferred()
-    start = reactor.seconds()
-
-    def check() -> None:
-        if condition():
-            loop.stop()
-            d.callback(None)
-        elif reactor.seconds() - start > timeout:
-            loop.stop()
-            d.errback(AssertionError(f"no {what} within {timeout} s"))
-
-    loop = LoopingCall(check)
-    loop.clock = reactor
-    loop.start(0.02)
-    return d
-
-
 @ONE_REACTOR
 @pytest.mark.parametrize("flood", ["off", "default"])
 def test_the_bot_rejoins_at_once_after_a_reconnect(
@@ -151,7 +131,12 @@ def test_the_bot_rejoins_at_once_after_a_reconnect(
         for chan in chans:
             bot.seen_joining(run_until, peer, chan)
         run_until(
-            _until(reactor, lambda: recorder.first(1, "up", "JOIN", "JOIN") is not None, "JOIN")
+            wait_for_log(
+                reactor,
+                lambda: recorder.first(1, "up", "JOIN", "JOIN"),
+                lambda first: first is not None,
+                what="the JOIN after the reconnect",
+            )
         )
         delays = {}
         for session in (0, 1):

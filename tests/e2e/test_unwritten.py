@@ -69,11 +69,7 @@ def test_healthz_says_503_while_lines_wait_past_the_grace_then_200(
     bot = _bot(tmp_path, ngircd, nick, chans)
     peer = run_until(connect(reactor, ngircd, alice))
     try:
-        for chan in chans:
-            peer.send(f"JOIN {chan}")
-        bot.start("--health-port", str(port))
-        for chan in chans:
-            bot.seen_joining(run_until, peer, chan)
+        bot.start_seen_by(run_until, peer, chans, args=("--health-port", str(port)))
         run_until(wait_for_log(reactor, lambda: get(port, "/healthz"), lambda r: r[0] == 200))
         try:
             _read_only_with_lines_pending(bot, peer, run_until, reactor, chans)
@@ -128,11 +124,7 @@ def test_run_exits_3_naming_the_lines_and_channels_it_could_not_write(
     bot = _bot(tmp_path, ngircd, nick, chans)
     peer = run_until(connect(reactor, ngircd, alice))
     try:
-        for chan in chans:
-            peer.send(f"JOIN {chan}")
-        bot.start("--health-port", str(port))
-        for chan in chans:
-            bot.seen_joining(run_until, peer, chan)
+        bot.start_seen_by(run_until, peer, chans, args=("--health-port", str(port)))
         try:
             _read_only_with_lines_pending(bot, peer, run_until, reactor, chans)
             pending = "logbot_log_lines_pending"
