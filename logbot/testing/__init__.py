@@ -14,7 +14,9 @@ and tests use it to run the bot over real TCP in milliseconds::
     alice.say("#demo", "hello")
 
 Modules: ``ircd`` (the server and its TCP connections), ``ircd_commands``
-(registration, messages, queries) and ``ircd_channels`` (channel commands): the
-command handlers; ``ircd_users`` (users, simulated users, channels).  Like the rest
-of logbot it imports only the reactor and the IRC core.
+(registration, messages, queries), ``ircd_channels`` (channel commands) and
+``ircd_history`` (``msgid`` and ``CHATHISTORY``, with ``history_size=N``): the command
+handlers; ``ircd_users`` (users, simulated users, channels); ``ircd_wire`` (how a
+line is written).  Like the rest of logbot it imports only the reactor and the IRC
+core.
 """

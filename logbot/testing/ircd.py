@@ -30,8 +30,11 @@ Wire choices:
   and one rule instead of a list of which commands end in text.
 * Capabilities: ``server-time`` (a ``time`` tag on every line), ``message-tags``
   (client ``+tags`` relayed, TAGMSG), ``echo-message``, ``multi-prefix``,
-  ``account-tag`` and ``extended-join``.  Registration waits for ``CAP END`` once
-  ``CAP LS`` or ``CAP REQ`` was sent.
+  ``account-tag``, ``extended-join`` and ``batch``.  Registration waits for ``CAP END``
+  once ``CAP LS`` or ``CAP REQ`` was sent.
+* With ``history_size=N``: ``msgid`` tags and ``draft/chathistory``, the last N messages
+  of each channel (:mod:`logbot.testing.ircd_history`).  Without, no ``msgid`` and no
+  ``CHATHISTORY``: the lines are the same as before history existed.
 * The first user in a channel gets ``@``; new channels are ``+nt``.
 """
 
@@ -39,16 +42,17 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from logbot.irc.message import Message, ParseError, escape_tag_value, parse
+from logbot.irc.message import Message, ParseError, parse
 from logbot.reactor import defer
 from logbot.reactor.basic import LineReceiver
 from logbot.reactor.protocol import Factory
-from logbot.testing import ircd_channels, ircd_commands
+from logbot.testing import ircd_channels, ircd_commands, ircd_history
 from logbot.testing.ircd_commands import (
     BEFORE_REGISTRATION,
+    CAPS,
     CASEMAPPING,
     CHANNEL_FLAGS,
     CHANNELLEN,
@@ -58,46 +62,18 @@ from logbot.testing.ircd_commands import (
     fold,
     valid_nick,
 )
+from logbot.testing.ircd_history import History
 from logbot.testing.ircd_users import Channel, LocalUser, User
+from logbot.testing.ircd_wire import MAX_INPUT, MAX_LINE, fit, format_line, tag_prefix
 
 __all__ = ["Channel", "Connection", "LocalUser", "TestIRCServer", "User"]
 
 VERSION = "logbot-testircd-1"
-MAX_LINE = 510  # bytes of a line after its tags, without CRLF (RFC 1459)
-MAX_INPUT = 4096 + MAX_LINE + 2  # client tags (4094 bytes, message-tags) plus the line
-HANDLERS = {**ircd_commands.HANDLERS.mapping, **ircd_channels.HANDLERS.mapping}
-
-
-def _fit(line: str) -> str:
-    """Cut a line to ``MAX_LINE`` bytes without splitting a UTF-8 character."""
-    data = line.encode("utf-8")
-    if len(data) <= MAX_LINE:
-        return line
-    return data[:MAX_LINE].decode("utf-8", "ignore")
-
-
-def format_line(source: str, command: str, params: tuple[str, ...]) -> str:
-    """``:source COMMAND p1 p2 :last`` (see the module docstring for the colon).
-
-    Raises ``ValueError`` for what would not be one well-formed line: the handlers
-    only build lines from checked names, so this is a bug guard, not a filter.
-    """
-    for text in (source, command, *params):
-        if "\r" in text or "\n" in text or "\0" in text:
-            raise ValueError(f"CR, LF or NUL in {text!r}")
-    for param in params[:-1]:
-        if not param or " " in param or param.startswith(":"):
-            raise ValueError(f"invalid middle parameter {param!r} in {command}")
-    parts = [f":{source}", command, *params[:-1]]
-    if params:
-        parts.append(":" + params[-1])
-    return " ".join(parts)
-
-
-def _tag_string(tags: dict[str, str | None]) -> str:
-    return "@" + ";".join(
-        key if value is None else f"{key}={escape_tag_value(value)}" for key, value in tags.items()
-    )
+HANDLERS: dict[str, Callable[[TestIRCServer, User, Message], None]] = {
+    **ircd_commands.HANDLERS.mapping,
+    **ircd_channels.HANDLERS.mapping,
+    **ircd_history.HANDLERS.mapping,
+}
 
 
 class Connection(User, LineReceiver):
@@ -183,7 +159,10 @@ class TestIRCServer:
     holder, local or TCP, registered or not), ``log`` (the last ``log_size`` lines as
     ``(direction, nick, line)``, direction ``"in"`` or ``"out"``), ``on_line`` (None or
     ``callable(user, line)``, called after each received line has been handled, for
-    tests to wait on).
+    tests to wait on), ``history`` (the kept messages: :mod:`logbot.testing.ircd_history`).
+
+    ``history_size`` (lines kept per channel; 0, the default: no history, no ``msgid``)
+    and ``history_limit`` (the most lines one ``CHATHISTORY`` returns; 0: no maximum).
     """
 
     __test__ = False  # a library class whose name starts with "Test": pytest, skip it
@@ -200,6 +179,8 @@ class TestIRCServer:
         password: str | None = None,
         wall: Callable[[], float] = time.time,
         log_size: int = 1000,
+        history_size: int = 0,
+        history_limit: int = 100,
     ) -> None:
         if " " in name or " " in network:
             raise ValueError("the server and network names cannot hold spaces")
@@ -216,6 +197,8 @@ class TestIRCServer:
         self.channels: dict[str, Channel] = {}
         self.log: deque[tuple[str, str, str]] = deque(maxlen=log_size)
         self.on_line: Callable[[User, str], Any] | None = None
+        self.history = History(history_size, history_limit)
+        self.caps = tuple(sorted(CAPS + ((ircd_history.CAP,) if history_size else ())))
         self._connections: list[Connection] = []
         self._listener: _Listener | None = None
 
@@ -288,26 +271,37 @@ class TestIRCServer:
         *params: str,
         sender: User | None = None,
         tags: dict[str, str | None] | None = None,
+        source: str | None = None,
+        meta: Mapping[str, str | None] | None = None,
     ) -> None:
         """Send one line to ``to``, from ``sender`` (None: the server), with the tags
-        its capabilities ask for (``tags`` are client tags, for message-tags)."""
-        source = sender.prefix if sender is not None else self.name
-        line = _fit(format_line(source, command, params))
-        extra: dict[str, str | None] = {}
-        if "server-time" in to.caps:
-            extra["time"] = self.timestamp()
-        if sender is not None and sender.account and "account-tag" in to.caps:
-            extra["account"] = sender.account
-        if tags and "message-tags" in to.caps:
-            extra.update(tags)
-        if extra:
-            line = _tag_string(extra) + " " + line
+        its capabilities ask for (``tags`` are client tags, for message-tags).
+
+        ``source`` replaces the sender's prefix (a replayed line, whose sender may be
+        gone); ``meta`` holds server tags: ``time`` (instead of now), ``msgid``,
+        ``batch``, ``account``, each sent only with the capability it needs."""
+        if source is None:
+            source = sender.prefix if sender is not None else self.name
+        account = sender.account if sender is not None else None
+        line = fit(format_line(source, command, params))
+        line = tag_prefix(to.caps, self.timestamp, meta or {}, account, tags) + line
         self.log.append(("out", to.nickname or "*", line))
         to.send_line(line)
 
     def reply(self, to: User, numeric: str, *params: str) -> None:
         """A numeric reply: ``:server NNN <nick or *> params``."""
         self.send(to, numeric, to.nickname or "*", *params)
+
+    def stamp(
+        self,
+        channel: Channel | None,
+        sender: User,
+        command: str,
+        text: str,
+        tags: Mapping[str, str | None],
+    ) -> dict[str, str] | None:
+        """``time`` and ``msgid`` of a PRIVMSG or NOTICE relayed now (None: no history)."""
+        return self.history.record(self.wall, channel, sender, command, text, tags)
 
     def timestamp(self) -> str:
         """The ``server-time`` value for now: ``YYYY-MM-DDThh:mm:ss.sssZ``."""
@@ -336,6 +330,7 @@ class TestIRCServer:
         user.channels.pop(fold(channel.name), None)
         if not channel.users:
             self.channels.pop(fold(channel.name), None)
+            self.history.forget(channel.name)
 
     def quit(self, user: User, reason: str | None) -> None:
         """``user`` leaves the network: QUIT to each peer once, then forget the nick.
@@ -383,6 +378,7 @@ class TestIRCServer:
             f"NICKLEN={NICKLEN}",
             f"CHANNELLEN={CHANNELLEN}",
             f"TOPICLEN={TOPICLEN}",
+            *self.history.isupport(),
             "are supported by this server",
         )
         if self.motd is None:

@@ -42,8 +42,9 @@ CASEMAPPING = "rfc1459"
 NICKLEN = 30
 CHANNELLEN = 50
 TOPICLEN = 390
-CAPS = (
+CAPS = (  # always offered; draft/chathistory too when the server keeps history
     "account-tag",
+    "batch",
     "echo-message",
     "extended-join",
     "message-tags",
@@ -109,13 +110,13 @@ def cap(server: Server, user: User, msg: Message) -> None:
     if sub in ("LS", "REQ") and not user.registered:
         user.negotiating = True
     if sub == "LS":
-        server.send(user, "CAP", me, "LS", " ".join(CAPS))
+        server.send(user, "CAP", me, "LS", " ".join(server.caps))
     elif sub == "LIST":
         server.send(user, "CAP", me, "LIST", " ".join(sorted(user.caps)))
     elif sub == "REQ":
         text = msg.params[1] if len(msg.params) > 1 else ""
         wanted = text.split()
-        if not wanted or any(name.lstrip("-") not in CAPS for name in wanted):
+        if not wanted or any(name.lstrip("-") not in server.caps for name in wanted):
             server.send(user, "CAP", me, "NAK", text)  # all or nothing
             return
         for name in wanted:
@@ -212,6 +213,7 @@ def message(server: Server, user: User, msg: Message) -> None:
     text = () if tagmsg else (msg.params[1],)
     client_tags = {k: v for k, v in msg.tags.items() if k.startswith("+")}
     for target in msg.params[0].split(","):
+        channel = None
         if target.startswith("#"):
             channel = server.channels.get(fold(target))
             if channel is None:
@@ -236,9 +238,14 @@ def message(server: Server, user: User, msg: Message) -> None:
                 server.reply(user, "301", name, peer.away)
         if "echo-message" in user.caps and user not in recipients:
             recipients.append(user)
+        meta = None  # time and msgid, the same for every recipient (None: no history kept)
+        if not tagmsg:
+            meta = server.stamp(channel, user, msg.command, msg.params[1], client_tags)
         for recipient in recipients:
             if not tagmsg or "message-tags" in recipient.caps:
-                server.send(recipient, msg.command, name, *text, sender=user, tags=client_tags)
+                server.send(
+                    recipient, msg.command, name, *text, sender=user, tags=client_tags, meta=meta
+                )
 
 
 # -- queries ----------------------------------------------------------------------------

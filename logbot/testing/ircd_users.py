@@ -15,7 +15,7 @@ request to change it (``Connection.nick`` is the same string, for reading).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from typing import Protocol
 
 from logbot.irc.message import Message, format
@@ -36,6 +36,7 @@ class Server(Protocol):
     network: str
     users: dict[str, User]
     channels: dict[str, Channel]
+    caps: tuple[str, ...]  # the capabilities offered
     wall: Callable[[], float]
 
     def dispatch(self, user: User, msg: Message, line: str) -> None: ...
@@ -47,7 +48,18 @@ class Server(Protocol):
         *params: str,
         sender: User | None = None,
         tags: dict[str, str | None] | None = None,
+        source: str | None = None,
+        meta: Mapping[str, str | None] | None = None,
     ) -> None: ...
+
+    def stamp(
+        self,
+        channel: Channel | None,
+        sender: User,
+        command: str,
+        text: str,
+        tags: Mapping[str, str | None],
+    ) -> dict[str, str] | None: ...
 
     def reply(self, to: User, numeric: str, *params: str) -> None: ...
 
