@@ -73,5 +73,6 @@ def _quiet_debug_logs(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
 
 
-# Real IRC servers (ngircd, inspircd, inspircd_anope, ...): see tests/ircd/fixtures.py.
-pytest_plugins = ["tests.ircd.fixtures"]
+# Real IRC servers (ngircd, inspircd, inspircd_anope, ...): see tests/ircd/fixtures.py;
+# a ZNC bouncer in front of one (znc_factory): see tests/ircd/znc_fixtures.py.
+pytest_plugins = ["tests.ircd.fixtures", "tests.ircd.znc_fixtures"]
