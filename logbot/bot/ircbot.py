@@ -49,6 +49,7 @@ class LogBotClient(IRCClient):
         self._holding = writer.hold()
         try:
             super().dataReceived(data)
+            self.factory.read_done()
         finally:
             self.beforeSending()
 

@@ -9,7 +9,11 @@ state that must outlive a connection live in one object:
   a server that accepts and drops us at once still backs off;
 - **markers**: a ``disconnect`` line in every joined channel when a
   connection ends, and on rejoining a ``gap`` line that says from when to when
-  events may be missing (a ``connect`` line on a channel's first join);
+  events may be missing (a ``connect`` line on a channel's first join, and a gap
+  from the last line of its log, read back: a restart is a gap too);
+- **history**: what the server or a bouncer replays after a gap is deduplicated
+  against the log and written, and the gap line names only what is still missing
+  (:mod:`logbot.bot.replay`);
 - **rejoin** of every configured channel (with its key) after each
   registration, and after a kick once ``rejoin_after_kick`` seconds passed.
 
@@ -28,6 +32,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from logbot.bot.ircbot import JOIN_REFUSALS, LogBotClient
+from logbot.bot.replay import Replays
 from logbot.bot.stats import NetworkStats
 from logbot.bot.tls_context import TLSConfigError, client_context
 from logbot.config.settings import (
@@ -39,6 +44,7 @@ from logbot.config.settings import (
 )
 from logbot.irc import events as ev
 from logbot.irc.sasl import SaslConfig
+from logbot.logs import readback
 from logbot.logs.events_to_records import RecordMaker
 from logbot.logs.policy import apply_policy
 from logbot.logs.record import LogRecord
@@ -50,10 +56,6 @@ __all__ = ["NetworkBot", "NetworkStats"]
 
 log = logging.getLogger(__name__)
 QUIT_WAIT = 3.0  # seconds a QUIT may take before the connection is cut
-
-
-def _iso(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
 
 
 class NetworkBot(ReconnectingClientFactory):
@@ -84,6 +86,9 @@ class NetworkBot(ReconnectingClientFactory):
         self.plugins: Any = None  # NetworkPlugins, when the service runs plugins
         self.extra_channels: dict[str, ChannelConfig] = {}  # folded -> joined by a command
         self.parted: set[str] = set()  # folded configured channels left by a command
+        self.replays = Replays(self)
+        self._collecting = self.replays.collecting  # open history batches (hot path)
+        self._holds = self.replays.holds  # channels waiting for their history (hot path)
         self.configure(config)
 
     # -- configuration ----------------------------------------------------------------
@@ -175,6 +180,20 @@ class NetworkBot(ReconnectingClientFactory):
         if client is not None and client.core is not None:
             return client.core.state.fold
         return str.lower
+
+    def options_for(self, folded: str) -> LogOptions:
+        """The log options of a channel (its own, or the network's)."""
+        return self._options.get(folded) or self.config.log
+
+    def chantypes(self) -> str:
+        client = self.client
+        if client is not None and client.core is not None:
+            return client.core.state.isupport.chantypes
+        return "#&"
+
+    def nickname(self) -> str | None:
+        client = self.client
+        return client.nickname if client is not None else None
 
     def _registered_client(self) -> LogBotClient | None:
         client = self.client
@@ -284,6 +303,7 @@ class NetworkBot(ReconnectingClientFactory):
         why = client.disconnect_reason or reason.getErrorMessage()
         level = logging.INFO if self._stopped is not None else logging.WARNING
         log.log(level, "%s: connection to %s lost: %s", self.config.name, self.server, why)
+        self.replays.connection_lost()  # what was collected and held, before the markers
         now = self.wall()
         heard = self._last_heard(client, now)
         for key, name in self.joined.items():
@@ -325,6 +345,9 @@ class NetworkBot(ReconnectingClientFactory):
             return
         state = client.core.state
         try:
+            if self._collecting and event.tags.get("batch") in self._collecting:
+                self.replays.take(event, state)  # history: logged once the batch is in
+                return
             kind = type(event)
             if kind is ev.Privmsg:  # most lines: straight to the message record
                 pair = self.maker.message_pair(event, state)  # type: ignore[arg-type]
@@ -345,13 +368,30 @@ class NetworkBot(ReconnectingClientFactory):
                 self._raw(event)  # type: ignore[arg-type]
             elif kind is ev.SaslResult:
                 self._sasl_result(event)  # type: ignore[arg-type]
+            elif kind is ev.BatchStarted:
+                self.replays.batch_started(event, state)  # type: ignore[arg-type]
+            elif kind is ev.BatchEnded:
+                self.replays.batch_ended(event, state)  # type: ignore[arg-type]
             if self.plugins is not None:
                 self.plugins.handle(event, client)
         except Exception:
             self.stats.log_failures += 1
             log.exception("%s: could not log %s", self.config.name, type(event).__name__)
 
+    def read_done(self) -> None:
+        """The end of one read from the server (for the history holds)."""
+        if self._holds:
+            self.replays.read_done()
+
     def _write(self, channel: str, folded: str, record: LogRecord, state: Any = None) -> None:
+        holds = self._holds
+        if (
+            holds
+            and folded in holds
+            and record.replayed is None
+            and self.replays.live(record, folded)
+        ):
+            return  # written after the channel's history
         options = self._options.get(folded) or self.config.log
         if state is None:
             client = self.client
@@ -379,21 +419,23 @@ class NetworkBot(ReconnectingClientFactory):
         self.joined[key] = event.channel
         gap = self._gaps.pop(key, None)
         where = f"{self.server.host}:{self.server.port} as {client.nickname}"
+        connect = None
+        since: datetime | None
         if gap is None:
-            marker = self.maker.marker(
+            connect = self.maker.marker(
                 "connect", event.channel, f"connected to {where}", nick=client.nickname
             )
+            # A first join in this process: the log's last line is where the gap starts.
+            now = datetime.fromtimestamp(self.wall(), UTC)
+            root = getattr(self.writer, "root", None)  # (a test's writer may have none)
+            since = None
+            if root is not None:
+                since = readback.last_time(root, self.options_for(key), self.config.name, key, now)
+            what = "the log resumes"
         else:
-            since, why = gap
-            what = f"reconnected to {where}" if why == "reconnected" else why
-            marker = self.maker.marker(
-                "gap",
-                event.channel,
-                f"{what}; events between {_iso(since)} and {_iso(self.wall())} were not seen",
-                nick=client.nickname,
-                target=_iso(since),
-            )
-        self._write(event.channel, key, marker)
+            since = datetime.fromtimestamp(gap[0], UTC)
+            what = f"reconnected to {where}" if gap[1] == "reconnected" else gap[1]
+        self.replays.joined(client, event.channel, key, since, what, connect)
 
     def _kicked(self, event: ev.Kicked, state: Any) -> None:
         key = state.fold(event.channel)
@@ -441,6 +483,10 @@ class NetworkBot(ReconnectingClientFactory):
 
     def _raw(self, event: ev.RawMessage) -> None:
         msg = event.message
+        if msg.command == "366" and len(msg.params) >= 2 and self._holds:
+            client = self.client
+            state = client.core.state if client is not None and client.core else None
+            self.replays.names_done(msg.params[1], state)
         if msg.command in JOIN_REFUSALS and len(msg.params) >= 2:
             why = msg.params[-1] if len(msg.params) >= 3 else msg.command
             log.warning(

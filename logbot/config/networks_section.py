@@ -55,6 +55,7 @@ NETWORK_KEYS = (
     "registration_timeout",
     "ping_interval",
     "ping_timeout",
+    "history_wait",
 )
 SERVER_KEYS = ("host", "port", "tls", "verify", "ca_file", "client_cert", "client_key")
 SASL_KEYS = ("username", "password", "password_file", "mechanisms", "required")
@@ -173,6 +174,7 @@ def _read_network(reader: Reader, path: str, raw: Any, top_log: LogOptions) -> A
         registration_timeout=net.get(
             "registration_timeout", to_number(gt=0), defaults.registration_timeout
         ),
+        history_wait=net.get("history_wait", to_number(ge=0), defaults.history_wait),
         **_read_keepalive(net, defaults),
     )
 

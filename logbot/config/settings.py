@@ -21,6 +21,10 @@ from logbot.irc.core import REGISTRATION_TIMEOUT
 from logbot.irc.keepalive import PING_INTERVAL, PING_TIMEOUT
 from logbot.irc.sasl import Secret
 
+#: Default seconds a channel rejoined after a gap waits for the history a server or
+#: bouncer replays (``history_wait``; see :mod:`logbot.bot.replay`).
+HISTORY_WAIT = 5.0
+
 __all__ = [
     "DEFAULT_PATH",
     "DEFAULT_PLUGINS",
@@ -143,6 +147,7 @@ class NetworkConfig:
     registration_timeout: float = REGISTRATION_TIMEOUT  # s for CAP, SASL, 001 (60); then retry
     ping_interval: float = PING_INTERVAL  # seconds of silence before a PING (30)
     ping_timeout: float = PING_TIMEOUT  # seconds of silence that make the link dead (90)
+    history_wait: float = HISTORY_WAIT  # s a rejoined channel waits for its history (5); 0: none
 
 
 #: The bundled plugins (``plugins/`` at the top of the repository) enabled by default.

@@ -39,6 +39,7 @@ KNOWN_CAPS = frozenset(
         "chghost",
         "setname",
         "batch",
+        "draft/chathistory",
         "echo-message",
         "cap-notify",
         "invite-notify",

@@ -100,6 +100,8 @@ class ChatEvents:
                 return None
             tags = _parse_tags(raw_tags) or NO_TAGS
             if tags is not NO_TAGS:
+                if "batch" in tags:  # maybe history: the general path decides
+                    return None
                 time, msgid = ev.parse_server_time(tags.get("time")), tags.get("msgid")
         if line[:1] != ":":
             return None

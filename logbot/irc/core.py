@@ -33,6 +33,7 @@ import logging
 from collections.abc import Callable, Iterable
 
 from logbot.irc import events as ev
+from logbot.irc.batches import Batches
 from logbot.irc.caps import KNOWN_CAPS, CapNegotiator
 from logbot.irc.chat import ChatEvents
 from logbot.irc.core_handlers import HANDLERS
@@ -99,6 +100,7 @@ class IRCConnection:
         self.realname = realname or nick
         self._password = Secret(password) if isinstance(password, str) else password
         self.state = IRCState(nick)
+        self.batches = Batches()
         self.caps = CapNegotiator(frozenset(caps) - ({"sasl"} if sasl is None else set()))
         self.sasl_config = sasl
         self.sasl: SaslSession | None = None
@@ -170,6 +172,7 @@ class IRCConnection:
         chat, send = self.chat.incoming, self._send
         wants_raw = self._wants_raw
         raw_cache = self._raw_cache
+        history = self.batches.history  # refs of open history batches (usually none)
         # Plain PRIVMSG/NOTICE lines in one step, when no RawMessage is wanted for them.
         fast = (
             self.chat.received_line
@@ -198,6 +201,11 @@ class IRCConnection:
                     want = raw_cache[command] = bool(wants_raw(command))
                 if want:
                     out.append(ev.new_raw_message(msg, *ev.meta_tuple(msg)))
+            if history and command != "BATCH" and msg.tags.get("batch") in history:
+                # A replayed line (logbot.irc.batches): its event, nothing else.
+                if command == "PRIVMSG" or command == "NOTICE":
+                    out += self.chat.classify(msg, msg.source or "")
+                continue
             # Regain checks need the holder's nick before the state renames it.
             regain = (command == "QUIT" or command == "NICK") and self._regain_opportunity(msg)
             events = apply(msg)

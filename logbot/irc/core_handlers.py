@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from logbot.irc import events as ev
+from logbot.irc.batches import Batch, Batches
 from logbot.irc.caps import CapNegotiator, CapUpdate
 from logbot.irc.lag import LagProbe
 from logbot.irc.message import Message, format
@@ -32,6 +33,7 @@ class Connection(Protocol):
     """
 
     state: IRCState
+    batches: Batches
     caps: CapNegotiator
     sasl_config: SaslConfig | None
     sasl: SaslSession | None
@@ -145,6 +147,40 @@ def _invite(conn: Connection, msg: Message, now: float) -> list[ev.Event]:
             source=msg.source or "", nick=msg.params[0], channel=msg.params[1], **ev.meta(msg)
         )
     ]
+
+
+def _batch_ended(batch: Batch, msg: Message | None, forced: bool) -> ev.BatchEnded:
+    meta = ev.meta(msg) if msg is not None else {}
+    return ev.BatchEnded(
+        ref=batch.ref,
+        type=batch.type,
+        params=batch.params,
+        history=batch.history,
+        forced=forced,
+        **meta,
+    )
+
+
+@HANDLERS.on("BATCH")
+def _batch(conn: Connection, msg: Message, now: float) -> list[ev.Event]:
+    """``BATCH +ref type params`` / ``BATCH -ref`` (see :mod:`logbot.irc.batches`)."""
+    token = msg.params[0]
+    ref = token[1:]
+    if token[:1] == "-":
+        ended = conn.batches.end(ref)
+        return [] if ended is None else [_batch_ended(ended, msg, False)]
+    if token[:1] != "+" or not ref or len(msg.params) < 2:
+        return []
+    batch, evicted = conn.batches.start(ref, msg.params[1], msg.params[2:], msg.tags)
+    out: list[ev.Event] = []
+    if evicted is not None:
+        out.append(_batch_ended(evicted, None, True))
+    out.append(
+        ev.BatchStarted(
+            ref=ref, type=batch.type, params=batch.params, history=batch.history, **ev.meta(msg)
+        )
+    )
+    return out
 
 
 @HANDLERS.on("ERROR")

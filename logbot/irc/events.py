@@ -25,6 +25,8 @@ __all__ = [
     "AccountChanged",
     "Action",
     "Away",
+    "BatchEnded",
+    "BatchStarted",
     "CapsChanged",
     "ChgHost",
     "CtcpQuery",
@@ -261,6 +263,25 @@ class SaslResult(Event):
     mechanism: str | None
     account: str | None
     reason: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BatchStarted(Event):
+    """``BATCH +ref type params``: ``history`` for a replay (see
+    :mod:`logbot.irc.batches`), whose lines then carry ``batch=ref`` in their tags."""
+
+    ref: str
+    type: str
+    params: tuple[str, ...]
+    history: bool
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BatchEnded(BatchStarted):
+    """``BATCH -ref``, or the batch was forgotten (``forced``: too many open, or the
+    connection ended): its lines are all in."""
+
+    forced: bool = False
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

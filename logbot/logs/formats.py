@@ -9,7 +9,9 @@ included, is written as received.
 
 ``jsonl`` is one JSON object per line with every field of the record, the time
 to the millisecond, so nothing is lost to the ``text`` rendering: when a server-time
-stamp was not used (``record.server_time``), it follows ``time_source`` with why.
+stamp was not used (``record.server_time``), it follows ``time_source`` with why; a
+line recovered from history after a gap follows with ``"replayed":true`` and its
+``replay_source``.
 
 Both run for every logged line (the bench aims at 150K lines/s), hence the
 shortcuts: a dict from type to a small function, a one-entry cache of the last
@@ -145,7 +147,8 @@ def _rejected(server_time: str, why: str | None) -> str:
 
 def format_jsonl(record: LogRecord, tz: datetime.tzinfo) -> str:
     """One JSON object and ``\\n``: time (to the millisecond, in ``tz``), time_source,
-    server_time and server_time_rejected (only when the server's stamp was not used), type,
+    server_time and server_time_rejected (only when the server's stamp was not used),
+    replayed (true) and replay_source (only for a line recovered from history), type,
     network, channel, nick, user, host, account, text, target (only when not None), msgid,
     tags, in that order; None is null."""
     if record.type not in TYPES:
@@ -161,6 +164,8 @@ def format_jsonl(record: LogRecord, tz: datetime.tzinfo) -> str:
         source = enc(record.time_source)
         if record.server_time is not None:  # a stamp not used: two keys more, then
             source += _rejected(record.server_time, record.server_time_rejected)
+        if record.replayed is not None:  # recovered from history: two keys more
+            source += f',"replayed":true,"replay_source":{enc(record.replayed)}'
         return (
             f'{{"time":{stamp},"time_source":{source}'
             f',"type":{enc(record.type)},"network":{enc(record.network)}'
@@ -186,6 +191,9 @@ def _as_dict(record: LogRecord, tz: datetime.tzinfo) -> dict[str, object]:
     if record.server_time is not None:
         obj["server_time"] = record.server_time
         obj["server_time_rejected"] = record.server_time_rejected or "invalid"
+    if record.replayed is not None:
+        obj["replayed"] = True
+        obj["replay_source"] = record.replayed
     obj |= {
         "type": record.type,
         "network": record.network,

@@ -19,6 +19,11 @@ our clock than the channel's ``server_time_tolerance``) is kept as ``server_time
 ``server_time_rejected`` saying why (one of :data:`REJECTED`), and ``time`` is then
 ours: a server with a wrong clock must not decide which file a line goes to, and the
 JSONL still shows what the server said.
+
+A line recovered from the server's or a bouncer's history after a gap (see
+:mod:`logbot.bot.replay`) has ``replayed`` set to where it came from: the IRCv3 batch
+type that carried it (``chathistory``, ``znc.in/playback``).  Its ``time`` is the
+original one, however old.
 """
 
 from __future__ import annotations
@@ -29,8 +34,10 @@ from datetime import datetime
 
 __all__ = ["MARKERS", "REJECTED", "TYPES", "LogRecord", "restamped"]
 
-#: Lines the bot writes about itself, formatted as ``*** logbot: <text>``.
-MARKERS = frozenset({"connect", "disconnect", "gap", "opted_out"})
+#: Lines the bot writes about itself, formatted as ``*** logbot: <text>``.  ``gap``
+#: names a time span whose events are missing; ``recovered`` says a span was missing
+#: and the server's history filled all of it.
+MARKERS = frozenset({"connect", "disconnect", "gap", "recovered", "opted_out"})
 
 TYPES = (
     frozenset(
@@ -77,6 +84,7 @@ class LogRecord:
     tags: Mapping[str, str | None] = field(default_factory=dict)
     server_time: str | None = None  # a server-time stamp not used for ``time``
     server_time_rejected: str | None = None  # why not: one of REJECTED
+    replayed: str | None = None  # recovered from history: the batch type that carried it
 
 
 #: Why a server-time stamp was not used: more than the tolerance ahead of our clock or

@@ -291,7 +291,10 @@ class LogWriter:
         ch.lo, ch.hi = trust_window(now, tolerance)
         if ch.lo <= record.time <= ch.hi:
             return record
-        out = restamped(record, now, rejection(record.time, now))
+        why = rejection(record.time, now)
+        if why == "behind" and record.replayed is not None:
+            return record  # history is old by nature; only a stamp from the future is wrong
+        out = restamped(record, now, why)
         if record.network not in self._untrusted:
             self._untrusted.add(record.network)
             log.warning(
@@ -586,6 +589,11 @@ class LogWriter:
         return sorted(names)
 
     # -- the rest of the API ----------------------------------------------------------
+
+    @property
+    def root(self) -> Path:
+        """The log root (absolute): where :mod:`logbot.logs.readback` reads from."""
+        return self._root
 
     def hold(self) -> bool:
         """Gather lines (per file, in order) until :meth:`release`; False if already

@@ -98,6 +98,10 @@ TEXT_CASES = [
         "*** logbot: not logged from 10:00 to 10:05",
     ),
     (
+        rec("recovered", nick=None, user=None, host=None, text="events between 10:00 and 10:05"),
+        "*** logbot: events between 10:00 and 10:05",
+    ),
+    (
         rec("opted_out", text="a line from an opted-out user"),
         "*** logbot: a line from an opted-out user",
     ),

@@ -1,0 +1,232 @@
+"""Reading a channel's own log back: what it already holds, for history replays.
+
+When a server or bouncer replays history after a gap (:mod:`logbot.bot.replay`), the
+lines already in the log must not be written twice, and after a restart the gap starts
+at the log's last line.  The log on disk is the one source of truth for both: it
+survives ``kill -9``, and it costs the hot path nothing (no second record of every
+line kept somewhere); it is read only when history arrives or a channel is first
+joined.
+
+The channel's ``jsonl`` file is read when it has that format (every field, the
+time to the millisecond, the ``msgid``), else its ``text`` file (the time to the
+second, the line's body as written).  Either way an entry's :attr:`Logged.key` is
+what :func:`content_key` gives for a record in that format, so records and log lines
+compare alike.  Compressed days (``.gz``) are read too.
+
+Bounded: at most :data:`READBACK_DAYS` files (days) per look, and of each only the
+last :data:`READBACK_BYTES` bytes.  A line that does not parse is skipped.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import os
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from logbot.config.settings import LogOptions
+from logbot.logs import paths
+from logbot.logs.formats import format_text
+from logbot.logs.record import MARKERS, LogRecord
+from logbot.logs.rotation import local_date, zone
+
+__all__ = [
+    "READBACK_BYTES",
+    "READBACK_DAYS",
+    "Logged",
+    "content_key",
+    "last_time",
+    "logged_since",
+    "readback_format",
+]
+
+log = logging.getLogger(__name__)
+
+#: Bytes read from the end of each day's file (a busy channel's day is some MiB).
+READBACK_BYTES = 8 * 1024 * 1024
+#: Days (files) read at most, newest first: history older than that is not checked.
+READBACK_DAYS = 8
+_TAIL_FOR_LAST = 64 * 1024  # bytes read to find a file's last line
+
+
+@dataclass(frozen=True, slots=True)
+class Logged:
+    """One line already in the log."""
+
+    time: datetime  # aware
+    key: tuple[str, ...]  # content_key() of the record it was written from
+    msgid: str | None
+    marker: bool  # a line of the bot's own (connect, gap...)
+
+
+def readback_format(options: LogOptions) -> str | None:
+    """The format read back for a channel with ``options``: jsonl if written, else
+    text, else None (nothing readable)."""
+    if "jsonl" in options.formats:
+        return "jsonl"
+    if "text" in options.formats:
+        return "text"
+    return None
+
+
+def content_key(record: LogRecord, fmt: str) -> tuple[str, ...]:
+    """What identifies a line's content in format ``fmt``: (type, nick, text) for
+    jsonl; for text the line's body as the text format writes it (its type, nick and
+    text are all in it, escaped as written)."""
+    if fmt == "jsonl":
+        return (record.type, record.nick or "", record.text or "")
+    line = format_text(record, UTC)
+    return ("text", line.partition(" ")[2].rstrip("\n"))
+
+
+def _paths(root: Path, options: LogOptions, network: str, folded: str, day: date) -> Path:
+    rel = paths.render_path(options.path, network, folded, day)
+    return paths.resolve_under(root, rel)
+
+
+def _tail_lines(path: Path, limit: int) -> list[bytes]:
+    """The last whole lines of ``path`` within ``limit`` bytes (a ``.gz`` sibling when
+    the plain file is gone); [] when neither can be read."""
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            start = max(0, size - limit)
+            f.seek(start)
+            data = f.read(limit)
+        lines = data.split(b"\n")
+        if start > 0:
+            lines = lines[1:]  # cut in the middle of a line
+        return [line for line in lines if line]
+    except FileNotFoundError:
+        pass
+    except OSError as e:
+        log.warning("cannot read back %s: %s", path, e.strerror or e)
+        return []
+    packed = path.with_name(path.name + ".gz")
+    try:
+        kept: deque[bytes] = deque()
+        total = 0
+        with gzip.open(packed, "rb") as g:
+            for line in g:
+                kept.append(line.rstrip(b"\n"))
+                total += len(line)
+                while total > limit and kept:
+                    total -= len(kept.popleft()) + 1
+        return [line for line in kept if line]
+    except FileNotFoundError:
+        return []
+    except (OSError, EOFError, gzip.BadGzipFile) as e:
+        log.warning("cannot read back %s: %s", packed, e)
+        return []
+
+
+def _parse_jsonl(line: bytes) -> Logged | None:
+    try:
+        obj: Any = json.loads(line)
+        when = datetime.fromisoformat(obj["time"])
+        kind = obj["type"]
+        key = (kind, obj.get("nick") or "", obj.get("text") or "")
+        msgid = obj.get("msgid")
+    except (ValueError, KeyError, TypeError):
+        return None
+    if when.tzinfo is None or not isinstance(kind, str) or not all(isinstance(k, str) for k in key):
+        return None
+    return Logged(when, key, msgid if isinstance(msgid, str) else None, kind in MARKERS)
+
+
+def _parse_text(line: bytes) -> Logged | None:
+    text = line.decode("utf-8", "surrogateescape")
+    stamp, sep, body = text.partition(" ")
+    if not sep:
+        return None
+    try:
+        when = datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        return None
+    return Logged(when, ("text", body), None, body.startswith("*** logbot: "))
+
+
+_PARSERS = {"jsonl": _parse_jsonl, "text": _parse_text}
+
+
+def logged_since(
+    root: Path,
+    options: LogOptions,
+    network: str,
+    folded: str,
+    since: datetime,
+    now: datetime,
+) -> tuple[str | None, list[Logged]]:
+    """The format read and the lines of the channel's log stamped at or after
+    ``since``, oldest first, from the files of ``since``'s date to ``now``'s (at most
+    :data:`READBACK_DAYS` of them, the newest)."""
+    fmt = readback_format(options)
+    if fmt is None:
+        return None, []
+    try:
+        tz = zone(options.timezone)
+    except (KeyError, ValueError):
+        tz = UTC
+    first, last = local_date(since, tz), local_date(now, tz)
+    if "{date" not in options.path:
+        days = [last]
+    else:
+        count = min((last - first).days + 1, READBACK_DAYS)
+        days = [last - timedelta(days=n) for n in range(max(count, 1) - 1, -1, -1)]
+    parse = _PARSERS[fmt]
+    out: list[Logged] = []
+    for day in days:
+        try:
+            path = paths.with_format(_paths(root, options, network, folded, day), fmt)
+        except (ValueError, KeyError, IndexError, AttributeError, TypeError):
+            return fmt, []  # no safe path: the writer says so
+        for line in _tail_lines(path, READBACK_BYTES):
+            entry = parse(line)
+            if entry is not None and entry.time >= since:
+                out.append(entry)
+    out.sort(key=lambda e: e.time)
+    return fmt, out
+
+
+def last_time(
+    root: Path,
+    options: LogOptions,
+    network: str,
+    folded: str,
+    now: datetime,
+    *,
+    content: bool = False,
+) -> datetime | None:
+    """The time of the last line in the channel's log (today's file or, failing that,
+    the newest of the :data:`READBACK_DAYS` before), or None for an empty log.
+    ``content``: the last line that is not one of the bot's own markers (what a
+    server's history may hold too)."""
+    fmt = readback_format(options)
+    if fmt is None:
+        return None
+    try:
+        tz = zone(options.timezone)
+    except (KeyError, ValueError):
+        tz = UTC
+    today = local_date(now, tz)
+    days = [today]
+    if "{date" in options.path:
+        days = [today - timedelta(days=n) for n in range(READBACK_DAYS)]
+    parse = _PARSERS[fmt]
+    for day in days:
+        try:
+            path = paths.with_format(_paths(root, options, network, folded, day), fmt)
+        except (ValueError, KeyError, IndexError, AttributeError, TypeError):
+            return None
+        for line in reversed(_tail_lines(path, _TAIL_FOR_LAST)):
+            entry = parse(line)
+            if entry is not None and not (content and entry.marker):
+                return entry.time
+    return None
