@@ -22,7 +22,8 @@ __all__ = ["JOIN_REFUSALS", "LogBotClient"]
 
 #: Numerics that say a JOIN failed: ``me #chan :why``.
 JOIN_REFUSALS = frozenset({"403", "405", "471", "473", "474", "475", "477", "489"})
-_RAW_WANTED = frozenset({"333", "366", "315", "354"}) | JOIN_REFUSALS  # 315/354: WHOX
+# 315/354: WHOX; FAIL: a CHATHISTORY request refused
+_RAW_WANTED = frozenset({"333", "366", "315", "354", "FAIL"}) | JOIN_REFUSALS
 
 
 class LogBotClient(IRCClient):

@@ -286,6 +286,7 @@ class NetworkBot(ReconnectingClientFactory):
 
     def registered(self, client: LogBotClient) -> None:
         self.resetDelay()
+        self.replays.registered()
         self.stats.signed_on(self.wall())
         self._rebuild_options()
         log.info("%s: registered as %s", self.config.name, client.nickname)
@@ -483,10 +484,13 @@ class NetworkBot(ReconnectingClientFactory):
 
     def _raw(self, event: ev.RawMessage) -> None:
         msg = event.message
-        if msg.command == "366" and len(msg.params) >= 2 and self._holds:
+        if msg.command in ("366", "FAIL") and len(msg.params) >= 2 and self._holds:
             client = self.client
             state = client.core.state if client is not None and client.core else None
-            self.replays.names_done(msg.params[1], state)
+            if msg.command == "366":
+                self.replays.names_done(msg.params[1], state)
+            elif msg.params[0] == "CHATHISTORY" and state is not None:
+                self.replays.request_failed(msg.params, state)
         if msg.command in JOIN_REFUSALS and len(msg.params) >= 2:
             why = msg.params[-1] if len(msg.params) >= 3 else msg.command
             log.warning(

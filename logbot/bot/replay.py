@@ -75,6 +75,10 @@ HISTORY_PAGES = 10
 HISTORY_PAGE_LIMIT = 1000
 #: History older than this is not taken (the log cannot be read back that far).
 MAX_REPLAY_AGE = timedelta(days=readback.READBACK_DAYS)
+#: Seconds after joining a channel (after registering, for private history) in which
+#: history for it is taken.  Servers send it on join or when asked; a server that sends
+#: batch after batch later would make the bot read its logs back again and again.
+HISTORY_ACCEPT_WINDOW = 60.0
 
 Write = Callable[[str, str, LogRecord], None]  # (channel, folded, record)
 
@@ -91,11 +95,12 @@ def _ref_time(when: datetime) -> str:
 class _Collect:
     """The lines of one open history batch."""
 
-    __slots__ = ("lines", "source", "target")
+    __slots__ = ("discard", "lines", "source", "target")
 
-    def __init__(self, source: str, target: str | None) -> None:
+    def __init__(self, source: str, target: str | None, discard: bool = False) -> None:
         self.source = source
         self.target = target
+        self.discard = discard  # not taken (HISTORY_ACCEPT_WINDOW): its lines are dropped
         self.lines: list[tuple[str, str, LogRecord]] = []  # (channel, folded, record)
 
 
@@ -136,6 +141,9 @@ class Replays:
         self.collecting: dict[str, _Collect] = {}  # open history batches by reference
         self.holds: dict[str, _Hold] = {}  # folded channel -> hold
         self._recent: dict[str, tuple[datetime, datetime]] = {}  # folded -> last gap
+        self._joined_at: dict[str, float] = {}  # folded -> clock time of the last join
+        self._registered_at = -HISTORY_ACCEPT_WINDOW  # clock time of this connection's 001
+        self.stats_refused = 0  # replayed lines dropped: outside HISTORY_ACCEPT_WINDOW
         self.stats_recovered = 0  # lines recovered from history, all channels
         self.stats_duplicates = 0  # replayed lines already in the log
 
@@ -145,14 +153,32 @@ class Replays:
         if not event.history:
             return
         target = event.params[0] if event.params else None
-        self.collecting[event.ref] = _Collect(event.type, target)
         hold = self._hold_of(target, state)
+        since = self._registered_at
+        if target and state is not None and target[:1] in state.isupport.chantypes:
+            since = self._joined_at.get(state.fold(target), -HISTORY_ACCEPT_WINDOW)
+        late = self.bot.clock.seconds() - since > HISTORY_ACCEPT_WINDOW
+        if hold is None and late:
+            log.warning(
+                "%s: ignoring %s history for %s: it came more than %g s after the join",
+                self.bot.config.name,
+                event.type,
+                target,
+                HISTORY_ACCEPT_WINDOW,
+            )
+        self.collecting[event.ref] = _Collect(event.type, target, hold is None and late)
         if hold is not None:
             hold.batches += 1
+
+    def registered(self) -> None:
+        self._registered_at = self.bot.clock.seconds()
 
     def take(self, event: ev.Event, state: Any) -> None:
         """A line of an open history batch (``event.tags["batch"]`` is collecting)."""
         collect = self.collecting[event.tags["batch"]]  # type: ignore[index]
+        if collect.discard:
+            self.stats_refused += 1
+            return
         folded_of = state.isupport.folded
         for channel, record in self.bot.maker.records(event, state):
             record = dataclasses.replace(record, replayed=collect.source)
@@ -202,6 +228,7 @@ class Replays:
         join.  Holds the channel, or writes the lines at once."""
         bot = self.bot
         now = datetime.fromtimestamp(bot.wall(), UTC)
+        self._joined_at[folded] = bot.clock.seconds()
         core = client.core
         wait = bot.config.history_wait
         if core is None or "batch" not in core.caps.enabled or not wait > 0:
@@ -298,6 +325,21 @@ class Replays:
                 self._recover(collect.lines, collect.source)
         for folded in list(self.holds):
             self.finish(folded)
+        self._joined_at.clear()
+        self._registered_at = -HISTORY_ACCEPT_WINDOW
+
+    def request_failed(self, params: tuple[str, ...], state: Any) -> None:
+        """``FAIL CHATHISTORY ...``: the held channel it names gets no (more) pages."""
+        for param in params[1:]:
+            hold = self._hold_of(param, state) if param[:1] in state.isupport.chantypes else None
+            if hold is not None and hold.waiting:
+                log.warning(
+                    "%s: no history for %s: %s", self.bot.config.name, hold.channel, params[-1]
+                )
+                hold.waiting = False
+                if hold.batches == 0 and hold.names:
+                    self.finish(hold.folded)
+                return
 
     # -- CHATHISTORY ------------------------------------------------------------------
 
@@ -332,9 +374,9 @@ class Replays:
             return
         if count < self._page_limit(client.core):
             return  # the last page
-        last = max((r for _, _, r in collect.lines), key=lambda r: r.time, default=None)
-        if last is None:
+        if not collect.lines:
             return
+        last = collect.lines[-1][2]  # a page comes oldest first; times may be equal
         if hold.pages >= HISTORY_PAGES:
             hold.truncated = last.time
             return

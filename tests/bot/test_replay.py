@@ -4,12 +4,10 @@ holds, dedupe against the files, the gap line, CHATHISTORY pages, the wait's tim
 from __future__ import annotations
 
 import json
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from logbot.bot.replay import HISTORY_PAGE_LIMIT
 from logbot.logs.writer import LogWriter
 from tests.bot.fakes import WALL0, Harness, network
 
@@ -195,7 +193,6 @@ def test_chathistory_is_asked_for_in_pages(tmp_path: Path) -> None:
     assert texts(rows)[-3:-1] == [("message", "a"), ("message", "b")]
     assert rows[-1]["type"] == "recovered"
     assert not [line for line in h.sent() if line.startswith("CHATHISTORY")]
-    assert HISTORY_PAGE_LIMIT >= 2
 
 
 def test_a_restart_s_gap_starts_at_the_log_s_last_line(tmp_path: Path) -> None:
@@ -231,5 +228,34 @@ def test_replayed_lines_reach_no_plugin_and_the_hot_path_is_unchanged(tmp_path: 
     )
     assert "Privmsg" not in seen
     assert [r["text"] for r in records(tmp_path) if r.get("replayed")] == ["!seen alice"]
-    assert replace  # (imported for symmetry with test_network)
-    assert timedelta(0) == timedelta(0)
+
+
+def test_history_long_after_the_join_is_refused(tmp_path: Path) -> None:
+    from logbot.bot.replay import HISTORY_ACCEPT_WINDOW
+
+    h = harness(tmp_path)
+    first_session(h)
+    rejoin(h, ":irc.example 366 bot #a :End")
+    h.reactor.advance(HISTORY_ACCEPT_WINDOW + 1)
+    before = records(tmp_path)
+    t = h.reactor.seconds()
+    h.feed(
+        ":irc.example BATCH +x chathistory #a",
+        said(h, t - 1, "planted", "x"),
+        ":irc.example BATCH -x",
+        f":{ALICE} PRIVMSG #a :live again",
+    )
+    after = records(tmp_path)
+    assert texts(after[len(before) :]) == [("message", "live again")]
+    assert h.bot.replays.stats_refused == 1
+
+
+def test_a_refused_chathistory_request_ends_the_wait(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    first_session(h)
+    h.reactor.advance(h.bot.delay + 0.01)
+    up(h, caps=CAPS + " draft/chathistory", isupport="CHATHISTORY=50")
+    h.feed(":bot!~bot@bot.host JOIN #a", ":irc.example 366 bot #a :End")
+    assert records(tmp_path)[-1]["type"] == "disconnect"  # waiting for the answer
+    h.feed(":irc.example FAIL CHATHISTORY MESSAGE_ERROR AFTER #a :no such message")
+    assert records(tmp_path)[-1]["type"] == "gap"
