@@ -143,9 +143,6 @@ class Replays:
         self._recent: dict[str, tuple[datetime, datetime]] = {}  # folded -> last gap
         self._joined_at: dict[str, float] = {}  # folded -> clock time of the last join
         self._registered_at = -HISTORY_ACCEPT_WINDOW  # clock time of this connection's 001
-        self.stats_refused = 0  # replayed lines dropped: outside HISTORY_ACCEPT_WINDOW
-        self.stats_recovered = 0  # lines recovered from history, all channels
-        self.stats_duplicates = 0  # replayed lines already in the log
 
     # -- batches ----------------------------------------------------------------------
 
@@ -177,7 +174,7 @@ class Replays:
         """A line of an open history batch (``event.tags["batch"]`` is collecting)."""
         collect = self.collecting[event.tags["batch"]]  # type: ignore[index]
         if collect.discard:
-            self.stats_refused += 1
+            self.bot.stats.history_refused += 1
             return
         folded_of = state.isupport.folded
         for channel, record in self.bot.maker.records(event, state):
@@ -433,8 +430,8 @@ class Replays:
         if hold is not None:
             logged += [Logged(r.time, content_key(r, fmt), r.msgid, False) for r in hold.live]
         fresh = new_lines(records, logged, lambda r: content_key(r, fmt))
-        self.stats_duplicates += len(records) - len(fresh)
-        self.stats_recovered += len(fresh)
+        bot.stats.history_duplicates += len(records) - len(fresh)
+        bot.stats.history_recovered += len(fresh)
         for record in fresh:
             bot._write(record.channel, folded, record)
         if hold is not None:

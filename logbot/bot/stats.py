@@ -37,6 +37,9 @@ class NetworkStats:
     last_error: str | None = None  # why the last attempt or connection ended
     sasl: SaslStatus | None = None  # None: no SASL configured
     sasl_failures: int = 0  # SASL logins that failed (or could not happen), all connections
+    history_recovered: int = 0  # lines logged from a server's history (replays)
+    history_duplicates: int = 0  # replayed lines the log already held
+    history_refused: int = 0  # replayed lines dropped: long after the join
 
     # The life of a connection, as /healthz reports it; ``now`` is wall time.
 

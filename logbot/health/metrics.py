@@ -193,6 +193,24 @@ def render_metrics(service: Any, now: float) -> str:
         per_network(lambda b: b.stats.log_failures),
     )
     out.family(
+        "logbot_network_history_lines_recovered_total",
+        "counter",
+        "Lines logged from the server's or a bouncer's history after a gap.",
+        per_network(lambda b: b.stats.history_recovered),
+    )
+    out.family(
+        "logbot_network_history_duplicates_total",
+        "counter",
+        "Replayed history lines not written again: the log already held them.",
+        per_network(lambda b: b.stats.history_duplicates),
+    )
+    out.family(
+        "logbot_network_history_refused_total",
+        "counter",
+        "Replayed history lines dropped: their batch came long after the join.",
+        per_network(lambda b: b.stats.history_refused),
+    )
+    out.family(
         "logbot_network_channels_joined",
         "gauge",
         "Channels the bot is in.",

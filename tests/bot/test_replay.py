@@ -100,6 +100,7 @@ def test_history_covering_the_gap_is_logged_once_and_the_gap_is_recovered(
     assert rows[1]["replayed"] is True and rows[1]["replay_source"] == "chathistory"
     assert rows[1]["msgid"] == "m3" and rows[1]["time"][:23] == stamp(t - 3)[:23]
     assert "were recovered from the server's history (2 lines, chathistory)" in rows[3]["text"]
+    assert (h.bot.stats.history_recovered, h.bot.stats.history_duplicates) == (2, 1)
     assert "replayed" not in rows[5]
 
 
@@ -247,7 +248,7 @@ def test_history_long_after_the_join_is_refused(tmp_path: Path) -> None:
     )
     after = records(tmp_path)
     assert texts(after[len(before) :]) == [("message", "live again")]
-    assert h.bot.replays.stats_refused == 1
+    assert h.bot.stats.history_refused == 1
 
 
 def test_a_refused_chathistory_request_ends_the_wait(tmp_path: Path) -> None:
