@@ -125,7 +125,23 @@ def _tail_lines(path: Path, limit: int) -> list[bytes]:
         return []
 
 
-def _parse_jsonl(line: bytes) -> Logged | None:
+def _jsonl_time(line: bytes) -> datetime | None:
+    """The time of a line the jsonl format wrote (it starts ``{"time":"...``), read
+    without parsing the JSON: most lines read back are older than wanted."""
+    if not line.startswith(b'{"time":"'):
+        return None
+    end = line.find(b'"', 9)
+    try:
+        return datetime.fromisoformat(line[9:end].decode("ascii"))
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _parse_jsonl(line: bytes, since: datetime | None = None) -> Logged | None:
+    if since is not None:
+        when = _jsonl_time(line)
+        if when is not None and when.tzinfo is not None and when < since:
+            return None
     try:
         obj: Any = json.loads(line)
         when = datetime.fromisoformat(obj["time"])
@@ -139,17 +155,17 @@ def _parse_jsonl(line: bytes) -> Logged | None:
     return Logged(when, key, msgid if isinstance(msgid, str) else None, kind in MARKERS)
 
 
-def _parse_text(line: bytes) -> Logged | None:
-    text = line.decode("utf-8", "surrogateescape")
-    stamp, sep, body = text.partition(" ")
+def _parse_text(line: bytes, since: datetime | None = None) -> Logged | None:
+    stamp, sep, rest = line.partition(b" ")
     if not sep:
         return None
     try:
-        when = datetime.fromisoformat(stamp)
-    except ValueError:
+        when = datetime.fromisoformat(stamp.decode("ascii"))
+    except (ValueError, UnicodeDecodeError):
         return None
-    if when.tzinfo is None:
+    if when.tzinfo is None or (since is not None and when < since):
         return None
+    body = rest.decode("utf-8", "surrogateescape")
     return Logged(when, ("text", body), None, body.startswith("*** logbot: "))
 
 
@@ -188,7 +204,7 @@ def logged_since(
         except (ValueError, KeyError, IndexError, AttributeError, TypeError):
             return fmt, []  # no safe path: the writer says so
         for line in _tail_lines(path, READBACK_BYTES):
-            entry = parse(line)
+            entry = parse(line, since)
             if entry is not None and entry.time >= since:
                 out.append(entry)
     out.sort(key=lambda e: e.time)
