@@ -12,25 +12,34 @@ B   the bot behind ZNC (``AutoClearChanBuffer`` false, ``ChanBufferSize`` 500, s
 
 In each, a talker says numbered lines (``n 0``, ``n 1``, ...) at ``--rate`` lines a
 second throughout, and an observer (another connection in the channel, directly on
-InspIRCd, never restarted) records every line it receives with its ``server-time``: the
-reference of what was said and when.  The talker speaks only while the observer is in
-the channel, so every line said reaches the observer unless the server dies under it.
-During the run: ``--kills`` times ``kill -9`` of the bot and a restart after
-``--pause`` seconds, and ``--restarts`` InspIRCd restarts (stop, start: talker, observer
-and bot reconnect; in B ZNC reconnects upstream by itself), interleaved evenly.  After
-each event the next waits until the bot logs live lines said after it (it is back),
-then ``--settle`` seconds more.  At the end the bot is stopped with SIGTERM and its
-JSONL compared with the observer's record:
+InspIRCd, never restarted) records every line it receives, live (not from a history
+batch), with its ``server-time``: the reference of what was said and when.  The talker
+speaks only while the observer is in the channel, so every line said reaches the
+observer unless the server dies under it.  During the run: ``--kills`` times ``kill -9``
+of the bot and a restart after ``--pause`` seconds, and ``--restarts`` InspIRCd restarts
+(stop, start: talker, observer and bot reconnect; in B ZNC reconnects upstream by
+itself), interleaved evenly; in B optionally ``--upstream-kills`` times an operator's
+``KILL`` of ZNC's own connection to InspIRCd (the channel goes on without ZNC; ZNC
+reconnects; the bot's connection to ZNC stays up).  After each event the next waits
+until the bot logs live lines said after it (it is back), then ``--settle`` seconds.
+At the end the bot is stopped with SIGTERM and its JSONL compared with the observer's
+record:
 
 * lines observed; message records in the log; duplicates (a number logged twice);
 * observed lines missing from the log: inside a declared gap (the line's server time
   within some ``gap`` record's "between A and B were not seen" span, 2 s slack) or
-  OUTSIDE every declared gap: expected 0, the headline;
-* lines recovered from history (``"replayed":true``) by ``replay_source``; the markers
-  (``connect``, ``disconnect``, ``gap``, ``recovered``);
-* the seconds declared as gaps (sum of B - A), against the outages the bot had to cover
-  (from the gap's start, the disconnect or the log's last line, to the rejoin: what
-  every gap would have been without history), and the lines said in those.
+  OUTSIDE every declared gap: expected 0, the headline.  Also without the slack: the
+  markers give A and B to the second (cut), so a line counts as inside when its time is
+  in [A, B + 1 s);
+* the observed lines the bot did not receive live (what the gaps would have cost
+  without history), those recovered from history (``"replayed":true``, by
+  ``replay_source``); the markers (``connect``, ``disconnect``, ``gap``,
+  ``recovered``);
+* the outages: from each gap's start (the disconnect, or the log's last line after a
+  restart) to the rejoin, what every gap would have been without history, against the
+  seconds declared as gaps (sum of B - A), both to the second as the markers give them;
+  all of it also per kind of event (each outage and each line counted under the last
+  event that began before it).
 
 InspIRCd forgets ``+H`` history (and the channel) on a restart, so setup A recovers the
 ``kill -9`` outages, not the restarts' (only what was said after the server came back
@@ -42,17 +51,20 @@ operator, ``servers.OPER``) sets ``+H`` with ``SAMODE`` when it is not an op.
 
 Run from the repository root (InspIRCd and ZNC from Debian: ``inspircd``, ``znc``)::
 
-    .venv/bin/python bench/bench_history.py                  # both setups, ~5 min
+    .venv/bin/python bench/bench_history.py                  # both setups, ~2.5 min
     .venv/bin/python bench/bench_history.py --setups a --kills 3 --restarts 3
+    .venv/bin/python bench/bench_history.py --setups b --kills 0 --restarts 0 --upstream-kills 10
     .venv/bin/python bench/bench_history.py --json /tmp/history.json --keep /tmp/hist
 
-Progress goes to stderr, the tables to stdout.  Exit status 1 if a line was lost outside
-a declared gap or logged twice.
+Progress goes to stderr, the tables to stdout (with the log records around any line lost
+outside a gap).  Exit status 1 if a line was lost outside a declared gap (with or without
+the slack) or logged twice.
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import queue
 import re
@@ -84,6 +96,7 @@ SLACK = 2.0  # seconds around a declared gap
 NUMBER = re.compile(r"^n (\d+)$")
 GAP_TEXT = re.compile(r"events between (\S+) and (\S+) were not seen")
 RECOVERED_JOIN = re.compile(r"events between (\S+) and (\S+) were recovered")
+PARTLY = re.compile(r"lines from \S+ to (\S+) recovered")  # a gap line's recovered part
 RECOVERED_LATE = re.compile(r"^recovered (\d+) lines between")
 
 SETUPS = {
@@ -409,12 +422,12 @@ def wait_logging(tail: LogTail, after: int, timeout: float = 30.0) -> float | No
 # -- one run ------------------------------------------------------------------------
 
 
-def schedule(kills: int, restarts: int) -> list[str]:
-    """``kills`` "kill" and ``restarts`` "restart", the kills spread evenly."""
-    total = kills + restarts
-    return [
-        "kill" if (i + 1) * kills // total > i * kills // total else "restart" for i in range(total)
+def schedule(counts: dict[str, int]) -> list[str]:
+    """Each event ``counts[kind]`` times, every kind spread evenly over the run."""
+    slots = [
+        ((j + 0.5) / n, k, kind) for k, (kind, n) in enumerate(counts.items()) for j in range(n)
     ]
+    return [kind for *_, kind in sorted(slots)]
 
 
 def run_setup(setup: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
@@ -457,20 +470,31 @@ def run_setup(setup: str, args: argparse.Namespace, workdir: Path) -> dict[str, 
         if wait_logging(tail, 0) is None:
             raise RuntimeError("the bot logs nothing")
         time.sleep(args.settle)
-        plan = schedule(args.kills, args.restarts)
+        counts = {"kill": args.kills, "restart": args.restarts}
+        if setup == "b":
+            counts["upstream"] = args.upstream_kills
+        plan = schedule(counts)
         for n, what in enumerate(plan, 1):
-            e0 = time.monotonic()
+            e0, wall = time.monotonic(), time.time()
             if what == "kill":
                 bot.kill9()
                 time.sleep(args.pause)
                 bot.start()
-            else:
+            elif what == "restart":
                 server.stop()
                 time.sleep(args.server_pause)
                 server.start()
+            else:  # ZNC's connection to InspIRCd alone, killed by an operator
+                link = talker.link
+                assert link is not None
+                link.send(f"OPER {server.oper[0]} {server.oper[1]}")
+                for nick in (BOT, ZNC_NICK):  # ZNC takes the bot's nick upstream
+                    link.send(f"KILL {nick} :bench_history: upstream kill")
             mark = talker.count
             back = wait_logging(tail, mark)
-            events.append({"event": what, "seconds": time.monotonic() - e0, "back_after": back})
+            events.append(
+                {"event": what, "wall": wall, "seconds": time.monotonic() - e0, "back_after": back}
+            )
             took = "NOT back within 30 s" if back is None else f"logging again after {back:.1f} s"
             say(f"  {n}/{len(plan)} {what}: {took}; {talker.count} lines said")
             time.sleep(args.settle)
@@ -488,7 +512,7 @@ def run_setup(setup: str, args: argparse.Namespace, workdir: Path) -> dict[str, 
         status = bot.terminate(15)
         say(f"bot stopped (exit status {status}); {said} lines said in {duration:.0f} s")
         records, torn = read_jsonl(bot, CHANNEL)
-        result = analyse(records, observer)
+        result = analyse(records, observer, events)
         result.update(
             setup=setup,
             title=SETUPS[setup],
@@ -503,6 +527,7 @@ def run_setup(setup: str, args: argparse.Namespace, workdir: Path) -> dict[str, 
             events=events,
             kills=args.kills,
             restarts=args.restarts,
+            upstream_kills=args.upstream_kills if setup == "b" else 0,
             rate=args.rate,
             tracebacks=bot.stderr().count("Traceback"),
         )
@@ -520,7 +545,9 @@ def run_setup(setup: str, args: argparse.Namespace, workdir: Path) -> dict[str, 
 # -- the figures --------------------------------------------------------------------
 
 
-def analyse(records: list[dict[str, Any]], observer: Observer) -> dict[str, Any]:
+def analyse(
+    records: list[dict[str, Any]], observer: Observer, events: list[dict[str, Any]]
+) -> dict[str, Any]:
     logged: Counter[int] = Counter()
     live: set[int] = set()  # numbers with a live (not replayed) record
     where: dict[int, int] = {}  # number -> index of its first record
@@ -539,27 +566,60 @@ def analyse(records: list[dict[str, Any]], observer: Observer) -> dict[str, Any]
         else:
             live.add(i)
     markers = Counter(r.get("type") for r in records if r.get("type") in MARKERS)
-    gaps: list[tuple[datetime, datetime]] = []
-    outages: list[tuple[datetime, datetime, str]] = []  # (since, rejoin, how it ended)
-    late = 0
+    gaps: list[tuple[datetime, datetime, datetime]] = []  # (A, B, written at)
+    # (since, rejoin, written at): A and B of a gap line, S and U of a recovered one
+    outages: list[tuple[datetime, datetime, datetime]] = []
+    late = whole = 0
     for r in records:
         kind, text = r.get("type"), r.get("text") or ""
         if kind == "gap" and (m := GAP_TEXT.search(text)):
             a, b = parse_time(m.group(1)), parse_time(m.group(2))
-            gaps.append((a, b))
-            outages.append((a, parse_time(r["time"]), "gap"))
+            written = parse_time(r["time"])
+            gaps.append((a, b, written))
+            # The rejoin to the second, as the markers give it (B, or the end of the
+            # recovered part that follows the gap).
+            m = PARTLY.search(text)
+            outages.append((a, parse_time(m.group(1)) if m else b, written))
         elif kind == "recovered" and (m := RECOVERED_JOIN.search(text)):
-            outages.append((parse_time(m.group(1)), parse_time(r["time"]), "recovered"))
+            span = parse_time(m.group(1)), parse_time(m.group(2))
+            outages.append((*span, parse_time(r["time"])))
+            whole += 1
         elif kind == "recovered" and RECOVERED_LATE.search(text):
             late += 1
     seen = observer.seen
     missing = sorted(set(seen) - set(logged))
-    inside, outside = [], []
+    inside, outside, strict = [], [], []
     for i in missing:
         t = seen[i][0].timestamp()
-        hit = any(a.timestamp() - SLACK <= t <= b.timestamp() + SLACK for a, b in gaps)
+        hit = any(a.timestamp() - SLACK <= t <= b.timestamp() + SLACK for a, b, _ in gaps)
         (inside if hit else outside).append(i)
+        # The markers give A and B to the second, cut: the span is [A, B + 1 s).
+        if not any(a.timestamp() <= t < b.timestamp() + 1 for a, b, _ in gaps):
+            strict.append(i)
+    # Per kind of event: each outage (by its rejoin) and each line not received live
+    # (by its server time) belongs to the last event that began before it.
+    starts = sorted((e["wall"], e["event"]) for e in events)
+
+    def kind_at(when: datetime) -> str:
+        k = bisect.bisect_right(starts, (when.timestamp(), "~")) - 1
+        return starts[k][1] if k >= 0 else "before"
+
+    by_kind: dict[str, Counter[str]] = {}
+    for e in events:
+        by_kind.setdefault(e["event"], Counter())["events"] += 1
+    for since, until, written in outages:
+        c = by_kind.setdefault(kind_at(written), Counter())
+        c["outages"] += 1
+        c["outage_ms"] += round((until - since).total_seconds() * 1000)
+    for a, b, written in gaps:  # a gap line is written at the rejoin
+        c = by_kind.setdefault(kind_at(written), Counter())
+        c["gap_ms"] += round((b - a).total_seconds() * 1000)
+    for i in set(seen) - live:
+        c = by_kind.setdefault(kind_at(seen[i][0]), Counter())
+        c["not_live"] += 1
+        c["recovered" if i in logged else "missing"] += 1
     return {
+        "by_kind": {k: dict(v) for k, v in by_kind.items()},
         "observed": len(seen),
         "logged": len(logged),
         "records": sum(logged.values()),
@@ -568,15 +628,17 @@ def analyse(records: list[dict[str, Any]], observer: Observer) -> dict[str, Any]
         "missing": len(missing),
         "missing_in_gap": len(inside),
         "missing_outside": len(outside),
-        "outside": [evidence(i, seen, records, where) for i in outside[:10]],
+        "outside": [evidence(run, seen, records, where) for run in runs(outside)[:5]],
+        "missing_outside_strict": len(strict),
+        "outside_strict": [evidence(run, seen, records, where) for run in runs(strict)[:5]],
         "not_observed": len(set(logged) - set(seen)),
         "replayed": sum(sources.values()),
         "replay_sources": dict(sources),
         "markers": {k: markers.get(k, 0) for k in MARKERS},
         "late_recovered": late,
-        "gap_seconds": sum((b - a).total_seconds() for a, b in gaps),
+        "gap_seconds": sum((b - a).total_seconds() for a, b, _ in gaps),
         "outages": len(outages),
-        "outages_recovered": sum(1 for *_, how in outages if how == "recovered"),
+        "outages_recovered": whole,
         "outage_seconds": sum((u - s).total_seconds() for s, u, _ in outages),
         "not_live": len(set(seen) - live),
         "only_replayed": len((set(seen) & set(logged)) - live),
@@ -586,23 +648,44 @@ def analyse(records: list[dict[str, Any]], observer: Observer) -> dict[str, Any]
 MARKERS = ("connect", "disconnect", "gap", "recovered")
 
 
+def runs(numbers: list[int]) -> list[tuple[int, int]]:
+    """Sorted ``numbers`` as runs of consecutive ones: (first, last)."""
+    out: list[tuple[int, int]] = []
+    for i in numbers:
+        if out and out[-1][1] == i - 1:
+            out[-1] = (out[-1][0], i)
+        else:
+            out.append((i, i))
+    return out
+
+
 def evidence(
-    i: int, seen: dict[int, tuple[datetime, float]], records: list[dict[str, Any]], where: dict
+    run: tuple[int, int],
+    seen: dict[int, tuple[datetime, float]],
+    records: list[dict[str, Any]],
+    where: dict[int, int],
 ) -> dict[str, Any]:
-    """A line lost outside every declared gap: its observed times and the JSONL records
-    from its predecessor's to its successor's (markers in between included)."""
-    before = max((j for j in where if j < i), default=None)
-    after = min((j for j in where if j > i), default=None)
+    """Lines ``run`` (first, last) lost outside every declared gap: their observed
+    times and the JSONL records from the line before them to the line after them
+    (markers in between included)."""
+    first, last = run
+    before = max((j for j in where if j < first), default=None)
+    after = min((j for j in where if j > last), default=None)
     lo = where[before] if before is not None else 0
     hi = where[after] if after is not None else len(records) - 1
     context = records[max(lo, hi - 40) : hi + 1]
     keep = ("time", "type", "nick", "text", "target", "replayed", "replay_source")
+
+    def stamp(when: datetime) -> str:
+        return when.isoformat(timespec="milliseconds")
+
     return {
-        "line": f"n {i}",
-        "server_time": seen[i][0].isoformat(timespec="milliseconds"),
-        "observer_received": datetime.fromtimestamp(seen[i][1], UTC).isoformat(
-            timespec="milliseconds"
-        ),
+        "lines": f"n {first}" if first == last else f"n {first} .. n {last}",
+        "count": last - first + 1,
+        "server_time": f"{stamp(seen[first][0])} .. {stamp(seen[last][0])}",
+        "observer_received": stamp(datetime.fromtimestamp(seen[first][1], UTC))
+        + " .. "
+        + stamp(datetime.fromtimestamp(seen[last][1], UTC)),
         "context": [{k: r[k] for k in keep if k in r} for r in context],
     }
 
@@ -617,25 +700,26 @@ def table(r: dict[str, Any]) -> str:
     backs = [e["back_after"] for e in r["events"] if e["back_after"] is not None]
     lines = [
         f"{r['title']}: {r['kills']} kill -9, {r['restarts']} server restarts, "
-        f"{r['rate']:g} lines/s, {r['duration']:.0f} s",
+        + (f"{r['upstream_kills']} upstream kills, " if r["upstream_kills"] else "")
+        + f"{r['rate']:g} lines/s, {r['duration']:.0f} s",
         row("lines said by the talker", r["said"]),
-        row("lines observed", r["observed"]),
-        row("lines in the bot's log (numbers)", r["logged"], f"{r['records']:,} records"),
-        row("duplicates in the log", r["duplicates"]),
-        row("observed, missing from the log", r["missing"]),
-        row("  inside a declared gap", r["missing_in_gap"]),
-        row("  OUTSIDE every declared gap", r["missing_outside"]),
-        row("in the log, not observed", r["not_observed"]),
-        row("recovered from history (replayed)", r["replayed"], sources),
-        row(
-            "outages the bot rejoined after",
-            r["outages"],
-            f"{r['outages_recovered']} fully recovered",
-        ),
-        row("  their seconds (no history: all a gap)", f"{r['outage_seconds']:.1f}"),
+        row("lines observed (the reference)", r["observed"]),
+        row("lines in the bot's log", r["logged"], f"{r['records']:,} records"),
+        row("  duplicates (a line logged twice)", r["duplicates"]),
+        row("  not observed", r["not_observed"]),
         row("observed lines the bot did not get live", r["not_live"]),
-        row("  logged from history", r["only_replayed"]),
-        row("seconds declared as gaps (sum of B - A)", f"{r['gap_seconds']:.1f}"),
+        row("  recovered from history (replayed)", r["only_replayed"], sources),
+        row("  missing from the log", r["missing"]),
+        row("    inside a declared gap (2 s slack)", r["missing_in_gap"]),
+        row("    OUTSIDE every declared gap", r["missing_outside"]),
+        row("    outside the gaps' own seconds, no slack", r["missing_outside_strict"]),
+        row(
+            "outages (rejoins after a gap)",
+            r["outages"],
+            f"{r['outages_recovered']} recovered whole",
+        ),
+        row("  seconds from gap start to rejoin", f"{r['outage_seconds']:.1f}", "without history"),
+        row("  seconds declared as gaps (sum of B - A)", f"{r['gap_seconds']:.1f}", "with history"),
         row(
             "markers",
             "",
@@ -645,16 +729,34 @@ def table(r: dict[str, Any]) -> str:
         row("bot logging live again after an event", f"{max(backs, default=0):.1f}", "s, worst"),
         row("bot exit status (SIGTERM) / tracebacks", f"{r['exit_status']} / {r['tracebacks']}"),
     ]
+    kinds = [k for k in ("kill", "restart", "upstream", "before") if k in r["by_kind"]]
+    names = {"kill": "kill -9", "restart": "restart", "upstream": "upstream", "before": "before"}
+    lines.append(f"  {'after each kind of event':<44} " + " ".join(f"{names[k]:>9}" for k in kinds))
+    for label, key, scale in (
+        ("events", "events", None),
+        ("outages (rejoins after a gap)", "outages", None),
+        ("seconds from gap start to rejoin", "outage_ms", 1000),
+        ("seconds declared as gaps", "gap_ms", 1000),
+        ("observed lines the bot did not get live", "not_live", None),
+        ("  recovered from history", "recovered", None),
+        ("  missing from the log", "missing", None),
+    ):
+        cells = []
+        for k in kinds:
+            v = r["by_kind"][k].get(key, 0)
+            cells.append(f"{v / scale:>9.1f}" if scale else f"{v:>9,}")
+        lines.append(f"    {label:<42} " + " ".join(cells))
     if r["torn_lines"]:
         lines.append(row("JSONL lines that did not parse", r["torn_lines"]))
     if r["h_unset"]:
         lines.append(row("joins after which +H could not be set", r["h_unset"]))
     if r["talker_samode"]:
         lines.append(row("+H set with SAMODE (the talker not an op)", r["talker_samode"]))
-    for e in r["outside"]:
+    shown = {e["lines"] for e in r["outside"]}
+    for e in r["outside"] + [e for e in r["outside_strict"] if e["lines"] not in shown]:
         lines.append(
-            f"  LOST {e['line']!r}: server time {e['server_time']}, observer got it "
-            f"{e['observer_received']}; the log around it:"
+            f"  LOST {e['lines']} ({e['count']}): server time {e['server_time']}, the observer"
+            f" got them {e['observer_received']}; the log around them:"
         )
         lines += [f"      {json.dumps(c, ensure_ascii=False)}" for c in e["context"]]
     if r["duplicates"]:
@@ -667,6 +769,12 @@ def main() -> None:
     parser.add_argument("--setups", default="a,b", help="a, b or a,b (default)")
     parser.add_argument("--kills", type=int, default=10, help="kill -9 of the bot (10)")
     parser.add_argument("--restarts", type=int, default=20, help="InspIRCd restarts (20)")
+    parser.add_argument(
+        "--upstream-kills",
+        type=int,
+        default=0,
+        help="setup B: KILL of ZNC's own connection to InspIRCd by an operator (0)",
+    )
     parser.add_argument("--rate", type=float, default=20.0, help="lines a second (20)")
     parser.add_argument("--pause", type=float, default=1.0, help="s between kill and start (1)")
     parser.add_argument("--server-pause", type=float, default=0.0, help="s the server is down")
@@ -677,7 +785,7 @@ def main() -> None:
     setups = [s.strip().lower() for s in args.setups.split(",") if s.strip()]
     if not setups or any(s not in SETUPS for s in setups):
         parser.error(f"--setups: a, b or a,b, not {args.setups!r}")
-    if args.kills + args.restarts < 1 or args.rate <= 0:
+    if args.kills + args.restarts + args.upstream_kills < 1 or args.rate <= 0:
         parser.error("nothing to do: --kills + --restarts must be positive, --rate too")
     if args.keep:
         root = Path(args.keep)
@@ -697,7 +805,9 @@ def main() -> None:
         print()
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1, default=str))
-    bad = any(r["missing_outside"] or r["duplicates"] for r in results)
+    bad = any(
+        r["missing_outside"] or r["missing_outside_strict"] or r["duplicates"] for r in results
+    )
     sys.exit(1 if bad else 0)
 
 

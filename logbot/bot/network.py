@@ -87,6 +87,7 @@ class NetworkBot(ReconnectingClientFactory):
         self.extra_channels: dict[str, ChannelConfig] = {}  # folded -> joined by a command
         self.parted: set[str] = set()  # folded configured channels left by a command
         self.replays = Replays(self)
+        self._welcomed: LogBotClient | None = None  # the connection that got its 001
         self._collecting = self.replays.collecting  # open history batches (hot path)
         self._holds = self.replays.holds  # channels waiting for their history (hot path)
         self.configure(config)
@@ -285,12 +286,41 @@ class NetworkBot(ReconnectingClientFactory):
         log.info("%s: connected to %s", self.config.name, self.server)
 
     def registered(self, client: LogBotClient) -> None:
+        if client is self._welcomed:
+            self._network_back_behind_bouncer()
+        self._welcomed = client
         self.resetDelay()
         self.replays.registered()
         self.stats.signed_on(self.wall())
         self._rebuild_options()
         log.info("%s: registered as %s", self.config.name, client.nickname)
         self._join(self._wanted_channels())
+
+    def _network_back_behind_bouncer(self) -> None:
+        """A second 001 on one connection: a bouncer (ZNC) lost the network and has
+        registered again; our link to it never dropped.  What was said in between never
+        reached the bouncer or us, so each channel has a gap from its log's last line
+        (the last thing that came through) until the bouncer rejoins it."""
+        now = self.wall()
+        log.warning(
+            "%s: a second welcome (001) on this connection: the bouncer reconnected to the"
+            " network; events since each channel's last logged line may be missing",
+            self.config.name,
+        )
+        root = getattr(self.writer, "root", None)
+        if root is not None:
+            self.writer.flush()  # this read's lines are in the files to be read back
+        moment = datetime.fromtimestamp(now, UTC)
+        for key in self.joined:
+            since = now
+            if root is not None:
+                last = readback.last_time(
+                    root, self.options_for(key), self.config.name, key, moment
+                )
+                if last is not None:
+                    since = min(now, last.timestamp())
+            self._gaps[key] = (since, "the bouncer reconnected to the network")
+        self.joined.clear()
 
     def _join(self, channels: Any) -> None:
         client = self._registered_client()

@@ -260,3 +260,20 @@ def test_a_refused_chathistory_request_ends_the_wait(tmp_path: Path) -> None:
     assert records(tmp_path)[-1]["type"] == "disconnect"  # waiting for the answer
     h.feed(":irc.example FAIL CHATHISTORY MESSAGE_ERROR AFTER #a :no such message")
     assert records(tmp_path)[-1]["type"] == "gap"
+
+
+def test_a_second_welcome_behind_a_bouncer_is_a_gap_from_the_last_line(tmp_path: Path) -> None:
+    """ZNC lost the network and is back: a new 001 and JOIN on the same connection."""
+    h = harness(tmp_path)
+    h.start()
+    up(h, caps="server-time")
+    h.join("#a")
+    h.feed(said(h, h.reactor.seconds(), "last heard"))
+    last = records(tmp_path)[-1]["time"]
+    h.reactor.advance(30)
+    h.feed(":irc.example 001 bot :Welcome back", ":bot!~bot@bot.host JOIN #a")
+    gap = records(tmp_path)[-1]
+    assert gap["type"] == "gap", gap
+    assert gap["text"].startswith("the bouncer reconnected to the network; events between")
+    assert gap["target"] == datetime.fromisoformat(last).replace(microsecond=0).isoformat()
+    assert [r["type"] for r in records(tmp_path)].count("connect") == 1
