@@ -88,6 +88,7 @@ class NetworkBot(ReconnectingClientFactory):
         self.parted: set[str] = set()  # folded configured channels left by a command
         self.replays = Replays(self)
         self._welcomed: LogBotClient | None = None  # the connection that got its 001
+        self._bouncer_said: float | None = None  # wall time: the last "*status" message
         self._collecting = self.replays.collecting  # open history batches (hot path)
         self._holds = self.replays.holds  # channels waiting for their history (hot path)
         self.configure(config)
@@ -289,6 +290,7 @@ class NetworkBot(ReconnectingClientFactory):
         if client is self._welcomed:
             self._network_back_behind_bouncer()
         self._welcomed = client
+        self._bouncer_said = None
         self.resetDelay()
         self.replays.registered()
         self.stats.signed_on(self.wall())
@@ -296,12 +298,23 @@ class NetworkBot(ReconnectingClientFactory):
         log.info("%s: registered as %s", self.config.name, client.nickname)
         self._join(self._wanted_channels())
 
+    def _bouncer(self, event: ev.Privmsg) -> None:
+        """A private message from ``*status`` (ZNC's voice): said on stderr, and its
+        time kept: the first since the last 001 (it says "Disconnected from IRC" when
+        the bouncer loses the network, and "Connected!" when it is back)."""
+        if self._bouncer_said is None:
+            self._bouncer_said = self.wall()
+        log.info("%s: the bouncer (%s) says: %s", self.config.name, event.source, event.text)
+
     def _network_back_behind_bouncer(self) -> None:
         """A second 001 on one connection: a bouncer (ZNC) lost the network and has
         registered again; our link to it never dropped.  What was said in between never
         reached the bouncer or us, so each channel has a gap from its log's last line
-        (the last thing that came through) until the bouncer rejoins it."""
+        (the last thing that came through) until the bouncer rejoins it.  ZNC says
+        "Disconnected from IRC" as ``*status`` when it loses the network, and may relay
+        a NICK before the new 001: the last line *before* that message counts."""
         now = self.wall()
+        said, self._bouncer_said = self._bouncer_said, None
         log.warning(
             "%s: a second welcome (001) on this connection: the bouncer reconnected to the"
             " network; events since each channel's last logged line may be missing",
@@ -311,12 +324,12 @@ class NetworkBot(ReconnectingClientFactory):
         if root is not None:
             self.writer.flush()  # this read's lines are in the files to be read back
         moment = datetime.fromtimestamp(now, UTC)
+        before = None if said is None else datetime.fromtimestamp(said, UTC)
         for key in self.joined:
             since = now
             if root is not None:
-                last = readback.last_time(
-                    root, self.options_for(key), self.config.name, key, moment
-                )
+                options, name = self.options_for(key), self.config.name
+                last = readback.last_time(root, options, name, key, moment, before=before)
                 if last is not None:
                     since = min(now, last.timestamp())
             self._gaps[key] = (since, "the bouncer reconnected to the network")
@@ -381,6 +394,8 @@ class NetworkBot(ReconnectingClientFactory):
                 return
             kind = type(event)
             if kind is ev.Privmsg:  # most lines: straight to the message record
+                if event.private and event.source[:1] == "*":  # type: ignore[attr-defined]
+                    self._bouncer(event)  # type: ignore[arg-type]
                 pair = self.maker.message_pair(event, state)  # type: ignore[arg-type]
                 if pair is not None:
                     self._write(pair[0], state.isupport.folded[pair[0]], pair[1], state)

@@ -270,8 +270,15 @@ def test_a_second_welcome_behind_a_bouncer_is_a_gap_from_the_last_line(tmp_path:
     h.join("#a")
     h.feed(said(h, h.reactor.seconds(), "last heard"))
     last = records(tmp_path)[-1]["time"]
+    h.reactor.advance(1)
+    h.feed(":*status!znc@znc.in PRIVMSG bot :Disconnected from IRC. Reconnecting...")
     h.reactor.advance(30)
-    h.feed(":irc.example 001 bot :Welcome back", ":bot!~bot@bot.host JOIN #a")
+    h.feed(":*status!znc@znc.in PRIVMSG bot :Connected!")
+    h.feed(
+        ":bot!~bot@bot.host NICK bot_",  # relayed from the new registration, before 001
+        ":irc.example 001 bot_ :Welcome back",
+        ":bot_!~bot@bot.host JOIN #a",
+    )
     gap = records(tmp_path)[-1]
     assert gap["type"] == "gap", gap
     assert gap["text"].startswith("the bouncer reconnected to the network; events between")
