@@ -3,11 +3,21 @@
 Kept per channel in the plugin's store (on disk under the data directory), so
 a channel only ever learns about its own talk.  Lines starting with the
 ``nolog_prefix`` setting (default ``[nolog]``) are remembered without their text.
+
+Bounded: at most ``max_nicks`` (channel, nick) pairs per network (:data:`MAX_NICKS`),
+the least recently seen forgotten first (the store's ``limit()``).  Unbounded, the
+store filled up at some 61,000 nicks, and from then on a new speaker's line raised an
+error instead of being remembered.
 """
+
+from typing import Any
 
 from logbot.plugin import Context, command, event, format_duration
 
 MAX_TEXT = 200  # characters of the last message kept
+#: (channel, nick) pairs remembered per network by default (setting ``max_nicks``):
+#: about 14 MiB of store at 200-character messages, saved in a child process.
+MAX_NICKS = 50_000
 
 
 def _key(context: Context, nick: str) -> str:
@@ -31,6 +41,7 @@ def _remember(context: Context, text: str | None) -> None:
     nolog = context.config.get("nolog_prefix", "[nolog]")
     if nolog and context.text.startswith(nolog):
         text = None
+    context.store.limit(_max_nicks(context.config.get("max_nicks")))
     context.store.set(
         _key(context, context.nick),
         {
@@ -39,6 +50,13 @@ def _remember(context: Context, text: str | None) -> None:
             "text": None if text is None else text[:MAX_TEXT],
         },
     )
+
+
+def _max_nicks(setting: Any) -> int:
+    """The ``max_nicks`` setting, or :data:`MAX_NICKS` for anything but an int >= 1."""
+    if isinstance(setting, int) and not isinstance(setting, bool) and setting >= 1:
+        return setting
+    return MAX_NICKS
 
 
 @command("seen", help="says when someone last spoke here, and what they said", usage="<nick>")

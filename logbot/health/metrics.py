@@ -267,6 +267,12 @@ def render_metrics(service: Any, now: float) -> str:
         writes.dropped,
     )
     out.family(
+        "logbot_log_unsafe_links_total",
+        "counter",
+        "Log file operations refused: a symbolic link below the log root.",
+        writes.unsafe_links,
+    )
+    out.family(
         "logbot_log_lines_pending",
         "gauge",
         "Lines waiting for a failed log file to be writable again.",

@@ -9,6 +9,11 @@ alone), and then :func:`repair_tail` cuts the torn line off when the file is nex
 A *short* write (the disk filled up mid-line) is undone with ``ftruncate`` at once and
 reported as ``ENOSPC``.
 
+The file and its folders are opened below the log root without following a symbolic
+link (:mod:`logbot.logs.safe_open`): a link planted in the way raises
+:class:`~logbot.logs.safe_open.UnsafeLink` before anything is written or truncated (the
+repair included), and the writer keeps the lines as for any error of that file.
+
 :class:`LogFile` only does I/O and keeps state; ``OSError`` propagates.  :class:`Handles`
 bounds the open descriptors (an ``OrderedDict`` as LRU: a bot in thousands of channels
 must stay under ``ulimit -n``) and runs the fsync timers.  When to retry and what to log
@@ -25,15 +30,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from logbot.logs import safe_open
+
 __all__ = ["FLAGS", "Handles", "LogFile"]
 
 log = logging.getLogger("logbot.logs.writer")
 
 # O_RDWR, not O_WRONLY: on opening, the last byte is read to repair a torn tail.
+# safe_open adds O_NOFOLLOW (and O_NONBLOCK, which a regular file ignores).
 FLAGS = os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
 TAIL_SCAN = 1 << 16  # how far back a torn tail is looked for
-FILE_MODE = 0o644
-DIR_MODE = 0o755
+FILE_MODE = safe_open.FILE_MODE
+DIR_MODE = safe_open.DIR_MODE
 #: Used as "no size limit" so that the hot path compares ints, never None.
 NO_LIMIT = 1 << 62
 #: An open refused for want of descriptors closes this fraction (1/N) of the open logs,
@@ -68,6 +76,7 @@ class LogFile:
         "path",
         "pending",
         "retired",
+        "root",
         "size",
         "users",
     )
@@ -76,6 +85,7 @@ class LogFile:
         self,
         path: Path,
         *,
+        root: Path | None = None,
         max_bytes: int | None = None,
         line_mode: bool = True,
         flush_interval: float = 1.0,
@@ -83,6 +93,8 @@ class LogFile:
         compress: bool = False,
     ) -> None:
         self.path = path
+        # the log root: no link below it is followed (None: the file's own folder)
+        self.root = path.parent if root is None else root
         self.fd = -1
         self.size = 0
         self.limit = max_bytes if max_bytes is not None else NO_LIMIT
@@ -112,13 +124,13 @@ class LogFile:
         return None if self.limit == NO_LIMIT else self.limit
 
     def open(self) -> None:
-        """Open (creating the file and its directories) and read the size."""
+        """Open (creating the file and its directories) and read the size.
+
+        :raises safe_open.UnsafeLink: a folder below the root, or the file, is a
+            symbolic link (nothing was opened, created or truncated through it).
+        """
         path = self.path
-        try:
-            fd = os.open(path, FLAGS, FILE_MODE)
-        except FileNotFoundError:
-            os.makedirs(path.parent, DIR_MODE, exist_ok=True)
-            fd = os.open(path, FLAGS, FILE_MODE)
+        fd = safe_open.open_file(self.root, path, FLAGS, FILE_MODE, dir_mode=DIR_MODE)
         try:
             self.size = os.fstat(fd).st_size
             if self.size:

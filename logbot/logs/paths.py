@@ -41,6 +41,7 @@ import hashlib
 import os
 import pathlib
 import re
+from collections.abc import Iterable
 
 __all__ = [
     "MAX_COMPONENT_BYTES",
@@ -208,15 +209,20 @@ def part_path(path: pathlib.Path, number: int) -> pathlib.Path:
     return path.with_name(f"{stem}.{number:03d}{suffix}")
 
 
-def next_part_number(path: pathlib.Path) -> int:
-    """1 + the highest part number of ``path`` in its directory (``.gz`` parts count), or 1."""
+def next_part_number(path: pathlib.Path, names: Iterable[str] | None = None) -> int:
+    """1 + the highest part number of ``path`` in its directory (``.gz`` parts count), or 1.
+
+    ``names``: the directory's entries, when the caller listed it already (through a
+    descriptor opened without following links, :mod:`logbot.logs.safe_open`).
+    """
     suffix = path.suffix
     stem = path.name[: -len(suffix)] if suffix else path.name
     pattern = re.compile(re.escape(stem) + r"\.([0-9]{3,})" + re.escape(suffix) + r"(?:\.gz)?")
-    try:
-        names = os.listdir(path.parent)
-    except (FileNotFoundError, NotADirectoryError):
-        return 1
+    if names is None:
+        try:
+            names = os.listdir(path.parent)
+        except (FileNotFoundError, NotADirectoryError):
+            return 1
     highest = 0
     for name in names:
         match = pattern.fullmatch(name)

@@ -14,7 +14,9 @@ what :func:`content_key` gives for a record in that format, so records and log l
 compare alike.  Compressed days (``.gz``) are read too.
 
 Bounded: at most :data:`READBACK_DAYS` files (days) per look, and of each only the
-last :data:`READBACK_BYTES` bytes.  A line that does not parse is skipped.
+last :data:`READBACK_BYTES` bytes.  A line that does not parse is skipped.  The files
+are opened without following a symbolic link below the log root
+(:mod:`logbot.logs.safe_open`), as the writer opens them.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from logbot.config.settings import LogOptions
-from logbot.logs import paths
+from logbot.logs import paths, safe_open
 from logbot.logs.formats import format_text
 from logbot.logs.record import MARKERS, LogRecord
 from logbot.logs.rotation import local_date, zone
@@ -89,11 +91,12 @@ def _paths(root: Path, options: LogOptions, network: str, folded: str, day: date
     return paths.resolve_under(root, rel)
 
 
-def _tail_lines(path: Path, limit: int) -> list[bytes]:
+def _tail_lines(root: Path, path: Path, limit: int) -> list[bytes]:
     """The last whole lines of ``path`` within ``limit`` bytes (a ``.gz`` sibling when
-    the plain file is gone); [] when neither can be read."""
+    the plain file is gone); [] when neither can be read.  No link below ``root`` is
+    followed."""
     try:
-        with open(path, "rb") as f:
+        with open(safe_open.open_file(root, path, os.O_RDONLY), "rb") as f:
             size = os.fstat(f.fileno()).st_size
             start = max(0, size - limit)
             f.seek(start)
@@ -111,7 +114,10 @@ def _tail_lines(path: Path, limit: int) -> list[bytes]:
     try:
         kept: deque[bytes] = deque()
         total = 0
-        with gzip.open(packed, "rb") as g:
+        with (
+            open(safe_open.open_file(root, packed, os.O_RDONLY), "rb") as raw,
+            gzip.open(raw, "rb") as g,
+        ):
             for line in g:
                 kept.append(line.rstrip(b"\n"))
                 total += len(line)
@@ -203,7 +209,7 @@ def logged_since(
             path = paths.with_format(_paths(root, options, network, folded, day), fmt)
         except (ValueError, KeyError, IndexError, AttributeError, TypeError):
             return fmt, []  # no safe path: the writer says so
-        for line in _tail_lines(path, READBACK_BYTES):
+        for line in _tail_lines(root, path, READBACK_BYTES):
             entry = parse(line, since)
             if entry is not None and entry.time >= since:
                 out.append(entry)
@@ -219,11 +225,12 @@ def last_time(
     now: datetime,
     *,
     content: bool = False,
+    before: datetime | None = None,
 ) -> datetime | None:
     """The time of the last line in the channel's log (today's file or, failing that,
     the newest of the :data:`READBACK_DAYS` before), or None for an empty log.
     ``content``: the last line that is not one of the bot's own markers (what a
-    server's history may hold too)."""
+    server's history may hold too); ``before``: the last line stamped at or before it."""
     fmt = readback_format(options)
     if fmt is None:
         return None
@@ -241,8 +248,10 @@ def last_time(
             path = paths.with_format(_paths(root, options, network, folded, day), fmt)
         except (ValueError, KeyError, IndexError, AttributeError, TypeError):
             return None
-        for line in reversed(_tail_lines(path, _TAIL_FOR_LAST)):
+        for line in reversed(_tail_lines(root, path, _TAIL_FOR_LAST)):
             entry = parse(line)
-            if entry is not None and not (content and entry.marker):
+            if entry is None or (content and entry.marker):
+                continue
+            if before is None or entry.time <= before:
                 return entry.time
     return None

@@ -28,6 +28,11 @@ while writing them.  Hence:
   network.  One comparison per line (:func:`~logbot.logs.rotation.trust_window`).
 * *Nothing slow in the loop*: compression runs in child processes, retention is an
   hourly sweep (:mod:`logbot.logs.housekeeping`).
+* *No symbolic link below the root is followed* (:mod:`logbot.logs.safe_open`): not by
+  the opens, the folders created, the size rotation's renames, compression or
+  retention.  A link planted there is an error of that file like ``EACCES``: the
+  outage warns once (naming the link, "symbolic link"), keeps the lines and retries;
+  each refusal is counted in ``stats.unsafe_links``.
 
 Every timer is on ``clock`` (the reactor, or a ``task.Clock`` in tests); retention reads
 file ages against ``wall`` (``time.time()`` by default), injectable for the same reason.
@@ -48,7 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from logbot.config.settings import LogOptions
-from logbot.logs import paths
+from logbot.logs import paths, safe_open
 from logbot.logs.fdlimit import fit_open_files
 from logbot.logs.formats import FORMATTERS
 from logbot.logs.housekeeping import Compressor, Retention
@@ -110,6 +115,7 @@ class WriterStats:
     pending_since: float | None = None  # clock seconds: the oldest waiting file's outage start
     dropped: int = 0  # lines given up (pending bound exceeded, unsafe path)
     files_open: int = 0
+    unsafe_links: int = 0  # opens, renames, compressions, sweeps refused: a symbolic link
 
     def plus_counters(self, other: WriterStats) -> WriterStats:
         """These stats with ``other``'s counters added (the gauges stay these): totals
@@ -119,6 +125,7 @@ class WriterStats:
             lines_written=self.lines_written + other.lines_written,
             write_errors=self.write_errors + other.write_errors,
             dropped=self.dropped + other.dropped,
+            unsafe_links=self.unsafe_links + other.unsafe_links,
         )
 
 
@@ -182,7 +189,9 @@ class LogWriter:
         self._clock = clock
         self._root = Path(os.path.abspath(root))
         self.stats = WriterStats()
-        self.housekeeping = Compressor(spawner, gzip_argv)
+        self.housekeeping = Compressor(
+            spawner, gzip_argv, root=self._root, on_unsafe_link=self._unsafe_link
+        )
         self._channels: dict[tuple[str, str], _Channel] = {}  # at most max_targets
         self._ring: deque[tuple[str, str]] = deque()  # _channels' keys, for _evict
         self._max_targets = max(1, max_targets)
@@ -200,7 +209,13 @@ class LogWriter:
             resumed=self._resumed,
         )
         self._retention = Retention(
-            clock, wall, self._protected, SWEEP_INTERVAL, max_dirs=self._max_targets
+            clock,
+            wall,
+            self._protected,
+            SWEEP_INTERVAL,
+            max_dirs=self._max_targets,
+            root=self._root,
+            on_unsafe_link=self._unsafe_link,
         )
         self._wall = wall
         self._day_call: Any = None
@@ -407,6 +422,7 @@ class LogWriter:
         if f is None:
             f = self._files[path] = LogFile(
                 path,
+                root=self._root,
                 max_bytes=options.max_bytes if options.rotation == "size" else None,
                 line_mode=options.flush != "interval",
                 flush_interval=options.flush_interval,
@@ -437,7 +453,7 @@ class LogWriter:
         self._handles.stop_timers(f)
         self._handles.close(f)
         self._files.pop(f.path, None)
-        if f.retired == "rotated" and f.compress and os.path.exists(f.path):
+        if f.retired == "rotated" and f.compress and os.path.lexists(f.path):
             self.housekeeping.compress(f.path)
 
     def _catch_up(self, live: Path, options: LogOptions) -> None:
@@ -447,10 +463,16 @@ class LogWriter:
         channel's; "earlier" is "sorts before the live file", true of ``%Y-%m-%d``."""
         if options.compress != "gzip" or "{channel" not in options.path.rpartition("/")[0]:
             return
-        try:
-            names = os.listdir(live.parent)
+        try:  # no link followed: a planted one is reported when the file is written
+            dir_fd = safe_open.open_dir(self._root, live.parent)
         except OSError:
             return
+        try:
+            names = os.listdir(dir_fd)
+        except OSError:
+            return
+        finally:
+            os.close(dir_fd)
         protected = self._protected()
         for name in sorted(names):
             if name < live.name and name.endswith(live.suffix):
@@ -534,15 +556,28 @@ class LogWriter:
                     self.stats.lines_written += b - a
         except OSError as e:
             error = e
+            if isinstance(e, safe_open.UnsafeLink):
+                self._unsafe_link(e)
         if done and f.fd >= 0:
             self._handles.wrote(f)
         return done, error
 
+    def _unsafe_link(self, error: safe_open.UnsafeLink) -> None:
+        """A symbolic link refused below the root (the warning is the caller's)."""
+        self.stats.unsafe_links += 1
+
     def _rotate_size(self, f: LogFile) -> None:
-        """Rename the live file to its next part (compressed if asked) and start anew."""
+        """Rename the live file to its next part (compressed if asked) and start anew.
+
+        Through the folder's descriptor, reached without following a link: a link
+        planted at the channel's folder must not get another folder's file renamed."""
         self._handles.close(f)
-        part = paths.part_path(f.path, paths.next_part_number(f.path))
-        os.rename(f.path, part)
+        dir_fd = safe_open.open_dir(self._root, f.path.parent)
+        try:
+            part = paths.part_path(f.path, paths.next_part_number(f.path, os.listdir(dir_fd)))
+            os.rename(f.path.name, part.name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+        finally:
+            os.close(dir_fd)
         if f.compress:
             self.housekeeping.compress(part)
         self._handles.open(f)

@@ -56,6 +56,7 @@ EXPECTED = {  # every family, and its type
     "logbot_log_lines_written_total": "counter",
     "logbot_log_write_errors_total": "counter",
     "logbot_log_lines_dropped_total": "counter",
+    "logbot_log_unsafe_links_total": "counter",
     "logbot_log_lines_pending": "gauge",
     "logbot_log_oldest_pending_seconds": "gauge",
     "logbot_log_files_open": "gauge",

@@ -54,6 +54,18 @@ def ended(spawner: MemoryReactorClock, index: int, reason: Exception | None = No
     proto.processEnded(Failure(reason if reason is not None else ProcessDone(0)))
 
 
+def gzipped(spawner: MemoryReactorClock, index: int, output: bytes = b"gz") -> None:
+    """What gzip does as the ``index``-th fake child: ``output`` on its stdout (the
+    descriptor it was given), then exit 0."""
+    os.write(spawner.spawnedProcesses[index][5][1], output)
+    ended(spawner, index)
+
+
+def compressing(spawner: MemoryReactorClock) -> list[Path]:
+    """The file each fake child was given, in order."""
+    return [proto.path for proto, *_ in spawner.spawnedProcesses]
+
+
 # -- real gzip, real reactor ----------------------------------------------------------------
 
 
@@ -134,6 +146,10 @@ def test_a_gzip_that_cannot_start(tmp_path: Path, caplog: pytest.LogCaptureFixtu
 # -- the queue, with a fake spawner ---------------------------------------------------------
 
 
+def gz(path: Path) -> Path:
+    return path.with_name(path.name + ".gz")
+
+
 def files(tmp_path: Path, n: int) -> list[Path]:
     out = []
     for i in range(n):
@@ -149,21 +165,19 @@ def test_at_most_two_children(tmp_path: Path) -> None:
     paths = files(tmp_path, 5)
     for p in paths:
         c.compress(p)
-    assert [args[-1] for _, _, args, _, _, _ in spawner.spawnedProcesses] == [
-        str(paths[0]),
-        str(paths[1]),
-    ]
+    assert compressing(spawner) == paths[:2]
+    assert [args for _, _, args, _, _, _ in spawner.spawnedProcesses] == [["gzip"]] * 2
     done = c.idle()
     assert not done.called
     for index in range(5):
-        p = paths[index]
-        p.with_name(p.name + ".gz").write_bytes(b"")  # what gzip would have done
-        p.unlink()
-        ended(spawner, index)
+        gzipped(spawner, index, f"gz {index}".encode())
         assert len(spawner.spawnedProcesses) == min(5, index + 3)
     assert done.called
     assert c.compressed == 5
     assert c.idle().called
+    for index, p in enumerate(paths):
+        assert not p.exists() and gz(p).read_bytes() == f"gz {index}".encode()
+    assert sorted(tmp_path.iterdir()) == sorted(gz(p) for p in paths)  # no temporary left
 
 
 def test_a_file_is_queued_once(tmp_path: Path) -> None:
@@ -180,16 +194,18 @@ def test_an_existing_gz_is_not_overwritten(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     spawner = MemoryReactorClock()
-    c = Compressor(spawner, ["gzip", "-f"])
+    c = Compressor(spawner, ["gzip"])
     old_gz = tmp_path / "2026-01-01.log.gz"
     old_gz.write_bytes(b"the old day")
     path = tmp_path / "2026-01-01.log"
     path.write_text("a late line\n")
     c.compress(path)
     part = tmp_path / "2026-01-01.001.log"
-    assert spawner.spawnedProcesses[0][2] == ["gzip", "-f", str(part)]
+    assert compressing(spawner) == [part]
     assert part.read_text() == "a late line\n" and not path.exists()
+    gzipped(spawner, 0, b"the late line")
     assert old_gz.read_bytes() == b"the old day"
+    assert gz(part).read_bytes() == b"the late line" and not part.exists()
 
 
 def test_a_gz_that_does_not_appear_is_reported(
@@ -199,10 +215,11 @@ def test_a_gz_that_does_not_appear_is_reported(
     c = Compressor(spawner, ["true"])
     [path] = files(tmp_path, 1)
     c.compress(path)
-    ended(spawner, 0)
-    assert path.exists()
+    ended(spawner, 0)  # exit 0, nothing written
+    assert path.exists() and not gz(path).exists()
     [warning] = hk_warnings(caplog)
     assert "did not appear" in warning
+    assert sorted(tmp_path.iterdir()) == [path]  # the temporary output is removed
 
 
 def test_a_signal_is_a_failure(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

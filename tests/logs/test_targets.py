@@ -185,7 +185,7 @@ def test_an_evicted_nicks_finished_day_is_compressed_and_a_current_one_is_not(
     w.write(rec("bob", "today", when=wall), "bob", o)
     w.write(rec("carol", "today", when=wall), "carol", o)  # alice evicted
     w.write(rec("dave", "today", when=wall), "dave", o)  # bob evicted
-    compressed = [Path(argv[-1]) for _, _, argv, *_ in spawner.spawnedProcesses]
+    compressed = [proto.path for proto, *_ in spawner.spawnedProcesses]
     assert compressed == [folder(root, "alice") / "2026-01-01.log"]
     w.close()
 

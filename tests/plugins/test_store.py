@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from logbot.logs import paths
+from logbot.logs import paths, safe_open
 from logbot.plugins.store import Store, Stores
 from logbot.reactor.task import Clock
 
@@ -40,7 +40,7 @@ def test_writes_are_batched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     store = make(path, clock, flush_delay=5.0)
     replaces: list[Any] = []
     real = os.replace
-    monkeypatch.setattr(os, "replace", lambda a, b: (replaces.append(b), real(a, b)))
+    monkeypatch.setattr(os, "replace", lambda a, b, **kw: (replaces.append(b), real(a, b, **kw)))
     store.set("a", 1)
     clock.advance(2)
     store["b"] = {"x": [1, 2]}
@@ -60,7 +60,7 @@ def test_writes_are_batched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     store.flush()  # at once, and the timer is gone
     assert on_disk(path) == {"b": {"x": [1, 2]}, "c": "now"} and len(replaces) == 2
     assert clock.getDelayedCalls() == []
-    assert not (tmp_path / "s.json.tmp").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["s.json"]  # no temporary file left
 
 
 def test_persists_across_instances(tmp_path: Path) -> None:
@@ -251,22 +251,23 @@ def test_an_unreadable_file_is_never_replaced(
 ) -> None:
     path = tmp_path / "s.json"
     path.write_text('{"precious": 1}')
-    real_read = Path.read_bytes
+    real_open = safe_open.open_in
 
-    def unreadable(self: Path) -> bytes:
-        if self == path:
+    def unreadable(dir_fd: int, name: str, *args: Any, **kw: Any) -> int:
+        if name == path.name:
             raise PermissionError(13, "Permission denied")
-        return real_read(self)
+        return real_open(dir_fd, name, *args, **kw)
 
-    monkeypatch.setattr(Path, "read_bytes", unreadable)
-    monkeypatch.setattr(
-        os, "rename", lambda a, b: (_ for _ in ()).throw(PermissionError(13, "Permission denied"))
-    )
+    def refuse(*args: Any, **kw: Any) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(safe_open, "open_in", unreadable)
+    monkeypatch.setattr(os, "rename", refuse)
     store = make(path)
     store["k"] = 1
     store.flush()
     assert store.write_errors == 1 and store["k"] == 1
-    assert real_read(path) == b'{"precious": 1}'
+    assert path.read_bytes() == b'{"precious": 1}'
 
 
 json_values = st.recursive(
@@ -352,3 +353,193 @@ def test_stores_escape_hostile_names(tmp_path: Path, plugin: str, network: str |
     assert store.path.name == paths.escape_component(plugin) + ".json"
     assert os.path.commonpath([data, store.path]) == str(data)
     assert Stores(data, Clock()).get(plugin, network)["k"] == "v"
+
+
+# -- bounded: limit() (issue 15, item 10) ------------------------------------------------
+
+
+def test_limit_forgets_the_least_recently_set(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    store = make(path)
+    store.limit(3)
+    for key in ("a", "b", "c"):
+        store[key] = key
+    store["a"] = "again"  # set again: now the most recent
+    store["d"] = "d"  # one too many: "b" is the least recently set
+    assert store.keys() == ["c", "a", "d"] and store.evicted == 1
+    store.close()
+    assert list(on_disk(path)) == ["c", "a", "d"]  # the order survives a restart
+    again = make(path)
+    again.limit(2)  # a lower limit applies to what was read
+    assert again.keys() == ["a", "d"]
+
+
+def test_limit_forgets_a_share_at_once(tmp_path: Path) -> None:
+    store = make(tmp_path / "s.json")
+    store.limit(1000)
+    for i in range(1001):
+        store[f"k{i}"] = i
+    assert len(store) == 991  # 1 % of 1,000 (10 keys) went at once, not one per set
+    assert "k10" in store and "k9" not in store and store.evicted == 10
+
+
+def test_with_a_limit_a_full_store_forgets_instead_of_raising(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    store = make(path, max_bytes=1000)
+    store.limit(10_000)  # the bytes bound first
+    for i in range(100):
+        store[f"key {i}"] = "v" * 30
+    assert store.size <= 1000 and "key 99" in store and "key 0" not in store
+    with pytest.raises(ValueError):  # alone too large: refused, the store unchanged
+        store["huge"] = "x" * 1000
+    assert "key 99" in store
+    store.close()
+    assert len(path.read_bytes()) == store.size <= 1000
+
+
+def test_limit_takes_one_key_at_least(tmp_path: Path) -> None:
+    store = make(tmp_path / "s.json")
+    for bad in (0, -1):
+        with pytest.raises(ValueError):
+            store.limit(bad)
+    store.limit(1)
+    store["a"], store["b"] = 1, 2
+    assert store.keys() == ["b"]
+    store.limit(None)
+    store["c"] = 3
+    assert store.keys() == ["b", "c"]
+
+
+# -- large saves in a forked child --------------------------------------------------------
+
+
+def big(store: Store, n: int = 200) -> dict[str, Any]:
+    data = {
+        f"#chan nick{i}": {"nick": f"Nick{i}", "time": 1.5 + i, "text": "t" * 50} for i in range(n)
+    }
+    for k, v in data.items():
+        store[k] = v
+    return data
+
+
+def test_a_large_save_is_written_by_a_child(tmp_path: Path) -> None:
+    clock = Clock()
+    path = tmp_path / "s.json"
+    store = make(path, clock, child_save_bytes=1024)
+    data = big(store)
+    clock.advance(5)  # the batched save: a child is forked, the loop goes on
+    assert store.saving and store.child_saves == 1
+    store["late"] = 1  # changed while the child writes: saved after it
+    store.wait()  # blocks in waitpid (what close() does): no sleeping
+    assert not store.saving and on_disk(path) == data
+    assert [p.name for p in tmp_path.iterdir()] == ["s.json"]
+    clock.advance(5)
+    store.wait()
+    assert on_disk(path) == {**data, "late": 1} and store.child_saves == 2
+    assert clock.getDelayedCalls() == [] and store.write_errors == 0
+
+
+def test_a_child_save_on_a_real_reactor(reactor: Any, run_until: Any, tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    store = Store(path, reactor, child_save_bytes=1024)
+    data = big(store)
+    store.flush()
+    assert store.saving
+    run_until(store.idle())  # the poll timer reaps it
+    assert on_disk(path) == data and not store.saving
+    store.close()
+
+
+def test_a_failing_child_is_reported_and_retried(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock()
+    path = tmp_path / "s.json"
+    store = make(path, clock, child_save_bytes=1024)
+    data = big(store)
+    path.mkdir()  # the rename over it fails in the child: EISDIR
+    (path / "x").write_text("")
+    store.flush()
+    store.wait()
+    assert store.write_errors == 1 and "Is a directory" in caplog.text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.json"]  # no temporary left
+    (path / "x").unlink()
+    path.rmdir()
+    clock.advance(5)  # the retry
+    store.wait()
+    assert on_disk(path) == data and store.write_errors == 1
+
+
+def test_close_waits_for_the_child_then_writes_the_rest(tmp_path: Path) -> None:
+    clock = Clock()
+    path = tmp_path / "s.json"
+    store = make(path, clock, child_save_bytes=1024)
+    data = big(store)
+    store.flush()
+    store["last"] = "word"
+    store.close()  # an older file never lands after the newer one
+    assert on_disk(path) == {**data, "last": "word"}
+    assert clock.getDelayedCalls() == [] and [p.name for p in tmp_path.iterdir()] == ["s.json"]
+
+
+# -- no symbolic link followed below data_dir (issue 15, item 1) ---------------------------
+
+
+def test_a_link_at_the_old_temporary_name_replaces_nothing(tmp_path: Path) -> None:
+    """The store wrote ``seen.json.tmp`` with O_TRUNC: a link there replaced any file."""
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"#!/bin/sh\nprecious\n")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "s.json.tmp").symlink_to(victim)
+    store = make(data / "s.json")
+    store["k"] = "v"
+    store.close()
+    assert victim.read_bytes() == b"#!/bin/sh\nprecious\n"
+    assert on_disk(data / "s.json") == {"k": "v"} and not (data / "s.json").is_symlink()
+
+
+def test_a_link_at_the_network_folder_is_not_followed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "seen.json").write_text('{"planted": 1}')
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "net").symlink_to(outside)
+    stores = Stores(data, Clock())
+    store = stores.get("seen", "net")
+    assert "planted" not in store  # not read through the link
+    store["k"] = 1
+    stores.close_all()
+    assert [p.name for p in outside.iterdir()] == ["seen.json"]
+    assert (outside / "seen.json").read_text() == '{"planted": 1}'
+    assert store.write_errors == 1 and "symbolic link" in caplog.text
+
+
+def test_a_link_at_the_store_file_is_set_aside_unread(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"secret": 1}')
+    path = tmp_path / "data" / "s.json"
+    path.parent.mkdir()
+    path.symlink_to(secret)
+    store = make(path)
+    assert "secret" not in store
+    aside = path.with_name(f"s.json.corrupt-{int(WALL)}")
+    assert aside.is_symlink()  # the link itself, kept for a human to look at
+    store["k"] = 1
+    store.close()
+    assert secret.read_text() == '{"secret": 1}' and on_disk(path) == {"k": 1}
+
+
+def test_temporary_files_a_crash_left_are_removed(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    path.write_text('{"k": 1}')
+    left = tmp_path / ".s.json.0123456789abcdef.tmp"
+    left.write_text("half")
+    others = [tmp_path / ".s.json.mine.tmp", tmp_path / ".t.json.0123456789abcdef.tmp"]
+    for p in others:
+        p.write_text("not the store's")
+    assert make(path)["k"] == 1
+    assert not left.exists() and all(p.exists() for p in others)
