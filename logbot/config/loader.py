@@ -5,7 +5,10 @@ Why it is strict: the bot runs unattended for months, so a typo must fail at
 is an error, with the closest known key suggested).  Why it collects every
 problem: fixing a config one error per run is tedious.  Every message is
 ``<key path>: <what is wrong> (<file> line <n>)`` and never contains a secret
-value, because these messages go to terminals and logs.
+value, because these messages go to terminals and logs.  Warnings (a secret file
+others may read, a password that would cross the network without TLS) are written
+the same way and logged at WARNING on ``logbot.config``: the config still loads,
+because refusing a setup that works would be worse than saying it is unsafe.
 
 The work is split: ``reader`` (problems, lines, ``${ENV}``, ``*_file``
 secrets), ``values`` (typed values, sections, unknown keys),
@@ -17,6 +20,7 @@ secrets), ``values`` (typed values, sections, unknown keys),
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -39,6 +43,8 @@ from logbot.config.settings import (
 from logbot.config.values import Section, to_choice
 
 __all__ = ["ConfigError", "load_config", "parse_config", "summary"]
+
+log = logging.getLogger("logbot.config")
 
 TOP_KEYS = ("reactor", "logging", "networks", "plugins", "health")
 REACTORS = ("auto", "epoll", "poll", "select")
@@ -99,6 +105,8 @@ def parse_config(
         reader.problem("", "expected a mapping at the top level (keys like 'networks')")
         raise ConfigError(reader.problems)
     config = _read_top(reader, data, source)
+    for warning in reader.warnings:
+        log.warning("%s", warning)
     if reader.problems:
         raise ConfigError(reader.problems)
     return config

@@ -5,10 +5,17 @@ keys, quit message) is checked here for what would break or inject an IRC
 line (spaces, commas, CR, LF, NUL), because after loading nobody checks again.
 Checks that span keys (SASL needs a password or a client certificate; channel
 and network names are unique) come after each key was read on its own.
+
+One of them only warns: a server password or a SASL PLAIN password sent to a
+server without TLS crosses the network readable by anyone on the path.  It is
+a warning, not an error, because a bouncer or a server on a trusted network may
+have no TLS; a loopback address (127.0.0.0/8, ``::1``, ``localhost``) never
+leaves the machine and is not warned about.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from typing import Any
@@ -154,6 +161,8 @@ def _read_network(reader: Reader, path: str, raw: Any, top_log: LogOptions) -> A
     log = read_logging(reader, net.at("logging"), raw.get("logging"), top_log, "network")
     defaults = NetworkConfig(name="", servers=(), nick="")
     password = net.secret("password", _check_line)
+    sasl = _read_sasl(net, servers)
+    _warn_plaintext(net, servers, password, sasl)
     return NetworkConfig(
         name=net.get("name", checked(_check_network_name), "", required=True),
         servers=servers,
@@ -162,7 +171,7 @@ def _read_network(reader: Reader, path: str, raw: Any, top_log: LogOptions) -> A
         user=net.get("user", checked(_check_user), None, nullable=True),
         realname=net.get("realname", checked(_check_line), defaults.realname),
         password=None if password is INVALID else password,
-        sasl=_read_sasl(net, servers),
+        sasl=sasl,
         channels=_read_channels(net, log),
         log=log,
         reconnect=_read_reconnect(net),
@@ -347,6 +356,47 @@ def _check_external(
                     item(net.at("servers"), index),
                     "no client_cert, but the only SASL mechanism is EXTERNAL",
                 )
+
+
+def _is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ``::1`` or the name ``localhost``: traffic that stays on this machine."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _warn_plaintext(
+    net: Section, servers: tuple[ServerConfig, ...], password: Any, sasl: SaslOptions | None
+) -> None:
+    """Warn, per server without TLS that is not a loopback address, when a server
+    password or a SASL PLAIN password would be sent there in the clear.  The warning
+    names the key the secret came from, never the secret."""
+    sent: list[str] = []
+    if password is not None and password is not INVALID:
+        sent.append(f"the server password ({_given(net, 'password')})")
+    if sasl is not None and sasl.password is not None and "PLAIN" in sasl.mechanisms:
+        section = net.data.get("sasl") or {}
+        key = "sasl.password_file" if "password_file" in section else "sasl.password"
+        sent.append(f"the SASL PLAIN password ({key})")
+    raw = net.data.get("servers")
+    if not sent or not isinstance(raw, list) or len(raw) != len(servers):
+        return  # nothing secret to send, or a server is broken and already reported
+    what = " and ".join(sent)
+    for index, server in enumerate(servers):
+        if not server.tls and not _is_loopback(server.host):
+            net.reader.warn(
+                item(net.at("servers"), index),
+                f"{what} would be sent without TLS to {server.host}:{server.port}, readable "
+                "on the way (set tls: true, or connect to a loopback address)",
+            )
+
+
+def _given(section: Section, key: str) -> str:
+    """``key`` or ``key_file``: the one the config gave."""
+    return f"{key}_file" if section.has(f"{key}_file") else key
 
 
 # -- channels ------------------------------------------------------------------------------

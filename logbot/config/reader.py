@@ -11,6 +11,16 @@ The reader also owns what a value may pull in from outside the file:
 ``${NAME}`` is replaced from the environment when a string is *read* (not by
 walking the whole document first, so an alias bomb is never expanded), and
 ``*_file`` secrets are read with errors that name the file, never its content.
+A secret file must be a regular file of at most ``MAX_SECRET_BYTES``: the bot
+reads it at start-up, unattended, so ``password_file: /dev/zero`` must be a
+config error, not 1.8 GiB read and a MemoryError, and a FIFO or a directory
+must be refused without blocking (it is opened ``O_NONBLOCK`` and checked with
+``fstat`` before a byte is read).  A file others may read is only *warned*
+about: the admin may have reasons (a group of operators), and refusing would
+turn a safe-enough setup into an outage.
+
+Warnings (:meth:`Reader.warn`) are collected like problems, with the same key
+path and line, and logged by the loader at WARNING; they never stop a load.
 Typed values and sections are in ``config_values``.
 """
 
@@ -18,12 +28,17 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Mapping
 from typing import Any
 
 import yaml
 
-__all__ = ["INVALID", "Reader", "item", "join", "line_map"]
+__all__ = ["INVALID", "MAX_SECRET_BYTES", "Reader", "item", "join", "line_map"]
+
+#: The largest secret file read (bytes): a password, key or token is far smaller, and a
+#: larger file is a mistake (a device, a log) that must not be read into memory.
+MAX_SECRET_BYTES = 64 * 1024
 
 
 class _Invalid:
@@ -128,6 +143,7 @@ class Reader:
         self.environ = environ
         self.base_dir = base_dir
         self._problems: list[tuple[int, str]] = []
+        self._warnings: list[tuple[int, str]] = []
         self._seen: set[str] = set()
 
     @property
@@ -144,13 +160,26 @@ class Reader:
             path = _parent(path)
         return self.lines[path]
 
+    @property
+    def warnings(self) -> list[str]:
+        """Every warning so far, in the order of the file: things that work but are
+        unsafe (a secret others may read, a password sent without TLS)."""
+        return [text for _, text in sorted(self._warnings, key=lambda p: p[0])]
+
     def problem(self, path: str, message: str) -> None:
+        self._add(self._problems, path, message)
+
+    def warn(self, path: str, message: str) -> None:
+        """A warning, written like a problem; it must not quote a secret either."""
+        self._add(self._warnings, path, message)
+
+    def _add(self, into: list[tuple[int, str]], path: str, message: str) -> None:
         line = self.line(path)
         where = f"{self.source} line {line}" if line else self.source
         text = f"{path}: {message} ({where})" if path else f"{message} ({where})"
         if text not in self._seen:
             self._seen.add(text)
-            self._problems.append((line or 0, text))
+            into.append((line or 0, text))
 
     def expand(self, path: str, text: str) -> Any:
         """``text`` with ``${NAME}`` replaced from the environment and ``$${`` -> ``${``.
@@ -190,15 +219,78 @@ class Reader:
 
     def read_file(self, path: str, name: str) -> Any:
         """The text of a secret file, trailing whitespace stripped; INVALID after a report
-        naming the file and the OS error (never the content)."""
+        naming the file and the OS error (never the content).
+
+        Only a regular file of at most ``MAX_SECRET_BYTES`` is read.  It is checked with
+        ``stat`` before it is opened (opening a device can do things) and with ``fstat``
+        after (what was opened is what counts); ``O_NONBLOCK`` keeps a FIFO put there in
+        between from blocking the open.  Group or world read permission is a warning.
+        """
         full = self.resolve(name)
         try:
-            with open(full, encoding="utf-8") as f:
-                return f.read().rstrip()
+            before = os.stat(full)
+            if not stat.S_ISREG(before.st_mode):
+                self.problem(path, _not_regular(full, before.st_mode))
+                return INVALID
+            fd = os.open(full, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+            try:
+                st = os.fstat(fd)
+                if not stat.S_ISREG(st.st_mode):
+                    self.problem(path, _not_regular(full, st.st_mode))
+                    return INVALID
+                data = _read_at_most(fd, MAX_SECRET_BYTES + 1)
+            finally:
+                os.close(fd)
         except OSError as e:
             self.problem(path, f"cannot read {full}: {e.strerror or type(e).__name__}")
-        except UnicodeDecodeError:
-            self.problem(path, f"{full} is not UTF-8 text")
+            return INVALID
         except ValueError:
             self.problem(path, "bad file name (it holds NUL)")
-        return INVALID
+            return INVALID
+        if len(data) > MAX_SECRET_BYTES:
+            self.problem(
+                path, f"{full} is larger than {MAX_SECRET_BYTES // 1024} KiB: not a secret file"
+            )
+            return INVALID
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            self.problem(path, f"{full} is not UTF-8 text")
+            return INVALID
+        readers = [who for bit, who in _READ_BITS if st.st_mode & bit]
+        if readers:
+            self.warn(
+                path,
+                f"{full} is readable by {' and '.join(readers)} "
+                f"(mode {stat.S_IMODE(st.st_mode):04o}; chmod 600 it)",
+            )
+        # as open() in text mode read it before: universal newlines
+        return text.replace("\r\n", "\n").replace("\r", "\n").rstrip()
+
+
+_READ_BITS = ((stat.S_IRGRP, "its group"), (stat.S_IROTH, "others"))
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _not_regular(full: str, mode: int) -> str:
+    kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+    return f"{full} is {kind}: a secret file must be a regular file"
+
+
+def _read_at_most(fd: int, limit: int) -> bytes:
+    """Up to ``limit`` bytes from ``fd`` (reads may come back short; stop at EOF)."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = os.read(fd, limit - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)

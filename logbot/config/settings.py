@@ -182,8 +182,8 @@ class PluginOptions:
     plugin_dirs: tuple[str, ...] = ()  # searched before the bundled plugins/ folder
     prefix: str = "!"  # commands: "!cmd", "<nick>: cmd", "<nick>, cmd", or a private "cmd"
     data_dir: str = "data"  # plugins' key-value stores; relative to the working directory
-    admins: tuple[str, ...] = ()  # "account:NAME" or a "nick!user@host" glob
-    ignore: tuple[str, ...] = ()  # "nick!user@host" globs that never trigger a plugin
+    admins: tuple[str, ...] = ()  # "account:NAME" or a "nick!user@host" IRC mask (* and ?)
+    ignore: tuple[str, ...] = ()  # "nick!user@host" IRC masks that never trigger a plugin
     timeout: float = 10.0  # seconds an async handler or exec plugin may take
     error_reply: str | None = "{nick}: sorry, {command} failed ({error})"  # None: silent
     user_rate: RateLimit = field(default_factory=lambda: RateLimit(burst=5, per=10.0))
