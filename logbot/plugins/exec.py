@@ -27,9 +27,16 @@ The protocol, from the plugin's side:
 The Deferred of :meth:`ExecPlugin.run` fires exactly once, and only after
 ``processEnded``: the child has been reaped and its pipes are closed, so no zombie
 and no descriptor outlives a use, whether it ended by itself, by the deadline, by
-too much output or by ``cancel()``.  A grandchild that kept one of the pipes is not
-killed (it is not ours to signal) but our ends are closed, so it cannot hold the use
-open.
+too much output or by ``cancel()``.
+
+Nor does any process the child started: each use runs in a session and process group
+of its own (``spawnProcess(..., newSession=True)``), so a script's ``sleep 1000 &``
+is killed with it -- at the deadline, on too much output or ``cancel()`` (SIGKILL to
+the group), when the script exits (the reactor kills what is left in its group
+before reaping it), and at shutdown (TERM, then KILL, to the group).  Before, such a
+grandchild ran on after the timeout and after the bot stopped, holding the output
+pipe.  Only a grandchild that starts a session of its own (``setsid``, a daemon's
+double fork) escapes; it is then not the plugin's doing by accident.
 
 Discovery (:func:`find_exec_plugins`): executables in the ``*.d`` subdirectories of
 the plugin directories (``plugins/exec.d/roll.sh`` is ``!roll``); optional
@@ -189,7 +196,12 @@ class ExecPlugin:
         proto = _ExecProtocol(self, self.stdin_payload(request))
         try:
             self.reactor.spawnProcess(
-                proto, self.argv[0], self.argv, env=self.child_env(request), path=None
+                proto,
+                self.argv[0],
+                self.argv,
+                env=self.child_env(request),
+                path=None,
+                newSession=True,  # the use and all it starts die together
             )
         except OSError as e:  # spawnProcess checks before it forks: nothing to reap
             proto.cancel_deadline()
@@ -201,8 +213,9 @@ class ExecPlugin:
 class _ExecProtocol(ProcessProtocol):
     """One use: feeds stdin, collects stdout, logs stderr, enforces the limits.
 
-    ``_kill(error)`` records why the use failed and sends ``SIGKILL``; whatever
-    happens, ``deferred`` fires in ``processEnded`` and only there.
+    ``_kill(error)`` records why the use failed and sends ``SIGKILL`` (to the use's
+    whole process group); whatever happens, ``deferred`` fires in ``processEnded``
+    and only there.
     """
 
     def __init__(self, plugin: ExecPlugin, payload: bytes) -> None:
@@ -305,8 +318,8 @@ class _ExecProtocol(ProcessProtocol):
         self.killed = True
         self.cancel_deadline()
         self.stdout.clear()
-        # Reaped already (ProcessExitedAlready): a grandchild holds a pipe, and
-        # closing our ends lets processEnded come.
+        # The transport signals the whole group.  Reaped already (ProcessExitedAlready):
+        # its group was killed at the reaping; closing our ends lets processEnded come.
         with contextlib.suppress(ProcessExitedAlready):
             self.transport.signalProcess("KILL")
         self.transport.loseConnection()

@@ -29,6 +29,19 @@ every pipe is closed.  ``reason.value`` is ``ProcessDone`` (exit 0) or
 ``ProcessTerminated(exitCode, signal, status)``.  A grandchild that inherited a pipe
 keeps it open, and ``processEnded`` waits for it, as in Twisted.
 
+Process groups (an extension; Twisted has no such argument): with
+``spawnProcess(..., newSession=True)`` the child leads a session and process group of
+its own, and the child and everything it starts are handled as one: every signal
+(``signalProcess``, the shutdown's TERM and KILL) goes to the whole group with
+``killpg``, and when the child exits, whatever it left in its group is sent
+``SIGKILL`` before the child is reaped.  Why then: a zombie keeps its pid, and so the
+group's id, reserved, so the signal cannot reach an unrelated group that got the
+number later; once reaped, nothing would.  The exit is seen with
+``waitid(..., WNOWAIT)``, which leaves the zombie in place.  This is for children the
+bot owns outright (exec plugins: ``sleep 1000 &`` in a script must not outlive the
+use); a grandchild that starts a session of its own (``setsid``, a daemon's double
+fork) leaves the group and is not reached.
+
 Shutdown: a ``before shutdown`` trigger sends ``SIGTERM`` to every child still running
 and waits for their ``processEnded``; after ``SHUTDOWN_GRACE`` seconds (5 s) the ones
 still running get ``SIGKILL`` and the pipes of reaped ones are closed without waiting
@@ -44,7 +57,7 @@ Compatibility surface (Twisted's names, API.md): ``spawnProcess`` arguments
 ``closeStdout``, ``closeStderr``, ``signalProcess``, ``loseConnection``,
 ``registerProducer``, ``unregisterProducer``, ``pauseProducing``,
 ``resumeProducing``, ``stopProducing``.  ``uid``, ``gid`` and ``usePTY`` are not
-supported (``NotImplementedError``).
+supported (``NotImplementedError``); ``newSession`` and ``Process.ownGroup`` are ours.
 """
 
 from __future__ import annotations
@@ -81,11 +94,15 @@ def spawnProcess(
     uid: Any = None,
     gid: Any = None,
     usePTY: Any = False,
+    *,
+    newSession: bool = False,
 ) -> Process:
     """Start ``executable`` with ``args`` and connect ``processProtocol`` to it.
 
     ``env=None`` inherits ``os.environ``; a mapping replaces it.  Raises ``OSError`` at
     once when the executable, ``path`` or an inherited descriptor is wrong.
+    ``newSession``: the child leads its own session and process group, signalled and
+    cleaned up as a whole (see the module docstring).
     """
     if uid is not None or gid is not None:
         raise NotImplementedError("spawnProcess: uid and gid are not supported")
@@ -105,11 +122,13 @@ def spawnProcess(
     reaper = _reaperFor(reactor)
     reaper.prepare()
     try:
-        pid, parentEnds = process_spawn.startChild(program, argv, envb, path, plan, name)
+        pid, parentEnds = process_spawn.startChild(
+            program, argv, envb, path, plan, name, setsid=newSession
+        )
     except BaseException:
         reaper.maybeIdle()
         raise
-    process = Process(reactor, processProtocol, pid, parentEnds, reaper)
+    process = Process(reactor, processProtocol, pid, parentEnds, reaper, ownGroup=newSession)
     reaper.add(process)
     process._start()
     return process
@@ -128,10 +147,13 @@ class Process:
         pid: int,
         parentEnds: dict[int, tuple[str, int]],
         reaper: _Reaper,
+        ownGroup: bool = False,
     ) -> None:
         self.reactor = reactor
         self.proto = proto
         self.pid: int | None = pid
+        #: The child leads its own process group (``newSession``): signals go to it all.
+        self.ownGroup = ownGroup
         self.status: int | None = None
         self._reaped = False
         self._ended = False
@@ -205,7 +227,8 @@ class Process:
 
         Raises ``ProcessExitedAlready`` once the child has been reaped.  Until then its
         pid cannot be reused (it is our unreaped child), so the signal cannot reach
-        another process.
+        another process.  With ``ownGroup`` the signal goes to the child's whole process
+        group, whose id is that same reserved pid.
         """
         if isinstance(signalID, str):
             num = getattr(signal, "SIG" + signalID.upper().removeprefix("SIG"), None)
@@ -216,9 +239,23 @@ class Process:
         if self.pid is None:
             raise error.ProcessExitedAlready()
         try:
-            os.kill(self.pid, num)
+            if self.ownGroup:
+                os.killpg(self.pid, num)
+            else:
+                os.kill(self.pid, num)
         except ProcessLookupError:
             raise error.ProcessExitedAlready() from None
+
+    def _killLeftovers(self) -> None:
+        """The child has exited but is not reaped yet: SIGKILL what it left in its group.
+
+        Only here is that safe: the zombie still holds the group's id.
+        """
+        assert self.pid is not None
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):  # none left; or a setuid one
+            pass
 
     # -- producers --------------------------------------------------------------------
 
@@ -366,6 +403,11 @@ class _Reaper:
         if process is None:
             return
         try:
+            if process.ownGroup:
+                # Seen exited but left a zombie (WNOWAIT), its group is ended first.
+                if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+                    return
+                process._killLeftovers()
             wpid, status = os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
             log.warning("child %d was reaped by someone else; its status is lost", pid)

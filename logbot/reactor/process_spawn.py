@@ -23,6 +23,10 @@
   reads until EOF -- EOF means the exec succeeded -- as ``subprocess`` does; the parent
   then reaps the failed child and raises the same ``OSError``.  Either way the loop
   is blocked for the fork-to-exec time only (well under a millisecond).
+* ``setsid`` (``spawnProcess(..., newSession=True)``): the child starts a new session,
+  so it leads a process group of its own that holds everything it starts (unless one
+  of those starts a session itself) and that can be signalled as one: ``posix_spawn``'s
+  ``setsid`` flag (glibc 2.26), or ``os.setsid()`` in the forked child before exec.
 * ``childFDs`` maps the child's descriptor numbers to ``"w"`` (the parent writes),
   ``"r"`` (the parent reads) or an int (a parent descriptor the child inherits);
   default ``{0: "w", 1: "r", 2: "r"}``.  A descriptor not named is closed in the child.
@@ -141,8 +145,11 @@ def startChild(
     path: str | None,
     plan: list[tuple[int, Any]],
     name: str,
+    setsid: bool = False,
 ) -> tuple[int, dict[int, tuple[str, int]]]:
     """Make the pipes and start the child; returns its pid and ``{childFD: (kind, fd)}``.
+
+    ``setsid``: the child leads a new session (and process group) of its own.
 
     On any failure every descriptor made here is closed, the child (if any) reaped,
     and the error raised.
@@ -163,9 +170,9 @@ def startChild(
                 moves.append((how, target))
         ignored: list[int] = [s for s in _CATCHABLE if signal.getsignal(s) == signal.SIG_IGN]
         if path is None and USE_POSIX_SPAWN:
-            pid = _posixSpawn(program, argv, envb, moves, ignored, name)
+            pid = _posixSpawn(program, argv, envb, moves, ignored, name, setsid)
         else:
-            pid = _forkExec(program, argv, envb, path, moves, ignored, name)
+            pid = _forkExec(program, argv, envb, path, moves, ignored, name, setsid)
     except BaseException:
         for fd in [*childEnds, *(fd for _, fd in parentEnds.values())]:
             os.close(fd)
@@ -182,6 +189,7 @@ def _posixSpawn(
     moves: list[tuple[int, int]],
     ignored: list[int],
     name: str,
+    setsid: bool = False,
 ) -> int:
     """``posix_spawn`` (vfork and exec in glibc, no Python code in the child).
 
@@ -209,7 +217,13 @@ def _posixSpawn(
                 actions.append((os.POSIX_SPAWN_CLOSE, fd))
         try:
             return os.posix_spawn(
-                program, argv, envb, file_actions=actions, setsigdef=ignored, setsigmask=()
+                program,
+                argv,
+                envb,
+                file_actions=actions,
+                setsigdef=ignored,
+                setsigmask=(),
+                setsid=setsid,
             )
         except OSError as e:
             raise OSError(e.errno, f"cannot spawn {name!r}: exec: {e.strerror}", name) from None
@@ -226,13 +240,14 @@ def _forkExec(
     moves: list[tuple[int, int]],
     ignored: list[int],
     name: str,
+    setsid: bool = False,
 ) -> int:
     """``os.fork`` and ``_child``; exec errors come back through a close-on-exec pipe."""
     errRead, errWrite = os.pipe2(os.O_CLOEXEC)
     try:
         pid = os.fork()
         if pid == 0:
-            _child(program, argv, envb, path, moves, errWrite, ignored)  # never returns
+            _child(program, argv, envb, path, moves, errWrite, ignored, setsid)  # never returns
         os.close(errWrite)
         errWrite = -1
         report = _readAll(errRead)
@@ -283,6 +298,7 @@ def _child(
     moves: list[tuple[int, int]],
     errWrite: int,
     ignored: list[int],
+    setsid: bool = False,
 ) -> None:
     """In the forked child: arrange the descriptors and exec.  Never returns.
 
@@ -299,6 +315,9 @@ def _child(
         for s in ignored:
             signal.signal(s, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, ())
+        if setsid:
+            step = "setsid"
+            os.setsid()
         if path is not None:
             step = "chdir"
             os.chdir(path)

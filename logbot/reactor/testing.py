@@ -238,6 +238,7 @@ class FakeProcessTransport:
         self.closed_fds: set[int] = set()
         self.signals: list[str | int] = []
         self.lost = False
+        self.newSession = False  # spawnProcess(..., newSession=True)
 
     def writeToChild(self, childFD: int, data: bytes) -> None:
         if not isinstance(data, (bytes, bytearray, memoryview)):
@@ -406,9 +407,12 @@ class MemoryReactor:
         env: dict[Any, Any] | None = {},  # noqa: B006  (Twisted's default; never mutated)
         path: str | None = None,
         childFDs: dict[int, Any] | None = None,
+        *,
+        newSession: bool = False,
     ) -> FakeProcessTransport:
         self.spawnedProcesses.append((processProtocol, executable, args, env, path, childFDs))
         transport = FakeProcessTransport(processProtocol)
+        transport.newSession = newSession
         processProtocol.makeConnection(transport)
         return transport
 

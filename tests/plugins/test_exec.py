@@ -8,6 +8,7 @@ The real tests never sleep: they run the reactor until the plugin's Deferred fir
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -29,7 +30,7 @@ from logbot.plugins.exec import (
     find_exec_plugins,
     read_exec_header,
 )
-from logbot.reactor.defer import CancelledError
+from logbot.reactor.defer import CancelledError, Deferred
 from logbot.reactor.error import ProcessDone, ProcessTerminated
 from logbot.reactor.failure import Failure
 from logbot.reactor.testing import MemoryReactorClock
@@ -195,18 +196,103 @@ def test_deadline_kills_a_child_that_never_ends(reactor: Any, run_until: Any) ->
     assert gone(pid)
 
 
-def test_deadline_does_not_wait_for_a_grandchild_that_holds_stdout(
+def running(pid: int) -> bool:
+    """Alive and not a zombie (a killed orphan is a zombie until init reaps it)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def until(reactor: Any, check: Any, what: str, limit: float = 5.0) -> Deferred[None]:
+    """A Deferred that fires once ``check()`` is true, polled on the reactor's timers
+    (never at once, so a run_until on it always runs, and so stops, the reactor); it
+    fails after ``limit`` seconds."""
+    d: Deferred[None] = Deferred()
+    start = reactor.seconds()
+
+    def poll() -> None:
+        if check():
+            d.callback(None)
+        elif reactor.seconds() - start > limit:
+            d.errback(AssertionError(f"{what}: not within {limit:g} s"))
+        else:
+            reactor.callLater(0.01, poll)
+
+    reactor.callLater(0, poll)
+    return d
+
+
+def grandchild(pidfile: Path) -> int:
+    return int(pidfile.read_text())
+
+
+def kill_if_left(pidfile: Path) -> None:
+    """Clean up after a failing test: the old code left ``sleep 1000`` running."""
+    if pidfile.exists() and pidfile.read_text().strip():
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(grandchild(pidfile), signal.SIGKILL)
+
+
+def test_deadline_kills_a_grandchild_that_holds_stdout(
     reactor: Any, run_until: Any, tmp_path: Path
 ) -> None:
+    # issue 15: "sleep 1000 &" in a plugin ran on after the timeout.
     pidfile = tmp_path / "grandchild"
-    script = f'sleep 60 & echo $! > "{pidfile}"; wait'
-    p = ExecPlugin("t", ["sh", "-c", script], reactor, timeout=0.5)
+    script = f'sleep 1000 & echo $! > "{pidfile}"; wait'
+    p = ExecPlugin("t", ["sh", "-c", script], reactor, timeout=1.0)
     try:
         err = failure_of(run_until, p.run(REQUEST))
-        assert type(err) is ExecPluginTimeout  # at once: our ends were closed at the kill
+        assert type(err) is ExecPluginTimeout  # at once: the whole group was killed
+        pid = grandchild(pidfile)
+        run_until(until(reactor, lambda: not running(pid), "the grandchild is gone"), timeout=10)
     finally:
-        if pidfile.exists():
-            os.kill(int(pidfile.read_text()), signal.SIGKILL)
+        kill_if_left(pidfile)
+
+
+def test_a_grandchild_left_behind_by_a_finished_use_is_killed(
+    reactor: Any, run_until: Any, tmp_path: Path
+) -> None:
+    # Its output goes elsewhere, so nothing held the use open: it ran on for good.
+    pidfile = tmp_path / "grandchild"
+    script = f'sleep 1000 > /dev/null 2>&1 & echo $! > "{pidfile}"; echo done'
+    p = ExecPlugin("t", ["sh", "-c", script], reactor)
+    try:
+        assert run_until(p.run(REQUEST), timeout=10) == ["done"]
+        pid = grandchild(pidfile)
+        run_until(until(reactor, lambda: not running(pid), "the grandchild is gone"), timeout=10)
+    finally:
+        kill_if_left(pidfile)
+
+
+def test_a_grandchild_is_killed_when_the_bot_stops(
+    reactor: Any, run_until: Any, tmp_path: Path
+) -> None:
+    # The use is still running when the reactor shuts down (as at SIGTERM to logbot):
+    # the shutdown's TERM goes to the whole group, not only to the child.
+    pidfile = tmp_path / "grandchild"
+    script = f'sleep 1000 > /dev/null 2>&1 & echo $! > "{pidfile}"; exec sleep 1000'
+    p = ExecPlugin("t", ["sh", "-c", script], reactor, timeout=60)
+    results: list[Any] = []
+    p.run(REQUEST).addBoth(results.append)
+    try:
+        # run_until stops the reactor once the pid is written: its shutdown runs then.
+        run_until(until(reactor, lambda: pidfile.exists() and pidfile.read_text(), "pid"))
+        [failure] = results  # the shutdown waited for the use's end
+        assert str(failure.value) == "t was killed by signal SIGTERM"
+        pid = grandchild(pidfile)
+        run_until(until(reactor, lambda: not running(pid), "the grandchild is gone"), timeout=10)
+    finally:
+        kill_if_left(pidfile)
+
+
+def test_each_use_runs_in_a_session_of_its_own(reactor: Any, run_until: Any) -> None:
+    code = "import os; print(os.getpid(), os.getpgid(0), os.getsid(0))"
+    [line] = run_until(ExecPlugin("t", python(code), reactor).run(REQUEST), timeout=10)
+    pid, pgid, sid = map(int, line.split())
+    assert pid == pgid == sid and pgid != os.getpgid(0)
 
 
 def test_more_output_than_max_output_kills_the_child(reactor: Any, run_until: Any) -> None:
@@ -333,6 +419,7 @@ def fake_run(plugin_kw: dict[str, Any] | None = None) -> tuple[Any, Any, Any, li
 
 def test_fake_spawn_arguments_and_stdin() -> None:
     clock, _proto, transport, _results = fake_run()
+    assert transport.newSession  # the use leads a process group of its own
     _, executable, args, env, path, child_fds = clock.spawnedProcesses[0]
     assert (executable, args, path, child_fds) == ("prog", ["prog", "--flag"], None, None)
     assert env["LOGBOT_ARGS"] == "two wörds" and env["LOGBOT_CHANNEL"] == "#chan"

@@ -623,3 +623,130 @@ def test_shutdown_kills_children_that_ignore_term(reactor, monkeypatch):
     reactor.run(installSignalHandlers=False)
     assert pp.reason is not None and pp.reason.value.signal == signal.SIGKILL
     assert not zombies()
+
+
+# -- process groups (newSession) ----------------------------------------------------------
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie (a killed orphan is a zombie until init reaps it)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def until_gone(reactor: Reactor, pid: int, limit: float = 5.0) -> Deferred:
+    """Fires once ``pid`` is no longer running, polled on the reactor's timers; fails
+    after ``limit`` seconds."""
+    d: Deferred = Deferred()
+    start = reactor.seconds()
+
+    def poll() -> None:
+        if not running(pid):
+            d.callback(None)
+        elif reactor.seconds() - start > limit:
+            d.errback(AssertionError(f"process {pid} still runs after {limit:g} s"))
+        else:
+            reactor.callLater(0.01, poll)
+
+    reactor.callLater(0, poll)
+    return d
+
+
+class FirstLine(Recorder):
+    """``line`` fires with the first line of stdout (a grandchild's pid)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.line: Deferred = Deferred()
+
+    def outReceived(self, data: bytes) -> None:
+        if not self.line.called and b"\n" in self.out():
+            self.line.callback(int(self.out().split(b"\n")[0]))
+
+
+def kill_quietly(pid: int | None) -> None:
+    """Clean up after a failing test: the grandchild must not outlive it."""
+    if pid is not None:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def test_new_session_leads_its_own_group_and_session(spawn_mode, reactor, run_until, tmp_path):
+    code = "import os; print(os.getpid(), os.getpgid(0), os.getsid(0))"
+    kw = {"path": str(tmp_path)} if spawn_mode == "fork" else {}
+    pp = Recorder()
+    process_ = reactor.spawnProcess(pp, PY, [PY, "-c", code], {}, newSession=True, **kw)
+    assert process_.ownGroup
+    run_until(pp.ended)
+    pid, pgid, sid = map(int, pp.out().split())
+    assert pid == pgid == sid and pgid != os.getpgid(0)
+    plain = run(reactor, run_until, PY, "-c", code, env={})
+    assert int(plain.out().split()[1]) == os.getpgid(0)  # without it: our group, as before
+
+
+def test_new_session_signals_go_to_the_whole_group(spawn_mode, reactor, run_until, tmp_path):
+    # The child ignores TERM (set after the grandchild started, which keeps the default)
+    # and waits for the grandchild: it ends only if the TERM reached the grandchild.
+    class TermWhenReady(FirstLine):
+        signalled = False
+
+        def outReceived(self, data: bytes) -> None:
+            super().outReceived(data)
+            if self.line.called and not self.signalled:
+                self.signalled = True
+                self.transport.signalProcess("TERM")
+
+    kw = {"path": str(tmp_path)} if spawn_mode == "fork" else {}
+    pp = TermWhenReady()
+    script = "sleep 1000 & trap '' TERM; echo $!; wait"
+    reactor.spawnProcess(pp, "sh", ["sh", "-c", script], {}, newSession=True, **kw)
+    grandchild: list[int] = []
+    pp.line.addCallback(grandchild.append)
+    try:
+        run_until(pp.ended, timeout=10)
+        assert pp.signalled and pp.reason.check(error.ProcessDone)
+        run_until(until_gone(reactor, grandchild[0]), timeout=10)
+    finally:
+        kill_quietly(grandchild[0] if grandchild else None)
+    assert not zombies()
+
+
+def test_new_session_leftovers_are_killed_when_the_child_exits(
+    spawn_mode, reactor, run_until, tmp_path
+):
+    kw = {"path": str(tmp_path)} if spawn_mode == "fork" else {}
+    pp = FirstLine()
+    script = "sleep 1000 > /dev/null 2>&1 & echo $!"
+    reactor.spawnProcess(pp, "sh", ["sh", "-c", script], {}, newSession=True, **kw)
+    run_until(pp.ended, timeout=10)
+    grandchild = int(pp.out().split()[0])
+    try:
+        assert pp.reason.check(error.ProcessDone)  # the child's own status is kept
+        run_until(until_gone(reactor, grandchild), timeout=10)
+    finally:
+        kill_quietly(grandchild)
+
+
+def test_shutdown_terminates_the_whole_group(reactor, run_until):
+    class StopWhenReady(FirstLine):
+        def outReceived(self, data: bytes) -> None:
+            super().outReceived(data)
+            self.transport.reactor.stop()
+
+    pp = StopWhenReady()
+    script = "sleep 1000 > /dev/null 2>&1 & echo $!; exec sleep 1000"
+    reactor.spawnProcess(pp, "sh", ["sh", "-c", script], {}, newSession=True)
+    reactor.run(installSignalHandlers=False)
+    grandchild = int(pp.out().split()[0])
+    try:
+        assert pp.reason is not None and pp.reason.value.signal == signal.SIGTERM
+        run_until(until_gone(reactor, grandchild), timeout=10)
+    finally:
+        kill_quietly(grandchild)
+    assert not zombies()
