@@ -4,8 +4,21 @@
 timezone to the second and a body per record type in the traditional IRC-client
 shape (``<nick> hello``, ``*** nick <nick!user@host> has joined #c``).  A log is
 read line by line, so a CR, LF or NUL that slipped into a field is written as
-``\\r``, ``\\n``, ``\\0`` (two characters, no space); everything else, colour codes
-included, is written as received.
+``\\r``, ``\\n``, ``\\0`` (two characters, no space).  And a log is read in a
+terminal (``cat``, ``tail -f``, ``less -R``), where anyone on the channel could
+otherwise set the window title, clear the screen, hide text or write the
+operator's clipboard (OSC 52) with an escape sequence: so every other C0 control
+character, DEL and every C1 one (U+0080..U+009F, which some terminals obey like ESC)
+is written as ``\\xHH`` (lower-case hex), except the mIRC formatting codes (bold,
+colour, hex colour, reset, monospace, reverse, italic, strikethrough, underline),
+which terminals ignore and log readers such as irclog2html render.
+
+The escaping can be undone: a backslash that is already in the text is doubled when,
+and only when, what follows it would otherwise read as one of these escapes (another
+backslash, ``r``, ``n``, ``0``, ``x``, or an escaped character).  So ``\\o/`` and
+``C:\\Users`` stay as they were, and reading ``\\\\`` as ``\\``, ``\\r``, ``\\n``,
+``\\0``, ``\\xHH`` as the characters they stand for, and any other backslash as
+itself gives back the text exactly.
 
 ``jsonl`` is one JSON object per line with every field of the record, the time
 to the millisecond, so nothing is lost to the ``text`` rendering: when a server-time
@@ -14,7 +27,10 @@ line recovered from history after a gap follows with ``"replayed":true`` and its
 ``replay_source``.
 
 Both run for every logged line (the bench aims at 150K lines/s), hence the
-shortcuts: a dict from type to a small function, a one-entry cache of the last
+shortcuts: a dict from type to a small function, the text escapes skipped for a line
+with nothing to escape (``in`` and ``str.isprintable``, both C loops: an ordinary line
+pays about 0.1 us for the check and nothing more; one with colour codes or ``\\o/``
+0.2 us more for a regex search; ``bench/bench_formats.py``), a one-entry cache of the last
 timestamp's rendering (lines come in bursts from the same second), and the JSON
 object assembled from pre-encoded keys with the C string encoder ``json`` itself
 uses.  The output is byte for byte that of ``json.dumps(obj, ensure_ascii=False,
@@ -25,16 +41,36 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from collections.abc import Callable
 from json.encoder import encode_basestring  # the C version when _json is there
 
 from logbot.logs.record import MARKERS, TYPES, LogRecord
 
-__all__ = ["FORMATTERS", "format_jsonl", "format_text"]
+__all__ = ["ESCAPED", "FORMATTERS", "MIRC_CODES", "format_jsonl", "format_text"]
 
 # ---------------------------------------------------------------------- text
 
-_LINE_ESCAPES = str.maketrans({"\r": "\\r", "\n": "\\n", "\0": "\\0"})
+#: The mIRC formatting codes, kept as received: bold, colour, hex colour, reset,
+#: monospace, reverse, italic, strikethrough, underline.  Terminals ignore them.
+MIRC_CODES = "\x02\x03\x04\x0f\x11\x16\x1d\x1e\x1f"
+#: What the text format writes escaped: C0 but the mIRC codes, DEL, C1.
+ESCAPED = "".join(
+    c for c in map(chr, [*range(0x20), 0x7F, *range(0x80, 0xA0)]) if c not in MIRC_CODES
+)
+_ESCAPES = {c: f"\\x{ord(c):02x}" for c in ESCAPED} | {"\r": "\\r", "\n": "\\n", "\0": "\\0"}
+_CLASS = "".join(f"\\x{ord(c):02x}" for c in ESCAPED)
+_CONTROL = re.compile(f"[{_CLASS}]")
+# A backslash that would read as the start of an escape: doubled (see the docstring).
+_AMBIGUOUS_BACKSLASH = re.compile(f"\\\\(?=[\\\\rn0x{_CLASS}])")
+
+
+def _escape_one(match: re.Match[str]) -> str:
+    return _ESCAPES[match[0]]
+
+
+def _double(match: re.Match[str]) -> str:
+    return "\\\\"
 
 
 def _mask(r: LogRecord) -> str:
@@ -110,8 +146,15 @@ def format_text(record: LogRecord, tz: datetime.tzinfo) -> str:
         if record.type in _BODIES:
             raise
         raise ValueError(f"unknown log record type {record.type!r}") from None
-    if "\n" in body or "\r" in body or "\0" in body:
-        body = body.translate(_LINE_ESCAPES)
+    # Searched before any substitution, which costs several times more even when it
+    # finds nothing (str.translate with these multi-character escapes has no fast path:
+    # 1.3 us for a coloured line); isprintable() is False for every control character
+    # (and for a few harmless ones, NBSP, ZWJ...: the search finds nothing, the line
+    # is kept).
+    if "\\" in body and _AMBIGUOUS_BACKSLASH.search(body) is not None:
+        body = _AMBIGUOUS_BACKSLASH.sub(_double, body)  # first: on the text as received
+    if not body.isprintable() and _CONTROL.search(body) is not None:
+        body = _CONTROL.sub(_escape_one, body)
     stamps = _stamps
     if stamps[0] != record.time or stamps[1] is not tz:
         stamps = _stamp(record, tz)

@@ -1,9 +1,11 @@
-"""The text and jsonl line formats: exact lines per type, timezones, one line always."""
+"""The text and jsonl line formats: exact lines per type, timezones, one line always,
+no terminal control character in a text line (and the escaping undone gives the text)."""
 
 from __future__ import annotations
 
 import datetime
 import json
+import re
 from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -157,6 +159,81 @@ def test_text_escapes_line_breaks(text: str, body: str) -> None:
     assert line == "2026-11-27T09:15:00+00:00 " + body + "\n"
 
 
+# Written down here rather than imported, so that a slip in the module's own sets shows.
+MIRC = "\x02\x03\x04\x0f\x11\x16\x1d\x1e\x1f"  # bold colour hex reset mono rev it strike ul
+CONTROLS = [chr(c) for c in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if chr(c) not in MIRC]
+_ESCAPE = re.compile(r"\\(\\|r|n|0|x[0-9a-f]{2})")
+
+
+def unescape(body: str) -> str:
+    """The README's rule read backwards: ``\\\\``, ``\\r``, ``\\n``, ``\\0``, ``\\xHH`` are
+    the characters they stand for, any other backslash is itself."""
+    named = {"\\": "\\", "r": "\r", "n": "\n", "0": "\0"}
+    return _ESCAPE.sub(lambda m: named.get(m[1]) or chr(int(m[1][1:], 16)), body)
+
+
+@pytest.mark.parametrize(
+    ("text", "body"),
+    [
+        # what an ordinary user could make an operator's terminal do with `cat`/`tail -f`
+        ("\x1b]0;owned\x07title", "\\x1b]0;owned\\x07title"),  # OSC: window title
+        ("\x1b[2J\x1b[Hclear", "\\x1b[2J\\x1b[Hclear"),  # clear the screen, cursor home
+        ("shown\x1b[8mhidden\x1b[0m", "shown\\x1b[8mhidden\\x1b[0m"),  # concealed text
+        # OSC 52 (set the clipboard) ended by ST, ESC \: the last backslash is left alone
+        ("\x1b]52;c;cm0gLXJmIH4K\x1b\\", "\\x1b]52;c;cm0gLXJmIH4K\\x1b\\"),
+        ("\x9b2J\x9d0;t\x9c", "\\x9b2J\\x9d0;t\\x9c"),  # the same with C1 CSI, OSC, ST
+        ("bell\x07 bs\x08 tab\t vt\x0b del\x7f", "bell\\x07 bs\\x08 tab\\x09 vt\\x0b del\\x7f"),
+        ("\x01VERSION\x01", "\\x01VERSION\\x01"),  # a stray CTCP delimiter
+        ("a\r\nb\0", "a\\r\\nb\\0"),  # as before
+    ],
+)
+def test_text_escapes_terminal_control_sequences(text: str, body: str) -> None:
+    line = format_text(rec("message", text=text), UTC)
+    assert line == "2026-11-27T09:15:00+00:00 <alice> " + body + "\n"
+    assert unescape(body) == text
+
+
+def test_text_escapes_every_field_not_only_the_text() -> None:
+    record = rec("join", nick="e\x1b[2J", user="u\x9b", host="h\x07", channel="#c\x1b]0;x")
+    line = format_text(record, UTC)
+    assert line.endswith(" e\\x1b[2J <e\\x1b[2J!u\\x9b@h\\x07> has joined #c\\x1b]0;x\n"), line
+
+
+def test_text_keeps_the_mirc_formatting_codes() -> None:
+    text = "".join(f"{code}x" for code in MIRC) + "\x0304,01red\x03 \x04ff0000hex\x04"
+    assert format_text(rec("message", text=text), UTC).endswith(f"<alice> {text}\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "body"),
+    [
+        ("\\o/ C:\\Users\\me \\\x02", "\\o/ C:\\Users\\me \\\x02"),  # nothing to mistake
+        ("a literal \\n", "a literal \\\\n"),  # else it would read as a newline
+        ("\\r \\0 \\x1b \\\\", "\\\\r \\\\0 \\\\x1b \\\\\\"),
+        ("\\\x1b", "\\\\\\x1b"),  # a backslash, then ESC
+        ("ends with \\", "ends with \\"),
+    ],
+)
+def test_text_doubles_a_backslash_only_where_it_would_read_as_an_escape(
+    text: str, body: str
+) -> None:
+    assert format_text(rec("message", text=text), UTC).endswith(f"<alice> {body}\n")
+    assert unescape(body) == text
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from([*CONTROLS, *MIRC, "\\", "r", "n", "0", "x", "a", "é", "\u00a0"])
+    )
+    | st.text()
+)
+def test_text_escaping_is_reversible_and_leaves_no_control_character(text: str) -> None:
+    line = format_text(rec("message", text=text), UTC)
+    body = line.removeprefix("2026-11-27T09:15:00+00:00 <alice> ").removesuffix("\n")
+    assert not any(c in body for c in CONTROLS), body
+    assert unescape(body) == text
+
+
 @given(
     st.sampled_from(sorted(TYPES)),
     st.text(),
@@ -178,7 +255,7 @@ def test_text_is_always_one_line(
     record = rec(type_, nick=nick, user=user, host=host, text=text, target=target, channel=channel)
     line = format_text(record, BERLIN)
     assert line.endswith("\n") and line.count("\n") == 1
-    assert "\r" not in line and "\0" not in line
+    assert not any(c in line[:-1] for c in CONTROLS)
     jline = format_jsonl(record, BERLIN)
     assert jline.endswith("\n") and jline.count("\n") == 1 and "\r" not in jline
 
