@@ -4,18 +4,47 @@ The HTTP side (limits, parsing, one request per connection) is :mod:`logbot.heal
 this module routes the two paths to :mod:`logbot.health.metrics` (pure functions of the
 service's state), so a bug in a report is a ``500``, never a broken bot.  An unknown
 path gets ``404``; a method other than GET or HEAD on a known path ``405``.
+
+The listening socket itself is set up to keep floods from the health check: a long
+kernel queue (:data:`LISTEN_BACKLOG`) and, on Linux, ``TCP_DEFER_ACCEPT``
+(:data:`DEFER_ACCEPT_SECONDS`), so a connection that has sent nothing is not handed
+to us at all for some seconds: idle connections, however many and from however many
+addresses, wait in the kernel instead of taking the 32 slots, and one that is handed
+over has its request there already, read at once (:class:`~logbot.health.http.HTTPChannel`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import socket
 from collections.abc import Callable
 from typing import Any
 
 from logbot.health import metrics
 from logbot.health.http import HTTPFactory, Request, Response, error
 
-__all__ = ["HealthListenError", "HealthServer", "service_routes"]
+__all__ = [
+    "DEFER_ACCEPT_SECONDS",
+    "LISTEN_BACKLOG",
+    "HealthListenError",
+    "HealthServer",
+    "service_routes",
+]
+
+log = logging.getLogger(__name__)
+
+#: Connections the kernel may hold finished for us to accept (capped by
+#: ``net.core.somaxconn``).  When that queue is full, Linux drops a new client's SYN
+#: and the client tries again only 1 s later: with the listen(2) default of 50, a burst
+#: of connections from an attacker filled it and a health check waited for that second.
+LISTEN_BACKLOG = 4096
+#: ``TCP_DEFER_ACCEPT``: a connection is handed to us when its first data arrives, or,
+#: if none does, after about this long (the kernel rounds it up to its SYN-ACK retries:
+#: 3 s).  Without it, a flood of idle connections from many addresses (each under the
+#: per-address limit) was accepted faster than a health check could send its request,
+#: and each one cut the oldest silent connection, which was sometimes the check.
+DEFER_ACCEPT_SECONDS = 2
 
 
 class HealthListenError(Exception):
@@ -68,7 +97,7 @@ class HealthServer:
     def start(self) -> None:
         try:
             self.listening = self.reactor.listenTCP(
-                self.requested_port, self.factory, interface=self.host
+                self.requested_port, self.factory, backlog=LISTEN_BACKLOG, interface=self.host
             )
         except OSError as e:
             raise HealthListenError(e.strerror or str(e)) from None
@@ -76,6 +105,13 @@ class HealthServer:
             raise HealthListenError(
                 f"cannot listen on {self.host}:{self.requested_port}: {e}"
             ) from None
+        listening_socket = getattr(self.listening, "socket", None)
+        defer_accept = getattr(socket, "TCP_DEFER_ACCEPT", None)  # Linux only
+        if listening_socket is not None and defer_accept is not None:
+            try:
+                listening_socket.setsockopt(socket.IPPROTO_TCP, defer_accept, DEFER_ACCEPT_SECONDS)
+            except OSError as e:  # not fatal: the limits of logbot.health.http still hold
+                log.warning("health: cannot set TCP_DEFER_ACCEPT: %s", e.strerror or e)
 
     def stop(self) -> None:
         listening, self.listening = self.listening, None
