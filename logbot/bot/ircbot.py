@@ -15,6 +15,7 @@ from typing import Any
 
 from logbot.irc import events as ev
 from logbot.irc.client import IRCClient
+from logbot.irc.flood import MAX_QUEUED_LINES, MAX_QUEUED_PER_TARGET, MAX_REPLY_WAIT
 from logbot.reactor.failure import Failure
 from logbot.reactor.protocol import connectionDone
 
@@ -33,6 +34,11 @@ class LogBotClient(IRCClient):
     # The lag (/metrics, /healthz) is known seconds after connecting, not a minute: the
     # first probe follows the join burst.
     first_lag_probe = 5.0
+    # Replies are bounded (logbot.irc.flood): a reply that would leave more than 30 s
+    # late is dropped and its asker told, instead of answering hours later.
+    max_reply_wait = MAX_REPLY_WAIT
+    max_queued_lines = MAX_QUEUED_LINES
+    max_queued_per_target = MAX_QUEUED_PER_TARGET
 
     def connectionMade(self) -> None:
         super().connectionMade()

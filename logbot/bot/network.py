@@ -183,6 +183,12 @@ class NetworkBot(ReconnectingClientFactory):
             return client.core.state.fold
         return str.lower
 
+    def replies_dropped(self) -> int:
+        """Reply lines the send queue dropped, all connections (logbot.irc.flood)."""
+        client = self.client
+        now = client.core.replies_dropped if client is not None and client.core else 0
+        return self.stats.replies_dropped + now
+
     def options_for(self, folded: str) -> LogOptions:
         """The log options of a channel (its own, or the network's)."""
         return self._options.get(folded) or self.config.log
@@ -348,6 +354,8 @@ class NetworkBot(ReconnectingClientFactory):
         level = logging.INFO if self._stopped is not None else logging.WARNING
         log.log(level, "%s: connection to %s lost: %s", self.config.name, self.server, why)
         self.replays.connection_lost()  # what was collected and held, before the markers
+        if client.core is not None:
+            self.stats.replies_dropped += client.core.replies_dropped
         now = self.wall()
         heard = self._last_heard(client, now)
         for key, name in self.joined.items():

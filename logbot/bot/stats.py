@@ -40,6 +40,7 @@ class NetworkStats:
     history_recovered: int = 0  # lines logged from a server's history (replays)
     history_duplicates: int = 0  # replayed lines the log already held
     history_refused: int = 0  # replayed lines dropped: long after the join
+    replies_dropped: int = 0  # reply lines dropped by ended connections' send queues
 
     # The life of a connection, as /healthz reports it; ``now`` is wall time.
 

@@ -211,6 +211,12 @@ def render_metrics(service: Any, now: float) -> str:
         per_network(lambda b: b.stats.history_refused),
     )
     out.family(
+        "logbot_network_replies_dropped_total",
+        "counter",
+        "Reply lines dropped from the send queue: over its bounds or too late to send.",
+        per_network(lambda b: b.replies_dropped()),
+    )
+    out.family(
         "logbot_network_channels_joined",
         "gauge",
         "Channels the bot is in.",

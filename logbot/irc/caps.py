@@ -16,12 +16,21 @@ unknown name makes the server refuse the whole line, and InspIRCd offers
 
 After registration the server may announce ``CAP NEW`` (we request what we
 know) and ``CAP DEL`` (we forget it), with ``cap-notify``.
+
+A listing is kept until its last line, and ``CAP NEW`` adds to it, so what is kept is
+bounded (:data:`~logbot.irc.limits.MAX_CAP_ENTRIES`; servers offer a few dozen): past
+``max_entries`` a capability we would not request is dropped (said once per
+connection).  Those we would request are always kept, so a listing padded with junk
+cannot cost us SASL.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
+from logbot.irc.diagnostics import Diagnostics
+from logbot.irc.limits import MAX_CAP_ENTRIES
 from logbot.irc.message import Message
 
 __all__ = ["KNOWN_CAPS", "CapNegotiator", "CapUpdate"]
@@ -47,6 +56,8 @@ KNOWN_CAPS = frozenset(
     }
 )
 
+log = logging.getLogger(__name__)
+
 # A REQ line must fit in 512 bytes with "CAP REQ :" and CRLF; stay well below.
 _REQ_BUDGET = 400
 
@@ -63,11 +74,18 @@ class CapUpdate:
 class CapNegotiator:
     """Tracks offered and enabled capabilities; produces CAP lines."""
 
-    def __init__(self, wanted: frozenset[str] | set[str] = KNOWN_CAPS) -> None:
+    def __init__(
+        self,
+        wanted: frozenset[str] | set[str] = KNOWN_CAPS,
+        max_entries: int = MAX_CAP_ENTRIES,
+        diagnostics: Diagnostics | None = None,
+    ) -> None:
         unknown = set(wanted) - KNOWN_CAPS
         if unknown:
             raise ValueError(f"cannot request capabilities we do not handle: {sorted(unknown)}")
         self.wanted = frozenset(wanted)
+        self.max_entries = max_entries
+        self.diagnostics = diagnostics if diagnostics is not None else Diagnostics()
         self.available: dict[str, str | None] = {}
         self.enabled: set[str] = set()
         self.ended = False  # CAP END sent, or CAP unsupported
@@ -96,6 +114,28 @@ class CapNegotiator:
         value = self.available.get("sasl")
         return value.split(",") if value else None
 
+    def _keeps(self, name: str, kept: dict[str, str | None] | set[str]) -> bool:
+        """Whether ``name`` may be added to ``kept`` (``available`` or ``enabled``)."""
+        if name in kept or name in self.wanted or len(kept) < self.max_entries:
+            return True
+        self.diagnostics.once(
+            "cap entries",
+            log,
+            "the server listed more than %d capabilities: %.60r and any further ones we "
+            "would not request are ignored",
+            self.max_entries,
+            name,
+        )
+        return False
+
+    def _offered(self, caps: list[str]) -> None:
+        """Record ``name`` / ``name=value`` items of CAP LS or NEW in ``available``."""
+        available = self.available
+        for item in caps:
+            name, sep, value = item.partition("=")
+            if self._keeps(name, available):
+                available[name] = value if sep else None
+
     def _request(self, names: list[str]) -> list[str]:
         wanted = sorted(n for n in names if n in self.wanted and n not in self.enabled)
         lines: list[str] = []
@@ -119,17 +159,13 @@ class CapNegotiator:
         more = len(msg.params) > 3 and msg.params[2] == "*"
         caps = msg.params[-1].split()
         if sub == "LS":
-            for item in caps:
-                name, sep, value = item.partition("=")
-                self.available[name] = value if sep else None
+            self._offered(caps)
             if not more and self._listing:
                 self._listing = False
                 update.lines = self._request(list(self.available))
                 update.ready = not update.lines
         elif sub == "NEW":
-            for item in caps:
-                name, sep, value = item.partition("=")
-                self.available[name] = value if sep else None
+            self._offered(caps)
             update.lines = self._request([item.partition("=")[0] for item in caps])
         elif sub == "DEL":
             for name in caps:
@@ -141,7 +177,7 @@ class CapNegotiator:
                 for name in caps:
                     if name.startswith("-"):
                         self.enabled.discard(name[1:])
-                    else:
+                    elif self._keeps(name, self.enabled):  # (an ACK of what we never asked)
                         self.enabled.add(name)
                 update.changed = True
             if self._pending_reqs:

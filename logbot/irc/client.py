@@ -36,6 +36,10 @@ its state whatever the hooks do (``irc_NICK`` is called *in addition* to
 
 Names of our own (PEP 8): ``alt_nicks``, ``sasl``, ``caps``, ``clock``,
 ``ping_interval``, ``ping_timeout``, ``registration_timeout``, ``nick_retry_interval``,
+``max_reply_wait``, ``max_queued_lines``, ``max_queued_per_target`` (the send queue's
+bounds on PRIVMSG and NOTICE lines, :mod:`logbot.irc.flood`; None: no bound, as in
+Twisted), ``reply(target, lines)`` (all the lines or none, False when the queue cannot
+take them in time), ``notice(..., urgent=True)``,
 ``core``, ``join_many``, ``build_core()``, ``disconnect_reason``,
 ``eventReceived(event)``, which gets every typed core event (channels lists,
 server-time, account...) for the bot, and ``beforeSending()``, called before each
@@ -53,7 +57,9 @@ from logbot.irc import events as ev
 from logbot.irc.caps import KNOWN_CAPS
 from logbot.irc.client_events import handlers_for, raw_filter
 from logbot.irc.core import REGISTRATION_TIMEOUT, IRCConnection
-from logbot.irc.flood import FloodControl
+from logbot.irc.flood import (
+    FloodControl,
+)
 from logbot.irc.keepalive import PING_INTERVAL, PING_TIMEOUT
 from logbot.irc.message import parse
 from logbot.irc.sasl import SaslConfig
@@ -98,6 +104,12 @@ class IRCClient(Protocol):
     registration_timeout: float = REGISTRATION_TIMEOUT  # CAP, SASL and 001 by then (60)
     first_lag_probe: float | None = None  # seconds after 001; None: ping_interval
     nick_retry_interval: float | None = 300.0
+    # The send queue's bounds: off here, as in Twisted's IRCClient, so that a ported
+    # program keeps every line it queues; the logging bot's client sets them to
+    # MAX_REPLY_WAIT (30 s), MAX_QUEUED_LINES (200) and MAX_QUEUED_PER_TARGET (50).
+    max_reply_wait: float | None = None  # s a reply may wait, else dropped
+    max_queued_lines: int | None = None  # reply lines waiting in all
+    max_queued_per_target: int | None = None  # ... to one target
 
     core: IRCConnection | None = None
     disconnect_reason: str | None = None  # why we dropped the connection, if we did
@@ -109,12 +121,17 @@ class IRCClient(Protocol):
 
     def build_core(self) -> IRCConnection:
         """The sans-I/O connection for this session (override for full control)."""
+        bounds: dict[str, Any] = {
+            "max_reply_wait": self.max_reply_wait,
+            "max_queued": self.max_queued_lines,
+            "max_per_target": self.max_queued_per_target,
+        }
         if self.lineRate is None:
-            flood = FloodControl()
+            flood = FloodControl(**bounds)
         elif self.lineRate <= 0:
-            flood = FloodControl(enabled=False)
+            flood = FloodControl(enabled=False, **bounds)
         else:
-            flood = FloodControl(burst=1, rate=1.0 / self.lineRate)
+            flood = FloodControl(burst=1, rate=1.0 / self.lineRate, **bounds)
         return IRCConnection(
             self.nickname,
             username=self.username,
@@ -216,8 +233,19 @@ class IRCClient(Protocol):
     def say(self, channel: str, message: str, length: int | None = None) -> None:
         self.msg(self._channel(channel), message, length)
 
-    def notice(self, user: str, message: str) -> None:
-        self._core().notice(user, message)
+    def reply(self, target: str, lines: Iterable[str]) -> bool:
+        """PRIVMSG each of ``lines`` to ``target``, all of them or none: False, with
+        nothing queued, when the send queue is over its bounds or the last line would
+        wait longer than ``max_reply_wait`` (the lines are counted in
+        ``core.replies_dropped``).  A bot says so instead of answering hours late."""
+        queued = self._core().reply(target, lines, self._seconds())
+        self._requested()
+        return queued
+
+    def notice(self, user: str, message: str, *, urgent: bool = False) -> None:
+        """``urgent``: ahead of the PRIVMSG and NOTICE lines waiting (the short notice
+        that someone's reply was dropped)."""
+        self._core().notice(user, message, urgent=urgent)
         self._requested()
 
     def describe(self, channel: str, action: str) -> None:

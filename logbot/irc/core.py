@@ -11,7 +11,11 @@ socket, timer or clock; the adapter (``logbot.irc.client``) drives it::
 
 Requests (``join``, ``privmsg``, ...) only queue lines; the flood bucket
 releases them in ``data_to_send``.  Requests made before registration are
-held until 001, so an autojoin list can be given at once.
+held until 001, so an autojoin list can be given at once.  ``reply`` queues a
+reply's lines all or none: it refuses (and counts in ``replies_dropped``) a reply
+that the send queue's bounds cannot take or that would leave more than
+``max_reply_wait`` seconds late (:mod:`logbot.irc.flood`), so the caller can still
+say so.
 
 Our own messages are reported as events exactly once: from the server's
 echo when ``echo-message`` is enabled, else when ``data_to_send`` releases
@@ -25,6 +29,12 @@ seconds after ``connection_made``: a server that never answers ``CAP REQ`` or ne
 sends 001 while it keeps talking (NOTICEs) would otherwise hold us unregistered for
 ever, as the keepalive only watches for silence.  Past it the core gives up with
 :class:`~logbot.irc.events.Aborted`, saying which step was missing.
+
+What a server can make the connection hold is bounded (:mod:`logbot.irc.limits`,
+``limits=``), and what it can make it say is rate-limited: the warnings a line can
+cause (over-long, unparsable, a handler that failed on it) go through one
+:class:`~logbot.irc.diagnostics.Diagnostics` per connection, which ``receive_data``
+gives the time of each read.
 """
 
 from __future__ import annotations
@@ -37,17 +47,19 @@ from logbot.irc.batches import Batches
 from logbot.irc.caps import KNOWN_CAPS, CapNegotiator
 from logbot.irc.chat import ChatEvents
 from logbot.irc.core_handlers import HANDLERS
+from logbot.irc.diagnostics import Diagnostics
 from logbot.irc.flood import FloodControl
 from logbot.irc.framing import LineDecoder, encode_line
 from logbot.irc.keepalive import PING_INTERVAL, PING_TIMEOUT, Keepalive
 from logbot.irc.lag import LagProbe
+from logbot.irc.limits import ReceiveLimits
 from logbot.irc.message import Message, ParseError, format, parse, split_userhost
 from logbot.irc.nick import NickChooser, append_underscore
 from logbot.irc.sasl import SaslConfig, SaslSession, Secret
 from logbot.irc.split import join_lines, prefix_length, split_message
 from logbot.irc.state import IRCState
 
-__all__ = ["REGISTRATION_TIMEOUT", "IRCConnection"]
+__all__ = ["RAW_CACHE_LIMIT", "REGISTRATION_TIMEOUT", "IRCConnection"]
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +69,11 @@ log = logging.getLogger(__name__)
 REGISTRATION_TIMEOUT = 60.0
 
 _HANDLERS = HANDLERS.mapping  # command -> handler, one dict lookup per line
+
+#: Commands whose "RawMessage wanted?" answer is cached; the cache is emptied when full.
+#: A server chooses the commands it sends, and each distinct one was kept (a million
+#: made-up commands held 84 MiB); the real ones are a few dozen.
+RAW_CACHE_LIMIT = 1024
 
 
 def _check_word(what: str, value: str, also_bad: str = "") -> str:
@@ -90,6 +107,8 @@ class IRCConnection:
         version: str = "logbot",
         ctcp_time: Callable[[], str] | None = None,
         decoder: LineDecoder | None = None,
+        limits: ReceiveLimits | None = None,
+        diagnostics: Diagnostics | None = None,
     ) -> None:
         _check_word("nick", nick)
         if not registration_timeout > 0:
@@ -99,12 +118,20 @@ class IRCConnection:
         self.username = username or nick
         self.realname = realname or nick
         self._password = Secret(password) if isinstance(password, str) else password
-        self.state = IRCState(nick)
+        self.limits = limits if limits is not None else ReceiveLimits()
+        #: The rate-limited warnings of this connection (its ``label`` starts each one).
+        self.diagnostics = diagnostics if diagnostics is not None else Diagnostics()
+        self.state = IRCState(nick, self.limits, self.diagnostics)
         self.batches = Batches()
-        self.caps = CapNegotiator(frozenset(caps) - ({"sasl"} if sasl is None else set()))
+        self.caps = CapNegotiator(
+            frozenset(caps) - ({"sasl"} if sasl is None else set()),
+            self.limits.cap_entries,
+            self.diagnostics,
+        )
         self.sasl_config = sasl
         self.sasl: SaslSession | None = None
         self.flood = flood if flood is not None else FloodControl()
+        self.flood.fold = self.state.fold  # reply targets as the server compares them
         self.keepalive = Keepalive(ping_interval, ping_timeout)
         self.lag_probe = LagProbe(ping_interval, first_lag_probe)  # None: ping_interval
         self.nicks = NickChooser(
@@ -112,6 +139,7 @@ class IRCConnection:
         )
         self.chat = ChatEvents(self.state, version, ctcp_time)
         self.decoder = decoder if decoder is not None else LineDecoder()
+        self.decoder.diagnostics = self.diagnostics
         self.registered = False
         self.closed = False  # DeadLink, Aborted or ERROR: the adapter should close
         self.unparsable_lines = 0
@@ -139,6 +167,12 @@ class IRCConnection:
         return self.lag_probe.lag(now)
 
     @property
+    def replies_dropped(self) -> int:
+        """Reply lines given up: refused by ``reply``, over the send queue's bounds, or
+        older than ``max_reply_wait`` when their turn came: a metric."""
+        return self.flood.dropped
+
+    @property
     def dropped_lines(self) -> int:
         """Over-long received lines dropped by the decoder: a metric."""
         return self.decoder.dropped_lines
@@ -161,6 +195,7 @@ class IRCConnection:
         on bad input: unparsable lines are counted in ``unparsable_lines``)."""
         if data:
             self.keepalive.data_received(now)
+        self.diagnostics.tick(now)
         out = self.pop_events()
         lines = self.decoder.feed(data)
         if not lines:
@@ -187,8 +222,9 @@ class IRCConnection:
                     continue
             try:
                 msg = parse(line)
-            except ParseError:
+            except ParseError as e:
                 self.unparsable_lines += 1
+                self.diagnostics.warning("unparsable line", log, "dropped an IRC line: %.200s", e)
                 continue
             command = msg.command
             if command == "PONG" and self.lag_probe.pong(msg.params[-1] if msg.params else "", now):
@@ -198,7 +234,7 @@ class IRCConnection:
             else:
                 want = raw_cache.get(command)
                 if want is None:
-                    want = raw_cache[command] = bool(wants_raw(command))
+                    want = self._want_raw(command)
                 if want:
                     out.append(ev.new_raw_message(msg, *ev.meta_tuple(msg)))
             if history and command != "BATCH" and msg.tags.get("batch") in history:
@@ -221,7 +257,14 @@ class IRCConnection:
                 except IndexError:  # a server line with too few parameters
                     pass
                 except Exception:  # a bug of ours: logged, and the rest of the read goes on
-                    log.exception("core: handling %s failed; the line is skipped", command)
+                    self.diagnostics.warning(
+                        "core handler failed",
+                        log,
+                        "core: handling %s failed; the line is skipped",
+                        command,
+                        exc_info=True,
+                        level=logging.ERROR,
+                    )
             if regain:
                 self._send(f"NICK {self.nicks.wanted}")
         return out
@@ -230,9 +273,13 @@ class IRCConnection:
         wants_raw = self._wants_raw
         if wants_raw is None:
             return True
-        want = self._raw_cache.get(command)
+        cache = self._raw_cache
+        want = cache.get(command)
         if want is None:
-            want = self._raw_cache[command] = bool(wants_raw(command))
+            want = bool(wants_raw(command))
+            if len(cache) >= RAW_CACHE_LIMIT:
+                cache.clear()
+            cache[command] = want
         return want
 
     def set_raw_filter(self, wants_raw: Callable[[str], bool] | None) -> None:
@@ -297,8 +344,20 @@ class IRCConnection:
     def privmsg(self, target: str, text: str) -> None:
         self._say("PRIVMSG", target, text)
 
-    def notice(self, target: str, text: str) -> None:
-        self._say("NOTICE", target, text)
+    def notice(self, target: str, text: str, *, urgent: bool = False) -> None:
+        """``urgent``: ahead of the replies waiting (a short notice that one was dropped)."""
+        self._say("NOTICE", target, text, urgent=urgent)
+
+    def reply(self, target: str, texts: Iterable[str], now: float) -> bool:
+        """PRIVMSG each of ``texts`` to ``target``, all of the lines or none: False (and
+        the lines counted in ``replies_dropped``) when the send queue cannot take them
+        or the last would leave more than ``max_reply_wait`` seconds after ``now``."""
+        lines = [line for text in texts for line in self._split("PRIVMSG", target, text)]
+        if self.registered and not self.flood.admit(target, len(lines), now):
+            return False
+        for i, line in enumerate(lines):
+            self._request(line, continues=i > 0)
+        return True
 
     def action(self, target: str, text: str) -> None:
         self._say("PRIVMSG", target, text, ("\x01ACTION ", "\x01"))
@@ -333,20 +392,34 @@ class IRCConnection:
         """Format ``command`` with the given params; a final ``None`` is left out."""
         return format(Message(command, tuple(p for p in params if p is not None)))
 
-    def _say(self, command: str, target: str, text: str, wrap: tuple[str, str] = ("", "")) -> None:
+    def _split(
+        self, command: str, target: str, text: str, wrap: tuple[str, str] = ("", "")
+    ) -> list[str]:
         _check_word("target", target)
         me = self.state.me
         prefix = prefix_length(self.state.nick, me.user, me.host)
-        for line in split_message(command, target, text, prefix_len=prefix, wrap=wrap):
-            self._request(line)
+        return split_message(command, target, text, prefix_len=prefix, wrap=wrap)
 
-    def _send(self, line: str) -> None:
+    def _say(
+        self,
+        command: str,
+        target: str,
+        text: str,
+        wrap: tuple[str, str] = ("", ""),
+        *,
+        urgent: bool = False,
+    ) -> None:
+        for i, line in enumerate(self._split(command, target, text, wrap)):
+            self._request(line, urgent=urgent, continues=i > 0)
+
+    def _send(self, line: str, *, urgent: bool = False, continues: bool = False) -> None:
+        """Queue ``line``; ``urgent`` and ``continues`` as ``FloodControl.push`` has them."""
         encode_line(line)  # refuse CR/LF/NUL now, not when the bucket releases it
-        self.flood.push(line)
+        self.flood.push(line, urgent=urgent, continues=continues)
 
-    def _request(self, line: str) -> None:
+    def _request(self, line: str, *, urgent: bool = False, continues: bool = False) -> None:
         if self.registered:
-            self._send(line)
+            self._send(line, urgent=urgent, continues=continues)
         else:
             encode_line(line)
             self._held.append(line)
@@ -437,7 +510,12 @@ class IRCConnection:
         """CAP negotiation settled during registration: SASL first, then END."""
         config = self.sasl_config
         if config is not None and "sasl" in self.caps.enabled:
-            self.sasl = SaslSession(config, self.caps.sasl_mechanisms)
+            self.sasl = SaslSession(
+                config,
+                self.caps.sasl_mechanisms,
+                max_challenge=self.limits.sasl_challenge,
+                max_iterations=self.limits.scram_iterations,
+            )
             for line in self.sasl.start(now):
                 self._send(line)
             return self._sasl_settled(now)

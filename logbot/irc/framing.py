@@ -9,9 +9,11 @@ Receiving (:class:`LineDecoder`)
     may hold 512 bytes, the tag part (``@`` .. the space) 8,191.  We allow the
     512 bytes *before* the line ending (the spec counts CRLF inside them): two
     spare bytes tolerate servers that count differently and cost nothing.
-    A longer line is dropped, counted in ``dropped_lines`` and logged.  Memory
-    is bounded: once the unterminated tail is longer than any valid line, it is
-    thrown away and everything up to the next LF is discarded too.
+    A longer line is dropped, counted in ``dropped_lines`` and logged, at a
+    bounded rate (:mod:`logbot.irc.diagnostics`: a server sending thousands of
+    them must not write thousands of warnings).  Memory is bounded: once the
+    unterminated tail is longer than any valid line, it is thrown away and
+    everything up to the next LF is discarded too.
 
     Stray CR (not before the LF) and NUL are *removed*, after the length check
     (they count toward it: they were sent).  Servers disagree
@@ -31,6 +33,8 @@ Sending (:func:`encode_line`)
 from __future__ import annotations
 
 import logging
+
+from logbot.irc.diagnostics import Diagnostics
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -64,10 +68,15 @@ class LineDecoder:
     """Feed bytes, get complete decoded lines; keeps the unterminated tail."""
 
     def __init__(
-        self, max_body_bytes: int = MAX_BODY_BYTES, max_tag_bytes: int = MAX_TAG_BYTES
+        self,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        max_tag_bytes: int = MAX_TAG_BYTES,
+        diagnostics: Diagnostics | None = None,
     ) -> None:
         self.max_body_bytes = max_body_bytes
         self.max_tag_bytes = max_tag_bytes
+        #: Where the warnings go (the connection gives its own, which it keeps ticking).
+        self.diagnostics = diagnostics if diagnostics is not None else Diagnostics()
         #: Number of over-long lines dropped so far (for metrics).
         self.dropped_lines = 0
         self._buffer = bytearray()
@@ -175,7 +184,9 @@ class LineDecoder:
 
     def _drop(self, size: int, why: str) -> None:
         self.dropped_lines += 1
-        log.warning("dropped an incoming IRC line of %d+ bytes (%s)", size, why)
+        self.diagnostics.warning(
+            "over-long line", log, "dropped an incoming IRC line of %d+ bytes (%s)", size, why
+        )
 
 
 def encode_line(line: str) -> bytes:

@@ -5,16 +5,27 @@ Servers send several 005 lines; each token is ``NAME``, ``NAME=value`` or
 ``\\xHH`` (modern.ircdocs.horse, "RPL_ISUPPORT").  Until a token arrives the
 accessors return the documented RFC 1459 era defaults, because some servers
 (ngircd, for ``LINELEN``) never send them.
+
+At most ``max_tokens`` tokens are kept (:data:`~logbot.irc.limits.MAX_ISUPPORT_TOKENS`):
+servers send a few dozen, and each 005 line adds up to a dozen more, so a server
+repeating 005 with new names could otherwise fill memory.  Past the limit a new name
+is dropped (said once per connection); a token already kept is still updated or
+withdrawn.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 
 from logbot.irc.casemap import DEFAULT_CASEMAPPING, MAPPINGS, FoldCache
+from logbot.irc.diagnostics import Diagnostics
+from logbot.irc.limits import MAX_ISUPPORT_TOKENS
 
 __all__ = ["ChanModes", "ISupport", "unescape_isupport_value"]
+
+log = logging.getLogger(__name__)
 
 _HEX_ESCAPE = re.compile(r"\\x([0-9A-Fa-f]{2})")
 
@@ -47,8 +58,12 @@ class ISupport:
     per :meth:`apply` (change ``tokens`` only through it).
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self, max_tokens: int = MAX_ISUPPORT_TOKENS, diagnostics: Diagnostics | None = None
+    ) -> None:
         self.tokens: dict[str, str | None] = {}
+        self.max_tokens = max_tokens
+        self.diagnostics = diagnostics if diagnostics is not None else Diagnostics()
         self._derive()
 
     def _derive(self) -> None:
@@ -78,12 +93,24 @@ class ISupport:
         ``params`` are the message parameters: our nick first and the
         ``are supported by this server`` text last are skipped.
         """
+        tokens = self.tokens
         for token in params[1:-1]:
             if token.startswith("-"):
-                self.tokens.pop(token[1:].upper(), None)
+                tokens.pop(token[1:].upper(), None)
                 continue
             name, sep, value = token.partition("=")
-            self.tokens[name.upper()] = unescape_isupport_value(value) if sep else None
+            name = name.upper()
+            if name not in tokens and len(tokens) >= self.max_tokens:
+                self.diagnostics.once(
+                    "isupport tokens",
+                    log,
+                    "the server sent more than %d ISUPPORT tokens: %.60r and any further "
+                    "new ones are ignored",
+                    self.max_tokens,
+                    name,
+                )
+                continue
+            tokens[name] = unescape_isupport_value(value) if sep else None
         self._derive()
 
     def __contains__(self, name: str) -> bool:

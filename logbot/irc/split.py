@@ -9,7 +9,11 @@ subtracts the length of our own hostmask.  When the core does not know it yet
 nick, a 10-byte user name and a 63-byte host.
 
 Text is cut on UTF-8 character boundaries and, when there is one, at the last
-space that fits (that one space is dropped: it becomes the line break).
+space that fits (that one space is dropped: it becomes the line break).  The cuts
+walk an offset through the encoded text instead of slicing off the rest after each
+piece: slicing copied what was left every time, so a 10 MB reply took time in the
+square of its length (10 s, the bot stalled).  ``max_pieces`` stops early, for a
+caller that keeps only the first few.
 
 CR, LF and NUL never reach the wire from here: CRLF, CR and LF end a line of
 text and start a new message (that is what a multi-line string means), empty
@@ -19,7 +23,7 @@ lines are skipped (an empty PRIVMSG is an error, ``412``), NUL is removed.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 __all__ = [
     "ASSUMED_HOST_LEN",
@@ -47,31 +51,52 @@ def prefix_length(nick: str, user: str | None = None, host: str | None = None) -
     return len(nick.encode()) + user_len + host_len + 4  # ":" "!" "@" " "
 
 
-def _cut(data: bytes, limit: int) -> tuple[bytes, bytes]:
-    """Split ``data`` (longer than ``limit``) into a head that fits and the rest."""
-    cut = limit
-    while cut > 0 and data[cut] & 0xC0 == 0x80:  # inside a UTF-8 sequence
+def _cut(data: bytes, start: int, limit: int) -> tuple[int, int]:
+    """Where the piece of ``data`` from ``start`` ends (it holds at most ``limit``
+    bytes and more follow) and where the next one starts."""
+    cut = start + limit
+    while cut > start and data[cut] & 0xC0 == 0x80:  # inside a UTF-8 sequence
         cut -= 1
-    if cut == 0:
+    if cut == start:
         raise ValueError(f"a text budget of {limit} bytes cannot hold one character")
-    space = data.rfind(b" ", 0, cut + 1)
-    if space > 0:
-        return data[:space], data[space + 1 :]
-    return data[:cut], data[cut:]
+    space = data.rfind(b" ", start, cut + 1)
+    if space > start:
+        return space, space + 1
+    return cut, cut
 
 
-def split_text(text: str, max_bytes: int) -> list[str]:
-    """Split ``text`` into pieces of at most ``max_bytes`` UTF-8 bytes each."""
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` (CRLF, CR or LF end one), one at a time: a caller that
+    stops early has not split the rest."""
+    start = 0
+    for match in _LINE_BREAK.finditer(text):
+        yield text[start : match.start()]
+        start = match.end()
+    yield text[start:]
+
+
+def split_text(text: str, max_bytes: int, max_pieces: int | None = None) -> list[str]:
+    """Split ``text`` into pieces of at most ``max_bytes`` UTF-8 bytes each (the first
+    ``max_pieces`` of them, if given), in time linear in the length of ``text``."""
     if max_bytes < 1:
         raise ValueError(f"no room for text ({max_bytes} bytes)")
     pieces: list[str] = []
-    for line in _LINE_BREAK.split(text.replace("\0", "")):
+    room = -1 if max_pieces is None else max_pieces
+    for line in _lines(text.replace("\0", "")):
         data = line.encode("utf-8")
-        while len(data) > max_bytes:
-            head, data = _cut(data, max_bytes)
-            pieces.append(head.decode("utf-8"))
-        if data:
-            pieces.append(data.decode("utf-8"))
+        start, size = 0, len(data)
+        while size - start > max_bytes and room:
+            end, start_next = _cut(data, start, max_bytes)
+            pieces.append(data[start:end].decode("utf-8"))
+            start = start_next
+            room -= 1
+        if not room:
+            break
+        if start < size:
+            pieces.append(data[start:].decode("utf-8"))
+            room -= 1
+            if not room:
+                break
     return [piece for piece in pieces if piece]
 
 

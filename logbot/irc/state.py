@@ -2,32 +2,29 @@
 
 :class:`IRCState` is fed every parsed message (``apply``) and returns the
 membership events that message caused.  Handlers are registered in a table
-by decorator (:mod:`logbot.irc.registry`), never looked up by name.
-
-Names are keys only after case folding with the server's CASEMAPPING; the
-displayed spelling is kept in the objects.  Only users who share a channel
-with us (and we ourselves) are tracked: a user who leaves our last common
-channel is forgotten, so memory follows our channels, not the network.
+by decorator (:mod:`logbot.irc.registry`), never looked up by name.  The
+bookkeeping of who is where, and its limits, is :class:`~logbot.irc.members.Members`,
+which ``IRCState`` extends: names are keys only after case folding, only users who
+share a channel with us are tracked, and ``channels`` and ``users`` always agree.
 
 Every event that concerns a user (QUIT, NICK, CHGHOST, ...) carries the
-channels we share with them, computed *before* the state changes.
-
-``channels`` and ``users`` always agree (a member of a channel is a known user who
-lists it; a user lists only our channels; we are in each of them): a server, a
-bouncer or a lost line can send what does not fit (a JOIN for a channel we are in,
-a NICK onto a nick we know, a bare ``001``), and such a line is made to fit or
-ignored with a debug log, never allowed to raise: an exception here would drop the
-connection and the rest of the read.
+channels we share with them, computed *before* the state changes.  A line is never
+dropped for a limit: a JOIN or NAMES entry past one gives its event, only its member
+is not tracked (see :mod:`logbot.irc.members` for what that costs).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from logbot.irc import events as ev
-from logbot.irc.isupport import ISupport
+from logbot.irc.casemap import DEFAULT_CASEMAPPING
+from logbot.irc.diagnostics import Diagnostics
+from logbot.irc.events import ModeChange
+from logbot.irc.isupport import unescape_isupport_value
+from logbot.irc.limits import ReceiveLimits
+from logbot.irc.members import Channel, Members, User
 from logbot.irc.message import NO_TAGS, Message, split_userhost
 from logbot.irc.modes import apply_channel_modes, parse_modes
 from logbot.irc.registry import HandlerTable
@@ -37,194 +34,22 @@ __all__ = ["Channel", "IRCState", "User"]
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class User:
-    nick: str
-    user: str | None = None
-    host: str | None = None
-    account: str | None = None
-    away: str | None = None
-    realname: str | None = None
-    channels: set[str] = field(default_factory=set)  # folded channel names
-
-    @property
-    def hostmask(self) -> str:
-        return f"{self.nick}!{self.user or '*'}@{self.host or '*'}"
-
-
-@dataclass
-class Channel:
-    name: str
-    topic: str | None = None
-    topic_setter: str | None = None
-    topic_time: int | None = None
-    modes: dict[str, str | None] = field(default_factory=dict)
-    members: dict[str, set[str]] = field(default_factory=dict)  # folded nick -> prefix modes
-
-
 Handler = Callable[["IRCState", Message], list[ev.Event]]
 HANDLERS: HandlerTable[Handler] = HandlerTable()
 _HANDLERS = HANDLERS.mapping  # the live dict: filled by the decorators below
 
 
-class IRCState:
+class IRCState(Members):
     """Mutable tracking state of one connection."""
 
-    def __init__(self, nick: str) -> None:
-        self.nick = nick
-        self.isupport = ISupport()
-        self.channels: dict[str, Channel] = {}
-        self.users: dict[str, User] = {}
+    def __init__(
+        self,
+        nick: str,
+        limits: ReceiveLimits | None = None,
+        diagnostics: Diagnostics | None = None,
+    ) -> None:
+        super().__init__(nick, limits, diagnostics)
         self.user_modes: set[str] = set()
-        self.me = self._user(nick)
-
-    # -- lookups ------------------------------------------------------------
-
-    def fold(self, name: str) -> str:
-        """``name`` case-folded with the server's CASEMAPPING (a dictionary key)."""
-        return self.isupport.folded[name]
-
-    def is_self(self, nick: str | None) -> bool:
-        folded = self.isupport.folded
-        return nick is not None and folded[nick] == folded[self.nick]
-
-    def user(self, nick: str) -> User | None:
-        return self.users.get(self.isupport.folded[nick])
-
-    def channel(self, name: str) -> Channel | None:
-        return self.channels.get(self.fold(name))
-
-    def shared_channels(self, nick: str) -> tuple[str, ...]:
-        """Display names of our channels that ``nick`` is in, sorted."""
-        user = self.user(nick)
-        if user is None:
-            return ()
-        names = (self.channels[key].name for key in user.channels if key in self.channels)
-        return tuple(sorted(names))
-
-    # -- bookkeeping --------------------------------------------------------
-
-    def _user(self, nick: str) -> User:
-        key = self.fold(nick)
-        if key not in self.users:
-            self.users[key] = User(nick)
-        return self.users[key]
-
-    def _learn(self, source: str) -> User | None:
-        """Record user/host of a known user from any message's source."""
-        rest, _, host = source.partition("@")  # split_userhost, inlined: every line
-        nick, _, user_name = rest.partition("!")
-        user = self.users.get(self.isupport.folded[nick])
-        if user is not None:
-            user.user = user_name or user.user
-            user.host = host or user.host
-        return user
-
-    def _add_member(self, channel: Channel, nick: str, prefixes: set[str]) -> User:
-        user = self._user(nick)
-        channel.members[self.fold(nick)] = prefixes
-        user.channels.add(self.fold(channel.name))
-        return user
-
-    def _remove_member(self, channel_key: str, nick: str) -> None:
-        channel = self.channels.get(channel_key)
-        if channel is not None:
-            channel.members.pop(self.fold(nick), None)
-        user = self.user(nick)
-        if user is not None:
-            user.channels.discard(channel_key)
-            self._forget_if_alone(user)
-
-    def _forget_if_alone(self, user: User) -> None:
-        if not user.channels and not self.is_self(user.nick):
-            self.users.pop(self.fold(user.nick), None)
-
-    def _drop_channel(self, key: str) -> None:
-        channel = self.channels.pop(key, None)
-        if channel is None:
-            return
-        for member in list(channel.members):
-            user = self.users.get(member)
-            if user is not None:
-                user.channels.discard(key)
-                self._forget_if_alone(user)
-
-    def leave(self, channel_name: str, nick: str) -> tuple[Channel | None, bool]:
-        """``nick`` left a channel (PART, KICK): forget the channel if that was
-        us, else the membership.  Returns the channel (if ours) and is_self."""
-        key = self.fold(channel_name)
-        channel = self.channels.get(key)
-        is_self = self.is_self(nick)
-        if channel is not None:
-            if is_self:
-                self._drop_channel(key)
-            else:
-                self._remove_member(key, nick)
-        return channel, is_self
-
-    def rename(self, old: str, new: str) -> None:
-        """Rename a user everywhere (also used when the server renames us).
-
-        A rename onto a nick we still track means we missed that user's QUIT or
-        NICK, so the stale user is forgotten first.  One onto our own nick, or to
-        what cannot be a nick (empty, or two words: ``:srv 001 : ``), cannot be
-        right and is ignored, as is one of an unknown user: an empty nick of ours
-        would make every line without a source look like ours."""
-        old_key, new_key = self.fold(old), self.fold(new)
-        is_self = self.is_self(old)
-        user = self.me if is_self else self.users.get(old_key)
-        if user is None or not new or " " in new:
-            log.debug("ignored a rename of %r to %r: unknown user or not a nick", old, new)
-            return
-        if new_key != old_key:
-            if self.is_self(new):
-                log.debug("ignored a rename of %r to our own nick %r", old, new)
-                return
-            stale = self.users.get(new_key)
-            if stale is not None:
-                log.debug("%r renamed to %r, which we still tracked: forgot that one", old, new)
-                self._forget(stale)
-        self.users.pop(old_key, None)
-        if is_self:
-            self.nick = new
-        user.nick = new
-        self.users[new_key] = user
-        for key in user.channels:
-            members = self.channels[key].members
-            members[new_key] = members.pop(old_key, set())
-
-    def _forget(self, user: User) -> None:
-        """Remove another user from every channel and from ``users`` (a QUIT)."""
-        key = self.fold(user.nick)
-        for channel_key in user.channels:
-            channel = self.channels.get(channel_key)
-            if channel is not None:
-                channel.members.pop(key, None)
-        user.channels.clear()
-        self.users.pop(key, None)
-
-    def refold(self) -> None:
-        """Re-key every dictionary after CASEMAPPING changed (it arrives in 005,
-        after 001 has already created our own entry).
-
-        Two names under the old mapping may be one under the new (``x[`` and
-        ``X{`` under rfc1459): then the later entry wins (our own always), and
-        every user's channels are rebuilt from the channels' member lists, so that
-        the two sides agree again instead of naming what was merged away."""
-        fold = self.fold
-        user_keys = {old: fold(u.nick) for old, u in self.users.items()}
-        self.channels = {fold(c.name): c for c in self.channels.values()}
-        self.users = {user_keys[old]: u for old, u in self.users.items()}
-        self.users[fold(self.nick)] = self.me
-        for user in self.users.values():
-            user.channels = set()
-        for key, channel in self.channels.items():
-            members = {user_keys.get(m, m): p for m, p in channel.members.items()}
-            channel.members = {m: p for m, p in members.items() if m in self.users}
-            for member in channel.members:
-                self.users[member].channels.add(key)
-        for user in list(self.users.values()):
-            self._forget_if_alone(user)
 
     # -- entry point --------------------------------------------------------
 
@@ -244,7 +69,14 @@ class IRCState:
         except IndexError:  # too few parameters: a broken server line
             return []
         except Exception:  # a bug of ours: never a dropped connection and a lost read
-            log.exception("state: handling %s failed; the line is skipped", msg.command)
+            self.diagnostics.warning(
+                "state handler failed",
+                log,
+                "state: handling %s failed; the line is skipped",
+                msg.command,
+                exc_info=True,
+                level=logging.ERROR,
+            )
             return []
 
 
@@ -267,11 +99,45 @@ def _welcome(state: IRCState, msg: Message) -> list[ev.Event]:
 
 @HANDLERS.on("005")
 def _isupport(state: IRCState, msg: Message) -> list[ev.Event]:
-    before = state.isupport.casemapping
-    state.isupport.apply(msg.params)
-    if state.isupport.casemapping != before:
+    """A new CASEMAPPING re-keys every user and membership (:meth:`refold`), which a
+    server could ask for in every 005 line: a change that would take the names
+    re-keyed past ``limits.refold_budget`` is ignored (said once)."""
+    params = msg.params
+    isupport = state.isupport
+    mapping = _casemapping_set(params[1:-1])
+    if (
+        mapping is not None
+        and mapping != isupport.casemapping
+        and state.refolded + len(state.users) + state.memberships > state.limits.refold_budget
+    ):
+        state.diagnostics.once(
+            "casemapping",
+            log,
+            "the server changed CASEMAPPING too often: it stays %s",
+            isupport.casemapping,
+        )
+        tokens = [p for p in params[1:-1] if _token_name(p) != "CASEMAPPING"]
+        params = (params[0], *tokens, params[-1])
+    before = isupport.casemapping
+    isupport.apply(params)
+    if isupport.casemapping != before:
         state.refold()
     return []
+
+
+def _token_name(token: str) -> str:
+    return token.lstrip("-").partition("=")[0].upper()
+
+
+def _casemapping_set(tokens: tuple[str, ...]) -> str | None:
+    """The casemapping these 005 tokens leave (as :class:`ISupport` reads it), or None
+    when they do not name it."""
+    mapping = None
+    for token in tokens:
+        if _token_name(token) == "CASEMAPPING":
+            value = "" if token.startswith("-") else token.partition("=")[2]
+            mapping = (unescape_isupport_value(value) or DEFAULT_CASEMAPPING).lower()
+    return mapping
 
 
 @HANDLERS.on("396")  # RPL_VISIBLEHOST: our displayed host changed
@@ -287,27 +153,33 @@ def _join(state: IRCState, msg: Message) -> list[ev.Event]:
     nick = _nick_of(msg)
     name = msg.params[0]
     key = state.fold(name)
-    if state.is_self(nick):
+    is_self = state.is_self(nick)
+    if is_self:
         if key in state.channels:  # we missed our PART or KICK: what we knew is stale
             log.debug("JOIN of %s, which we were in already: starting it afresh", name)
             state._drop_channel(key)
-        state.channels[key] = Channel(name)
+        if state.room_for_channel(name):
+            state.channels[key] = Channel(name)
     channel = state.channels.get(key)
-    if channel is None:
+    if channel is None and not is_self:
         return []
-    user = state._add_member(channel, nick, set())
-    state._learn(msg.source or "")
     account = realname = None
-    if len(msg.params) >= 3:  # extended-join: JOIN #c account :realname
+    extended = len(msg.params) >= 3  # extended-join: JOIN #c account :realname
+    if extended:
         account = None if msg.params[1] == "*" else msg.params[1]
         realname = msg.params[2]
-        user.account, user.realname = account, realname
+    # Past a limit the JOIN is still reported (and logged); only the member is not kept.
+    if channel is not None and state.room_for_member(channel, state.fold(nick)):
+        user = state._add_member(channel, nick, set())
+        state._learn(msg.source or "")
+        if extended:
+            user.account, user.realname = account, realname
     return [
         ev.Joined(
-            channel=channel.name,
+            channel=name if channel is None else channel.name,
             nick=nick,
             source=msg.source or nick,
-            is_self=state.is_self(nick),
+            is_self=is_self,
             account=account,
             realname=realname,
             **ev.meta(msg),
@@ -391,21 +263,48 @@ def _nick(state: IRCState, msg: Message) -> list[ev.Event]:
 
 @HANDLERS.on("353")  # RPL_NAMREPLY: me <type> #chan :names
 def _names(state: IRCState, msg: Message) -> list[ev.Event]:
+    """Each entry is ``[prefix symbols]nick[!user@host]`` (multi-prefix,
+    userhost-in-names).  A server can send a million of them: the lookups are hoisted,
+    and once a limit stops new members for this line (:meth:`room_for_member`, said
+    once) an entry of someone not tracked costs a fold and a dictionary lookup."""
     channel = state.channel(msg.params[2])
     if channel is None:
         return []
-    symbols, modes = state.isupport.prefix[1], state.isupport.prefix[0]
+    isupport = state.isupport
+    modes, symbols = isupport.prefix
+    folded, table, members = isupport.folded, isupport.fold_table, channel.members
+    room = True  # for new members; only ever runs out within a line
     for entry in msg.params[3].split():
-        prefixes = set()
-        while entry and entry[0] in symbols:  # multi-prefix: "@+nick"
-            prefixes.add(modes[symbols.index(entry[0])])
-            entry = entry[1:]
-        if not entry:
+        name = entry.lstrip(symbols)  # (symbols == "": nothing is stripped)
+        if not name:
             continue
-        nick = split_userhost(entry).nick or entry  # userhost-in-names
+        nick = name.partition("@")[0].partition("!")[0] or name  # split_userhost's nick
+        if nick not in members:  # (a member's key is folded, and folds to itself)
+            # Not folded[nick]: a flood of names we do not track must not fill (and so
+            # empty) the fold cache that every other line uses.
+            key = folded.get(nick)
+            if key is None:
+                key = nick.translate(table)
+            if key not in members:
+                if not room:
+                    continue
+                if not state.room_for_member(channel, key):
+                    room = False
+                    continue
+        prefixes = {modes[symbols.index(c)] for c in entry[: len(entry) - len(name)]}
         state._add_member(channel, nick, prefixes)
-        state._learn(entry)
+        state._learn(name)
     return []
+
+
+def _ascii_modes(changes: tuple[ModeChange, ...]) -> tuple[ModeChange, ...]:
+    """The changes whose mode is ASCII: the only ones kept in the state.  Every mode
+    of every server is an ASCII letter, and a mode is a key of ``Channel.modes``, so a
+    server sending a different non-ASCII character in each MODE could otherwise grow
+    it by a million entries per channel.  (The event still lists every change.)"""
+    if all(change.mode.isascii() for change in changes):
+        return changes
+    return tuple(change for change in changes if change.mode.isascii())
 
 
 @HANDLERS.on("MODE")
@@ -413,10 +312,11 @@ def _mode(state: IRCState, msg: Message) -> list[ev.Event]:
     target, modestring, args = msg.params[0], msg.params[1], msg.params[2:]
     channel = state.channel(target)
     changes = parse_modes(modestring, args, state.isupport, channel is not None)
+    kept = _ascii_modes(changes)
     if channel is not None:
-        apply_channel_modes(channel.modes, channel.members, changes, state.isupport, state.fold)
+        apply_channel_modes(channel.modes, channel.members, kept, state.isupport, state.fold)
     elif state.is_self(target):
-        for change in changes:
+        for change in kept:
             (state.user_modes.add if change.adding else state.user_modes.discard)(change.mode)
     else:
         return []
@@ -428,7 +328,7 @@ def _channel_mode_is(state: IRCState, msg: Message) -> list[ev.Event]:
     channel = state.channel(msg.params[1])
     if channel is not None:
         channel.modes.clear()
-        changes = parse_modes(msg.params[2], msg.params[3:], state.isupport, True)
+        changes = _ascii_modes(parse_modes(msg.params[2], msg.params[3:], state.isupport, True))
         apply_channel_modes(channel.modes, channel.members, changes, state.isupport, state.fold)
     return []
 

@@ -4,7 +4,9 @@
   CR, LF and NUL splits or goes (a reply can never become a second IRC command),
   other control characters but IRC formatting go, long lines are split at
   ``max_line_bytes`` and a reply is capped at ``max_lines`` (the last line then
-  says how many were left out, so nobody wonders).
+  says how many were left out, so nobody wonders).  Only the first
+  ``MAX_COUNTED_LINES`` lines of a reply are read and counted: a 10 MB reply
+  was split whole to count what was not shown, and stalled the bot for seconds.
 - :class:`TokenBuckets` are the per-user and per-channel rate limits.
 - :class:`LoopGuard` stops the same reply to the same place repeating: two bots
   answering each other, or a plugin answering its own echo.
@@ -16,12 +18,18 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from logbot.irc.split import split_text
 
-__all__ = ["LoopGuard", "ReplyError", "TokenBuckets", "reply_lines"]
+__all__ = ["MAX_COUNTED_LINES", "LoopGuard", "ReplyError", "TokenBuckets", "reply_lines"]
+
+#: Lines of a reply that are read at most (and no more than this many times
+#: ``max_line_bytes`` characters): only ``max_lines`` (50 at most) go out, the rest
+#: only feed the count "(N more lines not shown)".  Past them nothing more is read,
+#: and the count says "N+".
+MAX_COUNTED_LINES = 100
 
 #: IRC formatting (bold, colour, hex colour, reset, monospace, reverse, italic,
 #: strikethrough, underline) stays; every other C0 control, DEL and the C1 controls go.
@@ -33,34 +41,62 @@ class ReplyError(TypeError):
     """A handler returned something that is not a reply."""
 
 
-def _texts(reply: Any) -> list[str]:
+def _texts(reply: Any) -> Iterator[str]:
+    """The texts of a reply, checked as they are read (a list is not copied whole)."""
     if reply is None:
-        return []
+        return iter(())
     if isinstance(reply, str):
-        return [reply]
+        return iter((reply,))
     if isinstance(reply, (bytes, bytearray)) or not isinstance(reply, Iterable):
         raise ReplyError(f"a reply must be a str or a list of str, not {type(reply).__name__}")
-    texts = list(reply)
+    return _checked(reply)
+
+
+def _checked(texts: Iterable[Any]) -> Iterator[str]:
     for text in texts:
         if not isinstance(text, str):
             raise ReplyError(f"a reply line must be a str, not {type(text).__name__}")
-    return texts
+        yield text
 
 
 def reply_lines(reply: Any, *, max_lines: int, max_line_bytes: int) -> list[str]:
-    """Safe wire-ready lines for a handler's return value (see the module doc)."""
+    """Safe wire-ready lines for a handler's return value (see the module doc).  The
+    work is bounded by the limits, not by the size of the reply."""
+    counted = max(MAX_COUNTED_LINES, max_lines + 1)
+    budget = counted * max_line_bytes  # characters read at most
     lines: list[str] = []
+    unread = False  # some of the reply was not read (so the count is a lower bound)
     for text in _texts(reply):
+        if budget <= 0:
+            unread = True
+            break
+        if len(text) > budget:
+            text, unread = text[:budget], True
+        budget -= max(1, len(text))
         for line in _BREAK.split(text):
             line = _CONTROL.sub("", line.replace("\t", " ")).rstrip()
-            if line:
-                lines.extend(p for p in (p.rstrip() for p in split_text(line, max_line_bytes)) if p)
-    if len(lines) > max_lines:
-        left_out = len(lines) - max_lines + 1
-        if max_lines == 1:
-            return lines[:1]
-        lines = lines[: max_lines - 1] + [f"({left_out} more lines not shown)"]
-    return lines
+            if not line:
+                continue
+            room = counted + 1 - len(lines)
+            pieces = split_text(line, max_line_bytes, room)
+            lines.extend(p for p in (p.rstrip() for p in pieces) if p)
+            if len(pieces) >= room:  # enough: the rest is not read
+                unread = True
+                break
+        if unread:
+            break
+    if len(lines) > counted:
+        del lines[counted:]
+        unread = True
+    if len(lines) <= max_lines and not unread:
+        return lines
+    if max_lines == 1:
+        return lines[:1]
+    shown = lines[: max_lines - 1]
+    left_out = len(lines) - len(shown)
+    if not left_out:  # the text read held fewer lines than may go out
+        return shown + ["(more lines not shown)"]
+    return shown + [f"({left_out}{'+' if unread else ''} more lines not shown)"]
 
 
 class TokenBuckets:

@@ -10,8 +10,19 @@ Every guarantee the issue asks of plugins is kept here, for every plugin alike:
   reply line passes the loop guard;
 - replies go through :func:`~logbot.plugins.replies.reply_lines`: capped,
   split, free of CR, LF and NUL, so a reply can never become a second command;
+- a reply goes out whole or not at all: one that the send queue cannot take within
+  its bounds or that would wait there longer than ``max_reply_wait`` (30 s,
+  :mod:`logbot.irc.flood`) is dropped and counted by the core, and the asker gets
+  one short NOTICE per ``BUSY_WINDOW`` that jumps the replies waiting: at the rate
+  limits, replies used to queue for hours.  These notices are capped network-wide
+  too (``BUSY_BURST``, ``BUSY_EVERY``): 150 askers told once a minute each took
+  most of the send rate (five busy channels got 594 reply lines in an hour, not 3,241);
 - admin commands run only for admins (services account or hostmask; when the
   account is unknown and the server has WHOX, one ``WHO`` asks for it);
+- ``admins`` and ``ignore`` masks are matched the IRC way, by the core's
+  :func:`~logbot.irc.message.mask_match` (``*`` and ``?`` only, under the network's
+  CASEMAPPING): ``fnmatch`` read ``[m]`` as a character class, so ``Nick[m]!*@*``
+  made ``nickm`` an admin and refused ``Nick[m]`` himself;
 - messages replayed from the past (server-time older than ``STALE_AFTER``, as a
   bouncer's playback) run nothing; the server's clock is measured against ours at
   registration, so a server whose clock is off does not silence every command.
@@ -19,7 +30,6 @@ Every guarantee the issue asks of plugins is kept here, for every plugin alike:
 
 from __future__ import annotations
 
-import fnmatch
 import inspect
 import logging
 from collections.abc import Callable
@@ -27,6 +37,8 @@ from dataclasses import MISSING, fields
 from typing import Any
 
 from logbot.irc import events as ev
+from logbot.irc.casemap import DEFAULT_CASEMAPPING
+from logbot.irc.message import mask_match
 from logbot.plugin import Context
 from logbot.plugins.control import BotControl, ChannelLogs
 from logbot.plugins.dispatch import Invocation, parse_command
@@ -43,6 +55,9 @@ STALE_AFTER = 120.0  # seconds: older server-time means playback, not a live req
 WHOX_TOKEN = "417"
 WHOX_WAIT = 5.0  # seconds to wait for a WHOX answer
 MAX_WARNED = 1000  # users told about the rate limit at once (each told once)
+BUSY_WINDOW = 60.0  # seconds: an asker is told at most once this often that replies wait
+BUSY_BURST, BUSY_EVERY = 3, 10.0  # those notices in all: 3 at once, then one every 10 s
+BUSY_NOTICE = "too many replies are waiting to be sent, so yours was dropped; try again later"
 
 
 class NetworkPlugins:
@@ -60,6 +75,8 @@ class NetworkPlugins:
         self._whox: dict[str, list[defer.Deferred[str | None]]] = {}
         self._shared: dict[str, dict[str, Any]] = {}
         self._skew = 0.0  # seconds our clock is ahead of the server's (from 001)
+        self._busy_told = TokenBuckets(1, BUSY_WINDOW)  # askers told their reply was dropped
+        self._busy_notices = TokenBuckets(BUSY_BURST, BUSY_EVERY)  # one key: all of them
         self.configure()
         manager.runners.append(self)
 
@@ -139,8 +156,8 @@ class NetworkPlugins:
             if age > STALE_AFTER:
                 return True
         if self.options.ignore:
-            source = event.source.lower()
-            return any(fnmatch.fnmatchcase(source, mask.lower()) for mask in self.options.ignore)
+            mapping = self._casemapping()
+            return any(mask_match(mask, event.source, mapping) for mask in self.options.ignore)
         return False
 
     def _base(self, event: Any, client: Any, target: str | None, text: str) -> dict[str, Any]:
@@ -249,10 +266,8 @@ class NetworkPlugins:
         account = base["account"]
         if account is not None and account.lower() in accounts:
             return True
-        mask = f"{base['nick']}!{base['user']}@{base['host']}".lower()
-        if any(
-            fnmatch.fnmatchcase(mask, m.lower()) for m in admins if not m.startswith("account:")
-        ):
+        who, mapping = _who(base), self._casemapping()
+        if any(mask_match(m, who, mapping) for m in admins if not m.startswith("account:")):
             return True
         if not ask or account is not None or not accounts or not self._has_whox():
             return False
@@ -308,6 +323,14 @@ class NetworkPlugins:
         if client is not None and client.core is not None:
             return client.core.state.fold
         return str.lower
+
+    def _casemapping(self) -> str:
+        """The server's CASEMAPPING, by which masks are matched (RFC 1459 until known)."""
+        client = self.bot.client
+        if client is not None and client.core is not None:
+            mapping: str = client.core.state.isupport.casemapping
+            return mapping
+        return DEFAULT_CASEMAPPING
 
     def _context(
         self,
@@ -399,7 +422,7 @@ class NetworkPlugins:
                     handler.spec.name,
                 )
             return
-        self._send(target, lines)
+        self._send(target, lines, asker=context.nick)
 
     def _failed(self, handler: Handler, context: Context, failure: Failure) -> None:
         manager = self.manager
@@ -435,23 +458,36 @@ class NetworkPlugins:
             ),
         )
 
-    def _send(self, target: str, lines: list[str]) -> None:
-        """Safe lines to ``target``, each if the loop guard lets it."""
+    def _send(self, target: str, lines: list[str], asker: str | None = None) -> None:
+        """Safe lines to ``target``, those the loop guard lets through, all or none: when
+        the send queue refuses them (see the module doc), ``asker`` is told."""
         client = self.bot._registered_client()
         if client is None:
             if lines:
                 log.info("%s: not connected; a plugin reply to %s is dropped", self.name, target)
             return
         fold = self._fold()
+        now = self.reactor.seconds()
+        kept = []
         for line in lines:
-            if not self.loop.allow(fold(target), line, self.reactor.seconds()):
+            if not self.loop.allow(fold(target), line, now):
                 self.manager.stats.loops_suppressed += 1
                 log.warning(
                     "%s: the same reply to %s again; held back (loop guard)", self.name, target
                 )
                 continue
-            client.msg(target, line)
-            self.manager.stats.replies += 1
+            kept.append(line)
+        if not kept:
+            return
+        if client.reply(target, kept):
+            self.manager.stats.replies += len(kept)
+            return
+        why = "%s: too many lines waiting to be sent; a reply to %s is dropped"
+        if asker and self._busy_told.allow(fold(asker), now) and self._busy_notices.allow("", now):
+            log.warning(why + " (%s is told)", self.name, target, asker)
+            client.notice(asker, BUSY_NOTICE, urgent=True)
+        else:  # (the core counts every one: replies_dropped)
+            log.debug(why, self.name, target)
 
 
 def _who(base: dict[str, Any]) -> str:

@@ -48,6 +48,7 @@ EXPECTED = {  # every family, and its type
     "logbot_network_history_lines_recovered_total": "counter",
     "logbot_network_history_duplicates_total": "counter",
     "logbot_network_history_refused_total": "counter",
+    "logbot_network_replies_dropped_total": "counter",
     "logbot_network_channels_joined": "gauge",
     "logbot_network_send_queue_lines": "gauge",
     "logbot_network_authenticated": "gauge",

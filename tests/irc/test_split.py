@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -71,6 +73,43 @@ def test_action_wrap_counts_in_budget() -> None:
     for line in lines:
         assert line.startswith("PRIVMSG #c :\x01ACTION ") and line.endswith("\x01")
         assert len(line.encode()) + 100 + 2 <= 512
+
+
+def test_split_text_stops_after_max_pieces() -> None:
+    # A caller that keeps a few lines (a plugin reply) does not split the rest: the
+    # whole of a 10 MB reply was split, in time growing with the square of its length.
+    assert split_text("aaa bbb ccc\nddd", 3, max_pieces=2) == ["aaa", "bbb"]
+    assert split_text("aaa\nbbb\nccc", 100, max_pieces=2) == ["aaa", "bbb"]
+    assert split_text("aaa bbb", 3, max_pieces=5) == ["aaa", "bbb"]
+    assert len(split_text("word " * 2_000_000, 400, max_pieces=3)) == 3
+
+
+def _sliced_split(text: str, max_bytes: int) -> list[str]:
+    """The split before it walked an offset (it sliced off the rest after each piece)."""
+    pieces: list[str] = []
+    for line in re.split("\r\n|\r|\n", text.replace("\0", "")):
+        data = line.encode("utf-8")
+        while len(data) > max_bytes:
+            cut = max_bytes
+            while cut > 0 and data[cut] & 0xC0 == 0x80:
+                cut -= 1
+            space = data.rfind(b" ", 0, cut + 1)
+            head, data = (
+                (data[:space], data[space + 1 :]) if space > 0 else (data[:cut], data[cut:])
+            )
+            pieces.append(head.decode("utf-8"))
+        if data:
+            pieces.append(data.decode("utf-8"))
+    return [piece for piece in pieces if piece]
+
+
+@given(
+    st.text(st.characters(blacklist_categories=("Cs",)), max_size=400)
+    | st.lists(st.sampled_from(["ab", " ", "é", "€", "\n", "xyz "])).map("".join),
+    st.integers(min_value=4, max_value=40),
+)
+def test_split_text_cuts_where_it_did(text: str, limit: int) -> None:
+    assert split_text(text, limit) == _sliced_split(text, limit)
 
 
 def test_join_lines_batches_and_keys_first() -> None:

@@ -30,6 +30,12 @@ class FloodBot(IRCClient):
     # The fake servers say little for the length of a long reply; the keepalive (tested
     # elsewhere) should not end the session before the server's own PING.
     ping_timeout = 300.0
+    # These replays send a 200-line reply at once and check its pace against the
+    # server's limits, which the send queue's bounds (tested in test_flood_queue.py)
+    # would cut short after 30 s.
+    max_reply_wait = None
+    max_queued_lines = None
+    max_queued_per_target = None
     flood_control: FloodControl | None = None
 
     def build_core(self) -> Any:

@@ -519,6 +519,16 @@ def test_join_by_an_admin_joins_now_and_after_a_reconnect(admin) -> None:  # typ
     assert joins(reconnect(h)) == ["JOIN #a,#B,#x"]
 
 
+def test_join_on_the_word_of_a_nick_that_only_fnmatch_made_an_admin(tmp_path: Path) -> None:
+    # issue 15: with admins ["Nick[m]!*@*"], fnmatch made nickm an admin and the bot
+    # joined a channel on his word; IRC masks have no character classes.
+    h = harness(tmp_path, "admin", admins=("Nick[m]!*@*",), user_rate=PLENTY)
+    h.feed(":nickm!~n@evil.host PRIVMSG #a :!join #evil")
+    assert h.sent() == ["PRIVMSG #a :nickm: only admins may use join"]
+    h.feed(":Nick[m]!~n@home.host PRIVMSG #a :!join #x")
+    assert h.sent() == ["JOIN #x", "PRIVMSG #a :Nick[m]: joining #x"]
+
+
 def test_join_sends_the_key(admin) -> None:  # type: ignore[no-untyped-def]
     h = admin
     h.feed(f":{ROOT} PRIVMSG #a :!join #k sesame")

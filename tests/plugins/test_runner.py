@@ -356,6 +356,33 @@ def test_nobody_is_admin_without_admins(tmp_path) -> None:  # type: ignore[no-un
     assert h.say("!secret", source=ROOT) == [("#a", "root: only admins may use secret")]
 
 
+def test_admin_masks_match_the_irc_way_not_as_fnmatch_classes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # fnmatch read "[m]" as a class: nickm was made an admin and Nick[m] was refused.
+    h = admin_harness(tmp_path, admins=("Nick[m]!*@*",), user_rate=RateLimit(100, 1.0))
+    refused = [("#a", "nickm: only admins may use secret")]
+    assert h.say("!secret", source="nickm!~n@evil.host") == refused
+    assert h.say("!secret", source="Nick[m]!~n@home.host") == [("#a", "yes True")]
+    # rfc1459 (the harness's CASEMAPPING): "[" and "{" are one letter in two cases
+    assert h.say("!secret", source="NICK{M}!~n@home.host", after=10) == [("#a", "yes True")]
+    # "?" is one character and "*" any run; nothing else is special
+    h = admin_harness(tmp_path, admins=("a?c!*@*.example",), user_rate=RateLimit(100, 1.0))
+    assert h.say("!secret", source="abc!u@x.example") == [("#a", "yes True")]
+    assert h.say("!secret", source="ac!u@x.example", after=10) == [
+        ("#a", "ac: only admins may use secret")
+    ]
+
+
+def test_ignore_masks_match_the_irc_way(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    h = PluginHarness(
+        tmp_path, enabled=("echo",), ignore=("[bot]*!*@*",), user_rate=RateLimit(100, 1.0)
+    )
+    h.plugin("echo", ECHO)
+    h.up()
+    assert h.say("!echo hi", source="{BOT}relay!~r@relay.host") == []  # rfc1459 folding
+    assert h.say("!echo hi", source="[bot]x!~r@relay.host", after=10) == []
+    assert h.say("!echo hi", source="bottom!~b@b.host", after=10) == [("#a", "hi")]
+
+
 # -- events, rules, setup ---------------------------------------------------------------------
 
 
