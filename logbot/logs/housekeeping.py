@@ -239,7 +239,7 @@ class Compressor:
     @staticmethod
     def _free_name(dir_fd: int, path: Path) -> Path:
         """``path``, or a free part name it is renamed to if its ``.gz`` exists."""
-        if not _lexists(dir_fd, gz_path(path).name):
+        if not safe_open.lexists(dir_fd, gz_path(path).name):
             return path
         part = paths.part_path(path, paths.next_part_number(path, os.listdir(dir_fd)))
         os.rename(path.name, part.name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
@@ -295,14 +295,6 @@ class Compressor:
         waiters, self._waiters = self._waiters, []
         for d in waiters:
             d.callback(None)
-
-
-def _lexists(dir_fd: int, name: str) -> bool:
-    try:
-        os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-    except FileNotFoundError:
-        return False
-    return True
 
 
 def sweep_retention(

@@ -43,6 +43,7 @@ __all__ = [
     "UnsafeLink",
     "create_temp",
     "is_temp_of",
+    "lexists",
     "open_dir",
     "open_file",
     "open_in",
@@ -224,3 +225,12 @@ def is_temp_of(temp: str, name: str) -> bool:
         and len(token) == 2 * _TEMP_TOKEN_BYTES
         and all(c in "0123456789abcdef" for c in token)
     )
+
+
+def lexists(dir_fd: int, name: str) -> bool:
+    """Whether ``name`` exists in the folder ``dir_fd``, a link counting as itself."""
+    try:
+        os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return True

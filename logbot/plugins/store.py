@@ -539,7 +539,7 @@ class Store:
         name = self.path.name
         aside = f"{name}.corrupt-{int(self._wall())}"
         n = 1
-        while _lexists(dir_fd, aside):
+        while safe_open.lexists(dir_fd, aside):
             aside = f"{name}.corrupt-{int(self._wall())}-{n}"
             n += 1
         try:
@@ -654,14 +654,6 @@ def _unlink(dir_fd: int, name: str) -> None:
         os.unlink(name, dir_fd=dir_fd)
     except OSError:
         pass
-
-
-def _lexists(dir_fd: int, name: str) -> bool:
-    try:
-        os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-    except FileNotFoundError:
-        return False
-    return True
 
 
 def _listdir(dir_fd: int) -> list[str]:

@@ -34,6 +34,7 @@ from logbot.reactor.defer import CancelledError, Deferred
 from logbot.reactor.error import ProcessDone, ProcessTerminated
 from logbot.reactor.failure import Failure
 from logbot.reactor.testing import MemoryReactorClock
+from tests.reactor.test_process import running
 
 PY = sys.executable
 REPO = Path(__file__).resolve().parents[2]
@@ -194,16 +195,6 @@ def test_deadline_kills_a_child_that_never_ends(reactor: Any, run_until: Any) ->
     assert spawner.processes[0].status is not None
     assert os.WTERMSIG(spawner.processes[0].status) == signal.SIGKILL
     assert gone(pid)
-
-
-def running(pid: int) -> bool:
-    """Alive and not a zombie (a killed orphan is a zombie until init reaps it)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state not in ("Z", "X")
 
 
 def until(reactor: Any, check: Any, what: str, limit: float = 5.0) -> Deferred[None]:
