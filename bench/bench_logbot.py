@@ -257,7 +257,7 @@ def stderr_problems(path: Path) -> list[str]:
 
 # -- checking the logs ----------------------------------------------------------------------
 
-_TEXT = re.compile(r"^\S+ <user(\d\d)> (\d+) ")
+_TEXT = re.compile(r"^\S+ +<user(\d\d)> (\d+) ")  # the layouts: one space or two
 
 
 def check_text(root: Path, lines: int) -> dict[str, int]:

@@ -279,6 +279,14 @@ def version_command() -> None:
     click.echo(f"logbot {__version__}")
 
 
+@main.command("schema")
+def schema_command() -> None:
+    """Print the JSON Schema (draft 2020-12) of the jsonl log lines."""
+    from logbot.logs.schema import schema_text
+
+    click.echo(schema_text(), nl=False)
+
+
 @main.command("backends")
 def backends_command() -> None:
     """List the reactor backends this machine supports (best first)."""

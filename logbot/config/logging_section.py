@@ -20,6 +20,7 @@ from typing import Any
 
 from logbot.config.reader import INVALID, Reader, join
 from logbot.config.settings import EventFilter, LogOptions
+from logbot.config.text_layout import LAYOUT_TIMES, LAYOUTS, check_time_format, has_date
 from logbot.config.values import (
     Convert,
     Section,
@@ -105,6 +106,19 @@ def check_path_template(template: str) -> str | None:
     return None
 
 
+def _daily_path(template: str) -> bool:
+    """Whether ``template`` names a file per day: a line whose time has no date takes
+    its file's (two days in a row get two paths; their date is in them)."""
+    try:
+        days = [
+            template.format(network="n", channel="c", date=datetime.date(2026, 1, d))
+            for d in (1, 2)
+        ]
+    except (KeyError, ValueError, IndexError, AttributeError, TypeError):
+        return False
+    return days[0] != days[1]
+
+
 def _uses_date(template: str) -> bool:
     try:
         return "date" in _fields(template)
@@ -153,6 +167,8 @@ _READERS: dict[str, tuple[Convert, bool]] = {
         to_list(to_choice(("text", "jsonl")), single=True, unique=True, non_empty=True),
         False,
     ),
+    "text_layout": (to_choice(LAYOUTS), False),
+    "time_format": (checked(check_time_format), True),  # null: the layout's own
     "timezone": (checked(_check_timezone), False),
     "rotation": (to_choice(("daily", "size")), False),
     "max_bytes": (_to_size, True),
@@ -227,6 +243,23 @@ def _check_combinations(
             overrides,
             ("path", "rotation"),
             "rotation 'daily' needs {date} or {date:<strftime format>} in path",
+        )
+    time_format = merged.time_format or LAYOUT_TIMES.get(merged.text_layout)
+    if (
+        "text" in merged.formats
+        and time_format is not None
+        and check_time_format(time_format) is None
+        and not has_date(time_format)
+        and not _daily_path(merged.path)
+    ):
+        _report(
+            reader,
+            section,
+            overrides,
+            ("time_format", "text_layout", "path", "formats"),
+            f"the text time {time_format!r} has no date, so each file must be of one day:"
+            " put {date} (or a {date:<strftime format>} with the day) in path, or give"
+            " time_format a date",
         )
 
 

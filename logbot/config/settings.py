@@ -69,6 +69,11 @@ class LogOptions:
     root: str = "logs"  # global; relative to the working directory
     path: str = DEFAULT_PATH  # must contain {channel}; {date...} needed for daily rotation
     formats: tuple[str, ...] = ("text", "jsonl")  # "text" -> .log, "jsonl" -> .jsonl
+    # The text lines' layout: "limnoria" (Limnoria's ChannelLogger), "irssi" (its
+    # autolog) or "znc" (its log module), each read by irclog2html and pisg; and the
+    # time's strftime format (None: the layout's own; see config/text_layout.py).
+    text_layout: str = "limnoria"
+    time_format: str | None = None
     timezone: str = "UTC"  # IANA name
     rotation: str = "daily"  # "daily" (by the date in the path) or "size"
     max_bytes: int | None = None  # with rotation "size": rotate before passing this

@@ -9,7 +9,9 @@ bot was only restarted.  A replayed line is a duplicate of a logged one when
   type, nick and text) and their times are at most :data:`DEDUPE_SLACK` apart.  The
   slack covers the ways one message gets two times: InspIRCd's history keeps whole
   seconds where the live line had milliseconds, the text format keeps seconds, and a
-  line logged without server-time has our clock's time where ZNC kept its own.
+  line logged without server-time has our clock's time where ZNC kept its own.  A
+  text time written without seconds (irssi's ``14:03``) stands for its whole minute:
+  the window is that much wider after it (:attr:`Logged.span`).
 
 Each logged line matches at most one replayed line (a multiset): "ok" said twice in
 the same second and replayed twice with one of them logged gives one new line, not
@@ -46,7 +48,7 @@ def new_lines(
             continue
         if entry.msgid is not None:
             msgids[entry.msgid] = msgids.get(entry.msgid, 0) + 1
-        by_key.setdefault(entry.key, _Times()).add(entry.time, entry.msgid)
+        by_key.setdefault(entry.key, _Times()).add(entry.time, entry.msgid, entry.span)
     window = timedelta(seconds=slack)
     out: list[LogRecord] = []
     for record in sorted(replayed, key=lambda r: r.time):
@@ -68,18 +70,21 @@ def new_lines(
 class _Times:
     """The logged times of one content key, each matched at most once."""
 
-    __slots__ = ("entries", "sorted", "used")
+    __slots__ = ("entries", "sorted", "used", "widest")
 
     def __init__(self) -> None:
-        self.entries: list[tuple[datetime, str | None]] = []
+        self.entries: list[tuple[datetime, str | None, timedelta]] = []
         self.used: list[bool] = []
         self.sorted = True
+        self.widest = timedelta(0)  # the largest span of the entries
 
-    def add(self, when: datetime, msgid: str | None) -> None:
+    def add(self, when: datetime, msgid: str | None, span: float = 0) -> None:
         if self.entries and when < self.entries[-1][0]:
             self.sorted = False
-        self.entries.append((when, msgid))
+        self.entries.append((when, msgid, timedelta(seconds=span)))
         self.used.append(False)
+        if span:
+            self.widest = max(self.widest, timedelta(seconds=span))
 
     def consume(self, when: datetime, window: timedelta, msgid: str | None) -> bool:
         """Mark the earliest unused entry within ``window`` of ``when``; True if one
@@ -89,11 +94,17 @@ class _Times:
             self.entries.sort(key=lambda e: e[0])
             self.sorted = True
         entries, used = self.entries, self.used
-        i = bisect_left(entries, when - window, key=lambda e: e[0])
+        earliest = when - window
+        i = bisect_left(entries, earliest - self.widest, key=lambda e: e[0])
         limit = when + window
         while i < len(entries) and entries[i][0] <= limit:
-            if not used[i] and (
-                msgid == "" or (entries[i][1] is None if msgid is None else entries[i][1] == msgid)
+            if (
+                not used[i]
+                and entries[i][0] + entries[i][2] >= earliest
+                and (
+                    msgid == ""
+                    or (entries[i][1] is None if msgid is None else entries[i][1] == msgid)
+                )
             ):
                 used[i] = True
                 return True

@@ -8,10 +8,11 @@ line kept somewhere); it is read only when history arrives or a channel is first
 joined.
 
 The channel's ``jsonl`` file is read when it has that format (every field, the
-time to the millisecond, the ``msgid``), else its ``text`` file (the time to the
-second, the line's body as written).  Either way an entry's :attr:`Logged.key` is
-what :func:`content_key` gives for a record in that format, so records and log lines
-compare alike.  Compressed days (``.gz``) are read too.
+time to the millisecond, the ``msgid``), else its ``text`` file, in whichever layout
+each line was written (:mod:`logbot.logs.textread`: the time to the second or, in
+irssi's, to the minute; the type, nick and text the body says).  Either way an
+entry's :attr:`Logged.key` is what :func:`content_key` gives for a record, so records
+and log lines compare alike.  Compressed days (``.gz``) are read too.
 
 Bounded: at most :data:`READBACK_DAYS` files (days) per look, and of each only the
 last :data:`READBACK_BYTES` bytes.  A line that does not parse is skipped.  The files
@@ -26,16 +27,17 @@ import json
 import logging
 import os
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
 from logbot.config.settings import LogOptions
 from logbot.logs import paths, safe_open
-from logbot.logs.formats import format_text
 from logbot.logs.record import MARKERS, LogRecord
 from logbot.logs.rotation import local_date, zone
+from logbot.logs.textread import TextReader, unescape
 
 __all__ = [
     "READBACK_BYTES",
@@ -64,6 +66,9 @@ class Logged:
     key: tuple[str, ...]  # content_key() of the record it was written from
     msgid: str | None
     marker: bool  # a line of the bot's own (connect, gap...)
+    # Seconds after ``time`` the line may have been said: 60 for a text time written
+    # without its seconds, else 0 (the dedupe slack covers a second cut off).
+    span: int = 0
 
 
 def readback_format(options: LogOptions) -> str | None:
@@ -77,13 +82,10 @@ def readback_format(options: LogOptions) -> str | None:
 
 
 def content_key(record: LogRecord, fmt: str) -> tuple[str, ...]:
-    """What identifies a line's content in format ``fmt``: (type, nick, text) for
-    jsonl; for text the line's body as the text format writes it (its type, nick and
-    text are all in it, escaped as written)."""
-    if fmt == "jsonl":
-        return (record.type, record.nick or "", record.text or "")
-    line = format_text(record, UTC)
-    return ("text", line.partition(" ")[2].rstrip("\n"))
+    """What identifies a line's content: (type, nick, text), in either format (a text
+    line's are read from its body in any layout, its text unescaped), so a log whose
+    layout changed, or that an older logbot wrote, still matches."""
+    return (record.type, record.nick or "", record.text or "")
 
 
 def _paths(root: Path, options: LogOptions, network: str, folded: str, day: date) -> Path:
@@ -161,21 +163,29 @@ def _parse_jsonl(line: bytes, since: datetime | None = None) -> Logged | None:
     return Logged(when, key, msgid if isinstance(msgid, str) else None, kind in MARKERS)
 
 
-def _parse_text(line: bytes, since: datetime | None = None) -> Logged | None:
-    stamp, sep, rest = line.partition(b" ")
-    if not sep:
-        return None
-    try:
-        when = datetime.fromisoformat(stamp.decode("ascii"))
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if when.tzinfo is None or (since is not None and when < since):
-        return None
-    body = rest.decode("utf-8", "surrogateescape")
-    return Logged(when, ("text", body), None, body.startswith("*** logbot: "))
+def _text_parser(options: LogOptions, tz: tzinfo) -> Callable[[bytes, date], Logged | None]:
+    """What reads a text line of a file of a given day (the date of a time written
+    without one), in the channel's layout or any other logbot wrote."""
+    reader = TextReader((options.text_layout, options.time_format), tz)
+
+    def parse(line: bytes, day: date) -> Logged | None:
+        got = reader.read(line.decode("utf-8", "surrogateescape"), day)
+        if got is None:
+            return None
+        key = (got.type, got.nick or "", unescape(got.text or ""))
+        return Logged(got.time, key, None, got.type == "marker", got.span if got.span > 1 else 0)
+
+    return parse
 
 
-_PARSERS = {"jsonl": _parse_jsonl, "text": _parse_text}
+def _parser(
+    fmt: str, options: LogOptions, tz: tzinfo, since: datetime | None = None
+) -> Callable[[bytes, date], Logged | None]:
+    """What reads a line of ``fmt`` of a file of a given day; with ``since``, a jsonl
+    line stamped before it may be None at once (most lines read back are older)."""
+    if fmt == "jsonl":
+        return lambda line, day: _parse_jsonl(line, since)
+    return _text_parser(options, tz)
 
 
 def logged_since(
@@ -202,7 +212,7 @@ def logged_since(
     else:
         count = min((last - first).days + 1, READBACK_DAYS)
         days = [last - timedelta(days=n) for n in range(max(count, 1) - 1, -1, -1)]
-    parse = _PARSERS[fmt]
+    parse = _parser(fmt, options, tz, since)
     out: list[Logged] = []
     for day in days:
         try:
@@ -210,8 +220,8 @@ def logged_since(
         except (ValueError, KeyError, IndexError, AttributeError, TypeError):
             return fmt, []  # no safe path: the writer says so
         for line in _tail_lines(root, path, READBACK_BYTES):
-            entry = parse(line, since)
-            if entry is not None and entry.time >= since:
+            entry = parse(line, day)
+            if entry is not None and entry.time + timedelta(seconds=entry.span) >= since:
                 out.append(entry)
     out.sort(key=lambda e: e.time)
     return fmt, out
@@ -242,15 +252,19 @@ def last_time(
     days = [today]
     if "{date" in options.path:
         days = [today - timedelta(days=n) for n in range(READBACK_DAYS)]
-    parse = _PARSERS[fmt]
+    parse = _parser(fmt, options, tz)
     for day in days:
         try:
             path = paths.with_format(_paths(root, options, network, folded, day), fmt)
         except (ValueError, KeyError, IndexError, AttributeError, TypeError):
             return None
         for line in reversed(_tail_lines(root, path, _TAIL_FOR_LAST)):
-            entry = parse(line)
+            entry = parse(line, day)
             if entry is None or (content and entry.marker):
+                continue
+            if fmt == "text" and entry.time > now:
+                # A time written without its date, of a line from an earlier day
+                # written late into this day's file (replayed history): not the last.
                 continue
             if before is None or entry.time <= before:
                 return entry.time

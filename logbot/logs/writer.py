@@ -28,6 +28,11 @@ while writing them.  Hence:
   network.  One comparison per line (:func:`~logbot.logs.rotation.trust_window`).
 * *Nothing slow in the loop*: compression runs in child processes, retention is an
   hourly sweep (:mod:`logbot.logs.housekeeping`).
+* *A text file is never mixed*: readers such as irclog2html and pisg read a file in one
+  layout, so a text file is continued in the layout of its last line (an older
+  logbot's, or the one before ``text_layout`` changed), the configured one starting
+  with the next file (:meth:`LogWriter._text_layout`).  One short read per file taken
+  up, never per line.
 * *No symbolic link below the root is followed* (:mod:`logbot.logs.safe_open`): not by
   the opens, the folders created, the size rotation's renames, compression or
   retention.  A link planted there is an error of that file like ``EACCES``: the
@@ -55,7 +60,7 @@ from typing import Any
 from logbot.config.settings import LogOptions
 from logbot.logs import paths, safe_open
 from logbot.logs.fdlimit import fit_open_files
-from logbot.logs.formats import FORMATTERS
+from logbot.logs.formats import FORMATTERS, text_formatter
 from logbot.logs.housekeeping import Compressor, Retention
 from logbot.logs.logfile import Handles, LogFile
 from logbot.logs.outage import Outages
@@ -74,6 +79,7 @@ from logbot.logs.rotation import (
     trust_window,
     zone,
 )
+from logbot.logs.textread import layout_of
 
 __all__ = ["BUFFER_LIMIT", "SWEEP_INTERVAL", "LogWriter", "WriterStats", "wall_clock"]
 
@@ -105,6 +111,38 @@ _WHY = {  # record.server_time_rejected, as the warning says it
 def wall_clock() -> float:
     """``time.time()``, looked up at each call (so ``freezegun`` can freeze it)."""
     return time.time()
+
+
+#: Bytes read from the end of a text file to find its last line (a line is at most
+#: some 2 KiB: 512 bytes of IRC, escaped).
+LAST_LINE_SCAN = 4096
+
+
+def _layout(options: LogOptions) -> tuple[str, str | None]:
+    return options.text_layout, options.time_format
+
+
+def _last_line(root: Path, path: Path) -> str | None:
+    """The last whole line of the file at ``path``, or None: missing, empty, unreadable
+    or a link (which the writer reports when it opens the file to write)."""
+    try:
+        fd = safe_open.open_file(root, path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        size = os.fstat(fd).st_size
+        start = max(0, size - LAST_LINE_SCAN)
+        tail = os.pread(fd, size - start, start)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    lines = tail.split(b"\n")
+    lines.pop()  # after the last newline: nothing, or a torn line the opening cuts off
+    if start > 0 and lines:
+        lines.pop(0)  # the end of a line that began before the scan
+    line = next((x for x in reversed(lines) if x), None)
+    return None if line is None else line.decode("utf-8", "replace")
 
 
 @dataclass
@@ -164,7 +202,9 @@ class _Channel:
         self.used = False
         self.outputs: list[_Output] = []
         for fmt in options.formats:
-            if fmt in FORMATTERS:
+            if fmt == "text":  # its layout: see LogWriter._text_layout
+                self.outputs.append(_Output(fmt, text_formatter(*_layout(options))))
+            elif fmt in FORMATTERS:
                 self.outputs.append(_Output(fmt, FORMATTERS[fmt]))
             else:
                 log.error("unknown log format %r for %s %s: skipped", fmt, network, folded)
@@ -408,6 +448,8 @@ class LogWriter:
             old = out.file
             if old is None or old.path != path:
                 out.file = self._acquire(path, options)
+                if out.fmt == "text":
+                    out.format = self._text_layout(out.file, options)
                 if old is not None:
                     self._release(old, "rotated")
                 else:
@@ -416,6 +458,36 @@ class LogWriter:
         if self._day_call is None and "{date" in options.path:
             self._day_call = self._clock.callLater(DAY_CHECK_INTERVAL, self._day_check)
         return True
+
+    def _text_layout(self, f: LogFile, options: LogOptions) -> Callable[..., str]:
+        """The text formatter for ``f``: the configured layout, unless the file already
+        holds lines in another (an older logbot's, or before the config changed).
+
+        A file is never mixed, so that every reader reads it whole.  With daily
+        rotation the file goes on in its layout and the configured one starts with the
+        next day's file; with size rotation the file is rotated to its next part at
+        once.  Looked at once per file acquired (a day, a restart): its last line."""
+        wanted = _layout(options)
+        last = _last_line(self._root, f.path) if f.fd < 0 and not f.buffered else None
+        found = None if last is None else layout_of(last, [wanted])
+        if found is None or found == wanted:
+            return text_formatter(*wanted)
+        if options.rotation == "size":
+            try:
+                self._rotate_size(f)
+            except OSError as e:
+                log.warning(
+                    "%s: cannot rotate it to start the %s text layout: %s", f.path, wanted[0], e
+                )
+            else:
+                return text_formatter(*wanted)
+        log.info(
+            "%s was begun in the %s text layout: continued in it; %s starts with the next file",
+            f.path,
+            found[0],
+            wanted[0],
+        )
+        return text_formatter(*found)
 
     def _acquire(self, path: Path, options: LogOptions) -> LogFile:
         f = self._files.get(path)

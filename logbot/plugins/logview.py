@@ -15,10 +15,12 @@ Why it is shaped as it is:
   channel called ``#../../etc`` is one escaped folder name under the root, not a way
   out; a path that cannot be built safely gives no lines.  Nothing is opened to write.
 * *What the bot wrote is what it reads.*  The ``jsonl`` file when the channel has one
-  (every field, no guessing); else the ``text`` file's message, action and notice lines,
-  whose shape is fixed (``<nick> text``, ``* nick text``, ``-nick- text``); its other
-  lines are worded for people, not for parsing, and are skipped.  A torn last line, an
-  invalid or undecodable line is skipped, never an error.
+  (every field, no guessing); else the ``text`` file, each line in whichever layout it
+  was written (the channel's, another it had, or an older logbot's:
+  :mod:`logbot.logs.textread`), a time without its date on the file's day.  Of the
+  bot's own lines (``*** logbot: ...``) the text does not say which marker they are:
+  they are left out.  A torn last line, an invalid or undecodable line is skipped,
+  never an error.
 
 A day's files are read newest first: the live file (or its ``.gz``), then its
 size-rotated parts from the highest number down (``2026-11-27.002.log``, ``.001.log``;
@@ -36,14 +38,15 @@ import time
 import zlib
 from collections.abc import Callable, Collection, Generator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 
 from logbot.config.settings import LogOptions
 from logbot.logs import paths
-from logbot.logs.formats import format_text
-from logbot.logs.record import LogRecord
+from logbot.logs.formats import text_body
+from logbot.logs.record import MARKERS, TYPES, LogRecord
 from logbot.logs.rotation import local_date, zone
+from logbot.logs.textread import TextReader
 
 __all__ = ["BLOCK", "LogView", "LoggedLine"]
 
@@ -52,14 +55,16 @@ log = logging.getLogger("logbot.plugins.logview")
 #: Bytes read from a file's end at a time.
 BLOCK = 64 * 1024
 
-#: The text format's lines that can be read back: ``<nick> text``, ``* nick text``,
-#: ``-nick- text`` (a nick holds no space; a missing nick was written as ``?``).
-_TEXT_BODIES = {
-    "<": ("message", re.compile(r"<([^ ]+)> (.*)")),
-    "*": ("action", re.compile(r"\* ([^ ]+) (.*)")),
-    "-": ("notice", re.compile(r"-([^ ]+)- (.*)")),
+#: The types a text line can be read back as: all but the bot's own (which marker a
+#: ``*** logbot: ...`` line is, the text does not say).
+_TEXT_TYPES = TYPES - MARKERS
+#: How a text line of these types is shown, whatever its layout (irssi writes
+#: `` * nick text`` and ``-nick:#chan- text``): as the jsonl lines are.
+_SHOWN = {
+    "message": "<{}> {}",
+    "action": "* {} {}",
+    "notice": "-{}- {}",
 }
-_TEXT_TYPES = frozenset(kind for kind, _ in _TEXT_BODIES.values())
 
 
 @dataclass(frozen=True)
@@ -134,7 +139,17 @@ class LogView:
             tz = UTC
         who = None if nick is None else fold(nick)
         needles = [w.casefold() for w in words if w]
-        parse = _parse_jsonl if fmt == "jsonl" else _parse_text
+        # An ASCII line without every ASCII needle in its bytes lowered (C loops) cannot
+        # hold them in its text, nor one without the nick said by it: skipped before it
+        # is parsed.  (Not a line with other characters: the Kelvin sign casefolds to
+        # "k"; nor a nick with a character some CASEMAPPING folds to another, or a
+        # backslash, which the text format may double.)
+        raw_needles = [n.encode() for n in needles if n.isascii()]
+        if nick is not None and nick.isascii() and not any(c in nick for c in "[]\\~{}|^"):
+            raw_needles.append(nick.lower().encode())
+        parse: Callable[[bytes, tzinfo, frozenset[str], date], _Entry | None] = _parse_jsonl
+        if fmt == "text":
+            parse = _text_parser(TextReader((options.text_layout, options.time_format), tz))
 
         budget = _Budget(self.max_bytes)
         found: list[LoggedLine] = []
@@ -162,10 +177,14 @@ class LogView:
                 lines = _backwards(path, budget)
                 try:
                     for raw in lines:
-                        entry = parse(raw, tz, wanted)
+                        if raw_needles and raw.isascii():
+                            lowered = raw.lower()
+                            if not all(n in lowered for n in raw_needles):
+                                continue
+                        entry = parse(raw, tz, wanted, day)
                         if entry is None:
                             continue
-                        when, kind, said_by, text, body = entry
+                        when_of, kind, said_by, text, body = entry
                         if who is not None and (said_by is None or fold(said_by) != who):
                             continue
                         if needles:
@@ -174,6 +193,9 @@ class LogView:
                             folded = text.casefold()
                             if not all(n in folded for n in needles):
                                 continue
+                        when = when_of()
+                        if when is None:
+                            continue
                         line = LoggedLine(
                             when, kind, said_by, text, f"[{when:%Y-%m-%d %H:%M:%S}] {body()}"
                         )
@@ -316,7 +338,9 @@ def _gunzip(path: Path, budget: _Budget) -> bytes:
 # -- lines --------------------------------------------------------------------------
 
 #: (time, type, nick, text, a function giving the body of the human form)
-_Entry = tuple[datetime, str, str | None, str | None, Callable[[], str]]
+#: (its time, type, nick, text, its body in the human form): the time and the body
+#: made only for a line the filters keep.
+_Entry = tuple[Callable[[], datetime | None], str, str | None, str | None, Callable[[], str]]
 
 
 def _time(stamp: str, tz: tzinfo) -> datetime | None:
@@ -332,33 +356,42 @@ def _time(stamp: str, tz: tzinfo) -> datetime | None:
         return None
 
 
-def _parse_text(raw: bytes, tz: tzinfo, types: frozenset[str]) -> _Entry | None:
-    """A message, action or notice line of the text format, if of ``types``."""
-    space = raw.find(b" ")
-    if space < 19 or space + 1 >= len(raw):
-        return None
-    shape = _TEXT_BODIES.get(chr(raw[space + 1]))
-    if shape is None or shape[0] not in types:
-        return None
-    try:
-        line = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    body = line[space + 1 :]
-    match = shape[1].fullmatch(body)
-    if match is None:
-        return None
-    when = _time(line[:space], tz)
-    if when is None:
-        return None
-    nick = match.group(1)
-    return when, shape[0], None if nick == "?" else nick, match.group(2), lambda: body
+def _text_parser(
+    reader: TextReader,
+) -> Callable[[bytes, tzinfo, frozenset[str], date], _Entry | None]:
+    """What reads a line of the text format of a file of a given day, if of ``types``."""
+
+    def parse(raw: bytes, tz: tzinfo, types: frozenset[str], day: date) -> _Entry | None:
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        got = reader.hit(line, types)
+        if got is None:
+            return None
+
+        def when() -> datetime | None:
+            at = got.when(day, reader.tz)
+            try:
+                return None if at is None else at.astimezone(tz)
+            except (OverflowError, ValueError):
+                return None
+
+        def body() -> str:
+            shown = _SHOWN.get(got.type)
+            if shown is None:
+                return got.body.lstrip(" ")
+            return shown.format(got.nick or "?", got.text)
+
+        return when, got.type, got.nick, got.text, body
+
+    return parse
 
 
 _FIELDS = ("network", "channel", "nick", "user", "host", "account", "text", "target")
 
 
-def _parse_jsonl(raw: bytes, tz: tzinfo, types: frozenset[str]) -> _Entry | None:
+def _parse_jsonl(raw: bytes, tz: tzinfo, types: frozenset[str], day: date) -> _Entry | None:
     """A jsonl line, if of ``types``; its body is the text format's."""
     try:
         obj = json.loads(raw.decode("utf-8"))
@@ -377,6 +410,7 @@ def _parse_jsonl(raw: bytes, tz: tzinfo, types: frozenset[str]) -> _Entry | None
         return None
 
     def body() -> str:
+        assert when is not None
         record = LogRecord(
             when,
             "local",
@@ -391,8 +425,8 @@ def _parse_jsonl(raw: bytes, tz: tzinfo, types: frozenset[str]) -> _Entry | None
             fields["target"],
         )
         try:
-            return format_text(record, tz).rstrip("\n").partition(" ")[2]
+            return text_body(record)
         except ValueError:  # a type the formats do not know
             return f"{kind} {fields['text'] or ''}".rstrip()
 
-    return when, kind, fields["nick"], fields["text"], body
+    return lambda: when, kind, fields["nick"], fields["text"], body

@@ -8,6 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from logbot.config.settings import ChannelConfig, LogOptions
 from logbot.logs.writer import LogWriter
 from tests.bot.fakes import WALL0, Harness, network
 
@@ -284,3 +287,35 @@ def test_a_second_welcome_behind_a_bouncer_is_a_gap_from_the_last_line(tmp_path:
     assert gap["text"].startswith("the bouncer reconnected to the network; events between")
     assert gap["target"] == datetime.fromisoformat(last).replace(microsecond=0).isoformat()
     assert [r["type"] for r in records(tmp_path)].count("connect") == 1
+
+
+@pytest.mark.parametrize("layout", ["limnoria", "irssi", "znc"])
+def test_a_text_only_log_in_any_layout_keeps_history_from_being_written_twice(
+    tmp_path: Path, layout: str
+) -> None:
+    """Without a jsonl file the text log is what history is compared with: its lines
+    read back in the channel's layout (irssi's time, to the minute, as the minute)."""
+    text_only = LogOptions(formats=("text",), text_layout=layout)
+    h = harness(tmp_path, channels=(ChannelConfig("#a", log=text_only),))
+    h.start()
+    up(h)
+    h.join("#a")
+    h.feed(":irc.example 366 bot #a :End")
+    h.reactor.advance((40 - WALL0 - h.reactor.seconds()) % 60)  # 40 s into a minute
+    now = h.reactor.seconds()
+    h.feed(said(h, now, "one"), said(h, now + 0.5, "two"))
+    h.reactor.advance(5)
+    h.lose()
+    rejoin(
+        h,
+        ":irc.example 366 bot #a :End",
+        ":irc.example BATCH +h chathistory #a",
+        said(h, now + 0.5, "two", "h"),  # no msgid: the same nick and text, in time
+        said(h, now + 3, "while away", "h"),
+        ":irc.example BATCH -h",
+    )
+    (log,) = (tmp_path / "testnet" / "#a").glob("*.log")
+    spoken = [line.split("<alice> ", 1)[1] for line in log.read_text().splitlines()
+              if "<alice> " in line]  # fmt: skip
+    assert spoken == ["one", "two", "while away"]
+    assert (h.bot.stats.history_recovered, h.bot.stats.history_duplicates) == (1, 1)

@@ -56,7 +56,7 @@ def test_demo_logs_a_scripted_conversation(tmp_path: Path, backend: str) -> None
     # the text log of #demo holds the whole conversation, in order, without the [nolog] line
     (log,) = (folder / "logs" / "demo").glob("#demo/*.log")
     text = log.read_text()
-    events = [line.split(" ", 1)[1] for line in text.splitlines()]
+    events = [line.split("  ", 1)[1] for line in text.splitlines()]  # the default layout
     wanted = [
         "<alice> hi everyone, this channel is logged",
         "<bob> hello alice!",

@@ -25,7 +25,9 @@ from logbot.reactor import defer
 from logbot.reactor.task import LoopingCall
 
 REPO = Path(__file__).resolve().parents[2]
-STAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d) (.*)$")
+#: A line of the default text layout (Limnoria's): local time without an offset, two
+#: spaces, the body.
+STAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)  (\S.*)$")
 
 
 class BotProcess:
@@ -163,7 +165,7 @@ class BotProcess:
         out = []
         for line in self.raw(channel).splitlines():
             match = STAMP.match(line)
-            assert match, f"line without an ISO 8601 timestamp: {line!r}"
+            assert match, f"line without the default layout's timestamp: {line!r}"
             out.append(match.group(2))
         return out
 

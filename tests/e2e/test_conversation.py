@@ -184,6 +184,7 @@ def _check_jsonl(bot: BotProcess, chan: str, server: str, alice: str, bob: str) 
     assert types == expected
     keys = [
         "time",
+        "time_ms",
         "time_source",
         "type",
         "network",

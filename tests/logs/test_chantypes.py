@@ -64,6 +64,6 @@ def test_a_statusmsg_line_goes_to_its_channel_and_says_to_whom() -> None:
     ]
     ops_only = got[0][1]
     assert (
-        format_text(ops_only, UTC) == "2026-11-27T10:00:00+00:00 <alice> ops only\n"
+        format_text(ops_only, UTC) == "2026-11-27T10:00:00  <alice> ops only\n"
     )  # as irclog2html reads it
     assert '"target":"@#c"' in format_jsonl(ops_only, UTC)

@@ -66,10 +66,24 @@ def test_markers_in_the_log_match_nothing() -> None:
     assert new_lines([r], [marker], key) == [r]
 
 
-def test_text_format_keys_match_the_written_body() -> None:
+def test_text_and_jsonl_keys_are_one_key() -> None:
+    """A channel whose formats changed (or whose text layout did) compares alike: the
+    text line is read back into the record's type, nick and text (tests/logs/
+    test_readback.py reads them from files)."""
     r = rec("line\nwith a newline", 0)
-    assert content_key(r, "text") == ("text", "<alice> line\\nwith a newline")
-    assert new_lines([r], [logged(r, "text", msgid=False)], lambda x: content_key(x, "text")) == []
+    assert content_key(r, "text") == content_key(r, "jsonl") == ("message", "alice", r.text)
+
+
+def test_a_time_without_seconds_matches_its_whole_minute() -> None:
+    """irssi's 14:03 stands for 14:03:00 to 14:03:59: a replayed line of 14:03:45 is
+    the logged one, one of the next minute past the slack is not."""
+    minute = Logged(T0, key(rec("hi", 0)), None, False, span=60)
+    assert new_lines([rec("hi", 45)], [minute], key) == []
+    for second in (60 + DEDUPE_SLACK + 0.5, -DEDUPE_SLACK - 0.5):
+        other = rec("hi", second)
+        assert new_lines([other], [minute], key) == [other]
+    exact = Logged(T0, key(rec("hi", 0)), None, False)
+    assert new_lines([rec("hi", 45)], [exact], key) == [rec("hi", 45)]
 
 
 @given(

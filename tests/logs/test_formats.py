@@ -24,6 +24,7 @@ SUMMER = datetime.datetime(2026, 7, 1, 8, 0, 5, tzinfo=UTC)  # 10:00 in Berlin
 
 JSON_KEYS = [
     "time",
+    "time_ms",
     "time_source",
     "type",
     "network",
@@ -53,7 +54,7 @@ def rec(type_: str, **fields: Any) -> LogRecord:
     return LogRecord(**base)
 
 
-T = "2026-11-27T10:15:00+01:00 "
+T = "2026-11-27T10:15:00  "  # the default layout: local time, no offset, two spaces
 
 TEXT_CASES = [
     (rec("message", text="hello"), "<alice> hello"),
@@ -122,25 +123,25 @@ def test_text_line(record: LogRecord, body: str) -> None:
 @pytest.mark.parametrize(
     ("time", "tz", "stamp"),
     [
-        (WINTER, BERLIN, "2026-11-27T10:15:00+01:00"),
-        (SUMMER, BERLIN, "2026-07-01T10:00:05+02:00"),
-        (WINTER, UTC, "2026-11-27T09:15:00+00:00"),
-        (SUMMER, ZoneInfo("UTC"), "2026-07-01T08:00:05+00:00"),
-        (WINTER.astimezone(BERLIN), UTC, "2026-11-27T09:15:00+00:00"),
+        (WINTER, BERLIN, "2026-11-27T10:15:00"),
+        (SUMMER, BERLIN, "2026-07-01T10:00:05"),
+        (WINTER, UTC, "2026-11-27T09:15:00"),
+        (SUMMER, ZoneInfo("UTC"), "2026-07-01T08:00:05"),
+        (WINTER.astimezone(BERLIN), UTC, "2026-11-27T09:15:00"),
     ],
 )
 def test_text_time_in_the_channel_timezone(
     time: datetime.datetime, tz: datetime.tzinfo, stamp: str
 ) -> None:
-    assert format_text(rec("message", time=time, text="x"), tz) == f"{stamp} <alice> x\n"
+    assert format_text(rec("message", time=time, text="x"), tz) == f"{stamp}  <alice> x\n"
 
 
 def test_time_cache_is_keyed_on_time_and_zone() -> None:
     record = rec("message", text="x")
-    assert format_text(record, BERLIN).startswith("2026-11-27T10:15:00+01:00")
-    assert format_text(record, UTC).startswith("2026-11-27T09:15:00+00:00")
+    assert format_text(record, BERLIN).startswith("2026-11-27T10:15:00  ")
+    assert format_text(record, UTC).startswith("2026-11-27T09:15:00  ")
     later = replace(record, time=WINTER + datetime.timedelta(seconds=1))
-    assert format_text(later, UTC).startswith("2026-11-27T09:15:01+00:00")
+    assert format_text(later, UTC).startswith("2026-11-27T09:15:01  ")
     assert json.loads(format_jsonl(record, BERLIN))["time"] == "2026-11-27T10:15:00.123+01:00"
     assert json.loads(format_jsonl(record, UTC))["time"] == "2026-11-27T09:15:00.123+00:00"
     assert json.loads(format_jsonl(later, UTC))["time"] == "2026-11-27T09:15:01.123+00:00"
@@ -156,7 +157,7 @@ def test_time_cache_is_keyed_on_time_and_zone() -> None:
 )
 def test_text_escapes_line_breaks(text: str, body: str) -> None:
     line = format_text(rec("message", text=text), UTC)
-    assert line == "2026-11-27T09:15:00+00:00 " + body + "\n"
+    assert line == "2026-11-27T09:15:00  " + body + "\n"
 
 
 # Written down here rather than imported, so that a slip in the module's own sets shows.
@@ -189,7 +190,7 @@ def unescape(body: str) -> str:
 )
 def test_text_escapes_terminal_control_sequences(text: str, body: str) -> None:
     line = format_text(rec("message", text=text), UTC)
-    assert line == "2026-11-27T09:15:00+00:00 <alice> " + body + "\n"
+    assert line == "2026-11-27T09:15:00  <alice> " + body + "\n"
     assert unescape(body) == text
 
 
@@ -229,7 +230,7 @@ def test_text_doubles_a_backslash_only_where_it_would_read_as_an_escape(
 )
 def test_text_escaping_is_reversible_and_leaves_no_control_character(text: str) -> None:
     line = format_text(rec("message", text=text), UTC)
-    body = line.removeprefix("2026-11-27T09:15:00+00:00 <alice> ").removesuffix("\n")
+    body = line.removeprefix("2026-11-27T09:15:00  <alice> ").removesuffix("\n")
     assert not any(c in body for c in CONTROLS), body
     assert unescape(body) == text
 
@@ -291,7 +292,8 @@ def test_jsonl_line() -> None:
     )
     line = format_jsonl(record, BERLIN)
     assert line == (
-        '{"time":"2026-11-27T10:15:00.123+01:00","time_source":"server","type":"message",'
+        '{"time":"2026-11-27T10:15:00.123+01:00","time_ms":1795770900123,'
+        '"time_source":"server","type":"message",'
         '"network":"libera","channel":"#chan","nick":"alice","user":"al",'
         '"host":"example.org","account":"alice","text":"héllo \U0001f389","msgid":"m1",'
         '"tags":{"time":"2026-11-27T09:15:00.123Z","msgid":"m1","+draft/x":null}}\n'
@@ -306,7 +308,8 @@ def test_jsonl_keys_and_round_trip(record: LogRecord, body: str) -> None:
         keys.insert(keys.index("text") + 1, "target")
     assert list(obj) == keys
     assert obj["time"] == "2026-11-27T10:15:00.123+01:00"
-    for key in keys[1:-1]:
+    assert obj["time_ms"] == 1795770900123
+    for key in keys[2:-1]:
         assert obj[key] == getattr(record, key)
     assert obj["tags"] == dict(record.tags)
 
@@ -317,9 +320,13 @@ def test_jsonl_summer_and_utc() -> None:
     assert json.loads(format_jsonl(record, UTC))["time"] == "2026-07-01T08:00:05.000+00:00"
 
 
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _reference(record: LogRecord, tz: datetime.tzinfo) -> str:
     obj: dict[str, Any] = {
         "time": record.time.astimezone(tz).isoformat(timespec="milliseconds"),
+        "time_ms": (record.time - EPOCH) // datetime.timedelta(milliseconds=1),
         "time_source": record.time_source,
         "type": record.type,
         "network": record.network,

@@ -43,16 +43,61 @@ def test_jsonl_is_read_when_written_with_msgids_and_times(tmp_path: Path) -> Non
     assert [(e.time, e.key, e.msgid) for e in lines] == [(late, ("message", "alice", "b"), "id-b")]
 
 
-def test_text_only_logs_are_read_as_their_bodies(tmp_path: Path) -> None:
+def test_text_only_logs_are_read_as_type_nick_and_text(tmp_path: Path) -> None:
+    """The text line gives the record's key back, escaping undone: what dedupe
+    compares a replayed record with."""
     options = LogOptions(formats=("text",))
-    write(tmp_path, "2026-12-06", "text", [rec("a", NOW - timedelta(seconds=3.5))])
+    said = rec("a\nb \\n \x1b[2J", NOW - timedelta(seconds=3.5))
+    write(tmp_path, "2026-12-06", "text", [said])
     fmt, lines = readback.logged_since(
         tmp_path, options, "net", "#h", NOW - timedelta(minutes=1), NOW
     )
     assert fmt == "text"
     (line,) = lines
-    assert line.key == ("text", "<alice> a") and line.msgid is None
+    assert line.key == readback.content_key(said, "text") == ("message", "alice", said.text)
+    assert line.msgid is None and line.span == 0
     assert line.time == (NOW - timedelta(seconds=4))  # whole seconds
+
+
+def test_text_lines_of_an_older_logbot_are_read(tmp_path: Path) -> None:
+    """The layout before (ISO 8601 with the offset, one space), as PR #96 wrote it,
+    beside today's: the offset says the instant, whatever the zone configured."""
+    folder = tmp_path / "net" / "#h"
+    folder.mkdir(parents=True)
+    (folder / "2026-12-06.log").write_text(
+        "2026-12-06T12:59:50+01:00 <alice> before the upgrade\n"
+        "2026-12-06T11:59:51+00:00 *** logbot: disconnected (Connection lost)\n"
+        "2026-12-06T11:59:52  <alice> after\n"
+    )
+    options = LogOptions(formats=("text",))
+    _, lines = readback.logged_since(tmp_path, options, "net", "#h", NOW - timedelta(1), NOW)
+    assert [(e.time, e.key, e.marker) for e in lines] == [
+        (NOW - timedelta(seconds=10), ("message", "alice", "before the upgrade"), False),
+        (NOW - timedelta(seconds=9), ("marker", "", "disconnected (Connection lost)"), True),
+        (NOW - timedelta(seconds=8), ("message", "alice", "after"), False),
+    ]
+    assert readback.last_time(tmp_path, options, "net", "#h", NOW, content=True) == (
+        NOW - timedelta(seconds=8)
+    )
+
+
+def test_a_time_without_its_date_is_on_its_files_day_to_the_minute(tmp_path: Path) -> None:
+    """irssi writes 13:59 in Berlin: the file's day gives the date, the zone the offset;
+    a line stamped later than now (a late line from the day before, in this day's file)
+    is not the log's last."""
+    folder = tmp_path / "net" / "#h"
+    folder.mkdir(parents=True)
+    (folder / "2026-12-05.log").write_text("23:58 <alice> yesterday\n")
+    (folder / "2026-12-06.log").write_text("12:59 <alice> hi\n23:59 <bob> late\n")
+    options = LogOptions(formats=("text",), text_layout="irssi", timezone="Europe/Berlin")
+    since = NOW - timedelta(days=1)
+    _, lines = readback.logged_since(tmp_path, options, "net", "#h", since, NOW)
+    assert [(e.time, e.key[2], e.span) for e in lines] == [
+        (datetime(2026, 12, 5, 22, 58, tzinfo=UTC), "yesterday", 60),
+        (NOW - timedelta(minutes=1), "hi", 60),
+        (datetime(2026, 12, 6, 22, 59, tzinfo=UTC), "late", 60),
+    ]
+    assert readback.last_time(tmp_path, options, "net", "#h", NOW) == NOW - timedelta(minutes=1)
 
 
 def test_earlier_days_are_read_compressed_or_not_and_bounded(tmp_path: Path) -> None:

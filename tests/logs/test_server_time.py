@@ -113,9 +113,9 @@ def test_a_far_future_stamp_does_not_pin_the_channels_file(writer: LogWriter, ro
     writer.write(server("2026-12-06T12:00:01.000Z", "normal too"), "#c", o)
     assert files(root) == [f"{DAY}.jsonl", f"{DAY}.log"]
     assert text_lines(root, f"{DAY}.log") == [
-        "2026-12-06T12:00:00+00:00 <nick> from 2999",  # our clock's time, not the server's
-        "2026-12-06T12:00:00+00:00 <nick> normal",
-        "2026-12-06T12:00:01+00:00 <nick> normal too",
+        "2026-12-06T12:00:00  <nick> from 2999",  # our clock's time, not the server's
+        "2026-12-06T12:00:00  <nick> normal",
+        "2026-12-06T12:00:01  <nick> normal too",
     ]
     first, second, third = jsonl(root, f"{DAY}.jsonl")
     assert first["time"] == "2026-12-06T12:00:00.000+00:00"
@@ -147,8 +147,11 @@ def test_an_extreme_stamp_is_logged_at_the_local_time_and_never_lost(
     writer.write(server(NOW_TAG, "normal"), "#c", o)
     day = local_date(NOW, ZoneInfo(zone)).isoformat()
     assert files(root) == [f"{day}.jsonl", f"{day}.log"]
-    stamp = NOW.astimezone(ZoneInfo(zone)).isoformat(timespec="seconds")
-    assert text_lines(root, f"{day}.log") == [f"{stamp} <nick> extreme", f"{stamp} <nick> normal"]
+    stamp = NOW.astimezone(ZoneInfo(zone)).isoformat(timespec="seconds")[:19]  # local, no offset
+    assert text_lines(root, f"{day}.log") == [
+        f"{stamp}  <nick> extreme",
+        f"{stamp}  <nick> normal",
+    ]
     extreme, normal = jsonl(root, f"{day}.jsonl")
     assert (extreme["time_source"], extreme["server_time"]) == ("local", raw)
     assert normal["time_source"] == "server"
@@ -161,7 +164,7 @@ def test_a_stamp_far_behind_is_not_used_for_the_file_or_the_text_stamp(
     o = LogOptions()
     writer.write(server("2026-12-01T08:00:00.000Z", "five days late"), "#c", o)
     assert files(root) == [f"{DAY}.jsonl", f"{DAY}.log"]
-    assert text_lines(root, f"{DAY}.log") == ["2026-12-06T12:00:00+00:00 <nick> five days late"]
+    assert text_lines(root, f"{DAY}.log") == ["2026-12-06T12:00:00  <nick> five days late"]
     (line,) = jsonl(root, f"{DAY}.jsonl")
     assert line["time_source"] == "local"
     assert line["server_time"] == "2026-12-01T08:00:00.000Z"
@@ -420,7 +423,7 @@ def test_no_time_tag_raises_or_loses_a_line(raw: str, zone: str) -> None:
                 assert abs(when - NOW) <= timedelta(days=1)
                 assert "server_time" not in line
         text = [line for n in names if n.endswith(".log") for line in text_lines(root, n)]
-        assert [line.split(" ", 1)[1] for line in text][::2] == ["<alice> odd", "<alice> normal"]
+        assert [line.split("  ", 1)[1] for line in text][::2] == ["<alice> odd", "<alice> normal"]
 
 
 # -- the pieces: the window, the reasons, the JSONL keys -----------------------------------
@@ -452,14 +455,15 @@ def test_the_jsonl_keys_of_a_restamped_line_are_added_not_renamed() -> None:
     original = server("2999-01-01T00:00:00.000Z", "x")
     record = restamped(original, NOW, "ahead")
     obj = json.loads(format_jsonl(record, UTC))
-    assert list(obj)[:4] == ["time", "time_source", "server_time", "server_time_rejected"]
-    assert list(obj)[4:] == list(json.loads(format_jsonl(original, UTC)))[2:]
+    head = ["time", "time_ms", "time_source", "server_time", "server_time_rejected"]
+    assert list(obj)[:5] == head
+    assert list(obj)[5:] == list(json.loads(format_jsonl(original, UTC)))[3:]
     assert (obj["time"], obj["time_source"]) == ("2026-12-06T12:00:00.000+00:00", "local")
     assert (obj["server_time"], obj["server_time_rejected"]) == (
         "2999-01-01T00:00:00.000Z",
         "ahead",
     )
-    assert format_text(record, UTC) == "2026-12-06T12:00:00+00:00 <nick> x\n"
+    assert format_text(record, UTC) == "2026-12-06T12:00:00  <nick> x\n"
     # without the tag (an opt-out marker keeps no tags) the parsed stamp is kept
     bare = restamped(LogRecord(original.time, "server", "opted_out", "net", "#c"), NOW, "ahead")
     assert bare.server_time == "2999-01-01T00:00:00+00:00"

@@ -121,6 +121,80 @@ def test_newest_first_with_the_human_form(root: Path, options: LogOptions) -> No
     assert [x.line for x in notice] == ["[2026-11-27 12:00:02] -alice- noticed"]
 
 
+@pytest.mark.parametrize("layout", ["limnoria", "irssi", "znc"])
+def test_every_text_layout_reads_back_alike(root: Path, layout: str) -> None:
+    """!last and !grep on a text-only channel in each layout: the same lines in the
+    same words (irssi's time is to the minute)."""
+    options = replace(TEXT, text_layout=layout)
+    write(
+        root,
+        options,
+        [
+            rec(BASE, "first"),
+            rec(BASE + timedelta(seconds=1), "waves", type="action"),
+            rec(BASE + timedelta(seconds=2), "noticed", type="notice"),
+            rec(BASE + timedelta(seconds=3), None, nick="bob", type="join"),
+        ],
+    )
+    lines = view(root).recent("#c", options, types=("message", "action", "notice", "join"))
+    stamp = "12:00:00" if layout == "irssi" else "12:00:0{}"
+    assert [x.line for x in lines] == [
+        f"[2026-11-27 {stamp.format(3)}] " + join
+        for join in {
+            "limnoria": ["*** bob <bob!~bob@host.example> has joined #c"],
+            "irssi": ["-!- bob [~bob@host.example] has joined #c"],
+            "znc": ["*** Joins: bob (~bob@host.example)"],
+        }[layout]
+    ] + [
+        f"[2026-11-27 {stamp.format(2)}] -alice- noticed",
+        f"[2026-11-27 {stamp.format(1)}] * alice waves",
+        f"[2026-11-27 {stamp.format(0)}] <alice> first",
+    ]
+    assert [x.text for x in view(root).recent("#c", options, words=["WAV"])] == ["waves"]
+
+
+def test_lines_skipped_unparsed_are_only_lines_that_could_not_match(root: Path) -> None:
+    """A text line without the words or the nick in its bytes is skipped before it is
+    parsed (!grep and !last read megabytes): never one that matches after folding."""
+    write(
+        root,
+        TEXT,
+        [
+            rec(BASE, "K\u212a: the Kelvin sign casefolds to k", nick="Alice"),
+            rec(BASE + timedelta(seconds=1), "in brackets", nick="bob[m]"),
+            rec(BASE + timedelta(seconds=2), "HELLO there", nick="carol"),
+        ],
+    )
+    v = view(root)
+    assert texts(v.recent("#c", TEXT, words=["kk"])) == ["K\u212a: the Kelvin sign casefolds to k"]
+    assert texts(v.recent("#c", TEXT, words=["hello", "THERE"])) == ["HELLO there"]
+    assert texts(v.recent("#c", TEXT, nick="ALICE")) == ["K\u212a: the Kelvin sign casefolds to k"]
+    rfc1459 = str.maketrans("[]\\~", "{}|^")
+    found = v.recent("#c", TEXT, nick="BOB{M}", fold=lambda s: s.lower().translate(rfc1459))
+    assert texts(found) == ["in brackets"]
+    assert v.recent("#c", TEXT, nick="nobody") == []
+
+
+def test_a_text_log_begun_by_an_older_logbot_reads_on(root: Path) -> None:
+    """Days written in the layout before (ISO 8601 with the offset), by irssi's layout,
+    and in today's default: !last walks back through all of them."""
+    folder = root / NET / "#c"
+    folder.mkdir(parents=True)
+    (folder / "2026-11-25.log").write_text("2026-11-25T13:00:00+01:00 <alice> two days ago\n")
+    (folder / "2026-11-26.log").write_text("12:00 <alice> yesterday\n")
+    (folder / "2026-11-27.log").write_text(
+        "2026-11-27T12:00:00+00:00 <alice> before the upgrade\n"  # a file is finished in
+        "2026-11-27T12:00:01+00:00 * alice upgrades\n"  # the layout it was begun in
+    )
+    lines = view(root).recent("#c", TEXT, limit=10)
+    assert [x.line for x in lines] == [
+        "[2026-11-27 12:00:01] * alice upgrades",
+        "[2026-11-27 12:00:00] <alice> before the upgrade",
+        "[2026-11-26 12:00:00] <alice> yesterday",
+        "[2026-11-25 12:00:00] <alice> two days ago",
+    ]
+
+
 def test_jsonl_gives_every_type_in_the_text_wording(root: Path) -> None:
     write(
         root,
@@ -137,8 +211,11 @@ def test_jsonl_gives_every_type_in_the_text_wording(root: Path) -> None:
         "[2026-11-27 12:00:01] *** bob <bob!~bob@host.example> has left #c (bye)",
         "[2026-11-27 12:00:00] *** bob <bob!~bob@host.example> has joined #c",
     ]
-    # the text format's event lines are not parsed: only message, action, notice
-    assert view(root).recent("#c", TEXT, types=("join", "part", "nick")) == []
+    # the text file's lines of every kind read back, in the same words
+    from_text = view(root).recent("#c", TEXT, types=("join", "part", "nick"))
+    assert [(x.type, x.nick, x.line) for x in from_text] == [
+        (x.type, x.nick, x.line) for x in lines
+    ]
 
 
 @pytest.mark.parametrize("options", [TEXT, JSONL], ids=["text", "jsonl"])

@@ -309,7 +309,8 @@ plugins:
 
     run(run_until, scenario())
     [log] = (tmp_path / "logs" / "demo").glob("*/*.log")
-    text = [line.split(" ", 1)[1] for line in log.read_text().splitlines()]
+    # Limnoria's layout (the default): the time, two spaces, the event.
+    text = [line.split("  ", 1)[1] for line in log.read_text().splitlines()]
     assert text[0].startswith(f"*** logbot: connected to 127.0.0.1:{server.port} as logbot")
     assert text[1:-1] == [
         "*** logbot <logbot!logbot@127.0.0.1> has joined #demo",
