@@ -41,8 +41,12 @@ def _remember(context: Context, text: str | None) -> None:
     nolog = context.config.get("nolog_prefix", "[nolog]")
     if nolog and context.text.startswith(nolog):
         text = None
-    context.store.limit(_max_nicks(context.config.get("max_nicks")))
-    context.store.set(
+    store = context.store
+    setting = context.config.get("max_nicks")
+    wanted = MAX_NICKS if setting is None else _max_nicks(setting)
+    if store.max_keys != wanted:  # (once, and after a reload that changed it)
+        store.limit(wanted)
+    store.set(
         _key(context, context.nick),
         {
             "nick": context.nick,

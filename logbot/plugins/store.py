@@ -247,18 +247,20 @@ class Store:
         if not isinstance(key, str):
             raise TypeError(f"store keys are str, not {type(key).__name__}")
         piece = _piece(key, _encode(value))
-        items = self._data()
+        items = self._items if self._items is not None else self._data()
         old = items.get(key)
         total = self._sum + len(piece) - (0 if old is None else len(old))
-        if _file_size(total) > self.max_bytes and (
-            self.max_keys is None or _file_size(len(piece)) > self.max_bytes
-        ):
+        # _file_size(total) > max_bytes, written out (this runs for every line a
+        # plugin like seen remembers)
+        over = 3 + max(0, total - 1) > self.max_bytes
+        max_keys = self.max_keys
+        if over and (max_keys is None or _file_size(len(piece)) > self.max_bytes):
             raise ValueError(f"the store {self.path} would pass {self.max_bytes} bytes")
         if old is not None:
             del items[key]  # to the end: the most recently set
         items[key] = piece
         self._sum = total
-        if self.max_keys is not None:
+        if max_keys is not None and (over or len(items) > max_keys):
             self._evict()
         self._changed()
 
