@@ -60,13 +60,21 @@ from __future__ import annotations
 import json
 import logging
 import os
-import signal
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from logbot.logs import paths, safe_open
+from logbot.plugins.store_files import (
+    CHILD_FAILED,
+    Child,
+    child_save,
+    listdir,
+    sync_dir,
+    unlink,
+    write_pieces,
+)
 from logbot.reactor.defer import Deferred, succeed
 
 __all__ = [
@@ -92,8 +100,6 @@ REAP_INTERVAL = 0.05
 EVICT_SHARE = 0.01
 _DIR_MODE = 0o777  # less the umask, as mkdir makes them
 _FILE_MODE = 0o644
-_CHILD_FAILED = 255  # a saving child's exit status for a failure that is not an OSError
-_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGCHLD")
 # ASCII only: any str (lone surrogates included) survives the trip through the file.
 _ENCODER = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", ":"))
 # json's private ``c_make_encoder`` (None without the C accelerator), which typeshed does
@@ -174,7 +180,7 @@ class Store:
         self._call: Any = None
         self._failing: set[str] = set()  # kinds of write error logged in this outage
         self._blocked = False  # an unreadable file could not be set aside: never replace it
-        self._child: _Child | None = None  # the child writing the file now
+        self._child: Child | None = None  # the child writing the file now
         self._waiters: list[Deferred[None]] = []
         self._said_full = False
         self._said_fork = False
@@ -402,15 +408,15 @@ class Store:
             temp, fd = safe_open.create_temp(dir_fd, self.path.name, _FILE_MODE)
             try:
                 try:
-                    _write_pieces(fd, list(self._items.values()))
+                    write_pieces(fd, list(self._items.values()))
                     os.fsync(fd)
                 finally:
                     os.close(fd)
                 os.replace(temp, self.path.name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
             except OSError:
-                _unlink(dir_fd, temp)
+                unlink(dir_fd, temp)
                 raise
-            _sync_dir(dir_fd)
+            sync_dir(dir_fd)
         finally:
             os.close(dir_fd)
 
@@ -430,7 +436,7 @@ class Store:
         try:
             pid = os.fork()
         except OSError as e:
-            _unlink(dir_fd, temp)
+            unlink(dir_fd, temp)
             os.close(out)
             os.close(dir_fd)
             if not self._said_fork:
@@ -442,9 +448,9 @@ class Store:
                 )
             return False
         if pid == 0:
-            _child_save(self._items, out, dir_fd, temp, self.path.name)
+            child_save(self._items, out, dir_fd, temp, self.path.name)
         os.close(out)
-        self._child = _Child(pid, dir_fd, temp)
+        self._child = Child(pid, dir_fd, temp)
         self.child_saves += 1
         self._child.call = self._clock.callLater(REAP_INTERVAL, self._poll)
         return True
@@ -464,7 +470,7 @@ class Store:
             return
         self._ended(child, status)
 
-    def _ended(self, child: _Child, status: int) -> None:
+    def _ended(self, child: Child, status: int) -> None:
         """The child is reaped: ``status`` as ``waitpid`` gives it (-1: unknown)."""
         self._child = None
         code = os.waitstatus_to_exitcode(status) if status >= 0 else None
@@ -475,7 +481,7 @@ class Store:
                 self._schedule()
         else:
             self._dirty = True
-            if code is not None and 0 < code < _CHILD_FAILED:
+            if code is not None and 0 < code < CHILD_FAILED:
                 error = OSError(code, os.strerror(code))
             else:
                 how = "an unknown end" if code is None else f"status {code}"
@@ -512,9 +518,9 @@ class Store:
             os.close(dir_fd)
 
     def _read(self, dir_fd: int) -> dict[str, bytes]:
-        for name in _listdir(dir_fd):
+        for name in listdir(dir_fd):
             if safe_open.is_temp_of(name, self.path.name):
-                _unlink(dir_fd, name)  # left by a crash while saving
+                unlink(dir_fd, name)  # left by a crash while saving
         try:
             fd = safe_open.open_in(dir_fd, self.path.name, os.O_RDONLY, path=self.path)
         except FileNotFoundError:
@@ -578,62 +584,6 @@ class Store:
             call.cancel()
 
 
-class _Child:
-    """A forked child saving a store: its pid, the folder and the temporary file."""
-
-    __slots__ = ("call", "dir_fd", "pid", "temp")
-
-    def __init__(self, pid: int, dir_fd: int, temp: str) -> None:
-        self.pid = pid
-        self.dir_fd = dir_fd
-        self.temp = temp
-        self.call: Any = None  # the poll timer
-
-    def finish(self, done: bool) -> None:
-        """The child ended: unless it ``done`` its rename, remove its temporary file."""
-        call, self.call = self.call, None
-        if call is not None and call.active():
-            call.cancel()
-        if not done:
-            _unlink(self.dir_fd, self.temp)
-        os.close(self.dir_fd)
-
-
-def _child_save(items: dict[str, bytes], out: int, dir_fd: int, temp: str, name: str) -> NoReturn:
-    """In the forked child: write the pieces to ``out`` (the temporary file ``temp``),
-    fsync, rename it to ``name``, fsync the folder, and leave with ``os._exit``: status 0,
-    the errno of an ``OSError``, or 255.  Never returns, never runs the bot's code."""
-    status = _CHILD_FAILED
-    try:
-        try:  # the bot's handlers would act on the bot's behalf (a SIGTERM must kill)
-            signal.set_wakeup_fd(-1)
-            for sig in _SIGNALS:
-                if hasattr(signal, sig):
-                    signal.signal(getattr(signal, sig), signal.SIG_DFL)
-        except (ValueError, OSError):
-            pass
-        _write_pieces(out, list(items.values()))
-        os.fsync(out)
-        os.replace(temp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
-        _sync_dir(dir_fd)
-        status = 0
-    except OSError as e:
-        status = e.errno if e.errno and 0 < e.errno < _CHILD_FAILED else _CHILD_FAILED
-    except BaseException:
-        status = _CHILD_FAILED
-    finally:
-        os._exit(status)
-
-
-def _write_pieces(fd: int, pieces: list[bytes]) -> None:
-    """Write ``{``, the pieces (the first without its comma) and ``}\\n`` to ``fd``."""
-    if pieces:
-        pieces[0] = pieces[0][1:]
-    data = memoryview(b"".join([b"{", *pieces, b"}\n"]))
-    while data:
-        data = data[os.write(fd, data) :]
-
-
 def _piece(key: str, text: str) -> bytes:
     """The key's piece of the file: ``,"key":value`` (ASCII)."""
     return ("," + _encode_key(key) + ":" + text).encode("ascii")
@@ -641,28 +591,6 @@ def _piece(key: str, text: str) -> bytes:
 
 def _value(key: str, piece: bytes) -> Any:
     return json.loads(piece[len(_encode_key(key)) + 2 :])
-
-
-def _sync_dir(dir_fd: int) -> None:
-    """The rename itself survives a crash once the folder is synced (best effort)."""
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-
-
-def _unlink(dir_fd: int, name: str) -> None:
-    try:
-        os.unlink(name, dir_fd=dir_fd)
-    except OSError:
-        pass
-
-
-def _listdir(dir_fd: int) -> list[str]:
-    try:
-        return os.listdir(dir_fd)
-    except OSError:
-        return []
 
 
 def _file_size(pieces: int) -> int:
