@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from logbot.bot.ircbot import JOIN_REFUSALS, LogBotClient
+from logbot.bot.own_log import OwnLog
 from logbot.bot.replay import Replays
 from logbot.bot.stats import NetworkStats
 from logbot.bot.tls_context import TLSConfigError, client_context
@@ -44,7 +45,6 @@ from logbot.config.settings import (
 )
 from logbot.irc import events as ev
 from logbot.irc.sasl import SaslConfig
-from logbot.logs import readback
 from logbot.logs.events_to_records import RecordMaker
 from logbot.logs.policy import apply_policy
 from logbot.logs.record import LogRecord
@@ -86,6 +86,7 @@ class NetworkBot(ReconnectingClientFactory):
         self.plugins: Any = None  # NetworkPlugins, when the service runs plugins
         self.extra_channels: dict[str, ChannelConfig] = {}  # folded -> joined by a command
         self.parted: set[str] = set()  # folded configured channels left by a command
+        self.own_log = OwnLog(lambda: self.config.name, lambda: self.writer, self.options_for)
         self.replays = Replays(self)
         self._welcomed: LogBotClient | None = None  # the connection that got its 001
         self._bouncer_said: float | None = None  # wall time: the last "*status" message
@@ -326,18 +327,12 @@ class NetworkBot(ReconnectingClientFactory):
             " network; events since each channel's last logged line may be missing",
             self.config.name,
         )
-        root = getattr(self.writer, "root", None)
-        if root is not None:
-            self.writer.flush()  # this read's lines are in the files to be read back
         moment = datetime.fromtimestamp(now, UTC)
         before = None if said is None else datetime.fromtimestamp(said, UTC)
         for key in self.joined:
-            since = now
-            if root is not None:
-                options, name = self.options_for(key), self.config.name
-                last = readback.last_time(root, options, name, key, moment, before=before)
-                if last is not None:
-                    since = min(now, last.timestamp())
+            # (flushed: this read's lines are in the files to be read back)
+            last = self.own_log.last_time(key, moment, before=before, flush=True)
+            since = now if last is None else min(now, last.timestamp())
             self._gaps[key] = (since, "the bouncer reconnected to the network")
         self.joined.clear()
 
@@ -480,11 +475,7 @@ class NetworkBot(ReconnectingClientFactory):
                 "connect", event.channel, f"connected to {where}", nick=client.nickname
             )
             # A first join in this process: the log's last line is where the gap starts.
-            now = datetime.fromtimestamp(self.wall(), UTC)
-            root = getattr(self.writer, "root", None)  # (a test's writer may have none)
-            since = None
-            if root is not None:
-                since = readback.last_time(root, self.options_for(key), self.config.name, key, now)
+            since = self.own_log.last_time(key, datetime.fromtimestamp(self.wall(), UTC))
             what = "the log resumes"
         else:
             since = datetime.fromtimestamp(gap[0], UTC)

@@ -244,13 +244,7 @@ class Replays:
         self.holds[folded] = hold
         hold.timer = bot.clock.callLater(wait, self._expired, folded)
         if since is not None and self._can_request(core):
-            options = bot.options_for(folded)
-            root = getattr(bot.writer, "root", None)
-            anchor = None
-            if root is not None:
-                anchor = readback.last_time(
-                    root, options, bot.config.name, folded, now, content=True
-                )
+            anchor = bot.own_log.last_time(folded, now, content=True)
             start = anchor if anchor is not None and anchor <= since else since
             self._request(client, hold, f"timestamp={_ref_time(start - timedelta(milliseconds=1))}")
 
@@ -411,20 +405,7 @@ class Replays:
         start = records[0].time
         if gap is not None and gap[0] is not None and gap[0] < start:
             start = gap[0]
-        options = bot.options_for(folded)
-        fmt: str | None = None
-        logged: list[Logged] = []
-        root = getattr(bot.writer, "root", None)  # (a test's writer may have none)
-        if root is not None:
-            bot.writer.flush()  # what this read gathered is in the files, to be read back
-            fmt, logged = readback.logged_since(
-                root,
-                options,
-                bot.config.name,
-                folded,
-                start - timedelta(seconds=DEDUPE_SLACK),
-                now,
-            )
+        fmt, logged = bot.own_log.since(folded, start - timedelta(seconds=DEDUPE_SLACK), now)
         if fmt is None:
             fmt = "jsonl"
         if hold is not None:
