@@ -44,6 +44,7 @@ __all__ = [
     "READBACK_DAYS",
     "Logged",
     "content_key",
+    "last_line",
     "last_time",
     "logged_since",
     "readback_format",
@@ -269,3 +270,32 @@ def last_time(
             if before is None or entry.time <= before:
                 return entry.time
     return None
+
+
+#: Bytes :func:`last_line` reads from the end of a file (a line is at most some 2 KiB:
+#: 512 bytes of IRC, escaped).
+LAST_LINE_SCAN = 4096
+
+
+def last_line(root: Path, path: Path) -> str | None:
+    """The last whole line of the file at ``path`` (a torn line after it left out), or
+    None: missing, empty, unreadable or a link (which the writer reports when it opens
+    the file to write).  What the writer looks at to keep a file in one text layout."""
+    try:
+        fd = safe_open.open_file(root, path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        size = os.fstat(fd).st_size
+        start = max(0, size - LAST_LINE_SCAN)
+        tail = os.pread(fd, size - start, start)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    lines = tail.split(b"\n")
+    lines.pop()  # after the last newline: nothing, or a torn line the opening cuts off
+    if start > 0 and lines:
+        lines.pop(0)  # the end of a line that began before the scan
+    line = next((x for x in reversed(lines) if x), None)
+    return None if line is None else line.decode("utf-8", "replace")

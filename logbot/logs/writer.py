@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import Any
 
 from logbot.config.settings import LogOptions
-from logbot.logs import paths, safe_open
+from logbot.logs import paths, readback, safe_open
 from logbot.logs.fdlimit import fit_open_files
 from logbot.logs.formats import FORMATTERS, text_formatter
 from logbot.logs.housekeeping import Compressor, Retention
@@ -113,36 +113,8 @@ def wall_clock() -> float:
     return time.time()
 
 
-#: Bytes read from the end of a text file to find its last line (a line is at most
-#: some 2 KiB: 512 bytes of IRC, escaped).
-LAST_LINE_SCAN = 4096
-
-
 def _layout(options: LogOptions) -> tuple[str, str | None]:
     return options.text_layout, options.time_format
-
-
-def _last_line(root: Path, path: Path) -> str | None:
-    """The last whole line of the file at ``path``, or None: missing, empty, unreadable
-    or a link (which the writer reports when it opens the file to write)."""
-    try:
-        fd = safe_open.open_file(root, path, os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        size = os.fstat(fd).st_size
-        start = max(0, size - LAST_LINE_SCAN)
-        tail = os.pread(fd, size - start, start)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    lines = tail.split(b"\n")
-    lines.pop()  # after the last newline: nothing, or a torn line the opening cuts off
-    if start > 0 and lines:
-        lines.pop(0)  # the end of a line that began before the scan
-    line = next((x for x in reversed(lines) if x), None)
-    return None if line is None else line.decode("utf-8", "replace")
 
 
 @dataclass
@@ -468,7 +440,7 @@ class LogWriter:
         next day's file; with size rotation the file is rotated to its next part at
         once.  Looked at once per file acquired (a day, a restart): its last line."""
         wanted = _layout(options)
-        last = _last_line(self._root, f.path) if f.fd < 0 and not f.buffered else None
+        last = readback.last_line(self._root, f.path) if f.fd < 0 and not f.buffered else None
         found = None if last is None else layout_of(last, [wanted])
         if found is None or found == wanted:
             return text_formatter(*wanted)
