@@ -40,11 +40,13 @@ ALLOWED: dict[str, frozenset[str]] = {
     "logs": frozenset({"", "config", "irc", "reactor"}),
     "health": frozenset({"", "reactor"}),
     "plugin": frozenset({"", "reactor"}),  # the public plugin API, logbot/plugin.py
-    "plugins": frozenset({"", "plugin", "logs", "config", "irc", "reactor"}),
-    "bot": frozenset({"", "plugins", "plugin", "health", "logs", "config", "irc", "reactor"}),
+    "plugins": frozenset({"", "plugin", "archive", "logs", "config", "irc", "reactor"}),
+    "bot": frozenset({"", "archive", "plugins", "plugin", "health", "logs", "config", "irc",
+                      "reactor"}),
+    "archive": frozenset({"", "health", "logs", "config", "irc", "reactor"}),
     "testing": frozenset({"", "irc", "reactor"}),
-    "cli": frozenset({"", "bot", "plugins", "plugin", "health", "logs", "config", "irc",
-                      "reactor", "testing"}),
+    "cli": frozenset({"", "archive", "bot", "plugins", "plugin", "health", "logs", "config",
+                      "irc", "reactor", "testing"}),
     "__main__": frozenset({"", "cli"}),
 }  # fmt: skip
 

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from logbot.bot.archive_child import ArchiveChild
 from logbot.bot.network import NetworkBot
 from logbot.config.loader import ConfigError, load_config
 from logbot.config.settings import Config, HealthOptions
@@ -56,6 +57,7 @@ class LogService:
         plugins: PluginManager | None = None,
         health_port: int | None = None,
         health_host: str | None = None,
+        archive: bool = True,
     ) -> None:
         self.config = config
         self.reactor = reactor
@@ -81,6 +83,9 @@ class LogService:
         self._lost_targets: set[str] = set()
         self._health_port, self._health_host = health_port, health_host  # the command line's
         self.health: HealthServer | None = None
+        # The index follower / web view in a child process (logbot.bot.archive_child),
+        # when the config asks for one; ``archive=False`` (the demo) never starts it.
+        self.archive: ArchiveChild | None = ArchiveChild(reactor, config) if archive else None
 
     def _add_network(self, net: Any) -> NetworkBot:
         bot = self.networks[net.name] = NetworkBot(net, self.reactor, self.writer, wall=self.wall)
@@ -114,6 +119,8 @@ class LogService:
         log.info("plugins: %s", loaded or "none")
         for bot in self.networks.values():
             bot.start()
+        if self.archive is not None:
+            self.archive.start()
 
     def write_totals(self) -> Any:
         """The writer's stats, its counters including those of writers replaced by
@@ -164,11 +171,12 @@ class LogService:
             health.stop()
 
     def stop(self) -> defer.Deferred[Any]:
-        """QUIT every network; fires when all are closed."""
+        """QUIT every network and stop the archive child; fires when all are done."""
         log.info("logbot stopping")
-        return defer.gatherResults(
-            [bot.stop() for bot in self.networks.values()], consumeErrors=True
-        )
+        stopping = [bot.stop() for bot in self.networks.values()]
+        if self.archive is not None:
+            stopping.append(self.archive.stop())
+        return defer.gatherResults(stopping, consumeErrors=True)
 
     # -- reload -----------------------------------------------------------------------
 
@@ -219,6 +227,8 @@ class LogService:
         self.plugins.reconfigure(new.plugins, new.log.root)
         if self.health_options(new) != self.health_options(old):
             self._restart_health()
+        if self.archive is not None and (new.web, new.index) != (old.web, old.index):
+            self.archive.reconfigure(new)
 
     def _restart_health(self) -> None:
         self.stop_health()

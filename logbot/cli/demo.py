@@ -138,7 +138,7 @@ class Demo:
         self.echo(f"bot config: {config_path}")
         # alice opened #demo before the bot came: she is its operator (topic, modes)
         self._user("alice").join("#demo")
-        self.service = LogService(load_config(str(config_path)), self.reactor)
+        self.service = LogService(load_config(str(config_path)), self.reactor, archive=False)
         self.service.start(signals=False)
         self.reactor.addSystemEventTrigger("during", "shutdown", self.server.stop)
         self._wait(self._bot_ready, START_WAIT, self._ready, "the bot did not join #demo")

@@ -33,6 +33,7 @@ __all__ = [
     "EventFilter",
     "ExecPluginConfig",
     "HealthOptions",
+    "IndexOptions",
     "LogOptions",
     "NetworkConfig",
     "PluginOptions",
@@ -41,6 +42,7 @@ __all__ = [
     "SaslOptions",
     "Secret",
     "ServerConfig",
+    "WebOptions",
 ]
 
 DEFAULT_PATH = "{network}/{channel}/{date:%Y-%m-%d}.log"
@@ -218,10 +220,48 @@ class HealthOptions:
 
 
 @dataclass(frozen=True)
+class IndexOptions:
+    """The ``index`` section: the SQLite search index of the jsonl logs (logbot.archive).
+
+    The log files stay the source of truth; the index follows them from a separate
+    process and can always be rebuilt from them (``logbot index --rebuild``)."""
+
+    enabled: bool | None = None  # None: on when the config has a ``web`` section
+    path: str | None = None  # None: <plugins.data_dir>/index.sqlite3
+    interval: float = 1.0  # seconds between looks at the log files for new lines
+    batch_lines: int = 5000  # lines indexed per transaction (one reactor turn)
+
+
+@dataclass(frozen=True)
+class WebOptions:
+    """The ``web`` section: the archive's web view (``logbot web``, or ``logbot run``'s
+    child process).  Nothing is published that ``publish`` does not name."""
+
+    port: int = 8080
+    host: str = "127.0.0.1"  # the address to listen on; "0.0.0.0" or "::" for every one
+    title: str = "IRC logs"
+    # network name -> the channels published (as written in the config; compared
+    # case-insensitively), or None for every channel of that network.  Private-message
+    # logs are never published.
+    publish: Mapping[str, tuple[str, ...] | None] = field(default_factory=dict)
+    user: str | None = None  # HTTP basic auth, with password
+    password: Secret | None = field(default=None, repr=False)
+    token: Secret | None = field(default=None, repr=False)  # "Authorization: Bearer <token>"
+    follow_interval: float = 5.0  # seconds between a live day page's looks for new lines
+    max_results: int = 100  # search results per page
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+
+@dataclass(frozen=True)
 class Config:
     networks: tuple[NetworkConfig, ...]
     reactor: str = "auto"  # "auto", "epoll", "poll" or "select"
     log: LogOptions = field(default_factory=LogOptions)  # the top-level defaults
     plugins: PluginOptions = field(default_factory=PluginOptions)
     health: HealthOptions = field(default_factory=HealthOptions)
+    index: IndexOptions = field(default_factory=IndexOptions)
+    web: WebOptions | None = None  # None: no web view
     source: str | None = None  # the file it was loaded from

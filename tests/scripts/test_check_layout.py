@@ -92,7 +92,7 @@ def test_an_import_up_a_layer_is_named_with_its_line(tmp_path: Path) -> None:
 
 
 def test_a_new_part_must_be_placed_in_the_layers(tmp_path: Path) -> None:
-    root = plant(tmp_path, {"__init__.py": "", "archive/__init__.py": ""})
+    root = plant(tmp_path, {"__init__.py": "", "gadgets/__init__.py": ""})
     done = run(root)
     assert done.returncode == 1
-    assert "logbot/archive is not in ALLOWED" in done.stdout
+    assert "logbot/gadgets is not in ALLOWED" in done.stdout
