@@ -60,7 +60,7 @@ def test_the_two_commands() -> None:
     assert ".venv/bin/pip install -q -e . && .venv/bin/logbot demo" in commands
     test_command = (
         "python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' && "
-        ".venv/bin/python -m pytest -q"
+        ".venv/bin/python -m pytest -q -n 2"
     )
     assert test_command in commands
     assert test_command in (REPO / ".ci" / "run").read_text()
