@@ -1,8 +1,9 @@
 """What the service says about itself: the ``/healthz`` report and the ``/metrics`` text.
 
 Both are pure functions of the service's state and ``now`` (the reactor's monotonic
-seconds, for uptime and lag; dates shown come from the wall times the stats hold), so
-they are tested with a fake service and no socket.  The HTTP side
+seconds, for uptime and lag; dates shown come from the wall times the stats hold) and,
+for ``/metrics``, a reading of the process (``process``, read from ``/proc`` when not
+given), so they are tested with a fake service and no socket.  The HTTP side
 is :mod:`logbot.health.server`.
 
 The service is read through a few attributes (:class:`~logbot.bot.service.LogService`
@@ -10,14 +11,18 @@ has them): ``networks`` (name -> :class:`~logbot.bot.network.NetworkBot`: ``stat
 ``client``, ``server``, ``joined``; ``stats.sasl`` is None or has ``required``,
 ``authenticated``, ``mechanism``, ``account``, ``error``), ``write_totals()`` (the
 writer's stats, with the counters of writers replaced by a reload, so that counters
-never go back), ``plugins.stats``, ``plugins.plugins``, ``started``, ``started_mono``,
+never go back), ``plugins.stats``, ``plugins.plugins``, ``started_mono``,
 ``reloads``, ``reload_failures``; for the log lines waiting on a failed disk,
 ``write_totals().pending`` and ``.pending_since`` (reactor seconds), ``pending_targets()``
 (the channels they are for) and ``config.health.pending_grace`` (the last two may be
 absent: no channels named, the default grace).
 
 ``/metrics`` is the Prometheus text exposition format 0.0.4: a ``# HELP`` and a
-``# TYPE`` line per family, then its samples; counters end in ``_total``.  Label
+``# TYPE`` line per family, then its samples; counters end in ``_total``.  The
+standard ``process_*`` families (CPU time, memory, descriptors, start time) come from
+``/proc`` (:mod:`logbot.health.process_metrics`), so ``render_metrics`` reads the
+running process unless it is handed a reading; the service's own start time is not
+repeated beside ``process_start_time_seconds``.  Label
 values are escaped (backslash, double quote, newline).  A network's lag is absent,
 not NaN, while unknown (before the first probe of a connection, or not registered):
 an alert on ``absent()`` or a threshold then never fires on a made-up figure.
@@ -31,6 +36,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from logbot import __version__
+from logbot.health.process_metrics import ProcessStats, read_process
 
 __all__ = [
     "CONTENT_TYPE",
@@ -120,8 +126,49 @@ def _queue(bot: Any) -> int:
     return 0 if core is None else core.queue_length
 
 
-def render_metrics(service: Any, now: float) -> str:
-    """The ``/metrics`` text (see the module docstring)."""
+def _process_families(out: _Text, stats: ProcessStats) -> None:
+    """The client libraries' standard ``process_*`` families, those that could be read."""
+    families: list[tuple[str, str, str, float | None]] = [
+        (
+            "process_cpu_seconds_total",
+            "counter",
+            "User and system CPU time spent, in seconds.",
+            stats.cpu_seconds,
+        ),
+        (
+            "process_start_time_seconds",
+            "gauge",
+            "When the process started, in seconds since the Unix epoch.",
+            stats.start_time,
+        ),
+        (
+            "process_resident_memory_bytes",
+            "gauge",
+            "Resident memory size in bytes.",
+            stats.resident_bytes,
+        ),
+        (
+            "process_virtual_memory_bytes",
+            "gauge",
+            "Virtual memory size in bytes.",
+            stats.virtual_bytes,
+        ),
+        ("process_open_fds", "gauge", "Open file descriptors.", stats.open_fds),
+        (
+            "process_max_fds",
+            "gauge",
+            "The limit on open file descriptors (the soft RLIMIT_NOFILE).",
+            stats.max_fds,
+        ),
+    ]
+    for name, kind, help_text, value in families:
+        if value is not None:
+            out.family(name, kind, help_text, value)
+
+
+def render_metrics(service: Any, now: float, process: ProcessStats | None = None) -> str:
+    """The ``/metrics`` text (see the module docstring); ``process`` is read from
+    ``/proc`` (:func:`~logbot.health.process_metrics.read_process`) unless given."""
     out = _Text()
     nets = sorted(service.networks.items())
 
@@ -134,12 +181,7 @@ def render_metrics(service: Any, now: float) -> str:
         "The running logbot's version (always 1).",
         [({"version": __version__}, 1)],
     )
-    out.family(
-        "logbot_start_time_seconds",
-        "gauge",
-        "When the service started, in seconds since the Unix epoch.",
-        service.started,
-    )
+    _process_families(out, read_process() if process is None else process)
     out.family(
         "logbot_uptime_seconds",
         "gauge",

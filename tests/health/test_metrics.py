@@ -16,6 +16,7 @@ from logbot.health.metrics import (
     network_state,
     render_metrics,
 )
+from logbot.health.process_metrics import ProcessStats
 from logbot.logs.writer import WriterStats
 from logbot.plugins.manager import PluginStats
 from logbot.reactor.error import ConnectionLost, ConnectionRefusedError
@@ -35,7 +36,12 @@ TYPE = re.compile(r"^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge)$")
 
 EXPECTED = {  # every family, and its type
     "logbot_info": "gauge",
-    "logbot_start_time_seconds": "gauge",
+    "process_cpu_seconds_total": "counter",
+    "process_start_time_seconds": "gauge",
+    "process_resident_memory_bytes": "gauge",
+    "process_virtual_memory_bytes": "gauge",
+    "process_open_fds": "gauge",
+    "process_max_fds": "gauge",
     "logbot_uptime_seconds": "gauge",
     "logbot_reloads_total": "counter",
     "logbot_reload_failures_total": "counter",
@@ -152,10 +158,14 @@ def test_every_family_is_there_with_help_and_type_and_valid_samples() -> None:
     svc.writer.stats.pending, svc.writer.stats.files_open = 7, 4
     svc.plugins.stats.error("seen")
     svc.plugins.stats.replies, svc.plugins.stats.rate_limited = 6, 2
-    types, samples = parse(render_metrics(svc, now=160.0))
+    process = ProcessStats(1.5, WALL0 - 2, 40 << 20, 90 << 20, 12, 1024)
+    types, samples = parse(render_metrics(svc, now=160.0, process=process))
     assert types == EXPECTED
     assert samples[f'logbot_info{{version="{__version__}"}}'] == 1
-    assert samples["logbot_start_time_seconds"] == WALL0
+    assert samples["process_start_time_seconds"] == WALL0 - 2
+    assert samples["process_cpu_seconds_total"] == 1.5
+    assert samples["process_resident_memory_bytes"] == 40 << 20
+    assert samples["process_open_fds"] == 12 and samples["process_max_fds"] == 1024
     assert samples["logbot_uptime_seconds"] == 60.0
     assert samples["logbot_reloads_total"] == 2 and samples["logbot_reload_failures_total"] == 1
     assert samples['logbot_network_connected{network="libera"}'] == 1

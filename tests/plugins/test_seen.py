@@ -79,3 +79,135 @@ def test_max_nicks_defaults_when_unusable(tmp_path: Path) -> None:
         h = harness(tmp_path / str(setting), max_nicks=setting)
         h.say("hi", source=speaker(1))
         assert h.manager.stores.get("seen", "testnet").max_keys == MAX_NICKS
+
+
+# -- nick changes (issue 18, item 13) ------------------------------------------------------
+
+DAVE = "dave!~dave@dave.host"
+
+
+def arrive(h: PluginHarness, source: str, channel: str = "#a") -> None:
+    """``source`` joins ``channel``: the bot then knows the channels a nick change is in."""
+    h.feed(f":{source} JOIN {channel}")
+
+
+def rename(h: PluginHarness, old: str, new: str, after: float = 0.0) -> None:
+    if after:
+        h.reactor.advance(after)
+    h.feed(f":{old}!~{old}@{old}.host NICK :{new}")
+
+
+def test_seen_an_old_nick_says_it_changed_and_follows_it(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    arrive(h, DAVE)
+    h.say("hi", source=DAVE)
+    rename(h, "dave", "davey", after=60)
+    h.say("hello again", source="davey!~dave@dave.host", after=180)
+    assert h.say("!seen dave", after=120) == [
+        (
+            "#a",
+            "alice: dave was last seen 5 min ago changing nick to davey, after saying: hi; "
+            "davey was last seen 2 min ago, saying: hello again",
+        )
+    ]
+    # The new nick alone is answered as before.
+    assert h.say("!seen DAVEY") == [
+        ("#a", "alice: davey was last seen 2 min ago, saying: hello again")
+    ]
+    assert h.manager.stats.errors == {}
+
+
+def test_seen_a_nick_change_with_nothing_said_since(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    arrive(h, DAVE)  # never says a word here, only changes nick
+    rename(h, "dave", "davey")
+    assert h.say("!seen dave", after=30) == [
+        (
+            "#a",
+            "alice: dave was last seen 30 s ago changing nick to davey; "
+            "davey has not said anything here since",
+        )
+    ]
+    assert h.say("!seen davey") == [("#a", "alice: I have not seen davey say anything here")]
+
+
+def test_seen_ignores_what_an_earlier_holder_of_the_new_nick_said(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    h.say("I was davey first", source="davey!~other@other.host")
+    arrive(h, DAVE)
+    rename(h, "dave", "davey", after=600)
+    assert h.say("!seen dave", after=60) == [
+        (
+            "#a",
+            "alice: dave was last seen 1 min ago changing nick to davey; "
+            "davey has not said anything here since",
+        )
+    ]
+
+
+def test_seen_follows_at_most_max_hops_nick_changes(tmp_path: Path) -> None:
+    from plugins.seen import MAX_HOPS
+
+    h = harness(tmp_path)
+    arrive(h, DAVE)
+    nicks = ["dave"] + [f"dave{n}" for n in range(1, MAX_HOPS + 2)]
+    for old, new in zip(nicks, nicks[1:], strict=False):
+        rename(h, old, new, after=10)
+    h.say("at the end", source=f"{nicks[-1]}!~dave@dave.host", after=10)
+    # From the second nick the chain is MAX_HOPS long: answered in full.
+    reply = h.say(f"!seen {nicks[1]}")
+    assert len(reply) == 1
+    assert reply[0][1].endswith(f"{nicks[-1]} was last seen 0 s ago, saying: at the end")
+    assert reply[0][1].count("changing nick") == MAX_HOPS
+    # From the first it is one longer: cut after MAX_HOPS changes, the last one named.
+    reply = h.say("!seen dave")
+    text = " ".join(line for _, line in reply)
+    assert text.count("changing nick") == MAX_HOPS + 1
+    assert text.endswith(f"changing nick to {nicks[-1]}; ...")
+    assert "at the end" not in text
+
+
+def test_seen_a_nick_changed_back_is_named_once(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    arrive(h, DAVE)
+    h.say("hi", source=DAVE)
+    rename(h, "dave", "davey", after=60)
+    rename(h, "davey", "dave", after=60)
+    assert h.say("!seen dave", after=60) == [
+        (
+            "#a",
+            "alice: dave was last seen 2 min ago changing nick to davey, after saying: hi; "
+            "davey was last seen 1 min ago changing nick to dave",
+        )
+    ]
+    h.say("back", source=DAVE)
+    assert h.say("!seen davey", after=5) == [
+        (
+            "#a",
+            "alice: davey was last seen 1 min 5 s ago changing nick to dave; "
+            "dave was last seen 5 s ago, saying: back",
+        )
+    ]
+
+
+def test_seen_a_nick_change_is_known_only_where_it_was_seen(tmp_path: Path) -> None:
+    h = harness(tmp_path)
+    h.join("#B")
+    arrive(h, DAVE)  # in #a only
+    rename(h, "dave", "davey")
+    assert h.say("!seen dave", target="#B") == [
+        ("#B", "alice: I have not seen dave say anything here")
+    ]
+    assert h.say("!seen dave")[0][1].startswith("alice: dave was last seen 0 s ago changing nick")
+    keys = h.manager.stores.get("seen", "testnet").keys()
+    assert [key for key in keys if "dave" in key] == ["#a dave"]
+
+
+def test_a_nick_change_counts_against_max_nicks(tmp_path: Path) -> None:
+    h = harness(tmp_path, max_nicks=3)
+    for n in range(6):
+        arrive(h, speaker(n))
+        rename(h, f"u{n}", f"v{n}", after=1)
+    store = h.manager.stores.get("seen", "testnet")
+    assert store.max_keys == 3 and len(list(store.keys())) <= 3
+    assert h.say("!seen u5")[0][1].startswith("alice: u5 was last seen 0 s ago changing nick to v5")
