@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from logbot.bot.wire_log import WireLog
 from logbot.irc import events as ev
 from logbot.irc.client import IRCClient
+from logbot.irc.core import IRCConnection
 from logbot.irc.flood import MAX_QUEUED_LINES, MAX_QUEUED_PER_TARGET, MAX_REPLY_WAIT
 from logbot.reactor.failure import Failure
 from logbot.reactor.protocol import connectionDone
@@ -39,6 +41,15 @@ class LogBotClient(IRCClient):
     max_reply_wait = MAX_REPLY_WAIT
     max_queued_lines = MAX_QUEUED_LINES
     max_queued_per_target = MAX_QUEUED_PER_TARGET
+
+    def build_core(self) -> IRCConnection:
+        """The core, with the network's debug log of the traffic tapped in (before
+        ``connectionMade`` sends the registration lines, which it shows too)."""
+        core = super().build_core()
+        factory = getattr(self, "factory", None)  # (None: a test's bare client)
+        if factory is not None:
+            core.wire_tap = WireLog(factory.config.name)
+        return core
 
     def connectionMade(self) -> None:
         super().connectionMade()

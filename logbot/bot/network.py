@@ -31,6 +31,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from logbot.bot.conn_errors import explain
 from logbot.bot.ircbot import JOIN_REFUSALS, LogBotClient
 from logbot.bot.own_log import OwnLog
 from logbot.bot.replay import Replays
@@ -79,6 +80,7 @@ class NetworkBot(ReconnectingClientFactory):
         self.client: LogBotClient | None = None
         self.server_index = 0
         self.joined: dict[str, str] = {}  # folded -> channel name, while joined
+        self._joining: set[str] = set()  # folded: joined, "joined" not said yet (at 366)
         self._gaps: dict[str, tuple[float, str]] = {}  # folded -> (gap start, why)
         self._options: dict[str, LogOptions] = {}
         self._rejoins: dict[str, Any] = {}
@@ -282,9 +284,9 @@ class NetworkBot(ReconnectingClientFactory):
         return client
 
     def clientConnectionFailed(self, connector: Any, reason: Failure) -> None:
-        why = reason.getErrorMessage()
-        log.warning("%s: cannot connect to %s: %s", self.config.name, self.server, why)
-        self.stats.failed(f"cannot connect to {self.server}: {why}")
+        why = explain(reason.value, self.server, getattr(connector, "timeout", None))
+        log.warning("%s: %s", self.config.name, why)
+        self.stats.failed(why)
         super().clientConnectionFailed(connector, reason)
 
     # -- the protocol's reports -------------------------------------------------------
@@ -357,6 +359,7 @@ class NetworkBot(ReconnectingClientFactory):
             self._write(name, key, self.maker.marker("disconnect", name, f"disconnected ({why})"))
             self._gaps[key] = (heard, "reconnected")
         self.joined.clear()
+        self._joining.clear()
         self.maker.reset()
         for call in self._rejoins.values():
             if call.active():
@@ -466,6 +469,7 @@ class NetworkBot(ReconnectingClientFactory):
             self._rebuild_options()
         key = state.fold(event.channel)
         self.joined[key] = event.channel
+        self._joining.add(key)
         gap = self._gaps.pop(key, None)
         where = f"{self.server.host}:{self.server.port} as {client.nickname}"
         connect = None
@@ -526,8 +530,25 @@ class NetworkBot(ReconnectingClientFactory):
             then = "continuing unauthenticated (sasl.required is false)"
         log.warning("%s: %s: %s; %s", name, how, event.reason, then)
 
+    def _say_joined(self, channel: str, state: Any) -> None:
+        """``libera: joined #chan (12 users)`` at info, at the end of the channel's
+        NAMES (366), when its users are known: the sign on stderr that logging began."""
+        key = state.fold(channel)
+        if key not in self._joining:
+            return
+        self._joining.discard(key)
+        known = state.channel(channel)
+        users = len(known.members) if known is not None else 0
+        name = self.joined.get(key, channel)
+        plural = "" if users == 1 else "s"
+        log.info("%s: joined %s (%d user%s)", self.config.name, name, users, plural)
+
     def _raw(self, event: ev.RawMessage) -> None:
         msg = event.message
+        if msg.command == "366" and len(msg.params) >= 2 and self._joining:
+            client = self.client
+            if client is not None and client.core is not None:
+                self._say_joined(msg.params[1], client.core.state)
         if msg.command in ("366", "FAIL") and len(msg.params) >= 2 and self._holds:
             client = self.client
             state = client.core.state if client is not None and client.core else None

@@ -147,6 +147,10 @@ class IRCConnection:
         self._outbox: list[ev.Event] = []
         self._wants_raw: Callable[[str], bool] | None = None
         self._raw_cache: dict[str, bool] = {}
+        #: None, or ``tap(direction, lines)``: each read's lines (``"<<"``) and each
+        #: write's (``">>"``), as text, for the debug log of the traffic; one call per
+        #: read or write, so that a tap that does nothing costs nothing per line.
+        self.wire_tap: Callable[[str, list[str]], None] | None = None
 
     def __repr__(self) -> str:
         return f"IRCConnection(nick={self.current_nick!r}, registered={self.registered})"
@@ -200,6 +204,8 @@ class IRCConnection:
         lines = self.decoder.feed(data)
         if not lines:
             return out
+        if self.wire_tap is not None:
+            self.wire_tap("<<", lines)
         # The per-line work of _handle, inlined with its lookups hoisted: this loop
         # runs for every received line.
         apply = self.state.apply
@@ -296,6 +302,8 @@ class IRCConnection:
         lines = self.flood.pop_ready(now)
         if lines:
             self.lag_probe.released(lines, now)
+            if self.wire_tap is not None:
+                self.wire_tap(">>", lines)
         if "echo-message" not in self.caps.enabled:
             mask = self.state.me.hostmask
             for line in lines:

@@ -186,8 +186,10 @@ class _TLSProtocol:
     def getHost(self) -> Any:
         return self.tcp.getHost()
 
-    def getPeerCertificate(self) -> dict[str, Any] | None:
-        return self._ssl.getpeercert()
+    def getPeerCertificate(self, binary_form: bool = False) -> Any:
+        """``ssl``'s ``getpeercert``: a dict of a verified certificate, or with
+        ``binary_form`` its DER bytes (there even when it was not verified)."""
+        return self._ssl.getpeercert(binary_form)
 
     def getHandle(self) -> Any:
         return self.tcp.getHandle()
@@ -246,7 +248,9 @@ class TLSClientProtocol(_TLSProtocol):
 
     def _handshakeFailed(self, exc: BaseException, lost: bool = False) -> None:
         reason = f"connection closed during the TLS handshake ({exc})" if lost else describe(exc)
-        self.attempt.fail(error.TLSError(None, reason))
+        failure = error.TLSError(None, reason)
+        failure.__cause__ = exc  # for a caller that explains it (logbot.bot.conn_errors)
+        self.attempt.fail(failure)
 
 
 class TLSServerProtocol(_TLSProtocol):

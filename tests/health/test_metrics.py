@@ -246,8 +246,7 @@ def test_health_report_names_the_networks_that_are_down_and_why() -> None:
         "state": "disconnected",
         "server": "irc2.example:6667",  # the next attempt's
         "down_since": "2026-09-21T14:15:00+00:00",
-        "last_error": "cannot connect to irc1.example:6667: Connection was "
-        "refused by other side: Connection refused",
+        "last_error": "irc1.example:6667 refused the connection (nothing listens there?)",
     }
 
 

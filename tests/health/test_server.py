@@ -111,7 +111,7 @@ def test_healthz_503_names_the_network_that_is_down(
     report = json.loads(body)
     assert report["unhealthy"] == ["oftc"]
     assert report["networks"]["oftc"]["state"] == "disconnected"
-    assert "Connection was refused" in report["networks"]["oftc"]["last_error"]
+    assert "refused the connection" in report["networks"]["oftc"]["last_error"]
 
 
 def test_metrics_and_head(reactor: Any, run_until: Any, up_and_down: Any) -> None:
