@@ -29,8 +29,10 @@ ENV PIP_NO_CACHE_DIR=1 \
 
 WORKDIR /src
 # Only what the wheel is made of (see .dockerignore): the package, the bundled
-# plugins (installed as data files) and the README (the package's long description).
-COPY pyproject.toml README.md ./
+# plugins (installed as data files), the README (the package's long description) and
+# config.yaml (logbot/cli/sample-config.yaml, the sample `logbot init` fills in, links
+# to it).
+COPY pyproject.toml README.md config.yaml ./
 COPY logbot/ logbot/
 COPY plugins/ plugins/
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .

@@ -90,6 +90,15 @@ CASES: dict[str, dict[str, Any]] = {
         "plugins": [],
         "label": "logbot run, text + jsonl, tagged, no plugins",
     },
+    # The same with the search index on: ``logbot run`` starts ``logbot index --follow``
+    # (logbot.bot.archive_child), which reads the jsonl files as they grow.
+    "logbot-both-indexed": {
+        "kind": "logbot",
+        "formats": ["text", "jsonl"],
+        "tagged": True,
+        "index": True,
+        "label": "logbot run, text + jsonl, tagged, index child following",
+    },
     "logbot-both-untagged": {
         "kind": "logbot",
         "formats": ["text", "jsonl"],
@@ -128,6 +137,7 @@ DEFAULT_CASES = [
     "logbot-text",
     "logbot-both",
     "logbot-both-no-plugins",
+    "logbot-both-indexed",
     "logbot-both-untagged",
     "seed-logbot",
     "seed-logbot-tagged",
@@ -220,8 +230,10 @@ def write_config(
     formats: list[str],
     max_open_files: int | None = None,
     plugins: list[str] | None = None,
+    index: bool = False,
 ) -> None:
-    """``plugins``: the names to enable (None: the default, every bundled plugin)."""
+    """``plugins``: the names to enable (None: the default, every bundled plugin);
+    ``index``: the search index on (an index child follows the files)."""
     logging: dict[str, Any] = {"root": str(root), "formats": formats}
     if max_open_files is not None:
         logging["max_open_files"] = max_open_files
@@ -241,6 +253,8 @@ def write_config(
     }
     if plugins is not None:
         config["plugins"]["enabled"] = plugins
+    if index:
+        config["index"] = {"enabled": True, "path": str(path.parent / "index.sqlite3")}
     path.write_text(json.dumps(config, indent=1))  # JSON is YAML
 
 
@@ -331,7 +345,15 @@ def logbot_e2e(case: dict, lines: int, tmp: Path, profile_to: Path | None = None
         step_ms = case.get("time_step_ms", 1)
         blaster, out, port = _blaster(lines, case["tagged"], hold=True, step_ms=step_ms)
         config = work / "config.yaml"
-        write_config(config, root, port, [CHANNEL], case["formats"], plugins=case.get("plugins"))
+        write_config(
+            config,
+            root,
+            port,
+            [CHANNEL],
+            case["formats"],
+            plugins=case.get("plugins"),
+            index=case.get("index", False),
+        )
         if profile_to is None:
             argv = ["-m", "logbot", "run", "-c", str(config)]
         else:

@@ -1,28 +1,35 @@
-"""``logbot run``'s archive process: the index follower, and the web view if configured.
+"""``logbot run``'s archive processes: the index follower, and the web view if configured.
 
-Why a child process and not more work on the bot's reactor: indexing parses and
+Why child processes and not more work on the bot's reactor: indexing parses and
 stores every line a second time, and a web page of 10,000 lines takes tens of
 milliseconds to build; neither may delay the logging path (a line read late is a
 line at risk), and a bug or a memory blow-up in them must not take the logger down.
-So with a ``web:`` section ``logbot run`` starts ``logbot web`` (which follows the
-files into the index and serves the pages), and with only ``index: {enabled: true}``
-it starts ``logbot index --follow``, each with the same config file, at a lower CPU
-priority (the child calls ``os.nice``).  The child reads only the log files; the bot
-never waits for it.
+So with the index on (``index.enabled``, or a ``web:`` section) ``logbot run`` starts
+``logbot index --follow``, and with a ``web:`` section also ``logbot web --no-follow``
+(the pages only), each with the same config file.  The child reads only the log
+files; the bot never waits for it.
 
-The child is supervised: when it exits (a crash, a kill), it is started again after
+Their CPU priority is set from here, right after each start: the follower runs under
+``SCHED_IDLE`` (:data:`IDLE`: it gets the CPU only when nothing else wants it, so a
+flood being logged is never slowed by indexing it; it catches up after), the web view
+at niceness :data:`WEB_NICENESS` (it answers people, so it must not starve, but the
+bot comes first).  Where the policy cannot be set, the child runs as it is.
+
+Each child is supervised: when it exits (a crash, a kill), it is started again after
 :data:`RESTART_DELAY` seconds, doubling up to :data:`MAX_RESTART_DELAY`, back to the
 first delay once it has run :data:`HEALTHY_RUN` seconds.  Its stderr lines are
 logged under the ``logbot.archive`` logger (bounded: :data:`MAX_LINE_BYTES` per line).
 At shutdown it gets SIGTERM, then SIGKILL after :data:`STOP_TIMEOUT` seconds.  A
-reload (SIGHUP) that changes the ``index`` or ``web`` section restarts it.
+reload (SIGHUP) that changes the ``index`` or ``web`` section restarts them.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 from logbot.config.settings import Config
@@ -32,12 +39,17 @@ from logbot.reactor.protocol import ProcessProtocol
 
 __all__ = [
     "HEALTHY_RUN",
+    "IDLE",
+    "WEB_NICENESS",
+    "ArchiveChildren",
+    "ChildCommand",
     "MAX_LINE_BYTES",
     "MAX_RESTART_DELAY",
     "RESTART_DELAY",
     "STOP_TIMEOUT",
     "ArchiveChild",
-    "archive_argv",
+    "archive_commands",
+    "set_priority",
 ]
 
 log = logging.getLogger("logbot.archive")
@@ -47,19 +59,48 @@ MAX_RESTART_DELAY = 60.0  # the longest wait between restarts
 HEALTHY_RUN = 60.0  # a child that ran this long restarts after RESTART_DELAY again
 STOP_TIMEOUT = 5.0  # seconds between SIGTERM and SIGKILL at shutdown
 MAX_LINE_BYTES = 4096  # a longer stderr line of the child is cut
+IDLE = "idle"  # the index follower's priority: SCHED_IDLE
+WEB_NICENESS = 10  # the web view's niceness
 
 
-def archive_argv(config: Config) -> list[str] | None:
-    """The child's command for ``config``, or None when it needs none (no ``web:``
-    section, index not enabled, or a config not loaded from a file)."""
+@dataclass(frozen=True)
+class ChildCommand:
+    """One archive child: its name in the log, its argv, its priority (:data:`IDLE`
+    or a niceness)."""
+
+    name: str
+    argv: tuple[str, ...]
+    priority: str | int
+
+
+def archive_commands(config: Config) -> list[ChildCommand]:
+    """The children ``config`` asks for (none without a config file to hand them)."""
     if config.source is None:
-        return None
-    base = [sys.executable, "-m", "logbot"]
+        return []
+    base = (sys.executable, "-m", "logbot")
+    enabled = config.index.enabled
+    if enabled is None:
+        enabled = config.web is not None
+    commands = []
+    if enabled:
+        argv = (*base, "index", "--follow", "-c", config.source)
+        commands.append(ChildCommand("index --follow", argv, IDLE))
     if config.web is not None:
-        return [*base, "web", "-c", config.source]
-    if config.index.enabled:
-        return [*base, "index", "--follow", "-c", config.source]
-    return None
+        argv = (*base, "web", "--no-follow", "-c", config.source)
+        commands.append(ChildCommand("web", argv, WEB_NICENESS))
+    return commands
+
+
+def set_priority(pid: int, priority: str | int) -> None:
+    """Lower ``pid``'s CPU priority as :class:`ChildCommand` says; a platform or a
+    sandbox that refuses leaves it as it is (logged at debug)."""
+    try:
+        if priority == IDLE:
+            os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
+        else:
+            os.setpriority(os.PRIO_PROCESS, pid, int(priority))
+    except (AttributeError, OSError) as e:
+        log.debug("archive: cannot set the priority of %d to %s: %s", pid, priority, e)
 
 
 class _ChildProtocol(ProcessProtocol):
@@ -85,11 +126,11 @@ class _ChildProtocol(ProcessProtocol):
 
 
 class ArchiveChild:
-    """Keeps one archive child running for the service's config (see the module)."""
+    """Keeps one archive child running (see the module docstring)."""
 
-    def __init__(self, reactor: Any, config: Config) -> None:
+    def __init__(self, reactor: Any, command: ChildCommand) -> None:
         self.reactor = reactor
-        self.argv = archive_argv(config)
+        self.command = command
         self.process: Any = None
         self.protocol: _ChildProtocol | None = None
         self.delay = RESTART_DELAY
@@ -97,26 +138,28 @@ class ArchiveChild:
         self.restarts = 0
         self._restart_call: Any = None
         self._stopping = False
-        self._replacing = False  # a reload ended the child: start the new one at once
         self._stopped: defer.Deferred[None] | None = None
         self._kill_call: Any = None
 
     def start(self) -> None:
-        if self.argv is None or self._stopping or self.process is not None:
+        if self._stopping or self.process is not None:
             return
+        argv = list(self.command.argv)
         self.protocol = _ChildProtocol(self)
         try:
             self.process = self.reactor.spawnProcess(
-                self.protocol, self.argv[0], self.argv, env=None, newSession=True
+                self.protocol, argv[0], argv, env=None, newSession=True
             )
         except OSError as e:
-            log.error("archive: cannot start %s: %s", " ".join(self.argv[3:5]), e)
+            log.error("archive: cannot start `logbot %s`: %s", self.command.name, e)
             self.protocol = None
             self._schedule_restart()
             return
         self.started_at = self.reactor.seconds()
-        what = " ".join(self.argv[3:5])
-        log.info("archive: started `logbot %s` (pid %s)", what, self.process.pid)
+        pid = self.process.pid
+        if isinstance(pid, int):
+            set_priority(pid, self.command.priority)
+        log.info("archive: started `logbot %s` (pid %s)", self.command.name, pid)
 
     def child_said(self, line: bytes) -> None:
         text = line.decode("utf-8", "replace").rstrip()
@@ -131,16 +174,11 @@ class ArchiveChild:
             self._finish_stop()
             return
         ran = self.reactor.seconds() - self.started_at
-        if self._replacing:
-            self._replacing = False
-            self.delay = 0.0  # ended on purpose: the new command starts at once
-            log.info("archive: restarting for the new config")
-            self._schedule_restart()
-            return
         if ran >= HEALTHY_RUN:
             self.delay = RESTART_DELAY
         log.warning(
-            "archive: the child ended (%s) after %.0f s; starting it again in %.0f s",
+            "archive: `logbot %s` ended (%s) after %.0f s; starting it again in %.0f s",
+            self.command.name,
             reason.value,
             ran,
             self.delay,
@@ -159,26 +197,12 @@ class ArchiveChild:
         self.restarts += 1
         self.start()
 
-    def reconfigure(self, config: Config) -> None:
-        """Restart the child if ``config`` asks for another one (a reload)."""
-        argv = archive_argv(config)
-        if argv == self.argv and self.process is not None:
-            return
-        self.argv = argv
-        old = self.process
-        if old is None:
-            self._cancel_restart()
-            self.delay = RESTART_DELAY
-            self.start()
-            return
-        # The running child ends first; ended() then starts the new command.
-        self._replacing = True
-        self._signal(old, signal.SIGTERM)
-
     def stop(self) -> defer.Deferred[None]:
         """SIGTERM the child (SIGKILL after STOP_TIMEOUT); fires once it has ended."""
         self._stopping = True
-        self._cancel_restart()
+        call, self._restart_call = self._restart_call, None
+        if call is not None and call.active():
+            call.cancel()
         if self._stopped is not None:
             return self._stopped
         self._stopped = defer.Deferred()
@@ -192,7 +216,11 @@ class ArchiveChild:
     def _kill(self) -> None:
         self._kill_call = None
         if self.process is not None:
-            log.warning("archive: the child did not stop in %.0f s: killing it", STOP_TIMEOUT)
+            log.warning(
+                "archive: `logbot %s` did not stop in %.0f s: killing it",
+                self.command.name,
+                STOP_TIMEOUT,
+            )
             self._signal(self.process, signal.SIGKILL)
 
     def _finish_stop(self) -> None:
@@ -203,14 +231,38 @@ class ArchiveChild:
         if stopped is not None and not stopped.called:
             stopped.callback(None)
 
-    def _cancel_restart(self) -> None:
-        call, self._restart_call = self._restart_call, None
-        if call is not None and call.active():
-            call.cancel()
-
     @staticmethod
     def _signal(process: Any, signum: int) -> None:
         try:
             process.signalProcess(signum)
         except Exception:  # already gone: processEnded follows
             pass
+
+
+class ArchiveChildren:
+    """The service's archive children for its config: ``start()``, ``stop()`` (a
+    Deferred), ``reconfigure(config)`` (a reload: children no longer asked for stop,
+    new or changed ones start once the old one has ended)."""
+
+    def __init__(self, reactor: Any, config: Config) -> None:
+        self.reactor = reactor
+        self.children = [ArchiveChild(reactor, c) for c in archive_commands(config)]
+        self._started = False
+
+    def start(self) -> None:
+        self._started = True
+        for child in self.children:
+            child.start()
+
+    def stop(self) -> defer.Deferred[Any]:
+        return defer.gatherResults([c.stop() for c in self.children], consumeErrors=True)
+
+    def reconfigure(self, config: Config) -> None:
+        wanted = archive_commands(config)
+        if wanted == [c.command for c in self.children]:
+            return
+        old, self.children = self.children, [ArchiveChild(self.reactor, c) for c in wanted]
+        stopping = [child.stop() for child in old]
+        log.info("archive: restarting the archive processes for the new config")
+        if self._started:
+            defer.gatherResults(stopping, consumeErrors=True).addCallback(lambda _: self.start())

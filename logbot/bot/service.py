@@ -31,7 +31,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from logbot.bot.archive_child import ArchiveChild
+from logbot.archive.search.backend import index_file
+from logbot.bot.archive_child import ArchiveChildren
 from logbot.bot.network import NetworkBot
 from logbot.config.loader import ConfigError, load_config
 from logbot.config.settings import Config, HealthOptions
@@ -44,6 +45,15 @@ from logbot.reactor import defer
 __all__ = ["LogService"]
 
 log = logging.getLogger(__name__)
+
+
+def _grep_index(config: Config) -> str | None:
+    """The index file ``!grep`` may answer from: only an index kept up to date (the
+    ``index`` section enabled, or left to default with a ``web`` section), else None."""
+    enabled = config.index.enabled
+    if enabled is None:
+        enabled = config.web is not None
+    return str(index_file(config)) if enabled else None
 
 
 class LogService:
@@ -70,7 +80,13 @@ class LogService:
         self.plugins = (
             plugins
             if plugins is not None
-            else PluginManager(config.plugins, reactor, log_root=config.log.root, wall=wall)
+            else PluginManager(
+                config.plugins,
+                reactor,
+                log_root=config.log.root,
+                wall=wall,
+                index_path=_grep_index(config),
+            )
         )
         self.networks: dict[str, NetworkBot] = {}
         for net in config.networks:
@@ -85,7 +101,7 @@ class LogService:
         self.health: HealthServer | None = None
         # The index follower / web view in a child process (logbot.bot.archive_child),
         # when the config asks for one; ``archive=False`` (the demo) never starts it.
-        self.archive: ArchiveChild | None = ArchiveChild(reactor, config) if archive else None
+        self.archive: ArchiveChildren | None = ArchiveChildren(reactor, config) if archive else None
 
     def _add_network(self, net: Any) -> NetworkBot:
         bot = self.networks[net.name] = NetworkBot(net, self.reactor, self.writer, wall=self.wall)
@@ -173,10 +189,13 @@ class LogService:
     def stop(self) -> defer.Deferred[Any]:
         """QUIT every network and stop the archive child; fires when all are done."""
         log.info("logbot stopping")
-        stopping = [bot.stop() for bot in self.networks.values()]
-        if self.archive is not None:
-            stopping.append(self.archive.stop())
-        return defer.gatherResults(stopping, consumeErrors=True)
+        archive = self.archive.stop() if self.archive is not None else None  # TERM now
+        done = defer.gatherResults(
+            [bot.stop() for bot in self.networks.values()], consumeErrors=True
+        )
+        if archive is not None:
+            done.addCallback(lambda results: archive.addCallback(lambda _: results))
+        return done
 
     # -- reload -----------------------------------------------------------------------
 
@@ -224,6 +243,7 @@ class LogService:
                 self._add_network(net).start()
             else:
                 running.configure(net)
+        self.plugins.index_path = _grep_index(new)
         self.plugins.reconfigure(new.plugins, new.log.root)
         if self.health_options(new) != self.health_options(old):
             self._restart_health()

@@ -1,11 +1,13 @@
 """The ``logbot`` command (click).  Only argument parsing and process setup live here.
 
 Exit statuses: 0 after a clean stop (SIGTERM/SIGINT), 3 (``run``) after a stop
-with log lines that could not be written (``EXIT_UNWRITTEN``), 2 for a bad config or
-bad arguments (click's own usage errors are 2 too; ``run``: also a health port that
-cannot be listened on, ``health``: no port given or configured), 1 for anything else
+with log lines that could not be written (``EXIT_UNWRITTEN``), 2 for a bad config, no
+config found, or bad arguments (click's own usage errors are 2 too; ``run``: also a
+health port that cannot be listened on, ``health``: no port given or configured; ``init``:
+see :mod:`logbot.cli.init_cmd`), 1 for anything else
 (``check``: a plugin that would not load, or a log root or data folder that cannot be
-written to; ``health``: the bot is not healthy or does not answer).
+written to, or with ``--connect`` a network none of whose servers registered;
+``health``: the bot is not healthy or does not answer).
 Diagnostics go to stderr, one line per event; the config loader and the
 ``Secret`` type keep passwords out of them.
 """
@@ -13,40 +15,21 @@ Diagnostics go to stderr, one line per event; the config loader and the
 from __future__ import annotations
 
 import logging
-import os
-import secrets
 import sys
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from logbot import __version__
-
-if TYPE_CHECKING:
-    from logbot.config.settings import Config
+from logbot.cli.checks import check_config, probe_writable  # noqa: F401 (tests use it)
+from logbot.cli.config_file import config_argument, config_for, config_for_health
+from logbot.cli.log_level import MainGroup
+from logbot.cli.options import check_host_option, config_option, load_or_exit
 
 #: ``logbot run``'s status when it stopped with log lines it could not write: distinct
 #: from 1 and 2 so that a supervisor or a script can tell lost lines from a crash.
 EXIT_UNWRITTEN = 3
 
-CONFIG_HELP = "The YAML config file (default: config.yaml; also $LOGBOT_CONFIG)."
 LEVELS = ["debug", "info", "warning", "error"]
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _config_option(f: F) -> F:
-    return click.option(
-        "-c",
-        "--config",
-        "config_path",
-        envvar="LOGBOT_CONFIG",
-        default="config.yaml",
-        show_default=True,
-        metavar="FILE",
-        help=CONFIG_HELP,
-    )(f)
 
 
 class OneLineFormatter(logging.Formatter):
@@ -67,42 +50,29 @@ def _setup_logging(level: str) -> None:
     root.setLevel(getattr(logging, level.upper()))
 
 
-def _load(config_path: str) -> Config:
-    """The config, or exit 2 with the loader's message (never a traceback)."""
-    from logbot.config.loader import ConfigError, load_config
-
-    try:
-        return load_config(config_path)
-    except ConfigError as e:
-        click.echo(f"logbot: invalid config:\n{e}", err=True)
-        sys.exit(2)
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="logbot")
+@click.group(
+    cls=MainGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(__version__, prog_name="logbot", message="%(prog)s %(version)s")
 @click.option(
     "--log-level",
     type=click.Choice(LEVELS, case_sensitive=False),
     default="info",
     show_default=True,
-    help="How much the bot says on stderr.",
+    envvar="LOGBOT_LOG_LEVEL",
+    show_envvar=True,
+    help="How much the bot says on stderr, before or after the command (debug: every "
+    "IRC line each way, secrets masked).",
 )
 def main(log_level: str) -> None:
     """logbot: an IRC logging bot on its own reactor."""
     _setup_logging(log_level)
 
 
-def _check_host(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    from logbot.config.health_section import check_host
-
-    problem = None if value is None else check_host(value)
-    if problem:
-        raise click.BadParameter(problem)
-    return value
-
-
 @main.command("run")
-@_config_option
+@config_option
+@config_argument
 @click.option(
     "--health-port",
     type=click.IntRange(1, 65535),
@@ -116,20 +86,24 @@ def _check_host(ctx: click.Context, param: click.Parameter, value: str | None) -
     envvar="LOGBOT_HEALTH_HOST",
     show_envvar=True,
     metavar="ADDRESS",
-    callback=_check_host,
+    callback=check_host_option,
     help="The address to serve them on (wins over health.host; default 127.0.0.1).",
 )
-def run_command(config_path: str, health_port: int | None, health_host: str | None) -> None:
+def run_command(
+    config_path: str, config_file: str | None, health_port: int | None, health_host: str | None
+) -> None:
     """Connect to the configured networks and log their channels until stopped.
 
     Exits 2 if the config is invalid or the health port cannot be listened on, 3 if it
     stopped with log lines it could not write."""
     from logbot.bot.service import LogService
+    from logbot.cli.root_warning import warn_if_root
     from logbot.health.server import HealthListenError
     from logbot.logs.fdlimit import raise_soft_limit
     from logbot.reactor.loop import Reactor
 
-    config = _load(config_path)
+    config = load_or_exit(config_for(config_path, config_file))
+    warn_if_root()
     # Before any descriptor of ours: log files, sockets and children all count against
     # ``ulimit -n``; the writer then fits ``max_open_files`` under what this leaves.
     raise_soft_limit(config.log.max_open_files)
@@ -155,74 +129,26 @@ def run_command(config_path: str, health_port: int | None, health_host: str | No
     sys.exit(0)
 
 
-def probe_writable(folder: str | os.PathLike[str]) -> str | None:
-    """None if files can be created in ``folder``, else why not.
-
-    A probe file with a random name is created with ``O_EXCL`` (never someone else's
-    file) and removed.  A folder not there yet is fine if it can be created: the bot
-    makes missing folders itself, so the probe goes to the nearest existing parent and
-    ``check`` creates nothing.  Permission bits are not trusted (root ignores them, an
-    immutable attribute or a read-only mount does not show in them): only a real
-    create says it."""
-    path = os.path.abspath(folder)
-    missing = False
-    while not os.path.exists(path):
-        parent = os.path.dirname(path)
-        if parent == path:
-            break
-        path, missing = parent, True
-    if not os.path.isdir(path):
-        return f"{path} is not a folder" if missing else "not a folder"
-    probe = os.path.join(path, f".logbot-check-{secrets.token_hex(8)}")
-    try:
-        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except OSError as e:
-        error = e.strerror or str(e)
-        return f"cannot create it in {path}: {error}" if missing else f"cannot write: {error}"
-    os.close(fd)
-    try:
-        os.unlink(probe)
-    except OSError as e:  # created but not removable: still unusable for rotation
-        return f"cannot remove {probe}: {e.strerror or e}"
-    return None
-
-
-def _folder_problems(config: Config) -> list[str]:
-    folders = [("log root", config.log.root), ("data folder", config.plugins.data_dir)]
-    problems = []
-    for what, folder in folders:
-        problem = probe_writable(folder)
-        if problem is not None:
-            problems.append(f"{what} {folder}: {problem}")
-    return problems
-
-
 @main.command("check")
-@_config_option
-def check_command(config_path: str) -> None:
+@config_option
+@config_argument
+@click.option(
+    "--connect",
+    is_flag=True,
+    help="Also try each server: name lookup, TCP, TLS, registration (joins nothing, logs "
+    "nothing); exit 1 unless every network has a server that registered.",
+)
+def check_command(config_path: str, config_file: str | None, connect: bool) -> None:
     """Validate the config, load the enabled plugins, test that the log root and the data
     folder can be written to, print a summary (exit 2 if the config is invalid, 1 if a
     plugin would not load or a folder cannot be written to)."""
-    from logbot.config.loader import summary
-    from logbot.logs.fdlimit import describe_plan
-    from logbot.plugins.manager import check_plugins
+    path = config_for(config_path, config_file)
+    ok = check_config(path)
+    if connect:
+        from logbot.cli.connect_check import check_connections
 
-    config = _load(config_path)
-    problems = check_plugins(config.plugins)
-    folders = _folder_problems(config)
-    if folders:
-        verdict = "OK, but folders cannot be written to" + (
-            " and plugins would fail" if problems else ""
-        )
-    else:
-        verdict = "OK" if not problems else "OK, but plugins would fail"
-    problems = folders + problems
-    click.echo(f"{config_path}: {verdict}")
-    click.echo(summary(config))
-    click.echo(describe_plan(config.log.max_open_files))
-    for problem in problems:
-        click.echo(f"logbot: {problem}", err=True)
-    if problems:
+        ok = check_connections(load_or_exit(path)) and ok
+    if not ok:
         sys.exit(1)
 
 
@@ -249,7 +175,7 @@ def check_command(config_path: str) -> None:
     show_default=True,
     help="Seconds to wait for the answer.",
 )
-@_config_option
+@config_option
 def health_command(port: int | None, host: str | None, timeout: float, config_path: str) -> None:
     """Ask a running bot's /healthz; print one line; exit 0 if healthy, 1 if not (or no
     answer), 2 if no port is given or configured.  The config is read only when no
@@ -257,7 +183,7 @@ def health_command(port: int | None, host: str | None, timeout: float, config_pa
     from logbot.cli.healthcheck import check
 
     if port is None:
-        config = _load(config_path)
+        config = load_or_exit(config_for_health(config_path))
         port = config.health.port
         if host is None:
             host = config.health.host
@@ -303,3 +229,31 @@ def _register_demo() -> None:
 
 
 _register_demo()
+
+from logbot.cli.web_cmd import web_command  # noqa: E402
+
+main.add_command(web_command)
+
+from logbot.cli.search_cmd import search_command  # noqa: E402
+
+main.add_command(search_command)
+
+from logbot.cli.import_cmd import import_command  # noqa: E402
+
+main.add_command(import_command)
+
+from logbot.cli.index_cmd import index_command  # noqa: E402
+
+main.add_command(index_command)
+
+from logbot.cli.init_cmd import init_command  # noqa: E402
+
+main.add_command(init_command)
+
+from logbot.cli.completion_cmd import completion_command  # noqa: E402
+
+main.add_command(completion_command)
+
+from logbot.cli.new_plugin import new_plugin_command  # noqa: E402
+
+main.add_command(new_plugin_command)

@@ -93,6 +93,12 @@ networks:
     line_rate: 20
 plugins:
   data_dir: {data}
+# The archive's web view of these logs: `logbot web -c {config}` indexes them
+# (into {data}/index.sqlite3) and serves them on http://127.0.0.1:8080/.
+web:
+  port: 8080
+  publish:
+    {network}: "*"
 """
 
 
@@ -358,6 +364,11 @@ def demo_command(folder: Path | None, seconds: float, backend: str, verbose: boo
     echo(
         f"logbot demo: the bot logged {bot.stats.lines_logged} events "
         f"({lines} text lines) in {reactor.seconds() - demo.began:.1f} s."
+    )
+    echo(
+        f"Read them in a browser: `logbot web -c {folder / 'config.yaml'}`, then open "
+        "http://127.0.0.1:8080/ (search them: `logbot search -c "
+        f"{folder / 'config.yaml'} <words>`)."
     )
     echo(
         f"Run it for real: edit a copy of {folder / 'config.yaml'} and `logbot run -c <your copy>`."

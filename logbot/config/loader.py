@@ -13,9 +13,10 @@ because refusing a setup that works would be worse than saying it is unsafe.
 The work is split: ``reader`` (problems, lines, ``${ENV}``, ``*_file``
 secrets), ``values`` (typed values, sections, unknown keys),
 ``logging_section`` (the three levels of ``logging``), ``networks_section``
-(``networks``), ``plugins_section`` (``plugins``) and ``health_section``
-(``health``).  This module is the public face: :func:`load_config`,
-:func:`parse_config`, :func:`summary` and :class:`ConfigError`.
+(``networks``), ``plugins_section`` (``plugins``), ``health_section``
+(``health``) and ``archive_section`` (``index`` and ``web``).  This module is the
+public face: :func:`load_config`, :func:`parse_config`, :func:`summary` and
+:class:`ConfigError`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from logbot.config.archive_section import read_index, read_web
 from logbot.config.health_section import read_health
 from logbot.config.logging_section import read_logging
 from logbot.config.networks_section import read_networks
@@ -39,6 +41,7 @@ from logbot.config.settings import (
     LogOptions,
     NetworkConfig,
     PluginOptions,
+    WebOptions,
 )
 from logbot.config.values import Section, to_choice
 
@@ -46,7 +49,7 @@ __all__ = ["ConfigError", "load_config", "parse_config", "summary"]
 
 log = logging.getLogger("logbot.config")
 
-TOP_KEYS = ("reactor", "logging", "networks", "plugins", "health")
+TOP_KEYS = ("reactor", "logging", "networks", "plugins", "health", "index", "web")
 REACTORS = ("auto", "epoll", "poll", "select")
 
 
@@ -125,7 +128,10 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, yaml.Node]:
         mark = e.problem_mark or e.context_mark
         where = f"{source} line {mark.line + 1}" if mark else source
         what = ", ".join(part for part in (e.context, e.problem) if part)
-        raise ConfigError([f"bad YAML: {what} ({where})"]) from None
+        from logbot.config.flow_comments import flow_comment_problem
+
+        cut = flow_comment_problem(text, e, source)  # [#chan]: say why, on the line of '#'
+        raise ConfigError([cut or f"bad YAML: {what} ({where})"]) from None
     except yaml.reader.ReaderError as e:  # a control character, a bad byte
         line = text.count("\n", 0, max(e.position, 0)) + 1
         code = e.character if isinstance(e.character, int) else ord(e.character)
@@ -152,6 +158,8 @@ def _read_top(reader: Reader, data: dict[Any, Any], source: str) -> Config:
         log=log,
         plugins=read_plugins(reader, "plugins", data.get("plugins")),
         health=read_health(reader, "health", data.get("health")),
+        index=read_index(reader, "index", data.get("index")),
+        web=read_web(reader, "web", data.get("web"), [n.name for n in networks]),
         source=source,
     )
 
@@ -170,9 +178,25 @@ def summary(config: Config) -> str:
     lines.extend(_plugins_summary(config.plugins))
     if config.health.port is not None:
         lines.append(f"health: {config.health}/healthz and /metrics")
+    if config.web is not None:
+        lines.append(f"web: {config.web}/ ({_web_notes(config.web)})")
     for network in config.networks:
         lines.extend(_network_summary(network))
     return "\n".join(lines)
+
+
+def _web_notes(web: WebOptions) -> str:
+    """What is published and how it is guarded; secrets only as "set"."""
+    published = [
+        f"{net}: {'every channel' if chans is None else ', '.join(chans)}"
+        for net, chans in web.publish.items()
+    ]
+    notes = ["publishes " + ("; ".join(published) if published else "nothing")]
+    if web.user is not None:
+        notes.append("basic auth: set")
+    if web.token is not None:
+        notes.append("token: set")
+    return "; ".join(notes)
 
 
 def _plugins_summary(plugins: PluginOptions) -> list[str]:

@@ -40,6 +40,7 @@ reactor, or a ``task.Clock``).
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import itertools
 import logging
@@ -77,7 +78,9 @@ MAX_CONNECTIONS_PER_CLIENT = 4  # open at once from one address (an IPv6 /64)
 
 REASONS = {
     200: "OK",
+    301: "Moved Permanently",
     400: "Bad Request",
+    401: "Unauthorized",
     404: "Not Found",
     405: "Method Not Allowed",
     408: "Request Timeout",
@@ -232,6 +235,12 @@ class HTTPChannel(Protocol):
         self._respond(response, head_only=request.method == "HEAD")
 
     def _respond(self, response: Response, head_only: bool = False) -> None:
+        extra = self.factory.headers
+        if extra:  # on every answer, this module's own errors (400, 408, 431, 500) too
+            have = {name.lower() for name, _ in response.headers}
+            missing = tuple(h for h in extra if h[0].lower() not in have)
+            if missing:
+                response = dataclasses.replace(response, headers=response.headers + missing)
         self.answered = True
         self.factory.done_waiting(self)
         self._buffer = b""
@@ -285,8 +294,10 @@ class HTTPFactory(Factory):
         max_head_bytes: int = MAX_HEAD_BYTES,
         max_connections: int = MAX_CONNECTIONS,
         max_per_client: int = MAX_CONNECTIONS_PER_CLIENT,
+        headers: tuple[tuple[str, str], ...] = (),
     ) -> None:
         self.clock = clock
+        self.headers = headers  # added to every response that does not have them
         self.handle = handle
         self.head_timeout = head_timeout
         self.write_timeout = write_timeout

@@ -22,6 +22,14 @@ Why it is shaped as it is:
   they are left out.  A torn last line, an invalid or undecodable line is skipped,
   never an error.
 
+*With an index, from the index.*  When the bot has a search index
+(:mod:`logbot.archive.index`, enabled in the config) and its file exists, a query
+with words is answered from it: every day of the channel, not only the last
+``max_days``, at the cost of one SQLite query instead of megabytes read.  The words
+then match as the index matches them (whole words, any case and accent; ``word*`` a
+prefix), not as substrings.  When there is no index, or it fails, the files are read
+as below.
+
 A day's files are read newest first: the live file (or its ``.gz``), then its
 size-rotated parts from the highest number down (``2026-11-27.002.log``, ``.001.log``;
 a part's plain file is preferred to a ``.gz`` still being written next to it).  Lines
@@ -36,11 +44,14 @@ import os
 import re
 import time
 import zlib
-from collections.abc import Callable, Collection, Generator, Sequence
+from collections.abc import Callable, Collection, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
+from typing import Any
 
+from logbot.archive.model import Query
+from logbot.archive.search.backend import first_from_index, index_words
 from logbot.config.settings import LogOptions
 from logbot.logs import paths
 from logbot.logs.formats import text_body
@@ -48,12 +59,16 @@ from logbot.logs.record import MARKERS, TYPES, LogRecord
 from logbot.logs.rotation import local_date, zone
 from logbot.logs.textread import TextReader
 
-__all__ = ["BLOCK", "LogView", "LoggedLine"]
+__all__ = ["BLOCK", "INDEX_PAGES", "LogView", "LoggedLine"]
 
 log = logging.getLogger("logbot.plugins.logview")
 
 #: Bytes read from a file's end at a time.
 BLOCK = 64 * 1024
+#: Pages of hits (of twice the lines asked for, at least 10) asked of the index for
+#: one query: the lines ``skip`` leaves out (the bot's replies, commands) could
+#: otherwise leave an answer short; 4 pages bound the work when most are left out.
+INDEX_PAGES = 4
 
 #: The types a text line can be read back as: all but the bot's own (which marker a
 #: ``*** logbot: ...`` line is, the text does not say).
@@ -94,7 +109,9 @@ class LogView:
     """The logs of ``network`` under ``root``; see the module docstring.
 
     ``wall`` gives "today" (Unix seconds); ``max_days`` (today included) and
-    ``max_bytes`` bound each :meth:`recent` query.
+    ``max_bytes`` bound each :meth:`recent` query that reads the files.
+    ``index_path`` is the search index's file (None: no index), ``open_index`` what
+    opens it (default: :func:`logbot.archive.index.open_index`).
     """
 
     def __init__(
@@ -105,12 +122,16 @@ class LogView:
         wall: Callable[[], float] = time.time,
         max_days: int = 31,
         max_bytes: int = 8 * 1024 * 1024,
+        index_path: str | Path | None = None,
+        open_index: Callable[[Path, Path], Any] | None = None,
     ) -> None:
         self.root = Path(os.path.abspath(root))
         self.network = network
         self.max_days = max_days
         self.max_bytes = max_bytes
         self._wall = wall
+        self.index_path = None if index_path is None else Path(index_path)
+        self._open_index = open_index
 
     def recent(
         self,
@@ -126,7 +147,8 @@ class LogView:
     ) -> list[LoggedLine]:
         """The newest ``limit`` lines of the channel (newest first) of one of ``types``,
         said by ``nick`` (compared through ``fold``) if given, whose text holds every one
-        of ``words`` (plain, case-insensitive), and that ``skip`` does not reject."""
+        of ``words`` (plain, case-insensitive; from the index: whole words), and that
+        ``skip`` does not reject."""
         fmt = "jsonl" if "jsonl" in options.formats else "text"
         if limit <= 0 or fmt not in options.formats:
             return []
@@ -138,6 +160,10 @@ class LogView:
         except (KeyError, ValueError):  # as the writer does: an unknown zone is UTC
             tz = UTC
         who = None if nick is None else fold(nick)
+        if words and self.index_path is not None:
+            indexed = self._from_index(channel_folded, tz, limit, nick, words, wanted, skip, fold)
+            if indexed is not None:
+                return indexed
         needles = [w.casefold() for w in words if w]
         # An ASCII line without every ASCII needle in its bytes lowered (C loops) cannot
         # hold them in its text, nor one without the nick said by it: skipped before it
@@ -209,6 +235,39 @@ class LogView:
                 if budget.spent:
                     return found
         return found
+
+    def _from_index(
+        self,
+        channel_folded: str,
+        tz: tzinfo,
+        limit: int,
+        nick: str | None,
+        words: Sequence[str],
+        wanted: frozenset[str],
+        skip: Callable[[LoggedLine], bool] | None,
+        fold: Callable[[str], str],
+    ) -> list[LoggedLine] | None:
+        """:meth:`recent` answered from the index, or None when there is no index file,
+        no index in this install, no word the index can look for, or the index fails
+        (then the files are read)."""
+        text = index_words(words)
+        if self.index_path is None or text is None:
+            return None
+        who = None if nick is None else fold(nick)
+
+        def keep(hit: Any) -> LoggedLine | None:
+            line = _logged(hit.record, tz, wanted)
+            if line is None:
+                return None
+            if who is not None and (line.nick is None or fold(line.nick) != who):
+                return None  # the index folds nicks as RFC 1459; the server may not
+            return None if skip is not None and skip(line) else line
+
+        query = Query(words=text, network=self.network, channel=channel_folded, nick=nick,
+                      types=tuple(sorted(wanted)), limit=max(2 * limit, 10))  # fmt: skip
+        return first_from_index(
+            self._open_index, self.index_path, self.root, query, keep, limit, INDEX_PAGES
+        )
 
 
 # -- files --------------------------------------------------------------------------
@@ -399,6 +458,23 @@ def _parse_jsonl(raw: bytes, tz: tzinfo, types: frozenset[str], day: date) -> _E
         return None
     if not isinstance(obj, dict):
         return None
+    return _record_entry(obj, tz, types)
+
+
+def _logged(record: Mapping[str, Any], tz: tzinfo, types: frozenset[str]) -> LoggedLine | None:
+    """A jsonl record (from the index) as a :class:`LoggedLine`, if of ``types``."""
+    entry = _record_entry(record, tz, types)
+    if entry is None:
+        return None
+    when_of, kind, nick, text, body = entry
+    when = when_of()
+    if when is None:
+        return None
+    return LoggedLine(when, kind, nick, text, f"[{when:%Y-%m-%d %H:%M:%S}] {body()}")
+
+
+def _record_entry(obj: Mapping[str, Any], tz: tzinfo, types: frozenset[str]) -> _Entry | None:
+    """A jsonl record, if of ``types``; its body is the text format's."""
     kind, stamp = obj.get("type"), obj.get("time")
     if not isinstance(kind, str) or kind not in types or not isinstance(stamp, str):
         return None

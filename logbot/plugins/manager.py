@@ -61,10 +61,12 @@ class PluginManager:
         entry_points: Callable[[], Iterable[Any]] | None = None,
         stores: Stores | None = None,
         version: str = __version__,
+        index_path: str | None = None,
     ) -> None:
         self.options = options
         self.reactor = reactor
         self.log_root = log_root
+        self.index_path = index_path  # the search index's file, for !grep (None: none)
         self.wall = wall
         self.started = wall()
         self.bundled_dir = bundled_dir

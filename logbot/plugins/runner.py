@@ -86,7 +86,12 @@ class NetworkPlugins:
         self.user_rate = TokenBuckets(options.user_rate.burst, options.user_rate.per)
         self.channel_rate = TokenBuckets(options.channel_rate.burst, options.channel_rate.per)
         self.loop = LoopGuard(options.loop_repeats, options.loop_window)
-        self.view = LogView(self.manager.log_root, self.name, wall=self.manager.wall)
+        self.view = LogView(
+            self.manager.log_root,
+            self.name,
+            wall=self.manager.wall,
+            index_path=self.manager.index_path,
+        )
         self._shared = {}  # settings or stores may have changed
         self._warned: set[str] = set()  # users told they hit the rate limit
 

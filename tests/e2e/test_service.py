@@ -239,7 +239,7 @@ def test_an_untrusted_certificate_is_reported_and_retried(
             wait_for_log(
                 reactor,
                 bot.stderr,
-                lambda t: t.count("certificate verify failed") >= 2,
+                lambda t: t.count("TLS certificate is not trusted") >= 2,
                 what="two failed attempts on stderr",
             )
         )
