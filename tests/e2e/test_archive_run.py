@@ -85,6 +85,9 @@ def test_run_serves_the_logs_it_writes(
         by_command = {("web" if "web --no" in c else "index"): p for p, c in kids.items()}
         assert os.sched_getscheduler(by_command["index"]) == os.SCHED_IDLE
         assert os.getpriority(os.PRIO_PROCESS, by_command["web"]) == 10
+        # In the bot's session: a session of their own would be a scheduling autogroup
+        # of its own, which SCHED_IDLE does not hold back against the bot's.
+        assert {os.getsid(pid) for pid in kids} == {os.getsid(bot.proc.pid)}
 
         peer.send(f"PRIVMSG {chan} :the archive keeps <b>this</b> line")
         run_until(wait_for_log(reactor, lambda: bot.raw(chan), lambda t: "<b>this</b>" in t))
