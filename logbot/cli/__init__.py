@@ -257,3 +257,7 @@ main.add_command(completion_command)
 from logbot.cli.new_plugin import new_plugin_command  # noqa: E402
 
 main.add_command(new_plugin_command)
+
+from logbot.cli.export_cmd import export_command  # noqa: E402
+
+main.add_command(export_command)

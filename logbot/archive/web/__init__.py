@@ -15,5 +15,7 @@ Content-Security-Policy (no inline script or style at all).  The parts:
 - :mod:`.search`: the search form to a query over the published channels;
 - :mod:`.pages`, :mod:`.lines`, :mod:`.html`: the pages, a log line, the skeleton;
 - :mod:`.mirc`: IRC formatting to classed spans, links, escaping;
-- :mod:`.assets`: the stylesheet and the script (``/static/``).
+- :mod:`.assets`: the stylesheet and the script (``/static/``);
+- :mod:`.export`, :mod:`.export_files`: the same pages as static files
+  (``logbot export-html``), written only into the output folder.
 """

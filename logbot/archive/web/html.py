@@ -7,13 +7,18 @@ Content-Security-Policy (:data:`CSP`) can forbid every inline script and style, 
 ``<script>`` that escaped our escaping would still not run.  A viewport meta makes a
 phone lay the page out at its own width.  Every string given to :func:`page` is
 escaped here but ``body`` (and ``head``), which the pages build from escaped parts.
+
+A page of the static export (``static=True``, :mod:`.export`) is the same document
+without the script and the search form (no server answers either), with its policy
+(:data:`STATIC_CSP`) in a ``<meta>``, first in the head: a plain file server, or a file
+opened from disk, sends no headers.
 """
 
 from __future__ import annotations
 
 from logbot.archive.web.mirc import esc
 
-__all__ = ["CSP", "SECURITY_HEADERS", "page"]
+__all__ = ["CSP", "SECURITY_HEADERS", "STATIC_CSP", "page"]
 
 #: The Content-Security-Policy of every response: nothing but our own files, no inline
 #: code or style, no plugins, no framing, forms only to ourselves.
@@ -21,6 +26,11 @@ CSP = (
     "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
     "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+
+#: The policy of an exported page, in its ``<meta>``: no script at all (an exported page
+#: has none), our stylesheet only, no form.  ``frame-ancestors`` is left out: a browser
+#: ignores it in a ``<meta>``, and says so as an error in the console.
+STATIC_CSP = "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'"
 
 #: Headers on every answer, errors and ``401`` included.
 SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
@@ -35,17 +45,14 @@ _SKELETON = """\
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
+{policy}<meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>{title}</title>
 <link rel="stylesheet" href="/static/style.css">
-<script src="/static/app.js" defer></script>
-{head}</head>
+{script}{head}</head>
 <body>
 <header class="top"><a class="site" href="/">{site}</a>
-<form class="search" action="/search" method="get" role="search">\
-<input type="search" name="q" placeholder="Search" aria-label="Search" maxlength="{max_q}">\
-<button type="submit">Search</button></form></header>
+{search}</header>
 <main>
 {body}
 </main>
@@ -54,10 +61,34 @@ _SKELETON = """\
 """
 
 
-def page(site: str, title: str, body: str, *, head: str = "", max_query: int = 200) -> str:
+_SCRIPT = '<script src="/static/app.js" defer></script>\n'
+_SEARCH = (
+    '<form class="search" action="/search" method="get" role="search">'
+    '<input type="search" name="q" placeholder="Search" aria-label="Search" maxlength="{0}">'
+    '<button type="submit">Search</button></form>'
+)
+_POLICY = f'<meta http-equiv="Content-Security-Policy" content="{STATIC_CSP}">\n'
+
+
+def page(
+    site: str,
+    title: str,
+    body: str,
+    *,
+    head: str = "",
+    max_query: int = 200,
+    static: bool = False,
+) -> str:
     """A whole HTML document: ``site`` (the config's title) and ``title`` are escaped
-    here; ``body`` and ``head`` are HTML already made safe."""
+    here; ``body`` and ``head`` are HTML already made safe.  ``static``: a page of the
+    static export (no script, no search, the policy in a ``<meta>``)."""
     full_title = f"{title} · {site}" if title else site
     return _SKELETON.format(
-        title=esc(full_title), site=esc(site), head=head, body=body, max_q=max_query
+        title=esc(full_title),
+        site=esc(site),
+        head=head,
+        body=body,
+        policy=_POLICY if static else "",
+        script="" if static else _SCRIPT,
+        search="" if static else _SEARCH.format(max_query),
     )

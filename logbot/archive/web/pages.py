@@ -113,9 +113,16 @@ def _month(network: str, key: str, year: int, month: int, counts: Mapping[str, i
 
 
 def calendar_body(
-    site: str, network: str, key: str, name: str, days: Sequence[tuple[str, int]]
+    site: str,
+    network: str,
+    key: str,
+    name: str,
+    days: Sequence[tuple[str, int]],
+    *,
+    search: bool = True,
 ) -> str:
-    """A channel's calendar: each month with logs (newest first), its days linked."""
+    """A channel's calendar: each month with logs (newest first), its days linked;
+    ``search``: with the form searching this channel (not in the static export)."""
     counts = dict(days)
     months = sorted({(int(d[:4]), int(d[5:7])) for d in counts}, reverse=True)
     lines = sum(counts.values())
@@ -128,7 +135,8 @@ def calendar_body(
         last = days[-1][0]
         out.append(f' Latest: <a href="{day_url(network, key, last)}">{esc(last)}</a>.')
     out.append("</p>\n")
-    out.append(_channel_search(network, key))
+    if search:
+        out.append(_channel_search(network, key))
     out.append('<div class="months">\n')
     out.extend(_month(network, key, year, month, counts) for year, month in months)
     out.append("</div>\n")
