@@ -48,5 +48,5 @@ def test_jq_reads_the_hits_with_and_without_an_index(config_file: Path) -> None:
     assert index.returncode == 0, index.stderr
     # The index holds only the jsonl files: the text-only day is not in it.
     assert jq_on_search(config_file, program, "cafe") == expected[:2]
-    counts = jq_on_search(config_file, "select(.nick == \"bob\") | .time_ms", "cafe")
+    counts = jq_on_search(config_file, 'select(.nick == "bob") | .time_ms', "cafe")
     assert len(counts) == 1 and counts[0].isdigit()
