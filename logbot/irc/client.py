@@ -425,7 +425,9 @@ class IRCClient(Protocol):
         if self._close is None:
             self._close = how
             self.disconnect_reason = reason
-            level = logging.INFO if self._quitting else logging.WARNING
+            # After our own QUIT the close is expected: the owner (the bot's network,
+            # `check --connect`) says what it means; only an unexpected one warns here.
+            level = logging.DEBUG if self._quitting else logging.WARNING
             log.log(level, "%s: closing the IRC connection: %s", type(self).__name__, reason)
 
     def _disconnect(self) -> None:
