@@ -29,6 +29,8 @@ __all__ = [
     "LISTEN_BACKLOG",
     "HealthListenError",
     "HealthServer",
+    "close_http",
+    "listen_http",
     "service_routes",
 ]
 
@@ -45,6 +47,45 @@ LISTEN_BACKLOG = 4096
 #: per-address limit) was accepted faster than a health check could send its request,
 #: and each one cut the oldest silent connection, which was sometimes the check.
 DEFER_ACCEPT_SECONDS = 2
+
+
+def listen_http(
+    reactor: Any,
+    factory: HTTPFactory,
+    host: str,
+    port: int,
+    error: type[Exception],
+    what: str,
+) -> Any:
+    """Listen for ``factory`` on ``host:port`` as every HTTP listener of ours does (the
+    long backlog, ``TCP_DEFER_ACCEPT``); the listening port.  ``error(message)`` is
+    raised when the port cannot be had; ``what`` names the listener in a warning."""
+    try:
+        listening = reactor.listenTCP(port, factory, backlog=LISTEN_BACKLOG, interface=host)
+    except OSError as e:  # the reactor's message says where already; others may not
+        message = e.strerror or str(e)
+        if not message.startswith("cannot listen"):
+            message = f"cannot listen on {host}:{port}: {message}"
+        raise error(message) from None
+    except ValueError as e:  # select's descriptor limit
+        raise error(f"cannot listen on {host}:{port}: {e}") from None
+    listening_socket = getattr(listening, "socket", None)
+    defer_accept = getattr(socket, "TCP_DEFER_ACCEPT", None)  # Linux only
+    if listening_socket is not None and defer_accept is not None:
+        try:
+            listening_socket.setsockopt(socket.IPPROTO_TCP, defer_accept, DEFER_ACCEPT_SECONDS)
+        except OSError as e:  # not fatal: the limits of logbot.health.http still hold
+            log.warning("%s: cannot set TCP_DEFER_ACCEPT: %s", what, e.strerror or e)
+    return listening
+
+
+def close_http(listening: Any, factory: HTTPFactory) -> None:
+    """Stop ``listening`` (if any) and cut every connection ``factory`` still has."""
+    if listening is not None:
+        listening.stopListening()
+    for channel in list(factory.channels):
+        if channel.transport is not None:
+            channel.transport.abortConnection()
 
 
 class HealthListenError(Exception):
@@ -95,28 +136,10 @@ class HealthServer:
         return int(self.listening.getHost().port)
 
     def start(self) -> None:
-        try:
-            self.listening = self.reactor.listenTCP(
-                self.requested_port, self.factory, backlog=LISTEN_BACKLOG, interface=self.host
-            )
-        except OSError as e:
-            raise HealthListenError(e.strerror or str(e)) from None
-        except ValueError as e:  # select's descriptor limit
-            raise HealthListenError(
-                f"cannot listen on {self.host}:{self.requested_port}: {e}"
-            ) from None
-        listening_socket = getattr(self.listening, "socket", None)
-        defer_accept = getattr(socket, "TCP_DEFER_ACCEPT", None)  # Linux only
-        if listening_socket is not None and defer_accept is not None:
-            try:
-                listening_socket.setsockopt(socket.IPPROTO_TCP, defer_accept, DEFER_ACCEPT_SECONDS)
-            except OSError as e:  # not fatal: the limits of logbot.health.http still hold
-                log.warning("health: cannot set TCP_DEFER_ACCEPT: %s", e.strerror or e)
+        self.listening = listen_http(
+            self.reactor, self.factory, self.host, self.requested_port, HealthListenError, "health"
+        )
 
     def stop(self) -> None:
         listening, self.listening = self.listening, None
-        if listening is not None:
-            listening.stopListening()
-        for channel in list(self.factory.channels):
-            if channel.transport is not None:
-                channel.transport.abortConnection()
+        close_http(listening, self.factory)

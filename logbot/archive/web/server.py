@@ -12,7 +12,6 @@ as the health one.  Every answer, the HTTP layer's own errors included, carries
 from __future__ import annotations
 
 import logging
-import socket
 import time
 from collections.abc import Callable
 from typing import Any
@@ -21,7 +20,7 @@ from logbot.archive.web.html import SECURITY_HEADERS
 from logbot.archive.web.routes import ArchiveIndex, WebApp
 from logbot.config.settings import WebOptions
 from logbot.health.http import HTTPFactory
-from logbot.health.server import DEFER_ACCEPT_SECONDS, LISTEN_BACKLOG
+from logbot.health.server import close_http, listen_http
 
 __all__ = ["WebListenError", "WebServer", "published_channels", "serve"]
 
@@ -66,33 +65,13 @@ class WebServer:
         return f"http://{host}:{self.port}/"
 
     def start(self) -> None:
-        try:
-            self.listening = self.reactor.listenTCP(
-                self.requested_port, self.factory, backlog=LISTEN_BACKLOG, interface=self.host
-            )
-        except OSError as e:  # the reactor's says where already; others may not
-            message = e.strerror or str(e)
-            if not message.startswith("cannot listen"):
-                message = f"cannot listen on {self.host}:{self.requested_port}: {message}"
-            raise WebListenError(message) from None
-        except ValueError as e:  # select's descriptor limit
-            where = f"{self.host}:{self.requested_port}"
-            raise WebListenError(f"cannot listen on {where}: {e}") from None
-        listening_socket = getattr(self.listening, "socket", None)
-        defer_accept = getattr(socket, "TCP_DEFER_ACCEPT", None)  # Linux only
-        if listening_socket is not None and defer_accept is not None:
-            try:
-                listening_socket.setsockopt(socket.IPPROTO_TCP, defer_accept, DEFER_ACCEPT_SECONDS)
-            except OSError as e:  # not fatal: the limits of logbot.health.http still hold
-                log.warning("web: cannot set TCP_DEFER_ACCEPT: %s", e.strerror or e)
+        self.listening = listen_http(
+            self.reactor, self.factory, self.host, self.requested_port, WebListenError, "web"
+        )
 
     def stop(self) -> None:
         listening, self.listening = self.listening, None
-        if listening is not None:
-            listening.stopListening()
-        for channel in list(self.factory.channels):
-            if channel.transport is not None:
-                channel.transport.abortConnection()
+        close_http(listening, self.factory)
 
 
 def published_channels(server: WebServer) -> int:
