@@ -256,3 +256,46 @@ def test_odd_searches_on_the_real_index_are_never_a_500(tmp_path: Path, query: s
             assert b'<p class="note" role="alert">Cannot search for that: ' in response.body
     finally:
         index.close()
+
+
+def test_idle_clients_cannot_take_the_listener(server: WebServer) -> None:
+    """The health listener's limits hold for the web view: an address with 4
+    connections waiting for the rest of their request has its next ones closed
+    unanswered, and once they are gone a request is answered again."""
+    assert server.port is not None
+    factory = server.factory
+    assert (factory.max_per_client, factory.max_connections) == (4, 32)
+    # Slow clients: each sends half a request head (a silent one would not even be
+    # handed over by the kernel yet: TCP_DEFER_ACCEPT).
+    idle = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(4)]
+    for s in idle:
+        s.sendall(b"GET / HTTP/1.1\r\n")
+    try:
+        for _ in range(20):
+            server.reactor.iterate(0.01)
+        assert len(factory.clients.get("127.0.0.1", {})) == 4
+        refused = socket.create_connection(("127.0.0.1", server.port), timeout=WAIT)
+        refused.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        got = b""
+        deadline = time.monotonic() + WAIT
+        refused.setblocking(False)
+        while time.monotonic() < deadline:
+            server.reactor.iterate(0.01)
+            try:
+                chunk = refused.recv(4096)
+            except BlockingIOError:
+                continue
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            got += chunk
+        refused.close()
+        assert got == b"" and factory.refused >= 1  # closed at once, unanswered
+    finally:
+        for s in idle:
+            s.close()
+    for _ in range(20):
+        server.reactor.iterate(0.01)
+    status, headers, _ = parse(exchange(server, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+    assert status.startswith("HTTP/1.1 200") and "content-security-policy" in headers
