@@ -9,6 +9,10 @@ callback on ``d`` with ``send`` (or ``throw`` for a Failure).  There is no event
 here: the reactor's timers and I/O fire the Deferreds and the coroutines follow.  A
 result that arrives while ``addBoth`` is still being called is stepped by the loop in
 ``_step``, not by recursion, so a long run of already-fired awaits keeps a flat stack.
+
+``inlineCallbacks`` (``inline.py``) drives generators with the same loop; it changes
+two hooks: ``_notADeferred`` (a coroutine fails with ``TypeError``, a generator gets
+the value back) and ``_escaped`` (``returnValue`` ends a generator with a result).
 """
 
 from __future__ import annotations
@@ -48,26 +52,39 @@ class CoroutineRunner:
                 else:
                     awaited = coro.send(value)
             except StopIteration as stop:
-                self._finish(stop.value)
-                return
-            except BaseException:
-                self._finish(Failure())
-                return
-            if not isinstance(awaited, self.deferred_type):
-                value = Failure(
-                    TypeError(
-                        f"a coroutine run by logbot can only await Deferreds, not {awaited!r}"
-                    )
-                )
+                outcome = stop.value
+            except BaseException as exc:
+                outcome = self._escaped(exc)
+            else:
+                if not isinstance(awaited, self.deferred_type):
+                    value = self._notADeferred(awaited)
+                    continue
+                self.waitingOn = awaited
+                self._inAddBoth = True
+                awaited.addBoth(self._resume)
+                self._inAddBoth = False
+                value, self._early = self._early, _NOTHING
+                if value is _NOTHING:
+                    return  # ``_resume`` will step us when ``awaited`` fires
+                # It fired inside addBoth (paused or chained a moment ago): no recursion.
                 continue
-            self.waitingOn = awaited
-            self._inAddBoth = True
-            awaited.addBoth(self._resume)
-            self._inAddBoth = False
-            value, self._early = self._early, _NOTHING
-            if value is _NOTHING:
-                return  # ``_resume`` will step us when ``awaited`` fires
-            # It fired inside addBoth (paused or chained a moment ago): no recursion.
+            # Fired outside the ``except`` blocks, so an error in a callback of the
+            # result does not carry "during handling of the above exception" with it.
+            self._finish(outcome)
+            return
+
+    def _escaped(self, exc: BaseException) -> Any:
+        """What the Deferred fires with when ``exc`` escapes the coroutine.
+
+        Called inside the ``except`` block, so ``Failure()`` captures the traceback.
+        """
+        return Failure(exc, exc_tb=exc.__traceback__)
+
+    def _notADeferred(self, awaited: Any) -> Any:
+        """What to send (a Failure: throw) into the coroutine for a non-Deferred."""
+        return Failure(
+            TypeError(f"a coroutine run by logbot can only await Deferreds, not {awaited!r}")
+        )
 
     def _resume(self, result: Any) -> None:
         self.waitingOn = None

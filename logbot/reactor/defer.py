@@ -2,9 +2,11 @@
 
 The compatibility surface (API.md), gathered from the modules that hold it: the chain
 itself (:mod:`~logbot.reactor.deferred`, which runs coroutines for ``ensureDeferred``
-and ``Deferred.fromCoroutine`` with :mod:`~logbot.reactor.coroutine`) and waiting for
-several at once (:mod:`~logbot.reactor.deferlist`).  Import from here; the modules
-below are free to change.
+and ``Deferred.fromCoroutine`` with :mod:`~logbot.reactor.coroutine`), waiting for
+several at once (:mod:`~logbot.reactor.deferlist`), and generators as Deferred code:
+``inlineCallbacks`` and ``returnValue`` (:mod:`~logbot.reactor.inline`, Twisted's
+semantics for yielded Deferreds, exceptions, ``return`` and cancelling).  Import from
+here; the modules below are free to change.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from logbot.reactor.deferred import (
     maybeDeferred,
     succeed,
 )
+from logbot.reactor.inline import inlineCallbacks, returnValue
 
 __all__ = [
     "AlreadyCalledError",
@@ -34,6 +37,8 @@ __all__ = [
     "ensureDeferred",
     "fail",
     "gatherResults",
+    "inlineCallbacks",
     "maybeDeferred",
+    "returnValue",
     "succeed",
 ]

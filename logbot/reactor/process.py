@@ -50,14 +50,36 @@ within the grace (the reactor's own ``shutdownTimeout`` bounds it too).  A child
 to outlive the bot must detach itself (double fork); ``spawnProcess`` is for children
 the bot owns.
 
+Another user: ``spawnProcess(..., uid=, gid=)`` runs the child as that user and group
+(numbers, as in Twisted), which needs a parent running as root; the child drops its
+supplementary groups first (``setgroups([])``), then sets the group, then the user.
+Not being allowed to is an ``OSError`` (``EPERM``) raised by ``spawnProcess``, like an
+exec error (``process_spawn.py`` says how it comes back from the child).
+
+A terminal: with ``usePTY=True`` the child's 0, 1 and 2 are the slave side of a new
+pty, which is its controlling terminal in a session of its own (so ``isatty`` is
+true, ``/dev/tty`` opens, and the child gets ``SIGHUP`` when we close the terminal).
+The parent reads and writes the master: ``write`` types into the terminal, and
+everything the child writes to it (stdout and stderr together, as on a screen)
+arrives as ``childDataReceived(1, data)``.  The terminal's line discipline applies:
+it echoes what we type and turns ``\n`` into ``\r\n`` on output.  As in Twisted,
+``childFDs`` may not be given with ``usePTY`` (``ValueError``: the terminal *is* the
+child's 0, 1 and 2), ``closeStdin``/``closeStdout``/``closeStderr`` do nothing (one
+terminal cannot be half closed), and ``loseConnection`` closes the terminal.  When it
+is gone (the child and everything that inherited it exited, or we closed it) the
+protocol hears ``childConnectionLost`` for 0, 1 and 2 (Twisted calls none of them;
+here they keep ``processEnded`` last, as with pipes).  Twisted's
+``usePTY=(masterfd, slavefd, ttyname)`` form is accepted too; once the child is
+started the descriptors are ours to close (if the spawn fails they stay the caller's).
+
 Compatibility surface (Twisted's names, API.md): ``spawnProcess`` arguments
-(``processProtocol``, ``executable``, ``args``, ``env``, ``path``, ``childFDs``);
-``Process`` attributes ``pid``, ``pipes``, ``status`` and methods ``write``,
-``writeSequence``, ``writeToChild``, ``closeChildFD``, ``closeStdin``,
-``closeStdout``, ``closeStderr``, ``signalProcess``, ``loseConnection``,
-``registerProducer``, ``unregisterProducer``, ``pauseProducing``,
-``resumeProducing``, ``stopProducing``.  ``uid``, ``gid`` and ``usePTY`` are not
-supported (``NotImplementedError``); ``newSession`` and ``Process.ownGroup`` are ours.
+(``processProtocol``, ``executable``, ``args``, ``env``, ``path``, ``childFDs``,
+``uid``, ``gid``, ``usePTY``); ``Process`` attributes ``pid``, ``pipes``, ``status``
+and methods ``write``, ``writeSequence``, ``writeToChild``, ``closeChildFD``,
+``closeStdin``, ``closeStdout``, ``closeStderr``, ``signalProcess``,
+``loseConnection``, ``registerProducer``, ``unregisterProducer``, ``pauseProducing``,
+``resumeProducing``, ``stopProducing``.  ``newSession`` and ``Process.ownGroup`` are
+ours.
 """
 
 from __future__ import annotations
@@ -72,7 +94,7 @@ from typing import Any
 from logbot.reactor import error, process_spawn
 from logbot.reactor.defer import Deferred
 from logbot.reactor.failure import Failure
-from logbot.reactor.process_pipes import PipeReader, PipeWriter
+from logbot.reactor.process_pipes import PipeReader, PipeWriter, PTYMaster
 
 log = logging.getLogger("logbot.reactor.process")
 
@@ -100,14 +122,17 @@ def spawnProcess(
     """Start ``executable`` with ``args`` and connect ``processProtocol`` to it.
 
     ``env=None`` inherits ``os.environ``; a mapping replaces it.  Raises ``OSError`` at
-    once when the executable, ``path`` or an inherited descriptor is wrong.
-    ``newSession``: the child leads its own session and process group, signalled and
-    cleaned up as a whole (see the module docstring).
+    once when the executable, ``path`` or an inherited descriptor is wrong, or when
+    the child may not become ``uid``/``gid``.  ``usePTY``: the child runs on a
+    terminal (see the module docstring).  ``newSession``: the child leads its own
+    session and process group, signalled and cleaned up as a whole.
     """
-    if uid is not None or gid is not None:
-        raise NotImplementedError("spawnProcess: uid and gid are not supported")
-    if usePTY:
-        raise NotImplementedError("spawnProcess: usePTY is not supported")
+    if usePTY and childFDs is not None:
+        raise ValueError(
+            "spawnProcess: childFDs cannot be used with usePTY: "
+            "the terminal is the child's 0, 1 and 2"
+        )
+    process_spawn.checkIds(uid, gid)
     if env is None:
         env = os.environ
     envb = process_spawn.encodeEnv(env)
@@ -117,18 +142,45 @@ def spawnProcess(
     name = os.fsdecode(executable)
     cwd = process_spawn.checkPath(name, path)
     program = process_spawn.findExecutable(name, env, cwd)
-    plan = process_spawn.planFDs(process_spawn.DEFAULT_CHILD_FDS if childFDs is None else childFDs)
+    plan: list[tuple[int, Any]] = []
+    if not usePTY:
+        plan = process_spawn.planFDs(
+            process_spawn.DEFAULT_CHILD_FDS if childFDs is None else childFDs
+        )
 
     reaper = _reaperFor(reactor)
     reaper.prepare()
+    master = slave = -1  # the pty's two sides (usePTY): ours once the child runs
+    made = False
     try:
+        if usePTY:
+            master, slave, made = process_spawn.openTerminal(usePTY)
+            plan = [(0, slave), (1, slave), (2, slave)]
         pid, parentEnds = process_spawn.startChild(
-            program, argv, envb, path, plan, name, setsid=newSession
+            program,
+            argv,
+            envb,
+            path,
+            plan,
+            name,
+            setsid=newSession or bool(usePTY),
+            uid=uid,
+            gid=gid,
+            ctty=bool(usePTY),
         )
     except BaseException:
         reaper.maybeIdle()
+        if made:  # a pty we opened; the caller's own stays the caller's
+            os.close(slave)
+            os.close(master)
         raise
-    process = Process(reactor, processProtocol, pid, parentEnds, reaper, ownGroup=newSession)
+    terminal = None
+    if usePTY:
+        os.close(slave)  # the child has its copies; ours would keep the pty open
+        terminal = master
+    process = Process(
+        reactor, processProtocol, pid, parentEnds, reaper, ownGroup=newSession, terminal=terminal
+    )
     reaper.add(process)
     process._start()
     return process
@@ -148,6 +200,7 @@ class Process:
         parentEnds: dict[int, tuple[str, int]],
         reaper: _Reaper,
         ownGroup: bool = False,
+        terminal: int | None = None,
     ) -> None:
         self.reactor = reactor
         self.proto = proto
@@ -159,11 +212,16 @@ class Process:
         self._ended = False
         self._reaper = reaper
         self._forceClose = False
+        #: The child runs on a terminal (``usePTY``) whose master is ``pipes[0]``.
+        self.usePTY = terminal is not None
         self.pipes: dict[int, PipeReader | PipeWriter] = {}
         self._writeFDs = {fd for fd, (kind, _) in parentEnds.items() if kind == "w"}
         for childFD, (kind, fd) in parentEnds.items():
             cls = PipeWriter if kind == "w" else PipeReader
             self.pipes[childFD] = cls(reactor, fd, self, childFD)
+        if terminal is not None:
+            self.pipes[0] = PTYMaster(reactor, terminal, self, 0)
+            self._writeFDs.add(0)
 
     def _start(self) -> None:
         for pipe in self.pipes.values():
@@ -196,7 +254,13 @@ class Process:
     # -- closing ----------------------------------------------------------------------
 
     def closeChildFD(self, childFD: int) -> None:
-        """Close our end of ``childFD``: a write pipe after its buffer is written."""
+        """Close our end of ``childFD``: a write pipe after its buffer is written.
+
+        On a terminal (``usePTY``) nothing: its one descriptor is the child's 0, 1 and
+        2 at once, and only ``loseConnection`` closes it (as in Twisted).
+        """
+        if self.usePTY:
+            return
         pipe = self.pipes.get(childFD)
         if pipe is not None:
             pipe.loseConnection()
@@ -211,9 +275,13 @@ class Process:
         self.closeChildFD(2)
 
     def loseConnection(self) -> None:
-        """Close every pipe (stdin after its buffer); the child is not signalled."""
-        for childFD in list(self.pipes):
-            self.closeChildFD(childFD)
+        """Close every pipe (stdin after its buffer); the child is not signalled.
+
+        On a terminal: close it after what is buffered; the kernel sends the child's
+        session ``SIGHUP``, as when a terminal window is closed.
+        """
+        for pipe in list(self.pipes.values()):
+            pipe.loseConnection()
 
     def _closeAllNow(self) -> None:
         """Shutdown: close every pipe at once, dropping what is buffered."""
@@ -275,12 +343,12 @@ class Process:
     def pauseProducing(self) -> None:
         """As a producer of the child's output: stop reading its pipes."""
         for pipe in self.pipes.values():
-            if isinstance(pipe, PipeReader):
+            if isinstance(pipe, (PipeReader, PTYMaster)):
                 pipe.stopReading()
 
     def resumeProducing(self) -> None:
         for pipe in self.pipes.values():
-            if isinstance(pipe, PipeReader):
+            if isinstance(pipe, (PipeReader, PTYMaster)):
                 pipe.startReading()
 
     def stopProducing(self) -> None:
@@ -293,10 +361,12 @@ class Process:
 
     def _childConnectionLost(self, childFD: int, reason: Failure) -> None:
         self.pipes.pop(childFD, None)
-        try:
-            self.proto.childConnectionLost(childFD)
-        except Exception:
-            log.exception("error in childConnectionLost of %r", self.proto)
+        # A terminal was the child's 0, 1 and 2 at once: all three are gone.
+        for lost in (0, 1, 2) if self.usePTY else (childFD,):
+            try:
+                self.proto.childConnectionLost(lost)
+            except Exception:
+                log.exception("error in childConnectionLost of %r", self.proto)
         self._maybeEnded()
 
     def _exited(self, status: int | None) -> None:

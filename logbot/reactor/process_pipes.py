@@ -15,12 +15,19 @@ closed the read end, e.g. by exiting.  Without this, a child that exits while th
 parent never closes its stdin would leave that pipe open for ever and
 ``processEnded`` would never come.  Twisted calls this the "read hack".
 
+``PTYMaster`` is the parent's end of a child's terminal (``spawnProcess(...,
+usePTY=True)``): one descriptor, written like a ``PipeWriter`` (it is one) and read
+like a ``PipeReader``.  Whatever the child writes to its terminal arrives as
+``childDataReceived(1, data)``.  Linux ends a pty whose other side everyone has closed
+with ``EIO`` from ``read()`` rather than an empty read: both mean the terminal is gone.
+
 Compatibility surface: none directly; ``Process`` (process.py) exposes these as
 ``transport.pipes[childFD]``, as Twisted does.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 from typing import Any
@@ -169,3 +176,44 @@ class PipeWriter(BufferedWriter, _Pipe):
 
     def _closed(self) -> None:
         self._stopProducer()
+
+
+class PTYMaster(PipeWriter):
+    """The parent's end of the child's terminal: read and written on one descriptor."""
+
+    def __init__(self, reactor: Any, fd: int, process: Any, childFD: int) -> None:
+        super().__init__(reactor, fd, process, childFD)
+        self._reading = False
+
+    def startWatching(self) -> None:
+        self.startReading()  # reading sees the hang-up: no separate watch needed
+
+    def startReading(self) -> None:
+        if not self._reading and not self.disconnected and self._lostReason is None:
+            self._reading = True
+            self.reactor.addReader(self)
+
+    def stopReading(self) -> None:
+        if self._reading:
+            self._reading = False
+            self.reactor.removeReader(self)
+
+    def doRead(self) -> None:
+        try:
+            data = os.read(self._fd, READ_SIZE)
+        except WOULD_BLOCK:
+            return
+        except OSError as e:
+            if e.errno != errno.EIO:
+                self.connectionLost(Failure(error.ConnectionLost(e.strerror or str(e))))
+                return
+            data = b""  # EIO: every holder of the terminal's other side closed it
+        if data:
+            self.process._childDataReceived(1, data)
+        else:
+            self.connectionLost(Failure(error.ConnectionDone()))
+
+    def loseConnection(self) -> None:
+        """Write what is buffered, then close the terminal (the child gets SIGHUP)."""
+        self.stopReading()
+        super().loseConnection()

@@ -7,18 +7,20 @@
   directory we may enter; every inherited descriptor must be open.  A failure raises
   ``OSError`` (``FileNotFoundError``, ``NotADirectoryError``, ``PermissionError``...)
   at once, naming the executable, and nothing has been created.
-* With no ``path``, the child is started with ``os.posix_spawn`` (glibc: vfork and
-  exec, no Python code in the child, about twice the rate of a fork; bench/).  Every
+* With no ``path`` (nor user or terminal: see below), the child is started with
+  ``os.posix_spawn`` (glibc: vfork and exec, no Python code in the child, about twice
+  the rate of a fork; bench/).  Every
   source descriptor is first copied above all the targets (close-on-exec copies), so
   the ``dup2`` actions cannot clobber one another when a target such as 3 is also the
   number of one of our own pipes; every *inheritable* parent descriptor that is not a
   target gets a close action (the rest are close-on-exec, as Python makes them).  An
   exec error is raised by ``posix_spawn`` itself.
-* With a ``path`` (Python 3.11's ``posix_spawn`` cannot chdir), or when
-  ``USE_POSIX_SPAWN`` is False: ``os.fork`` and, in the child, only
+* With a ``path`` (Python 3.11's ``posix_spawn`` cannot chdir), a user or a terminal,
+  or when ``USE_POSIX_SPAWN`` is False: ``os.fork`` and, in the child, only
   ``os``/``fcntl``/``signal`` calls: reset ignored signals and the signal mask,
   ``chdir(path)``, move every source above all targets, ``dup2`` each to its target,
-  close every other descriptor (``closerange``: nothing leaks) and ``execve``.
+  close every other descriptor (``closerange``: nothing leaks), take the terminal and
+  switch users if asked (below), and ``execve``.
   Anything that fails there is written to a close-on-exec error pipe, which the parent
   reads until EOF -- EOF means the exec succeeded -- as ``subprocess`` does; the parent
   then reaps the failed child and raises the same ``OSError``.  Either way the loop
@@ -30,9 +32,23 @@
 * ``childFDs`` maps the child's descriptor numbers to ``"w"`` (the parent writes),
   ``"r"`` (the parent reads) or an int (a parent descriptor the child inherits);
   default ``{0: "w", 1: "r", 2: "r"}``.  A descriptor not named is closed in the child.
+* Another user (``uid``/``gid``, for a parent running as root): always fork + exec,
+  because ``posix_spawn`` cannot switch users.  In the child, after the descriptors
+  are in place and just before ``execve``: ``setgroups([])`` when we are root (else
+  the child would keep root's supplementary groups), then ``setgid``, then
+  ``setuid`` -- in that order, since after ``setuid`` the child may no longer change
+  its groups.  Twisted calls ``initgroups`` (the user's groups from /etc/group);
+  dropping them all needs no user database in the forked child.  A failure (EPERM
+  when not root) comes back through the error pipe like an exec error.
+* A terminal (``usePTY``): ``openTerminal`` makes a pty pair (``pty.openpty``); the
+  slave becomes the child's 0, 1 and 2 (an inherited descriptor in the plan), and the
+  child starts a new session and makes the slave its controlling terminal
+  (``TIOCSCTTY``), as ``login_tty`` does, so job control, ``/dev/tty`` and SIGHUP on
+  hang-up work as in a terminal.  Also always fork + exec.
 
-``process.py`` calls these in that order: ``encodeEnv``, ``checkPath``,
-``findExecutable``, ``planFDs``, ``startChild``.  Nothing here is API.
+``process.py`` calls these in that order: ``encodeEnv``, ``checkIds``, ``checkPath``,
+``findExecutable``, ``planFDs`` (or ``openTerminal``), ``startChild``.  Nothing here is
+API.
 """
 
 from __future__ import annotations
@@ -40,8 +56,10 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import pty
 import signal
 import stat
+import termios
 from typing import Any
 
 DEFAULT_CHILD_FDS = {0: "w", 1: "r", 2: "r"}
@@ -135,6 +153,42 @@ def planFDs(childFDs: dict[int, Any]) -> list[tuple[int, Any]]:
     return plan
 
 
+#: ``uid_t``/``gid_t`` are 32 bits on Linux, and the all-ones value means "no change".
+ID_LIMIT = (1 << 32) - 1
+
+
+def checkIds(uid: Any, gid: Any) -> None:
+    """``uid`` and ``gid`` are None or user/group numbers (as in Twisted: no names)."""
+    for what, value in (("uid", uid), ("gid", gid)):
+        if value is None:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError(f"spawnProcess: {what} must be an int, not {value!r}")
+        if not 0 <= value < ID_LIMIT:
+            raise ValueError(f"spawnProcess: {what} {value} is out of range")
+
+
+def openTerminal(usePTY: Any) -> tuple[int, int, bool]:
+    """``(master, slave, made)`` for ``usePTY``: a new pty (``made``), or Twisted's
+    tuple ``(masterfd, slavefd, ttyname)`` of one the caller opened, which becomes
+    ours only once the child is started.  The master is made non-blocking (the
+    reactor reads and writes it) and close-on-exec (no other child inherits it)."""
+    made = not isinstance(usePTY, (tuple, list))
+    if made:
+        master, slave = pty.openpty()
+    else:
+        master, slave = int(usePTY[0]), int(usePTY[1])
+    try:
+        os.set_blocking(master, False)
+        os.set_inheritable(master, False)
+    except OSError:
+        if made:
+            os.close(master)
+            os.close(slave)
+        raise
+    return master, slave, made
+
+
 # -- the fork -----------------------------------------------------------------------------
 
 
@@ -146,10 +200,15 @@ def startChild(
     plan: list[tuple[int, Any]],
     name: str,
     setsid: bool = False,
+    uid: int | None = None,
+    gid: int | None = None,
+    ctty: bool = False,
 ) -> tuple[int, dict[int, tuple[str, int]]]:
     """Make the pipes and start the child; returns its pid and ``{childFD: (kind, fd)}``.
 
     ``setsid``: the child leads a new session (and process group) of its own.
+    ``uid``/``gid``: the child runs as that user and group.  ``ctty``: the child's
+    descriptor 0 (a terminal) becomes its controlling terminal (needs ``setsid``).
 
     On any failure every descriptor made here is closed, the child (if any) reaped,
     and the error raised.
@@ -169,10 +228,12 @@ def startChild(
             else:
                 moves.append((how, target))
         ignored: list[int] = [s for s in _CATCHABLE if signal.getsignal(s) == signal.SIG_IGN]
-        if path is None and USE_POSIX_SPAWN:
+        forkOnly = uid is not None or gid is not None or ctty
+        if path is None and USE_POSIX_SPAWN and not forkOnly:
             pid = _posixSpawn(program, argv, envb, moves, ignored, name, setsid)
         else:
-            pid = _forkExec(program, argv, envb, path, moves, ignored, name, setsid)
+            switch = _Switch(setsid, uid, gid, ctty)
+            pid = _forkExec(program, argv, envb, path, moves, ignored, name, switch)
     except BaseException:
         for fd in [*childEnds, *(fd for _, fd in parentEnds.values())]:
             os.close(fd)
@@ -232,6 +293,20 @@ def _posixSpawn(
             os.close(c)
 
 
+class _Switch:
+    """What the forked child changes about itself besides its descriptors."""
+
+    __slots__ = ("setsid", "uid", "gid", "ctty")
+
+    def __init__(
+        self, setsid: bool, uid: int | None = None, gid: int | None = None, ctty: bool = False
+    ) -> None:
+        self.setsid = setsid
+        self.uid = uid
+        self.gid = gid
+        self.ctty = ctty
+
+
 def _forkExec(
     program: bytes,
     argv: list[bytes],
@@ -240,14 +315,14 @@ def _forkExec(
     moves: list[tuple[int, int]],
     ignored: list[int],
     name: str,
-    setsid: bool = False,
+    switch: _Switch,
 ) -> int:
     """``os.fork`` and ``_child``; exec errors come back through a close-on-exec pipe."""
     errRead, errWrite = os.pipe2(os.O_CLOEXEC)
     try:
         pid = os.fork()
         if pid == 0:
-            _child(program, argv, envb, path, moves, errWrite, ignored, setsid)  # never returns
+            _child(program, argv, envb, path, moves, errWrite, ignored, switch)  # never returns
         os.close(errWrite)
         errWrite = -1
         report = _readAll(errRead)
@@ -298,11 +373,12 @@ def _child(
     moves: list[tuple[int, int]],
     errWrite: int,
     ignored: list[int],
-    setsid: bool = False,
+    switch: _Switch,
 ) -> None:
     """In the forked child: arrange the descriptors and exec.  Never returns.
 
-    Only ``os``, ``fcntl`` and ``signal`` calls: no locks, no logging, no I/O objects.
+    Only ``os``, ``fcntl`` (with ``termios`` constants) and ``signal`` calls: no locks,
+    no logging, no I/O objects.
     """
     step = "setup"
     try:
@@ -315,7 +391,7 @@ def _child(
         for s in ignored:
             signal.signal(s, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, ())
-        if setsid:
+        if switch.setsid:
             step = "setsid"
             os.setsid()
         if path is not None:
@@ -332,6 +408,20 @@ def _child(
             low = t + 1
         os.closerange(low, errWrite)
         os.closerange(errWrite + 1, 1 << 30)
+        if switch.ctty:
+            step = "controlling terminal"
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+        uid, gid = switch.uid, switch.gid
+        if uid is not None or gid is not None:
+            if os.geteuid() == 0:
+                step = "setgroups"
+                os.setgroups([])
+            if gid is not None:
+                step = f"setgid {gid}"
+                os.setgid(gid)
+            if uid is not None:
+                step = f"setuid {uid}"
+                os.setuid(uid)
         step = "exec"
         os.execve(program, argv, envb)
     except BaseException as e:  # (the child must never return)

@@ -17,9 +17,10 @@ Why the hot path looks as it does (measured against Twisted and asyncio, bench/)
 Compatibility surface (Twisted's names): transports' ``write``, ``writeSequence``,
 ``loseConnection``, ``abortConnection``, ``loseWriteConnection``, ``getPeer``,
 ``getHost``, ``registerProducer``, ``unregisterProducer``, ``pauseProducing``,
-``resumeProducing``, ``stopProducing``, ``connected``, ``disconnecting``; ports'
-``getHost``, ``stopListening``, ``startListening``; connectors' ``connect``,
-``disconnect``, ``stopConnecting``, ``getDestination``, ``state``.
+``resumeProducing``, ``stopProducing``, ``connected``, ``disconnecting``,
+``startTLS`` (``ITLSTransport``, in ``starttls.py``) and ``TLS``; ports' ``getHost``,
+``stopListening``, ``startListening``; connectors' ``connect``, ``disconnect``,
+``stopConnecting``, ``getDestination``, ``state``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ __all__ = [
     "ACCEPTS_PER_EVENT",
     "READ_SIZE",
     "Connection",
+    "TLSConnection",
     "connect_error",
     "make_address",
     "start_connection",
@@ -96,6 +98,9 @@ class Connection(BufferedWriter):
         "_noWrite",
         "__weakref__",
     )
+
+    #: Whether ``startTLS`` has switched this connection to TLS (Twisted's attribute).
+    TLS = False
 
     def __init__(self, sock: socket.socket, protocol: Any, reactor: Any) -> None:
         self.socket = sock
@@ -213,6 +218,29 @@ class Connection(BufferedWriter):
         if self._readClosed:
             self._lose(error.ConnectionDone())
 
+    def startTLS(self, contextFactory: Any, normal: bool = True, *, extra: bytes = b"") -> None:
+        """Go on in TLS: what was written so far is sent in clear first, and what is
+        read from now on is TLS (``starttls.py`` says how, and what ``extra`` is).
+
+        ``normal``: the side that connected is the TLS client, checking the host name it
+        connected to; False swaps the roles.
+        """
+        from logbot.reactor import starttls
+
+        if self.disconnected or self.disconnecting or self._writeClosed:
+            raise RuntimeError("startTLS on a connection that is closing or closed")
+        connector = self.connector
+        client = (connector is not None) == bool(normal)
+        hostname = None
+        if client and connector is not None:
+            hostname = connector.host.strip("[]") or None
+        layer = starttls.makeLayer(self.protocol, contextFactory, client, hostname)
+        self.protocol = layer
+        self.__class__ = TLSConnection
+        layer.makeConnection(_Plain(self))
+        if extra and not self.disconnected:
+            layer.dataReceived(bytes(extra))
+
     def abortConnection(self) -> None:
         """Close now, dropping anything buffered; ``connectionLost`` comes next turn."""
         if self.disconnected or self._lostReason is not None:
@@ -279,6 +307,53 @@ class Connection(BufferedWriter):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} fd={self._fd} protocol={type(self.protocol).__name__}>"
+
+
+class TLSConnection(Connection):
+    """A TCP connection after ``startTLS``: writing and closing go through TLS."""
+
+    __slots__ = ()
+
+    TLS = True
+
+    def write(self, data: bytes) -> None:
+        self.protocol.write(data)
+
+    def writeSequence(self, iovec: Any) -> None:
+        self.protocol.write(b"".join(iovec))
+
+    def loseConnection(self) -> None:
+        self.protocol.loseConnection()
+
+    def loseWriteConnection(self) -> None:
+        self.protocol.loseWriteConnection()
+
+    def getPeerCertificate(self, binary_form: bool = False) -> Any:
+        return self.protocol.getPeerCertificate(binary_form)
+
+    def startTLS(self, contextFactory: Any, normal: bool = True, *, extra: bytes = b"") -> None:
+        raise RuntimeError("TLS is already started on this connection")
+
+
+class _Plain:
+    """A ``TLSConnection`` as its TLS layer sees it: TCP's own write and closing."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def write(self, data: bytes) -> None:
+        Connection.write(self._conn, data)
+
+    def loseConnection(self) -> None:
+        Connection.loseConnection(self._conn)
+
+    def loseWriteConnection(self) -> None:
+        Connection.loseWriteConnection(self._conn)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
 
 
 def start_connection(

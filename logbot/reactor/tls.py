@@ -16,6 +16,22 @@ protocol.  Certificates and host names are verified by default
 
 ``contextFactory`` may be an ``ssl.SSLContext`` or, as in Twisted, an object with a
 ``getContext()`` method returning one.
+
+Closing (what TLS adds to TCP's): ``loseConnection`` sends close_notify after what is
+written, then closes the TCP connection without waiting for the peer's close_notify.
+``loseWriteConnection`` is TLS's half-close: close_notify goes out after what is
+written, then the TCP sending side is shut (FIN), and reading goes on until the peer
+closes.  The peer's close_notify ends the reading side: a protocol with
+``readConnectionLost`` (Twisted's ``IHalfCloseableProtocol``) is told so and may still
+write until it closes; any other protocol's connection is closed, with our
+close_notify sent back.  A TCP end of stream without close_notify closes the
+connection (``ConnectionDone``), as before.  Note that ``ssl.SSLObject.read`` reports
+the peer's close_notify as ``b""`` while ours is not sent yet, and as
+``SSLZeroReturnError`` after: both are handled as the same event.
+
+A protocol with ``handshakeCompleted()`` (Twisted's ``IHandshakeListener``) is called
+once the handshake is done.  ``startTLS`` on a plain TCP connection is in
+``starttls.py``; it reuses ``_TLSProtocol`` below.
 """
 
 from __future__ import annotations
@@ -28,6 +44,9 @@ from logbot.reactor import error
 from logbot.reactor.failure import Failure
 
 log = logging.getLogger("logbot.reactor.tls")
+
+#: Plaintext taken out of the TLS layer per read call.
+READ_SIZE = 65536
 
 
 def _context(contextFactory: Any) -> ssl.SSLContext:
@@ -65,6 +84,9 @@ def describe(exc: BaseException) -> str:
 class _TLSProtocol:
     """Sits on a TCP transport as its protocol and serves as the app's transport."""
 
+    #: As on a TCP transport after ``startTLS`` (Twisted's attribute).
+    TLS = True
+
     def __init__(self, context: ssl.SSLContext, server_side: bool, hostname: str | None) -> None:
         self._in = ssl.MemoryBIO()
         self._out = ssl.MemoryBIO()
@@ -78,6 +100,8 @@ class _TLSProtocol:
         self.disconnected = False
         self.connected = False
         self._closeReason: Exception | None = None
+        self._writeClosed = False  # our close_notify is asked for (loseWriteConnection)
+        self._readClosed = False  # the peer's close_notify arrived
 
     # -- as the TCP transport's protocol ---------------------------------------------
 
@@ -86,6 +110,8 @@ class _TLSProtocol:
         self._handshake()
 
     def dataReceived(self, data: bytes) -> None:
+        if self._readClosed:
+            return  # nothing may follow the peer's close_notify
         self._in.write(data)
         if not self.handshaken:
             self._handshake()
@@ -112,29 +138,60 @@ class _TLSProtocol:
         self.handshaken = True
         self._handshakeDone()
         if self.protocol is not None and not self.disconnected:
-            self._readApp()  # application data that came with the last handshake flight
+            handshakeCompleted = getattr(self.protocol, "handshakeCompleted", None)
+            if handshakeCompleted is not None:
+                handshakeCompleted()
+            if not self.disconnected:
+                self._readApp()  # application data that came with the last handshake flight
 
     def _readApp(self) -> None:
         read = self._ssl.read
-        while not self.disconnected:
+        while not self.disconnected and not self._readClosed:
             try:
-                chunk = read(65536)
+                chunk = read(READ_SIZE)
             except ssl.SSLWantReadError:
                 break
-            except ssl.SSLZeroReturnError:  # close_notify from the peer
-                self._flush()
-                self._closeReason = error.ConnectionDone()
-                self.tcp.loseConnection()
-                break
+            except ssl.SSLZeroReturnError:  # close_notify, after we sent ours
+                chunk = b""
             except ssl.SSLError as e:
                 self._closeReason = error.ConnectionLost(f"TLS error: {describe(e)}")
                 self.tcp.abortConnection()
                 break
-            if not chunk:
+            if not chunk:  # close_notify from the peer (see the module docstring)
+                self._peerClosed()
                 break
             self.protocol.dataReceived(chunk)
         if not self.disconnected and self.tcp is not None and not self.tcp.disconnected:
             self._flush()
+
+    def _peerClosed(self) -> None:
+        """The peer's close_notify: its side is done; ours may be too (as TCP does with
+        an end of stream: a half-closeable protocol hears of it first)."""
+        self._readClosed = True
+        readConnectionLost = getattr(self.protocol, "readConnectionLost", None)
+        if readConnectionLost is not None and not self.disconnecting:
+            readConnectionLost()  # half-closed: the protocol may go on writing
+            if not self._writeClosed or self.disconnecting or self.disconnected:
+                return
+        if not self.disconnected:
+            self._closeReason = error.ConnectionDone()
+            self.disconnecting = True
+            self._close()  # our close_notify back, then the TCP close
+
+    # -- as the TCP transport's half-closeable protocol ------------------------------
+
+    def readConnectionLost(self) -> None:
+        """The TCP stream ended.  Only after the peer's close_notify, with our side
+        still open for a half-closeable protocol, does the connection stay up."""
+        if self._readClosed and not self._writeClosed and not self.disconnecting:
+            return
+        self.tcp.connectionLost(Failure(error.ConnectionDone()))
+
+    def writeConnectionLost(self) -> None:
+        """Our close_notify and the TCP FIN after it are sent."""
+        writeConnectionLost = getattr(self.protocol, "writeConnectionLost", None)
+        if writeConnectionLost is not None:
+            writeConnectionLost()
 
     def connectionLost(self, reason: Failure) -> None:
         self.disconnected = True
@@ -150,10 +207,13 @@ class _TLSProtocol:
     # -- as the application's transport ----------------------------------------------
 
     def write(self, data: bytes) -> None:
-        if self.disconnecting or self.disconnected:
+        if self.disconnecting or self.disconnected or self._writeClosed:
             return
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"write() takes bytes, not {type(data).__name__}")
+        self._encrypt(data)
+
+    def _encrypt(self, data: bytes) -> None:
         try:
             self._ssl.write(data)
         except ssl.SSLError as e:
@@ -170,12 +230,40 @@ class _TLSProtocol:
         if self.disconnecting or self.disconnected:
             return
         self.disconnecting = True
+        self._close()
+
+    def _close(self) -> None:
+        self._sendCloseNotify()
+        self.tcp.loseConnection()
+
+    def loseWriteConnection(self) -> None:
+        """Half-close: close_notify after what is written, then a TCP FIN; reading
+        goes on until the peer closes (see the module docstring)."""
+        if self._writeClosed or self.disconnecting or self.disconnected:
+            return
+        self._writeClosed = True
+        self._closeWrite()
+
+    def _closeWrite(self) -> None:
+        self._sendCloseNotify()
+        self.tcp.loseWriteConnection()
+
+    def _sendCloseNotify(self) -> None:
+        # ``unwrap()`` calls SSL_shutdown a second time, which reads the peer's records
+        # looking for its close_notify and throws application data away: after a
+        # half-close that data is still wanted.  So the bytes not read yet are taken
+        # out of the incoming BIO for the call (it then only sends) and put back.
+        unread = self._in.read()
         try:
             self._ssl.unwrap()
         except (ssl.SSLError, OSError):
             pass  # SSLWantRead: we do not wait for the peer's close_notify
+        if unread:
+            self._in.write(unread)
         self._flush()
-        self.tcp.loseConnection()
+
+    def startTLS(self, contextFactory: Any, normal: bool = True, *, extra: bytes = b"") -> None:
+        raise RuntimeError("TLS is already started on this connection")
 
     def abortConnection(self) -> None:
         self.tcp.abortConnection()

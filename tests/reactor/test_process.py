@@ -469,9 +469,13 @@ def test_path_is_the_working_directory(reactor, run_until, tmp_path):
     assert pp.out().strip() == os.fsencode(tmp_path.resolve())
 
 
-def test_unsupported_arguments(spawn_mode, reactor):
-    with pytest.raises(NotImplementedError):
-        reactor.spawnProcess(Recorder(), "true", ["true"], {}, usePTY=True)
+def test_bad_arguments(spawn_mode, reactor):
+    with pytest.raises(ValueError, match="childFDs cannot be used with usePTY"):
+        reactor.spawnProcess(Recorder(), "true", ["true"], {}, usePTY=True, childFDs={0: "w"})
+    with pytest.raises(TypeError, match="uid must be an int"):
+        reactor.spawnProcess(Recorder(), "true", ["true"], {}, uid="nobody")
+    with pytest.raises(ValueError, match="gid -1 is out of range"):
+        reactor.spawnProcess(Recorder(), "true", ["true"], {}, gid=-1)
     with pytest.raises(ValueError):
         reactor.spawnProcess(Recorder(), "true", ["true"], {}, childFDs={0: "x"})
     with pytest.raises(OSError):
