@@ -213,3 +213,31 @@ def test_an_admin_by_services_account_on_anope(
         peer.abort()
         evil.abort()
     assert f"{mallory}!" in bot.stderr() and "may not use join" in bot.stderr()
+
+
+def test_seen_follows_a_nick_change(
+    ngircd: Any, reactor: Any, run_until: Any, tmp_path: Path
+) -> None:
+    """Issue 18's item 13 as a user sees it: ``!seen bob`` after bob became bobby."""
+    chan, nick = f"#s{unique('')}", unique("lb")
+    alice, bob = unique("alice"), unique("bob")
+    bot = BotProcess(tmp_path, ngircd, nick, [chan])
+    bot.config["plugins"] = {"enabled": ["seen"], "data_dir": str(tmp_path / "data")}
+    peer = run_until(connect(reactor, ngircd, alice))
+    other = run_until(connect(reactor, ngircd, bob))
+    said = replies(nick, chan)
+    try:
+        other.send(f"JOIN {chan}")
+        bot.start_seen_by(run_until, peer, [chan])
+        other.send(f"PRIVMSG {chan} :off to change my name")
+        run_until(wait_for_log(reactor, lambda: bot.raw(chan), lambda t: "change my name" in t))
+        other.send(f"NICK {bob}y")
+        run_until(wait_for_log(reactor, lambda: bot.raw(chan), lambda t: f"{bob}y" in t))
+        peer.send(f"PRIVMSG {chan} :!seen {bob}")
+        line = run_until(peer.expect(said + rf".*{re.escape(bob)}.*changing nick to {bob}y"))
+        assert "off to change my name" in line
+        assert bot.terminate(5) == 0
+    finally:
+        bot.stop_quietly()
+        peer.abort()
+        other.abort()
