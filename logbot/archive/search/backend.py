@@ -61,6 +61,19 @@ def index_words(words: Sequence[str]) -> str | None:
     return " ".join(terms) or None
 
 
+def _open_for_search(path: Path, root: Path) -> Any:
+    """The index at ``path`` for one search: as it is, without SQLite's whole-file
+    ``quick_check`` (a second per GB, at every search: the follower and ``logbot
+    index`` check it); a new or damaged one is filled from the files first."""
+    from logbot.archive.index import Index, open_index
+
+    index = Index(path, verify=False)
+    if not index.fresh:
+        return index
+    index.close()
+    return open_index(path, root)
+
+
 class IndexNotReady(Exception):
     """The index file is new or was damaged (and moved aside): it holds nothing yet."""
 
@@ -76,7 +89,10 @@ def open_without_filling(path: Path, root: Path) -> Any:
     """
     from logbot.archive.index import Index
 
-    index = Index(path)
+    # verify=False: SQLite's quick_check reads the whole file (about a second per GB),
+    # which here would stall the bot at every !grep; the follower process checks it at
+    # its start, and damage met later still raises (the files are read instead).
+    index = Index(path, verify=False)
     if index.fresh:
         index.close()
         raise IndexNotReady(f"{path} is new or was rebuilt: not filled yet")
@@ -128,9 +144,7 @@ def find(
             notes.append(f"no index at {path}: scanning the files (logbot index builds one)")
         else:
             if opener is None:
-                from logbot.archive.index import open_index
-
-                opener = open_index
+                opener = _open_for_search
             try:
                 opened = opener(path, root)
                 try:
