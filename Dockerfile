@@ -66,10 +66,12 @@ RUN groupadd --gid 10001 logbot \
 # plugins where the loader looks for them (sys.prefix/share/logbot/plugins). It has
 # no pip of its own: the base image's pip installs into it (--python). The wheel
 # comes from stage 1 through a bind mount, so it leaves no layer behind; its
-# dependencies (pyyaml, click) come from the package index.
+# dependencies (pyyaml, click, and cryptography for the "ecdsa" extra: SASL
+# ECDSA-NIST256P-CHALLENGE) come from the package index.
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
     python -m venv --without-pip /opt/logbot \
-    && pip --python /opt/logbot/bin/python install --no-cache-dir /wheels/*.whl \
+    && pip --python /opt/logbot/bin/python install --no-cache-dir \
+        "$(echo /wheels/logbot-*.whl)[ecdsa]" \
     && logbot version
 
 WORKDIR /

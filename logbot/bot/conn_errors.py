@@ -12,7 +12,9 @@ at.  :func:`explain` turns a connection failure into that sentence, for the bot'
 - TLS against a plain-text port (the server answered the handshake with IRC text, or
   closed it): is that port a TLS port?
 - a certificate that is not trusted (self-signed, or from a CA the system does not
-  know): name ``ca_file`` and ``verify: false``; one for another name; one expired.
+  know): name ``ca_file`` and ``verify: false``; one for another name; one expired;
+- a certificate that matches no pinned ``fingerprint``: the one it has, in the config's
+  syntax, so that it can be pinned once it is known to be the right one.
 
 A TLS failure is explained from the ``ssl`` error the reactor keeps as the failure's
 ``__cause__`` (OpenSSL's verification codes and reason names, not its message texts,
@@ -25,6 +27,7 @@ from __future__ import annotations
 import re
 import ssl
 
+from logbot.bot.pins import PinMismatch
 from logbot.config.settings import ServerConfig
 from logbot.reactor import error
 
@@ -90,6 +93,8 @@ def explain(exc: BaseException, server: ServerConfig, timeout: float | None = No
 
 def _tls(exc: error.TLSError, server: ServerConfig, where: str) -> str:
     cause = exc.__cause__
+    if isinstance(cause, PinMismatch):
+        return _pin_mismatch(cause, server, where)
     if isinstance(cause, ssl.SSLCertVerificationError):
         return _certificate(cause, server, where)
     reason = getattr(cause, "reason", None)
@@ -106,6 +111,20 @@ def _tls(exc: error.TLSError, server: ServerConfig, where: str) -> str:
             " is client_cert the one registered with the network?"
         )
     return f"{where}: the TLS handshake failed: {exc.string or exc}"
+
+
+def _pin_mismatch(cause: PinMismatch, server: ServerConfig, where: str) -> str:
+    pinned = ", ".join(str(pin) for pin in server.fingerprints) or "none"
+    if not cause.presented:
+        return f"{where}: the server sent no TLS certificate (pinned: {pinned}); refused"
+    has = f"fingerprint: {cause.presented[0]}"
+    if len(cause.presented) > 1:
+        has += f" (its public key: fingerprint: {cause.presented[1]})"
+    return (
+        f"{where}: the server's TLS certificate matches no pinned fingerprint (pinned:"
+        f" {pinned}); refused. It has {has}: if that is the right certificate (its"
+        " operators replaced the old one), pin it"
+    )
 
 
 def _certificate(cause: ssl.SSLCertVerificationError, server: ServerConfig, where: str) -> str:

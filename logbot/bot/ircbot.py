@@ -80,6 +80,17 @@ class LogBotClient(IRCClient):
     def signedOn(self) -> None:
         self.factory.registered(self)
 
+    def drop(self, reason: str) -> None:
+        """Close the connection at the end of this turn and send nothing more: what is
+        queued (the CAP REQ or CAP END the listing just caused) is dropped, so that an
+        STS upgrade leaves the plain connection unregistered.  The network says why at
+        its own level, so the adapter's own line about the close is a debug one, as
+        after our QUIT."""
+        if self.core is not None:
+            self.core.flood.clear()
+        self._quitting = True
+        self._close_after_flush("abort", reason)
+
     def eventReceived(self, event: ev.Event) -> None:
         """(Replaced by the factory's ``handle`` in connectionMade; defined so that the
         adapter taps events at all.)"""

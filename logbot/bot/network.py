@@ -5,6 +5,8 @@ backoff (capped, jittered, exponential: ``reconnect`` in the config) and the
 state that must outlive a connection live in one object:
 
 - **server rotation**: each retry goes to the next server of the list;
+- **STS** (:mod:`logbot.bot.sts`): a server's upgrade policy makes the next attempt go
+  at once with TLS (no backoff), a stored policy makes every attempt to its host TLS;
 - **delay reset** once a connection *registers* (001), not merely connects:
   a server that accepts and drops us at once still backs off;
 - **markers**: a ``disconnect`` line in every joined channel when a
@@ -33,9 +35,14 @@ from typing import Any
 
 from logbot.bot.conn_errors import explain
 from logbot.bot.ircbot import JOIN_REFUSALS, LogBotClient
+from logbot.bot.netsplits import Netsplits
 from logbot.bot.own_log import OwnLog
+from logbot.bot.renames import Renames
 from logbot.bot.replay import Replays
+from logbot.bot.standard_replies import StandardReplies
 from logbot.bot.stats import NetworkStats
+from logbot.bot.sts import NetworkSts
+from logbot.bot.sts_store import StsStore
 from logbot.bot.tls_context import TLSConfigError, client_context
 from logbot.config.settings import (
     ChannelConfig,
@@ -70,6 +77,7 @@ class NetworkBot(ReconnectingClientFactory):
         writer: Any,
         wall: Callable[[], float] = time.time,
         rng: Any = None,
+        sts: StsStore | None = None,
     ) -> None:
         self.reactor = self.clock = reactor
         self.writer = writer
@@ -79,6 +87,9 @@ class NetworkBot(ReconnectingClientFactory):
         self.maker = RecordMaker(config.name, wall)
         self.client: LogBotClient | None = None
         self.server_index = 0
+        # STS policies (shared by the service's networks; None: this network's, in memory)
+        self.sts = NetworkSts(lambda: self.config.name, sts or StsStore(None, wall))
+        self.target: Any = None  # the server as the current attempt uses it (STS may change it)
         self.joined: dict[str, str] = {}  # folded -> channel name, while joined
         self._joining: set[str] = set()  # folded: joined, "joined" not said yet (at 366)
         self._gaps: dict[str, tuple[float, str]] = {}  # folded -> (gap start, why)
@@ -90,6 +101,10 @@ class NetworkBot(ReconnectingClientFactory):
         self.parted: set[str] = set()  # folded configured channels left by a command
         self.own_log = OwnLog(lambda: self.config.name, lambda: self.writer, self.options_for)
         self.replays = Replays(self)
+        self.netsplits = Netsplits(self)  # netsplit/netjoin batches: one text line each
+        self.renames = Renames(self)  # channels renamed: log, options and joins follow
+        self.standard_replies = StandardReplies(self)  # FAIL/WARN/NOTE: stderr, counted
+        self._splits = self.netsplits.open  # open netsplit/netjoin batches (hot path)
         self._welcomed: LogBotClient | None = None  # the connection that got its 001
         self._bouncer_said: float | None = None  # wall time: the last "*status" message
         self._collecting = self.replays.collecting  # open history batches (hot path)
@@ -179,6 +194,7 @@ class NetworkBot(ReconnectingClientFactory):
             else None
         )
         self._options = {fold(c.name): c.log for c in self.config.channels}
+        self._options.update(self.renames.options(fold))  # renamed: theirs follow them
 
     def _fold(self) -> Callable[[str], str]:
         client = self.client
@@ -219,13 +235,19 @@ class NetworkBot(ReconnectingClientFactory):
         servers = self.config.servers
         return servers[self.server_index % len(servers)]
 
+    @property
+    def current(self) -> Any:
+        """The server as the current (or last) attempt used it: the config's entry, or
+        what an STS policy made of it (TLS, another port)."""
+        return self.target if self.target is not None else self.server
+
     def start(self) -> None:
         self.continueTrying = 1
         self.stats.starting(self.wall())
         self._connect()
 
     def _connect(self) -> None:
-        server = self.server
+        server = self.target = self.sts.plan(self.server)
         log.info("%s: connecting to %s", self.config.name, server)
         if server.tls:
             try:
@@ -244,6 +266,10 @@ class NetworkBot(ReconnectingClientFactory):
     def retry(self, connector: Any = None) -> None:
         """The next attempt, after the backoff delay, goes to the next server."""
         if not self.continueTrying:
+            return
+        if self.sts.upgrading:  # at once, to the same server: not a failure
+            log.info("%s: reconnecting with TLS (STS)", self.config.name)
+            self._callID = self.clock.callLater(0, self._reconnect)
             return
         self.retries += 1
         self.delay = self._next_delay()
@@ -276,6 +302,7 @@ class NetworkBot(ReconnectingClientFactory):
             client.sasl = SaslConfig(
                 username=sasl.username or config.nick,
                 password=sasl.password,
+                key=sasl.key,
                 mechanisms=sasl.mechanisms,
                 required=sasl.required,
             )
@@ -284,7 +311,7 @@ class NetworkBot(ReconnectingClientFactory):
         return client
 
     def clientConnectionFailed(self, connector: Any, reason: Failure) -> None:
-        why = explain(reason.value, self.server, getattr(connector, "timeout", None))
+        why = explain(reason.value, self.current, getattr(connector, "timeout", None))
         log.warning("%s: %s", self.config.name, why)
         self.stats.failed(why)
         super().clientConnectionFailed(connector, reason)
@@ -293,7 +320,7 @@ class NetworkBot(ReconnectingClientFactory):
 
     def connection_made(self, client: LogBotClient) -> None:
         self.stats.up()
-        log.info("%s: connected to %s", self.config.name, self.server)
+        log.info("%s: connected to %s", self.config.name, self.current)
 
     def registered(self, client: LogBotClient) -> None:
         if client is self._welcomed:
@@ -348,9 +375,12 @@ class NetworkBot(ReconnectingClientFactory):
         if client is not self.client:
             return
         why = client.disconnect_reason or reason.getErrorMessage()
-        level = logging.INFO if self._stopped is not None else logging.WARNING
-        log.log(level, "%s: connection to %s lost: %s", self.config.name, self.server, why)
+        expected = self._stopped is not None or self.sts.upgrading  # (our own close)
+        level = logging.INFO if expected else logging.WARNING
+        log.log(level, "%s: connection to %s lost: %s", self.config.name, self.current, why)
         self.replays.connection_lost()  # what was collected and held, before the markers
+        self.netsplits.connection_lost()  # the summaries of netsplits still open, too
+        self.sts.connection_lost()
         if client.core is not None:
             self.stats.replies_dropped += client.core.replies_dropped
         now = self.wall()
@@ -365,7 +395,7 @@ class NetworkBot(ReconnectingClientFactory):
             if call.active():
                 call.cancel()
         self._rejoins.clear()
-        self.stats.lost(now, f"connection to {self.server} lost: {why}")
+        self.stats.lost(now, f"connection to {self.current} lost: {why}")
         self.client = None
         if self._stopped is not None:
             stopped, self._stopped = self._stopped, None
@@ -410,8 +440,15 @@ class NetworkBot(ReconnectingClientFactory):
                 return
             if kind is ev.Joined and event.is_self:  # type: ignore[attr-defined]
                 self._self_joined(event, client)  # type: ignore[arg-type]
-            for channel, record in self.maker.records(event, state):
-                self._write(channel, state.isupport.folded[channel], record, state)
+            if kind is ev.ChannelRenamed:  # its lines, around the move of its options
+                self.renames.renamed(event, state)  # type: ignore[arg-type]
+            elif not (
+                self._splits
+                and event.tags.get("batch") in self._splits
+                and self.netsplits.take(event, state)  # QUITs in jsonl, a text summary
+            ):
+                for channel, record in self.maker.records(event, state):
+                    self._write(channel, state.isupport.folded[channel], record, state)
             if kind is ev.Parted and event.is_self:  # type: ignore[attr-defined]
                 self.joined.pop(state.fold(event.channel), None)  # type: ignore[attr-defined]
             elif kind is ev.Kicked and event.is_self:  # type: ignore[attr-defined]
@@ -420,10 +457,19 @@ class NetworkBot(ReconnectingClientFactory):
                 self._raw(event)  # type: ignore[arg-type]
             elif kind is ev.SaslResult:
                 self._sasl_result(event)  # type: ignore[arg-type]
+            elif kind is ev.StsAdvertised:
+                self.sts.advertised(event, client)  # type: ignore[arg-type]
             elif kind is ev.BatchStarted:
                 self.replays.batch_started(event, state)  # type: ignore[arg-type]
+                self.netsplits.batch_started(event)  # type: ignore[arg-type]
             elif kind is ev.BatchEnded:
                 self.replays.batch_ended(event, state)  # type: ignore[arg-type]
+                self.netsplits.batch_ended(event)  # type: ignore[arg-type]
+            elif kind is ev.BatchOverdue:
+                self.replays.batch_overdue(event)  # type: ignore[arg-type]
+                self.netsplits.batch_overdue(event)  # type: ignore[arg-type]
+            elif kind is ev.StandardReply:
+                self.standard_replies.received(event, state)  # type: ignore[arg-type]
             if self.plugins is not None:
                 self.plugins.handle(event, client)
         except Exception:
@@ -471,7 +517,7 @@ class NetworkBot(ReconnectingClientFactory):
         self.joined[key] = event.channel
         self._joining.add(key)
         gap = self._gaps.pop(key, None)
-        where = f"{self.server.host}:{self.server.port} as {client.nickname}"
+        where = f"{self.current.host}:{self.current.port} as {client.nickname}"
         connect = None
         since: datetime | None
         if gap is None:

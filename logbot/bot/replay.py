@@ -33,8 +33,9 @@ deduplicated and logged, followed by a ``recovered`` marker saying what it added
 
 Replayed lines never reach plugins, never change what the core knows of the channel,
 and are bounded: :data:`MAX_REPLAY_LINES` per batch are collected before they are
-written (the rest in further parts); :data:`MAX_HELD_LINES` live lines per held
-channel, beyond which the hold ends early.
+written (the rest in further parts), and a batch still open after ``MAX_BATCH_SECONDS``
+(:mod:`logbot.irc.batches`) has what it holds written then; :data:`MAX_HELD_LINES`
+live lines per held channel, beyond which the hold ends early.
 """
 
 from __future__ import annotations
@@ -200,6 +201,24 @@ class Replays:
             self._next_page(hold, count, collect)
         if not hold.waiting and hold.batches == 0 and hold.names:
             self.finish(hold.folded)
+
+    def batch_overdue(self, event: ev.BatchOverdue) -> None:
+        """A history batch still open after ``MAX_BATCH_SECONDS``: its lines so far are
+        written now (deduplicated as ever), not kept waiting for an end that may never
+        come; later ones are collected again."""
+        collect = self.collecting.get(event.ref)
+        if collect is None or not collect.lines:
+            return
+        lines, collect.lines = collect.lines, []
+        log.warning(
+            "%s: the %s batch for %s is still open after %.0f s: writing its %d lines so far",
+            self.bot.config.name,
+            collect.source,
+            collect.target,
+            event.open_for,
+            len(lines),
+        )
+        self._recover(lines, collect.source)
 
     def _hold_of(self, target: str | None, state: Any) -> _Hold | None:
         if not target or state is None:

@@ -34,6 +34,7 @@ from typing import Any
 from logbot.archive.search.backend import index_file
 from logbot.bot.archive_child import ArchiveChildren
 from logbot.bot.network import NetworkBot
+from logbot.bot.sts_store import StsStore
 from logbot.config.loader import ConfigError, load_config
 from logbot.config.settings import Config, HealthOptions
 from logbot.health.server import HealthListenError, HealthServer
@@ -88,6 +89,8 @@ class LogService:
                 index_path=_grep_index(config),
             )
         )
+        # The STS policies servers gave (<data_dir>/sts.json), shared by every network
+        self.sts = StsStore(config.plugins.data_dir, wall)
         self.networks: dict[str, NetworkBot] = {}
         for net in config.networks:
             self._add_network(net)
@@ -104,7 +107,9 @@ class LogService:
         self.archive: ArchiveChildren | None = ArchiveChildren(reactor, config) if archive else None
 
     def _add_network(self, net: Any) -> NetworkBot:
-        bot = self.networks[net.name] = NetworkBot(net, self.reactor, self.writer, wall=self.wall)
+        bot = self.networks[net.name] = NetworkBot(
+            net, self.reactor, self.writer, wall=self.wall, sts=self.sts
+        )
         bot.plugins = NetworkPlugins(self.plugins, bot)
         return bot
 
@@ -229,6 +234,10 @@ class LogService:
                 bot.writer = self.writer
         else:
             self.writer.reopen()
+        if new.plugins.data_dir != old.plugins.data_dir:  # the policies of the new folder
+            self.sts = StsStore(new.plugins.data_dir, self.wall)
+            for bot in self.networks.values():
+                bot.sts.store = self.sts
         wanted = {net.name: net for net in new.networks}
         for name in list(self.networks):
             if name not in wanted:

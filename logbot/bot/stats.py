@@ -5,7 +5,7 @@ the fields /healthz reads (connecting, down_since, last_error) stay consistent."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["NetworkStats", "SaslStatus"]
 
@@ -41,6 +41,9 @@ class NetworkStats:
     history_duplicates: int = 0  # replayed lines the log already held
     history_refused: int = 0  # replayed lines dropped: long after the join
     replies_dropped: int = 0  # reply lines dropped by ended connections' send queues
+    #: IRCv3 standard replies received, by (FAIL/WARN/NOTE, command); bounded by
+    #: logbot.bot.standard_replies.MAX_REPLY_COMMANDS
+    standard_replies: dict[tuple[str, str], int] = field(default_factory=dict)
 
     # The life of a connection, as /healthz reports it; ``now`` is wall time.
 

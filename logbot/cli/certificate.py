@@ -5,8 +5,9 @@ certificate is *not* trusted: that is when the user must decide between giving i
 (``ca_file``) and turning verification off, and they need to see whose certificate it
 is.  Python's ``ssl`` describes a certificate only once it is verified
 (``getpeercert()`` is empty otherwise); its DER bytes are always there, so this reads
-the few fields it needs from them (a small DER reader: the standard library has no
-X.509 parser, and the runtime depends on nothing else).
+the few fields it needs from them (with the small DER reader of :mod:`logbot.bot.der`,
+which the bot's certificate pins use too: the standard library has no X.509 parser,
+and the runtime depends on nothing else).
 
 The fields come from a server we do not trust yet: every string is cleaned of control
 characters before it reaches a terminal, and a malformed certificate raises
@@ -19,6 +20,10 @@ import hashlib
 import ipaddress
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from logbot.bot.der import Element as _Element
+from logbot.bot.der import children as _children
+from logbot.bot.der import element as _element
 
 __all__ = ["Certificate", "fingerprint", "read_certificate"]
 
@@ -99,34 +104,6 @@ def read_certificate(der: bytes) -> Certificate:
         not_after=_time(der, times[1]),
         sha256=fingerprint(der),
     )
-
-
-_Element = tuple[int, int, int]  # (tag, start of the value, end of the value)
-
-
-def _element(data: bytes, pos: int, end: int) -> _Element:
-    if pos + 2 > end:
-        raise ValueError("truncated")
-    tag, length = data[pos], data[pos + 1]
-    pos += 2
-    if length & 0x80:
-        count = length & 0x7F
-        if not 0 < count <= 4 or pos + count > end:
-            raise ValueError("bad length")
-        length = int.from_bytes(data[pos : pos + count], "big")
-        pos += count
-    if pos + length > end:
-        raise ValueError("truncated")
-    return tag, pos, pos + length
-
-
-def _children(data: bytes, start: int, end: int) -> list[_Element]:
-    out = []
-    while start < end:
-        element = _element(data, start, end)
-        out.append(element)
-        start = element[2]
-    return out
 
 
 def _clean(text: str) -> str:

@@ -8,11 +8,15 @@ would, and reports each step with OK or FAILED, the time it took and what to do:
 1. **name lookup** (the reactor's resolver, off the loop);
 2. **TCP**: a connection to the port;
 3. **TLS** (``tls: true``): the handshake with the bot's own TLS settings, and the
-   certificate's subject, issuer, names, expiry and SHA-256 fingerprint.  When the
+   certificate's subject, issuer, names, expiry and SHA-256 fingerprint, with the
+   ``fingerprint:`` line that would pin it (its certificate's and its key's).  When the
    certificate is not trusted, it is fetched again without verification and shown all
    the same, so the user can decide between ``ca_file`` and ``verify: false``; nothing
    is sent to that server, and registration is not tried (it would hand it the
    password);
+   **fingerprint**, for a server with pins: OK when the certificate matches one, else
+   FAILED with the fingerprint it has (the certificate is shown; registration is not
+   tried, as the bot would refuse the connection);
 4. **SASL** (when configured) and **registration**: CAP, PASS, SASL, NICK and USER up
    to 001 (:class:`~logbot.cli.connect_probe.RegistrationProbe`), then QUIT.  No
    channel is joined and nothing is logged.
@@ -32,6 +36,7 @@ from typing import Any
 import click
 
 from logbot.bot.conn_errors import explain, is_certificate_problem
+from logbot.bot.pins import PinMismatch, matches, seen
 from logbot.bot.tls_context import TLSConfigError, client_context
 from logbot.cli.certificate import fingerprint, read_certificate
 from logbot.cli.connect_probe import Attempt, Bare, RegistrationProbe
@@ -48,6 +53,7 @@ STEP_TIMEOUT = 10.0
 QUIT_WAIT = 3.0  # seconds the server may take to close after our QUIT
 QUIT_MESSAGE = "logbot check --connect"
 _INDENT = " " * 33  # under a step's detail
+PINNED = "pinned (fingerprint: the CA, name and dates are not checked)"
 
 
 def check_connections(config: Config, echo: Callable[[str], Any] = click.echo) -> bool:
@@ -84,10 +90,11 @@ def certificate_lines(der: bytes | None, now: datetime) -> list[str]:
     """What the check shows of a server's certificate (``der``: its DER bytes)."""
     if not der:
         return ["the server sent no certificate"]
+    pins = [f"to pin   fingerprint: {pin}" for pin in seen(der)]
     try:
-        return read_certificate(der).lines(now)
+        return read_certificate(der).lines(now) + pins
     except ValueError as e:
-        return [f"SHA-256  {fingerprint(der)} (its other fields could not be read: {e})"]
+        return [f"SHA-256  {fingerprint(der)} (its other fields could not be read: {e})", *pins]
 
 
 class _Checker:
@@ -190,14 +197,27 @@ class _Checker:
             probe = await attempt.connected
         except Exception as e:
             took = self.reactor.seconds() - started
+            mismatch = e.__cause__
+            if isinstance(mismatch, PinMismatch):  # the handshake was done: no pin matched
+                lines = certificate_lines(mismatch.certificate, datetime.now(UTC))
+                self.step("TLS", True, took, f"handshake done; the certificate is {PINNED}", lines)
+                self.step("fingerprint", False, None, explain(e, server, STEP_TIMEOUT))
+                return None
             more = await self.certificate_anyway(server) if is_certificate_problem(e) else []
             self.step("TLS", False, took, explain(e, server, STEP_TIMEOUT), more)
             return None
         took = self.reactor.seconds() - started
         der = probe.transport.getPeerCertificate(True)
-        trust = "verified" if server.verify else "NOT verified (verify: false)"
+        if server.fingerprints:
+            trust = PINNED
+        else:
+            trust = "verified" if server.verify else "NOT verified (verify: false)"
         lines = certificate_lines(der, datetime.now(UTC))
         self.step("TLS", True, took, f"handshake done; the certificate is {trust}", lines)
+        if server.fingerprints:  # (the handshake checked it: this says which pin)
+            pin = next((pin for pin in server.fingerprints if der and matches(der, (pin,))), None)
+            said = f"the certificate matches the pinned {pin}" if pin else "no pin matches"
+            self.step("fingerprint", pin is not None, None, said)
         return probe
 
     async def certificate_anyway(self, server: ServerConfig) -> list[str]:

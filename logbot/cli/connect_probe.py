@@ -92,6 +92,7 @@ class RegistrationProbe(IRCClient):
             self.sasl = SaslConfig(
                 username=sasl.username or network.nick,
                 password=sasl.password,
+                key=sasl.key,
                 mechanisms=sasl.mechanisms,
                 required=sasl.required,
             )

@@ -260,6 +260,8 @@ def _sasl(net: NetworkConfig) -> str:
     notes = [f"as {net.sasl.username or net.nick}"]
     if net.sasl.password is not None:
         notes.append("password: set")
+    if net.sasl.public_key is not None:
+        notes += ["key: set", f"public key: {net.sasl.public_key}"]  # what services keep
     if net.sasl.required:
         notes.append("required")
     return f"{', '.join(net.sasl.mechanisms)} ({'; '.join(notes)})"

@@ -3,7 +3,7 @@
 Everything a network sends to a server (nicks, user name, channel names and
 keys, quit message) is checked here for what would break or inject an IRC
 line (spaces, commas, CR, LF, NUL), because after loading nobody checks again.
-Checks that span keys (SASL needs a password or a client certificate; channel
+Checks that span keys (SASL needs a password, a key or a client certificate; channel
 and network names are unique) come after each key was read on its own.
 
 One of them only warns: a server password or a SASL PLAIN password sent to a
@@ -21,6 +21,7 @@ import re
 from typing import Any
 
 from logbot.config.logging_section import read_logging
+from logbot.config.pins import CertPin, parse_pin
 from logbot.config.reader import INVALID, Reader, item, join
 from logbot.config.settings import (
     ChannelConfig,
@@ -40,6 +41,8 @@ from logbot.config.values import (
     to_number,
     to_str,
 )
+from logbot.irc.sasl_ecdsa import MECHANISM as ECDSA
+from logbot.irc.sasl_ecdsa import EcdsaError, missing_library, public_key_base64
 
 __all__ = ["read_networks"]
 
@@ -64,11 +67,20 @@ NETWORK_KEYS = (
     "ping_timeout",
     "history_wait",
 )
-SERVER_KEYS = ("host", "port", "tls", "verify", "ca_file", "client_cert", "client_key")
-SASL_KEYS = ("username", "password", "password_file", "mechanisms", "required")
+SERVER_KEYS = (
+    "host",
+    "port",
+    "tls",
+    "verify",
+    "ca_file",
+    "client_cert",
+    "client_key",
+    "fingerprint",
+)
+SASL_KEYS = ("username", "password", "password_file", "key", "key_file", "mechanisms", "required")
 CHANNEL_KEYS = ("name", "key", "key_file", "logging")
 RECONNECT_KEYS = ("initial_delay", "max_delay", "factor", "jitter")
-MECHANISMS = ("SCRAM-SHA-256", "PLAIN", "EXTERNAL")
+MECHANISMS = ("SCRAM-SHA-256", "PLAIN", "EXTERNAL", ECDSA)
 _NEED_PASSWORD = ("SCRAM-SHA-256", "PLAIN")
 _TLS_ONLY = ("ca_file", "client_cert", "client_key")
 
@@ -296,9 +308,54 @@ def _server_from_mapping(reader: Reader, path: str, raw: dict[Any, Any]) -> Any:
             files[key] = server.get(key, _to_path, None, nullable=True)
     if server.has("client_key") and not server.has("client_cert"):
         reader.problem(server.at("client_key"), "client_key needs client_cert")
+    verify = server.get("verify", to_bool, True)
     return ServerConfig(
-        host=host, port=port, tls=tls, verify=server.get("verify", to_bool, True), **files
+        host=host,
+        port=port,
+        tls=tls,
+        verify=verify,
+        fingerprints=_read_pins(server, tls, verify),
+        **files,
     )
+
+
+def _to_pin(reader: Reader, path: str, value: Any) -> Any:
+    text = to_str(reader, path, value)
+    if text is INVALID:
+        return INVALID
+    try:
+        return parse_pin(text)
+    except ValueError as e:
+        reader.problem(path, str(e))
+        return INVALID
+
+
+def _read_pins(server: Section, tls: bool, verify: bool) -> tuple[CertPin, ...]:
+    """``fingerprint``: a pin or a list of them (logbot.config.pins).  A pin replaces
+    the CA and name checks, so it needs TLS; ``verify: false`` (no check at all) or a
+    ``ca_file`` (a CA check) beside it would contradict it, and is said rather than
+    letting one of them silently win."""
+    if server.data.get("fingerprint") is None:
+        return ()
+    where = server.at("fingerprint")
+    if not tls:
+        server.reader.problem(where, "only used with tls: true")
+        return ()
+    pins: tuple[CertPin, ...] = server.get(
+        "fingerprint", to_list(_to_pin, single=True, non_empty=True), ()
+    )
+    if not verify:
+        server.reader.problem(
+            server.at("verify"),
+            "verify: false turns every check off, the fingerprint's too: remove one of them",
+        )
+    if server.has("ca_file"):
+        server.reader.problem(
+            server.at("ca_file"),
+            "not used with fingerprint (a pinned certificate is not checked against a CA):"
+            " remove one of them",
+        )
+    return pins
 
 
 # -- SASL ----------------------------------------------------------------------------------
@@ -327,12 +384,48 @@ def _read_sasl(net: Section, servers: tuple[ServerConfig, ...]) -> SaslOptions |
         )
     if "EXTERNAL" in mechanisms and net.has("servers"):
         _check_external(net, sasl, servers, only=len(mechanisms) == 1)
+    key = _read_ecdsa_key(sasl, mechanisms)
     return SaslOptions(
         username=sasl.get("username", checked(_check_username), None, nullable=True),
         password=None if password is INVALID else password,
         mechanisms=mechanisms,
         required=sasl.get("required", to_bool, defaults.required),
+        key=key,
+        public_key=None if key is None else public_key_base64(key.reveal()),
     )
+
+
+def _check_ecdsa_key(text: str) -> str | None:
+    """What is wrong with an ECDSA private key (never quoting it); None when it is fine,
+    or when ``cryptography`` is missing (that is said once, at ``mechanisms``)."""
+    if missing_library() is not None:
+        return None
+    try:
+        public_key_base64(text)
+    except EcdsaError as exc:
+        return str(exc)
+    return None
+
+
+def _read_ecdsa_key(sasl: Section, mechanisms: tuple[str, ...]) -> Any:
+    """``key`` or ``key_file``: read and checked at load, so that a bad key is a config
+    error now rather than a failed login at the next connection.  The mechanism needs
+    the key and the ``cryptography`` package, and the key needs the mechanism (a key
+    that would never be used is a mistake worth saying).  None unless all is well."""
+    key = sasl.secret("key", _check_ecdsa_key)
+    if ECDSA not in mechanisms:
+        if key is not None:
+            sasl.reader.problem(
+                sasl.at(_given(sasl, "key")), f"only used by {ECDSA}: add it to mechanisms"
+            )
+        return None
+    missing = missing_library()
+    if missing is not None:
+        sasl.reader.problem(sasl.at("mechanisms"), missing)
+        return None
+    if key is None:
+        sasl.reader.problem(sasl.path, f"{ECDSA} needs key_file (or key): the private key")
+    return None if key is INVALID else key
 
 
 def _check_external(

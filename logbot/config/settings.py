@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from logbot.config.pins import CertPin
 from logbot.irc.core import REGISTRATION_TIMEOUT
 from logbot.irc.keepalive import PING_INTERVAL, PING_TIMEOUT
 from logbot.irc.sasl import Secret
@@ -105,6 +106,9 @@ class ServerConfig:
     ca_file: str | None = None  # None: the system's CAs
     client_cert: str | None = None  # PEM (for SASL EXTERNAL / CertFP)
     client_key: str | None = None  # None: the key is in client_cert
+    # Pinned certificates (``fingerprint``): with any, the CA and the name are not
+    # checked, the certificate must match one of them (logbot.bot.pins)
+    fingerprints: tuple[CertPin, ...] = ()
 
     def __str__(self) -> str:
         return f"{self.host}:{self.port}{' (tls)' if self.tls else ''}"
@@ -114,8 +118,13 @@ class ServerConfig:
 class SaslOptions:
     username: str | None = None  # None: the network's nick
     password: Secret | None = field(default=None, repr=False)
-    mechanisms: tuple[str, ...] = ("SCRAM-SHA-256", "PLAIN")  # or EXTERNAL
+    mechanisms: tuple[str, ...] = ("SCRAM-SHA-256", "PLAIN")  # or EXTERNAL, ECDSA-...
     required: bool = False  # disconnect if authentication fails
+    # ECDSA-NIST256P-CHALLENGE: the private key's text (PEM or base64), checked at load,
+    # and its public key as the services store it (base64 of the compressed point: not
+    # a secret, shown by `logbot check` so that the operator knows what to register)
+    key: Secret | None = field(default=None, repr=False)
+    public_key: str | None = None
 
 
 @dataclass(frozen=True)

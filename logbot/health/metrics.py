@@ -286,6 +286,17 @@ def render_metrics(service: Any, now: float, process: ProcessStats | None = None
         "SASL logins that failed or could not happen (optional ones included).",
         per_network(lambda b: b.stats.sasl_failures),
     )
+    out.family(
+        "logbot_network_standard_replies_total",
+        "counter",
+        "IRCv3 standard replies (FAIL, WARN, NOTE) received, by type and the command they"
+        " are about ('other' past the first 32 commands of a network).",
+        [
+            ({"network": name, "type": kind, "command": command}, count)
+            for name, bot in nets
+            for (kind, command), count in sorted(bot.stats.standard_replies.items())
+        ],
+    )
     lags = [(labels, lag) for labels, lag in per_network(lambda b: _lag(b, now)) if lag is not None]
     out.family(
         "logbot_network_lag_seconds",

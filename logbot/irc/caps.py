@@ -17,11 +17,17 @@ unknown name makes the server refuse the whole line, and InspIRCd offers
 After registration the server may announce ``CAP NEW`` (we request what we
 know) and ``CAP DEL`` (we forget it), with ``cap-notify``.
 
+Some capabilities are read, never requested (:data:`READ_ONLY_CAPS`): ``sts``, whose
+value is a policy for the client to act on, and which the spec forbids requesting.
+Its value is handed on (``CapUpdate.sts``) when a complete ``CAP LS`` listing or a
+``CAP NEW`` offers it; a ``CAP DEL`` of it changes nothing (the spec: a policy ends
+only with ``duration=0``).
+
 A listing is kept until its last line, and ``CAP NEW`` adds to it, so what is kept is
 bounded (:data:`~logbot.irc.limits.MAX_CAP_ENTRIES`; servers offer a few dozen): past
 ``max_entries`` a capability we would not request is dropped (said once per
 connection).  Those we would request are always kept, so a listing padded with junk
-cannot cost us SASL.
+cannot cost us SASL (nor the ``sts`` policy).
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from logbot.irc.diagnostics import Diagnostics
 from logbot.irc.limits import MAX_CAP_ENTRIES
 from logbot.irc.message import Message
 
-__all__ = ["KNOWN_CAPS", "CapNegotiator", "CapUpdate"]
+__all__ = ["KNOWN_CAPS", "READ_ONLY_CAPS", "CapNegotiator", "CapUpdate"]
 
 KNOWN_CAPS = frozenset(
     {
@@ -53,8 +59,13 @@ KNOWN_CAPS = frozenset(
         "cap-notify",
         "invite-notify",
         "sasl",
+        "draft/channel-rename",
+        "standard-replies",
     }
 )
+
+#: Capabilities whose value we read and act on but never request (see above).
+READ_ONLY_CAPS = frozenset({"sts"})
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +80,9 @@ class CapUpdate:
     lines: list[str] = field(default_factory=list)
     changed: bool = False  # ``enabled`` changed
     ready: bool = False  # negotiation settled: start SASL or send CAP END
+    # The ``sts`` value, when a complete LS listing or this NEW offered it ("" when it
+    # came without one); None: not offered.
+    sts: str | None = None
 
 
 class CapNegotiator:
@@ -116,7 +130,12 @@ class CapNegotiator:
 
     def _keeps(self, name: str, kept: dict[str, str | None] | set[str]) -> bool:
         """Whether ``name`` may be added to ``kept`` (``available`` or ``enabled``)."""
-        if name in kept or name in self.wanted or len(kept) < self.max_entries:
+        if (
+            name in kept
+            or name in self.wanted
+            or name in READ_ONLY_CAPS
+            or len(kept) < self.max_entries
+        ):
             return True
         self.diagnostics.once(
             "cap entries",
@@ -164,9 +183,15 @@ class CapNegotiator:
                 self._listing = False
                 update.lines = self._request(list(self.available))
                 update.ready = not update.lines
+                if "sts" in self.available:
+                    update.sts = self.available["sts"] or ""
         elif sub == "NEW":
             self._offered(caps)
             update.lines = self._request([item.partition("=")[0] for item in caps])
+            for item in caps:
+                name, _, value = item.partition("=")
+                if name == "sts":
+                    update.sts = value
         elif sub == "DEL":
             for name in caps:
                 self.available.pop(name, None)

@@ -7,7 +7,7 @@ socket, timer or clock; the adapter (``logbot.irc.client``) drives it::
     events = conn.receive_data(data, now)    # on every read
     transport.write(conn.data_to_send(now))  # after every call, and on the timer
     events += conn.pop_events()              # what data_to_send and timers made
-    call_later(conn.next_wakeup(now) - now)  # flood, keepalive, lag, SASL, regain
+    call_later(conn.next_wakeup(now) - now)  # flood, keepalive, lag, SASL, regain, batches
 
 Requests (``join``, ``privmsg``, ...) only queue lines; the flood bucket
 releases them in ``data_to_send``.  Requests made before registration are
@@ -321,6 +321,7 @@ class IRCConnection:
         if not self.closed:
             times.append(self.keepalive.next_deadline())
             times.append(self.sasl.deadline if self.sasl is not None else None)
+            times.append(self.batches.next_due())
             if not self.registered:
                 times.append(self._registration_deadline)
             else:
@@ -462,6 +463,17 @@ class IRCConnection:
             self.closed = True
             self._outbox.append(ev.DeadLink(silent_for=self.keepalive.silent_for(now)))
             return
+        if self.batches.open:
+            self._outbox.extend(
+                ev.BatchOverdue(
+                    ref=batch.ref,
+                    type=batch.type,
+                    params=batch.params,
+                    history=batch.history,
+                    open_for=now - batch.started,
+                )
+                for batch in self.batches.overdue(now)
+            )
         probe = self.lag_probe
         if probe.due(now) or (verdict == "ping" and probe.idle):
             self._send(probe.probe(now))  # a keepalive PING, when one is wanted, too

@@ -20,8 +20,9 @@ from logbot.irc.nick import NickChooser
 from logbot.irc.registry import HandlerTable
 from logbot.irc.sasl import SaslConfig, SaslSession
 from logbot.irc.state import IRCState
+from logbot.irc.sts import parse_sts
 
-__all__ = ["HANDLERS", "Connection"]
+__all__ = ["HANDLERS", "STANDARD_REPLIES", "Connection"]
 
 
 class Connection(Protocol):
@@ -76,6 +77,13 @@ def _cap(conn: Connection, msg: Message, now: float) -> list[ev.Event]:
     for line in update.lines:
         conn._send(line)
     out: list[ev.Event] = []
+    if update.sts is not None:  # first: an upgrade closes the connection before SASL
+        sts = parse_sts(update.sts)
+        out.append(
+            ev.StsAdvertised(
+                port=sts.port, duration=sts.duration, preload=sts.preload, **ev.meta(msg)
+            )
+        )
     if update.changed:
         out.append(ev.CapsChanged(enabled=frozenset(conn.caps.enabled), **ev.meta(msg)))
     if update.ready and not conn.registered:
@@ -171,7 +179,7 @@ def _batch(conn: Connection, msg: Message, now: float) -> list[ev.Event]:
         return [] if ended is None else [_batch_ended(ended, msg, False)]
     if token[:1] != "+" or not ref or len(msg.params) < 2:
         return []
-    batch, evicted = conn.batches.start(ref, msg.params[1], msg.params[2:], msg.tags)
+    batch, evicted = conn.batches.start(ref, msg.params[1], msg.params[2:], msg.tags, now)
     out: list[ev.Event] = []
     if evicted is not None:
         out.append(_batch_ended(evicted, None, True))
@@ -181,6 +189,29 @@ def _batch(conn: Connection, msg: Message, now: float) -> list[ev.Event]:
         )
     )
     return out
+
+
+#: The IRCv3 standard replies (ircv3.net/specs/extensions/standard-replies).
+STANDARD_REPLIES = ("FAIL", "WARN", "NOTE")
+
+
+@HANDLERS.on(*STANDARD_REPLIES)
+def _standard_reply(conn: Connection, msg: Message, now: float) -> list[ev.Event]:
+    """``<type> <command> <code> [<context>...] <description>``; one with fewer than
+    the three required parameters is not one (dropped, as any broken line)."""
+    params = msg.params
+    if len(params) < 3:
+        return []
+    return [
+        ev.StandardReply(
+            kind=msg.command,
+            command=params[0],
+            code=params[1],
+            context=params[2:-1],
+            description=params[-1],
+            **ev.meta(msg),
+        )
+    ]
 
 
 @HANDLERS.on("ERROR")

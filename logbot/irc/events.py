@@ -26,8 +26,10 @@ __all__ = [
     "Action",
     "Away",
     "BatchEnded",
+    "BatchOverdue",
     "BatchStarted",
     "CapsChanged",
+    "ChannelRenamed",
     "ChgHost",
     "CtcpQuery",
     "CtcpReply",
@@ -48,6 +50,8 @@ __all__ = [
     "Registered",
     "SaslResult",
     "SetName",
+    "StandardReply",
+    "StsAdvertised",
     "Topic",
     "meta",
     "parse_server_time",
@@ -258,6 +262,18 @@ class CapsChanged(Event):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class StsAdvertised(Event):
+    """The server offered the ``sts`` capability (in a complete ``CAP LS``, or in ``CAP
+    NEW``): its keys that were well formed (:mod:`logbot.irc.sts`).  Whether to believe
+    it depends on the connection (plain, or TLS with a verified certificate), which only
+    the owner of the connection knows."""
+
+    port: int | None
+    duration: int | None
+    preload: bool = False
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SaslResult(Event):
     success: bool
     mechanism: str | None
@@ -282,6 +298,40 @@ class BatchEnded(BatchStarted):
     connection ended): its lines are all in."""
 
     forced: bool = False
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BatchOverdue(BatchStarted):
+    """The batch has been open ``open_for`` seconds (``MAX_BATCH_SECONDS`` in
+    :mod:`logbot.irc.batches`, then as many again each time) and is still open: write
+    what was collected of it as it stands.  Its later lines still carry its reference."""
+
+    open_for: float
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ChannelRenamed(Event):
+    """``RENAME old new :reason`` (IRCv3 ``draft/channel-rename``): a channel of ours
+    is ``new`` from now on, with its members, modes and topic; ``old`` is the name we
+    knew it by.  ``source`` is who renamed it (the full prefix; may be a server)."""
+
+    old: str
+    new: str
+    source: str
+    reason: str | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StandardReply(Event):
+    """IRCv3 standard replies: ``FAIL``, ``WARN`` or ``NOTE`` (``kind``) about
+    ``command`` (``*``: no command of ours), with a machine-readable ``code``, the
+    ``context`` parameters and a ``description`` for people."""
+
+    kind: str
+    command: str
+    code: str
+    context: tuple[str, ...]
+    description: str
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

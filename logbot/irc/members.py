@@ -28,6 +28,7 @@ gives no event for our own PART or KICK there (so no rejoin after a kick).
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 
 from logbot.irc.diagnostics import Diagnostics
@@ -37,6 +38,10 @@ from logbot.irc.limits import ReceiveLimits
 __all__ = ["Channel", "Members", "User"]
 
 log = logging.getLogger(__name__)
+
+#: What no channel name holds (RFC 2812 2.3.1; a colon is allowed after the first
+#: character on modern servers): a space, comma, BEL or NUL would split a JOIN line.
+_BAD_CHANNEL = re.compile("[ ,\x07\x00\r\n]")
 
 
 @dataclass(slots=True)  # slots: one of these per tracked user, 100 bytes less each
@@ -221,6 +226,35 @@ class Members:
             else:
                 self._remove_member(key, nick)
         return channel, is_self
+
+    def rename_channel(self, old: str, new: str) -> str | None:
+        """A channel of ours is called ``new`` from now on (IRCv3 ``RENAME``): its
+        members, modes and topic stay.  Returns the name it had, or None when it is not
+        ours or ``new`` cannot be a channel name (no CHANTYPES first, or a space, comma,
+        BEL or NUL: it would not be one word of a JOIN).
+
+        A channel we still track under ``new`` (a case change aside) is stale: we missed
+        our leaving it, since the server renamed another onto that name; it is dropped."""
+        key = self.fold(old)
+        channel = self.channels.get(key)
+        if channel is None or not self.isupport.is_channel(new) or _BAD_CHANNEL.search(new):
+            log.debug("ignored a rename of %r to %r: not ours, or not a channel name", old, new)
+            return None
+        new_key = self.fold(new)
+        before = channel.name
+        if new_key != key:
+            if new_key in self.channels:
+                log.debug("%r renamed onto %r, which we still tracked: dropped that", old, new)
+                self._drop_channel(new_key)
+            del self.channels[key]
+            self.channels[new_key] = channel
+            for member in channel.members:
+                user = self.users.get(member)
+                if user is not None:
+                    user.channels.discard(key)
+                    user.channels.add(new_key)
+        channel.name = new
+        return before
 
     def rename(self, old: str, new: str) -> None:
         """Rename a user everywhere (also used when the server renames us).

@@ -35,7 +35,16 @@ MASK = "***"
 #: the mechanisms we name (a base64 payload of ours can never be one of them: PLAIN's
 #: holds two NUL bytes, SCRAM's starts ``n,,`` or ``c=``, and ``-`` is not base64).
 _SASL_WORDS = frozenset(
-    {"+", "*", "PLAIN", "EXTERNAL", "SCRAM-SHA-1", "SCRAM-SHA-256", "SCRAM-SHA-512"}
+    {
+        "+",
+        "*",
+        "PLAIN",
+        "EXTERNAL",
+        "SCRAM-SHA-1",
+        "SCRAM-SHA-256",
+        "SCRAM-SHA-512",
+        "ECDSA-NIST256P-CHALLENGE",
+    }
 )
 #: Services that take passwords in private messages (compared in lower case).
 _SERVICES = frozenset({"nickserv", "chanserv"})

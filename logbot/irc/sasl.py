@@ -1,7 +1,9 @@
 """SASL authentication over ``AUTHENTICATE`` (ircv3.net/specs/extensions/sasl-3.1).
 
 Mechanisms: PLAIN (RFC 4616), EXTERNAL (RFC 4422, the TLS client
-certificate), SCRAM-SHA-256 (RFC 5802 with RFC 7677's hash).  They are tried
+certificate), SCRAM-SHA-256 (RFC 5802 with RFC 7677's hash), and Atheme's
+ECDSA-NIST256P-CHALLENGE (a key pair instead of a password: the signature is made by
+``cryptography``, an optional extra, in :mod:`logbot.irc.sasl_ecdsa`).  They are tried
 in the configured order, skipping those the server does not list (CAP value
 ``sasl=...`` or numeric 908).  A 904 moves on to the next mechanism.
 
@@ -27,14 +29,15 @@ mechanism (that is :attr:`SaslSession.mechanism`): when the server refused, it i
 the server's numeric and text as sent (``904 SASL authentication failed``), so that
 an operator can look the numeric up; else what went wrong on our side.
 
-Secrets: passwords live in :class:`Secret`, whose ``repr`` and ``str`` hide
-the value; no exception or reason text here includes it.  The password is
+Secrets: passwords and the ECDSA private key live in :class:`Secret`, whose ``repr``
+and ``str`` hide the value; no exception or reason text here includes it.  The password is
 used as UTF-8 without SASLprep (identical for ASCII passwords).
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import secrets
@@ -42,10 +45,23 @@ from dataclasses import dataclass, field
 
 from logbot.irc.limits import MAX_SASL_CHALLENGE, MAX_SCRAM_ITERATIONS
 from logbot.irc.message import Message
+from logbot.irc.sasl_ecdsa import MECHANISM as ECDSA
+from logbot.irc.sasl_ecdsa import EcdsaError, sign_challenge
 
-__all__ = ["External", "Plain", "SaslConfig", "SaslError", "SaslSession", "ScramSha256", "Secret"]
+__all__ = [
+    "EcdsaNist256pChallenge",
+    "External",
+    "Plain",
+    "SaslConfig",
+    "SaslError",
+    "SaslSession",
+    "ScramSha256",
+    "Secret",
+]
 
 CHUNK = 400
+#: The mechanisms this client speaks (a configured name not listed here is skipped).
+MECHANISMS = ("PLAIN", "EXTERNAL", "SCRAM-SHA-256", ECDSA)
 
 
 class SaslError(Exception):
@@ -78,13 +94,17 @@ class Secret:
 
 @dataclass(frozen=True)
 class SaslConfig:
-    """``mechanisms`` in order of preference; ``required``: fail = disconnect."""
+    """``mechanisms`` in order of preference; ``required``: fail = disconnect.
+
+    ``key``: the private key of ECDSA-NIST256P-CHALLENGE, as the text of its file (PEM or
+    base64, see :mod:`logbot.irc.sasl_ecdsa`), checked when the config was loaded."""
 
     username: str = ""
     password: Secret | None = field(default=None, repr=False)
     mechanisms: tuple[str, ...] = ("SCRAM-SHA-256", "PLAIN")
     required: bool = False
     timeout: float = 30.0  # seconds allowed for each step
+    key: Secret | None = field(default=None, repr=False)
 
 
 class Plain:
@@ -189,6 +209,41 @@ class ScramSha256:
         return f"{without_proof},p={base64.b64encode(proof).decode()}".encode()
 
 
+class EcdsaNist256pChallenge:
+    """ECDSA-NIST256P-CHALLENGE, two steps: the account name, then the signature of the
+    server's 32-byte challenge (how, and why the raw bytes: :mod:`logbot.irc.sasl_ecdsa`).
+
+    The key is read from its :class:`Secret` only to sign, and a problem with it or with
+    the challenge becomes a :class:`SaslError` whose text is ours (the exception of the
+    library is dropped, not chained), so the key reaches no reason and no traceback.
+    """
+
+    name = ECDSA
+
+    def __init__(self, username: str, key: Secret | None) -> None:
+        self._username, self._key = username, key
+        self._step = 0
+
+    def __repr__(self) -> str:
+        return f"EcdsaNist256pChallenge(username={self._username!r}, step={self._step})"
+
+    def respond(self, challenge: bytes) -> bytes:
+        self._step += 1
+        if self._step == 1:
+            return self._username.encode()  # the authcid alone, as ecdsatool sends it
+        if self._step == 2:
+            if self._key is None:
+                raise SaslError("no private key configured (sasl.key_file)")
+            try:
+                return sign_challenge(self._key.reveal(), challenge)
+            except EcdsaError as exc:
+                raise SaslError(str(exc)) from None
+        raise SaslError("unexpected extra challenge")
+
+
+Mechanism = Plain | External | ScramSha256 | EcdsaNist256pChallenge
+
+
 def authenticate_lines(payload: bytes) -> list[str]:
     """``AUTHENTICATE`` lines for one response: base64 in 400-byte chunks."""
     encoded = base64.b64encode(payload).decode()
@@ -217,7 +272,7 @@ class SaslSession:
         names = [m.upper() for m in config.mechanisms]
         self._remaining = [m for m in names if offered is None or m in offered]
         self.mechanism: str | None = None
-        self._mech: Plain | External | ScramSha256 | None = None
+        self._mech: Mechanism | None = None
         self._chunks: list[str] = []  # of the challenge coming in
         self._challenge_size = 0
         self.deadline: float | None = None
@@ -231,9 +286,11 @@ class SaslSession:
             f"SaslSession(mechanism={self.mechanism!r}, done={self.done}, success={self.success})"
         )
 
-    def _make(self, name: str) -> Plain | External | ScramSha256:
+    def _make(self, name: str) -> Mechanism:
         if name == "EXTERNAL":
             return External()
+        if name == ECDSA:
+            return EcdsaNist256pChallenge(self.config.username, self.config.key)
         password = self.config.password or Secret("")
         if name == "PLAIN":
             return Plain(self.config.username, password)
@@ -246,7 +303,7 @@ class SaslSession:
     def _next_mechanism(self, now: float, why: str) -> list[str]:
         while self._remaining:
             name = self._remaining.pop(0)
-            if name in ("PLAIN", "EXTERNAL", "SCRAM-SHA-256"):
+            if name in MECHANISMS:
                 self.mechanism, self._mech = name, self._make(name)
                 self._chunks, self._challenge_size = [], 0
                 self.deadline = now + self.config.timeout
@@ -280,9 +337,13 @@ class SaslSession:
             if len(chunk) == CHUNK:
                 return []  # more of this challenge follows
             self.deadline = now + self.config.timeout
+            encoded, self._chunks, self._challenge_size = "".join(self._chunks), [], 0
             try:
-                challenge = base64.b64decode("".join(self._chunks), validate=True)
-                self._chunks, self._challenge_size = [], 0
+                challenge = base64.b64decode(encoded, validate=True)
+            except binascii.Error:  # its text varies with the Python version: ours does not
+                self._finish(False, "the server's challenge is not base64")
+                return ["AUTHENTICATE *"]
+            try:
                 return authenticate_lines(self._mech.respond(challenge))
             except (SaslError, ValueError) as exc:
                 self._finish(False, str(exc))

@@ -261,6 +261,23 @@ def _nick(state: IRCState, msg: Message) -> list[ev.Event]:
     ]
 
 
+@HANDLERS.on("RENAME")  # IRCv3 draft/channel-rename: RENAME old new :reason
+def _rename_channel(state: IRCState, msg: Message) -> list[ev.Event]:
+    """A channel of ours renamed: the same channel, its members and modes, under the
+    new name.  A RENAME of a channel we are not in, or to what cannot be a channel
+    name, changes nothing and gives no event."""
+    new = msg.params[1]
+    old = state.rename_channel(msg.params[0], new)
+    if old is None:
+        return []
+    reason = _param(msg, 2)
+    return [
+        ev.ChannelRenamed(
+            old=old, new=new, source=msg.source or "", reason=reason or None, **ev.meta(msg)
+        )
+    ]
+
+
 @HANDLERS.on("353")  # RPL_NAMREPLY: me <type> #chan :names
 def _names(state: IRCState, msg: Message) -> list[ev.Event]:
     """Each entry is ``[prefix symbols]nick[!user@host]`` (multi-prefix,

@@ -10,6 +10,8 @@ module only decides *which log* gets *which record*:
   ones to a log named after the other nick, which the policy drops unless private
   logging is on;
 - QUIT, NICK, CHGHOST, SETNAME and AWAY go to every channel in the event;
+- a channel RENAME goes to both names: ``renamed_to`` the old one's log, ``renamed_from``
+  the new one's (one line when only the case changed: one log);
 - the topic shown on join (332) is held until 333 names its setter, or until the
   end of NAMES (366) when no 333 comes.
 
@@ -73,6 +75,7 @@ class RecordMaker:
             ev.ChgHost: self._chghost,
             ev.SetName: self._setname,
             ev.Away: self._away,
+            ev.ChannelRenamed: self._renamed,
             ev.RawMessage: self._raw,
         }
 
@@ -250,6 +253,20 @@ class RecordMaker:
             (name, self._record(event, "nick", name, event.source, state, target=event.new))
             for name in event.channels
         ]
+
+    def _renamed(self, event: ev.ChannelRenamed, state: Any) -> Out:
+        old, new = event.old, event.new
+        source = event.source if "!" in event.source else None  # a server names no one
+        records = [
+            (old, self._record(event, "renamed_to", old, source, state,
+                               text=event.reason, target=new)),
+        ]  # fmt: skip
+        if state.fold(old) != state.fold(new):
+            records.append(
+                (new, self._record(event, "renamed_from", new, source, state,
+                                   text=event.reason, target=old))
+            )  # fmt: skip
+        return records
 
     # -- channel state ----------------------------------------------------------------
 

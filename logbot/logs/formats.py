@@ -29,8 +29,9 @@ to the millisecond, so nothing is lost to the ``text`` rendering; ``time_ms`` fo
 ``time`` with the same instant in Unix milliseconds, for programs that cannot read an
 offset (jq); when a server-time stamp was not used (``record.server_time``), it follows
 ``time_source`` with why; a line recovered from history after a gap follows with
-``"replayed":true`` and its ``replay_source``.  ``schema.py`` publishes its JSON
-Schema.
+``"replayed":true`` and its ``replay_source``; a QUIT of a netsplit or JOIN of a
+netjoin with ``"netsplit"`` or ``"netjoin"`` and the two servers.  ``schema.py``
+publishes its JSON Schema.  The netsplit and netjoin summaries are text only.
 
 Both run for every logged line (the bench aims at 150K lines/s), hence the
 shortcuts: a dict from type to a small function, the text escapes skipped for a line
@@ -52,7 +53,7 @@ import re
 from collections.abc import Callable
 from json.encoder import encode_basestring  # the C version when _json is there
 
-from logbot.logs.record import MARKERS, TYPES, LogRecord
+from logbot.logs.record import MARKERS, SUMMARIES, TYPES, LogRecord
 
 __all__ = [
     "ESCAPED",
@@ -99,6 +100,26 @@ def _reason(text: str | None) -> str:
     return f" ({text})" if text else ""
 
 
+def _by(r: LogRecord) -> str:
+    """`` by nick`` of a rename, or nothing when no one is named (a rename learnt from
+    the server's FAIL on joining the old name, or by someone who opted out)."""
+    return f" by {r.nick}" if r.nick else ""
+
+
+def _servers(r: LogRecord) -> tuple[str, str]:
+    """The two servers of a netsplit or netjoin summary (``target``: ``"a b"``)."""
+    first, _, second = (r.target or "").partition(" ")
+    return first or "?", second or "?"
+
+
+def _split(r: LogRecord, verb: str) -> str:
+    """A netsplit or netjoin summary in Limnoria's shape: ``*** netsplit: a <-> b:
+    alice, bob have quit`` (nicks hold no comma, so one nick is one name)."""
+    first, second = _servers(r)
+    text = r.text or ""
+    return f"*** {r.type}: {first} <-> {second}: {text} {'have' if ', ' in text else 'has'} {verb}"
+
+
 # A missing text is written as nothing, a missing nick or target as "?".
 _BODIES: dict[str, Callable[[LogRecord], str]] = {
     "message": lambda r: f"<{r.nick or '?'}> {r.text or ''}",
@@ -118,11 +139,19 @@ _BODIES: dict[str, Callable[[LogRecord], str]] = {
     "setname": lambda r: f'*** {r.nick or "?"} changed realname to "{r.text or ""}"',
     "away": lambda r: f"*** {r.nick or '?'} is away{_reason(r.text)}",
     "back": lambda r: f"*** {r.nick or '?'} is back",
+    "renamed_to": lambda r: (
+        f"*** {r.channel} was renamed to {r.target or '?'}{_by(r)}{_reason(r.text)}"
+    ),
+    "renamed_from": lambda r: (
+        f"*** {r.channel} was renamed from {r.target or '?'}{_by(r)}{_reason(r.text)}"
+    ),
+    "netsplit": lambda r: _split(r, "quit"),
+    "netjoin": lambda r: _split(r, "come back"),
 }
 for _marker in MARKERS:
     _BODIES[_marker] = lambda r: f"*** logbot: {r.text or ''}"
 del _marker
-assert _BODIES.keys() == TYPES, "every record type needs a text body"
+assert _BODIES.keys() == TYPES | SUMMARIES, "every record type needs a text body"
 
 
 def _userhost(r: LogRecord) -> str:
@@ -158,15 +187,27 @@ _IRSSI_BODIES: dict[str, Callable[[LogRecord], str]] = {
     "setname": lambda r: f"-!- {r.nick or '?'} has changed realname to: {r.text or ''}",
     "away": lambda r: f"-!- {r.nick or '?'} is away: {r.text or ''}",
     "back": lambda r: f"-!- {r.nick or '?'} is back",
+    # irssi has no channel rename: in its kick's style, "[]" for no reason.
+    "renamed_to": lambda r: (
+        f"-!- {r.channel} was renamed to {r.target or '?'}{_by(r)} [{r.text or ''}]"
+    ),
+    "renamed_from": lambda r: (
+        f"-!- {r.channel} was renamed from {r.target or '?'}{_by(r)} [{r.text or ''}]"
+    ),
+    # irssi's own netsplit lines (fe-common/irc/module-formats.c: "netsplit",
+    # "netsplit_join"), every nick written (irssi cuts the list short: "+3 more").
+    "netsplit": lambda r: "-!- Netsplit {} <-> {} quits: {}".format(*_servers(r), r.text or ""),
+    "netjoin": lambda r: f"-!- Netsplit over, joins: {r.text or ''}",
 }
 for _marker in MARKERS:
     _IRSSI_BODIES[_marker] = lambda r: f"-!- logbot: {r.text or ''}"
 del _marker
-assert _IRSSI_BODIES.keys() == TYPES, "every record type needs an irssi body"
+assert _IRSSI_BODIES.keys() == TYPES | SUMMARIES, "every record type needs an irssi body"
 
 # ZNC's log module (modules/log.cpp), which writes "(...)" even for an empty reason and
-# no line for the topic shown on join, CHGHOST, SETNAME or AWAY: those, and the bot's
-# own lines, are Limnoria's wording, in the same "*** " shape.
+# no line for the topic shown on join, CHGHOST, SETNAME, AWAY, a rename or a netsplit
+# (it logs each QUIT): those, and the bot's own lines, are Limnoria's wording, in the
+# same "*** " shape.
 _ZNC_BODIES: dict[str, Callable[[LogRecord], str]] = _BODIES | {
     "join": lambda r: f"*** Joins: {r.nick or '?'} ({_userhost(r)})",
     "part": lambda r: f"*** Parts: {r.nick or '?'} ({_userhost(r)}) ({r.text or ''})",
@@ -421,7 +462,8 @@ def format_jsonl(record: LogRecord, tz: datetime.tzinfo) -> str:
     same instant in milliseconds since the Unix epoch, for tools that cannot read an
     offset), time_source, server_time and server_time_rejected (only when the server's
     stamp was not used), replayed (true) and replay_source (only for a line recovered
-    from history), type, network, channel, nick, user, host, account, text, target (only
+    from history), netsplit or netjoin (only for a QUIT or JOIN of one: its two
+    servers), type, network, channel, nick, user, host, account, text, target (only
     when not None), msgid, tags, in that order; None is null.  ``time`` stays first:
     readback and logview find it at the line's start without parsing the JSON."""
     global _millis
@@ -446,6 +488,8 @@ def format_jsonl(record: LogRecord, tz: datetime.tzinfo) -> str:
             source += _rejected(record.server_time, record.server_time_rejected)
         if record.replayed is not None:  # recovered from history: two keys more
             source += f',"replayed":true,"replay_source":{enc(record.replayed)}'
+        if record.split is not None:  # a netsplit's QUIT, a netjoin's JOIN: its servers
+            source += f",{enc(record.split[0])}:{enc(record.split[1])}"
         # One f-string, no "+": each concatenation copies the whole line again.
         target = "" if target is None else ',"target":' + enc(target)
         return (
@@ -475,6 +519,8 @@ def _as_dict(record: LogRecord, tz: datetime.tzinfo) -> dict[str, object]:
     if record.replayed is not None:
         obj["replayed"] = True
         obj["replay_source"] = record.replayed
+    if record.split is not None:
+        obj[record.split[0]] = record.split[1]
     obj |= {
         "type": record.type,
         "network": record.network,

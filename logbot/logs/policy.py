@@ -3,7 +3,8 @@
 One function, :func:`apply_policy`, runs for every record before the writer.
 It returns the record, ``None`` (not logged), or an ``opted_out`` marker that
 takes the place of a line by someone on the opt-out list: the log shows that
-something was said, never who said it or what.
+something was said, never who said it or what.  A channel rename by someone on the list
+is kept without their name: it says where the channel's log goes on.
 
 The opt-out list holds nicks and account names, compared case-folded with the
 network's CASEMAPPING; the folded set is cached per (options, casemapping).
@@ -12,9 +13,10 @@ network's CASEMAPPING; the folded set is cached per (options, casemapping).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from logbot.config.settings import LogOptions
-from logbot.logs.record import MARKERS, LogRecord
+from logbot.logs.record import MARKERS, RENAMES, LogRecord
 
 __all__ = ["OPTED_OUT_TEXT", "apply_policy"]
 
@@ -33,6 +35,8 @@ _FILTER = {  # record type -> EventFilter flag
     "setname": "hosts",
     "away": "away",
     "back": "away",
+    "netsplit": "quits",  # the summary of a netsplit's QUITs
+    "netjoin": "joins",  # and of a netjoin's JOINs
 }
 _SPOKEN = frozenset({"message", "action", "notice"})
 _folded_cache: dict[tuple[tuple[str, ...], str], frozenset[str]] = {}
@@ -82,6 +86,9 @@ def apply_policy(
         if (record.nick is not None and fold(record.nick) in hidden) or (
             record.account is not None and fold(record.account) in hidden
         ):
+            if kind in RENAMES:  # where the log goes on matters more than who: unnamed
+                return replace(record, nick=None, user=None, host=None, account=None,
+                               msgid=None, tags={})  # fmt: skip
             return LogRecord(
                 record.time,
                 record.time_source,

@@ -24,6 +24,13 @@ A line recovered from the server's or a bouncer's history after a gap (see
 :mod:`logbot.bot.replay`) has ``replayed`` set to where it came from: the IRCv3 batch
 type that carried it (``chathistory``, ``znc.in/playback``).  Its ``time`` is the
 original one, however old.
+
+A QUIT of a netsplit or a JOIN of a netjoin (IRCv3 ``netsplit``/``netjoin`` batches,
+:mod:`logbot.bot.netsplits`) has ``split`` set to the batch type and its two servers
+(``("netsplit", "irc.hub.net irc.leaf.net")``), and ``only`` set to ``"jsonl"``: the
+text log gets one summary line per channel instead (a record of one of the
+:data:`SUMMARIES` types, ``only`` ``"text"``), as irssi shows a netsplit.  ``only``
+names the one format a record is written in (None: every format of the channel).
 """
 
 from __future__ import annotations
@@ -32,12 +39,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-__all__ = ["MARKERS", "REJECTED", "TYPES", "LogRecord", "restamped"]
+__all__ = ["MARKERS", "REJECTED", "RENAMES", "SUMMARIES", "TYPES", "LogRecord", "restamped"]
 
 #: Lines the bot writes about itself, formatted as ``*** logbot: <text>``.  ``gap``
 #: names a time span whose events are missing; ``recovered`` says a span was missing
 #: and the server's history filled all of it.
 MARKERS = frozenset({"connect", "disconnect", "gap", "recovered", "opted_out"})
+#: A channel renamed (IRCv3 ``draft/channel-rename``): ``renamed_to`` in the log of the
+#: name it had (``target``: the new name), ``renamed_from`` in the log of the new name
+#: (``target``: the old one).  ``nick`` renamed it, ``text`` is the reason.
+RENAMES = frozenset({"renamed_to", "renamed_from"})
+#: Text-only lines that sum up a netsplit or netjoin in a channel: ``text`` the nicks
+#: (comma-separated), ``target`` the two servers.  Never in the jsonl, which has the
+#: QUITs and JOINs themselves: not in :data:`TYPES`, which is the jsonl's ``type``.
+SUMMARIES = frozenset({"netsplit", "netjoin"})
 
 TYPES = (
     frozenset(
@@ -60,6 +75,7 @@ TYPES = (
         }
     )
     | MARKERS
+    | RENAMES
 )
 
 
@@ -85,6 +101,8 @@ class LogRecord:
     server_time: str | None = None  # a server-time stamp not used for ``time``
     server_time_rejected: str | None = None  # why not: one of REJECTED
     replayed: str | None = None  # recovered from history: the batch type that carried it
+    split: tuple[str, str] | None = None  # in a netsplit/netjoin batch: (type, servers)
+    only: str | None = None  # the one format to write it in ("text", "jsonl"); None: all
 
 
 #: Why a server-time stamp was not used: more than the tolerance ahead of our clock or

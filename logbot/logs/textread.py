@@ -19,8 +19,9 @@ by its shape alone, whatever the layout: the wordings of the layouts do not over
 What comes back is what the line says: the nick as it was (None for ``?``; a nick may
 hold a backslash) and the text as written, still escaped (:func:`unescape` undoes the
 text format's escaping exactly).  The bot's own lines (``*** logbot: ...``) are of
-type ``marker``: which marker a line was is not written.  A line that does not read is
-None, never an error.
+type ``marker``: which marker a line was is not written.  A netsplit or netjoin summary
+(text only) is of type ``netsplit`` or ``netjoin``, its nick None and its text the
+nicks, comma-separated.  A line that does not read is None, never an error.
 """
 
 from __future__ import annotations
@@ -172,6 +173,10 @@ _STARS = [
     ("setname", re.compile(r"(?P<n>\S+) changed realname to \"(?P<t>.*)\"")),
     ("away", re.compile(r"(?P<n>\S+) is away(?: \((?P<t>.*)\))?")),
     ("back", re.compile(r"(?P<n>\S+) is back")),
+    ("renamed_to", re.compile(r"\S+ was renamed to \S+(?: by (?P<n>\S+))?(?: \((?P<t>.*)\))?")),
+    ("renamed_from", re.compile(r"\S+ was renamed from \S+(?: by (?P<n>\S+))?(?: \((?P<t>.*)\))?")),
+    ("netsplit", re.compile(r"netsplit: \S+ <-> \S+: (?P<t>.*) (?:has|have) quit")),
+    ("netjoin", re.compile(r"netjoin: \S+ <-> \S+: (?P<t>.*) (?:has|have) come back")),
 ]
 #: After "-!- ": irssi's wording.
 _BANGS = [
@@ -188,6 +193,10 @@ _BANGS = [
     ("setname", re.compile(r"(?P<n>\S+) has changed realname to: (?P<t>.*)")),
     ("away", re.compile(r"(?P<n>\S+) is away: (?P<t>.*)")),
     ("back", re.compile(r"(?P<n>\S+) is back")),
+    ("renamed_to", re.compile(r"\S+ was renamed to \S+(?: by (?P<n>\S+))? \[(?P<t>.*)\]")),
+    ("renamed_from", re.compile(r"\S+ was renamed from \S+(?: by (?P<n>\S+))? \[(?P<t>.*)\]")),
+    ("netsplit", re.compile(r"Netsplit \S+ <-> \S+ quits: (?P<t>.*)")),
+    ("netjoin", re.compile(r"Netsplit over, joins: (?P<t>.*)")),
 ]
 
 
@@ -247,7 +256,7 @@ def _parse_at(
         if wanted is not None and kind not in wanted:
             return False
         fields = m.groupdict()
-        nick, text = fields["n"], fields.get("t")
+        nick, text = fields.get("n"), fields.get("t")  # (a netsplit summary names no one)
         if kind in ("join", "nick", "chghost", "back"):
             text = None  # nothing of the record's text is in these lines
         elif text is None:

@@ -239,7 +239,8 @@ class LogWriter:
     # -- the hot path -----------------------------------------------------------------
 
     def write(self, record: LogRecord, folded_channel: str, options: LogOptions) -> None:
-        """Append ``record`` to its file of each format; never raises for I/O problems."""
+        """Append ``record`` to its file of each format (of ``record.only``, when set);
+        never raises for I/O problems."""
         ch = self._channels.get((record.network, folded_channel))
         if ch is None or ch.options is not options:
             ch = self._channel(record.network, folded_channel, options)
@@ -259,7 +260,10 @@ class LogWriter:
         if moved and not self._roll(ch, when):
             return
         tz = ch.tz
-        for out in ch.outputs:
+        outputs = ch.outputs
+        if record.only is not None:  # a netsplit's: the summary as text, the QUITs as jsonl
+            outputs = [out for out in outputs if out.fmt == record.only]
+        for out in outputs:
             text = out.format(record, tz)
             try:
                 data = text.encode("utf-8", "surrogateescape")

@@ -14,8 +14,9 @@ and tests use it to run the bot over real TCP in milliseconds::
     alice.say("#demo", "hello")
 
 Modules: ``ircd`` (the server and its TCP connections), ``ircd_commands``
-(registration, messages, queries), ``ircd_channels`` (channel commands) and
-``ircd_history`` (``msgid`` and ``CHATHISTORY``, with ``history_size=N``): the command
+(registration, messages, queries), ``ircd_channels`` (channel commands),
+``ircd_history`` (``msgid`` and ``CHATHISTORY``, with ``history_size=N``) and
+``ircd_sasl`` (SASL ECDSA-NIST256P-CHALLENGE, with ``sasl_keys``): the command
 handlers; ``ircd_users`` (users, simulated users, channels); ``ircd_wire`` (how a
 line is written).  Like the rest of logbot it imports only the reactor and the IRC
 core.

@@ -6,8 +6,9 @@ run in milliseconds without installing ngircd.  What it deliberately lacks:
 
 * no flood limits, no connection limits, no idle PINGs or timeouts (it never starts a
   timer, so it never keeps the reactor busy);
-* no services, no accounts to log in to (a local user's ``account`` is just a label,
-  shown by WHOIS and the ``account-tag``/``extended-join`` capabilities), no SASL,
+* no services: a local user's ``account`` is just a label, shown by WHOIS and the
+  ``account-tag``/``extended-join`` capabilities; the one way to log in is SASL
+  ``ECDSA-NIST256P-CHALLENGE`` with ``sasl_keys`` (:mod:`logbot.testing.ircd_sasl`);
   no opers, no server links, no persistence;
 * it trusts everyone: any nick, any channel; only the optional ``password`` checks
   anything;
@@ -35,6 +36,12 @@ Wire choices:
 * With ``history_size=N``: ``msgid`` tags and ``draft/chathistory``, the last N messages
   of each channel (:mod:`logbot.testing.ircd_history`).  Without, no ``msgid`` and no
   ``CHATHISTORY``: the lines are the same as before history existed.
+* With ``sasl_keys={account: public key}``: ``sasl=ECDSA-NIST256P-CHALLENGE`` and
+  ``AUTHENTICATE`` (:mod:`logbot.testing.ircd_sasl`; it needs ``cryptography``).
+  Without, no ``sasl`` capability and ``AUTHENTICATE`` is an unknown command.
+* ``draft/channel-rename``: ``RENAME`` by an op (the fallback PART and JOIN to a client
+  without it), netsplits and netjoins in IRCv3 batches when a test calls for them, and
+  standard replies (:mod:`logbot.testing.ircd_events`).
 * The first user in a channel gets ``@``; new channels are ``+nt``.
 """
 
@@ -49,7 +56,7 @@ from logbot.irc.message import Message, ParseError, parse
 from logbot.reactor import defer
 from logbot.reactor.basic import LineReceiver
 from logbot.reactor.protocol import Factory
-from logbot.testing import ircd_channels, ircd_commands, ircd_history
+from logbot.testing import ircd_channels, ircd_commands, ircd_events, ircd_history, ircd_sasl
 from logbot.testing.ircd_commands import (
     BEFORE_REGISTRATION,
     CAPS,
@@ -63,6 +70,7 @@ from logbot.testing.ircd_commands import (
     valid_nick,
 )
 from logbot.testing.ircd_history import History
+from logbot.testing.ircd_sasl import SaslAccounts
 from logbot.testing.ircd_users import Channel, LocalUser, User
 from logbot.testing.ircd_wire import MAX_INPUT, MAX_LINE, fit, format_line, tag_prefix
 
@@ -73,6 +81,8 @@ HANDLERS: dict[str, Callable[[TestIRCServer, User, Message], None]] = {
     **ircd_commands.HANDLERS.mapping,
     **ircd_channels.HANDLERS.mapping,
     **ircd_history.HANDLERS.mapping,
+    **ircd_sasl.HANDLERS.mapping,
+    **ircd_events.HANDLERS.mapping,  # RENAME, and JOIN with its redirection
 }
 
 
@@ -163,6 +173,11 @@ class TestIRCServer:
 
     ``history_size`` (lines kept per channel; 0, the default: no history, no ``msgid``)
     and ``history_limit`` (the most lines one ``CHATHISTORY`` returns; 0: no maximum).
+
+    ``sasl_keys`` (account -> public key in base64, as services keep it): SASL
+    ECDSA-NIST256P-CHALLENGE to those accounts; ``sasl`` is then a
+    :class:`~logbot.testing.ircd_sasl.SaslAccounts` (``sasl.challenge`` makes each
+    challenge), else None.
     """
 
     __test__ = False  # a library class whose name starts with "Test": pytest, skip it
@@ -181,6 +196,7 @@ class TestIRCServer:
         log_size: int = 1000,
         history_size: int = 0,
         history_limit: int = 100,
+        sasl_keys: Mapping[str, str] | None = None,
     ) -> None:
         if " " in name or " " in network:
             raise ValueError("the server and network names cannot hold spaces")
@@ -198,7 +214,11 @@ class TestIRCServer:
         self.log: deque[tuple[str, str, str]] = deque(maxlen=log_size)
         self.on_line: Callable[[User, str], Any] | None = None
         self.history = History(history_size, history_limit)
-        self.caps = tuple(sorted(CAPS + ((ircd_history.CAP,) if history_size else ())))
+        self.sasl = SaslAccounts(sasl_keys) if sasl_keys else None
+        optional = ((ircd_history.CAP,) if history_size else ()) + (
+            (ircd_sasl.CAP,) if self.sasl is not None else ()
+        )
+        self.caps = tuple(sorted(CAPS + optional + (ircd_events.CAP,)))
         self._connections: list[Connection] = []
         self._listener: _Listener | None = None
 

@@ -56,7 +56,9 @@ CHANNEL_FLAGS = "imnst"
 
 Handler = Callable[[Server, User, Message], None]
 HANDLERS: HandlerTable[Handler] = HandlerTable()
-BEFORE_REGISTRATION = frozenset({"CAP", "PASS", "NICK", "USER", "PING", "PONG", "QUIT"})
+BEFORE_REGISTRATION = frozenset(
+    {"CAP", "PASS", "NICK", "USER", "PING", "PONG", "QUIT", "AUTHENTICATE"}
+)
 
 _NICK = re.compile(r"[A-Za-z\[\]\\`_^{|}][A-Za-z0-9\[\]\\`_^{|}-]*\Z")
 
@@ -116,7 +118,8 @@ def cap(server: Server, user: User, msg: Message) -> None:
     elif sub == "REQ":
         text = msg.params[1] if len(msg.params) > 1 else ""
         wanted = text.split()
-        if not wanted or any(name.lstrip("-") not in server.caps for name in wanted):
+        names = {offered.partition("=")[0] for offered in server.caps}  # "sasl=..." is sasl
+        if not wanted or any(name.lstrip("-") not in names for name in wanted):
             server.send(user, "CAP", me, "NAK", text)  # all or nothing
             return
         for name in wanted:

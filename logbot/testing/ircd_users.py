@@ -36,7 +36,7 @@ class Server(Protocol):
     network: str
     users: dict[str, User]
     channels: dict[str, Channel]
-    caps: tuple[str, ...]  # the capabilities offered
+    caps: tuple[str, ...]  # the capabilities offered, as CAP LS lists them ("sasl=...")
     wall: Callable[[], float]
 
     def dispatch(self, user: User, msg: Message, line: str) -> None: ...

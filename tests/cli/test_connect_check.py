@@ -21,6 +21,7 @@ import pytest
 import trustme
 import yaml
 
+from logbot.bot.der import subject_public_key_info
 from logbot.reactor.backends import available
 from logbot.testing.ircd import TestIRCServer, _ServerFactory
 from tests.cli.logbot_child import Child, run_logbot
@@ -68,6 +69,7 @@ class TLSTestServer:
         self.ca = trustme.CA()
         leaf = self.ca.issue_cert("localhost")
         self.der = ssl.PEM_cert_to_DER_cert(leaf.cert_chain_pems[0].bytes().decode())
+        self.spki = subject_public_key_info(self.der)
         self.ca_file = tmp_path / "ca.pem"
         self.ca.cert_pem.write_to_path(str(self.ca_file))
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -78,6 +80,11 @@ class TLSTestServer:
     @property
     def fingerprint(self) -> str:
         digest = hashlib.sha256(self.der).hexdigest().upper()
+        return ":".join(digest[i : i + 2] for i in range(0, 64, 2))
+
+    @property
+    def key_fingerprint(self) -> str:
+        digest = hashlib.sha256(self.spki).hexdigest().upper()
         return ":".join(digest[i : i + 2] for i in range(0, 64, 2))
 
     def stop(self, run_until: Any) -> None:
@@ -149,12 +156,14 @@ def test_every_network_reaches_a_server_exit_0(
     assert secure[6] == "names localhost"
     assert re.fullmatch(r"expires \d{4}-\d\d-\d\d \d\d:\d\d UTC \(in \d+ days\)", secure[7])
     assert secure[8] == f"SHA-256 {server.fingerprint}"
-    assert secure[9] == "registration OK T registered as checker2 on irc.demo.test"
+    assert secure[9] == f"to pin fingerprint: sha256:{server.fingerprint}"  # the line to paste
+    assert secure[10] == f"to pin fingerprint: spki-sha256:{server.key_fingerprint}"
+    assert secure[11] == "registration OK T registered as checker2 on irc.demo.test"
     assert "secure: OK: 1 of 1 server registered" in steps
     loose = _section(steps, f"loose: localhost:{server.tls_port} (tls)")
     assert loose[3] == "TLS OK T handshake done; the certificate is NOT verified (verify: false)"
     assert loose[8] == f"SHA-256 {server.fingerprint}"  # shown all the same
-    assert loose[9] == "registration OK T registered as checker3 on irc.demo.test"
+    assert loose[11] == "registration OK T registered as checker3 on irc.demo.test"
     assert steps[-1] == "loose: OK: 1 of 1 server registered"
     # never a JOIN, never a log, and each connection QUIT
     said = [line for way, _, line in server.ircd.log if way == "in"]
@@ -213,6 +222,7 @@ def test_what_goes_wrong_is_said_and_the_exit_status_is_1(
     assert untrusted[4] == "the certificate it showed:"  # fetched again, unverified
     assert untrusted[5].startswith("subject O=trustme")
     assert f"SHA-256 {server.fingerprint}" in untrusted
+    assert f"to pin fingerprint: sha256:{server.fingerprint}" in untrusted
     assert untrusted[-1] == "registration skipped not tried (the bot would stop before)"
     notls = _section(steps, f"notls: 127.0.0.1:{server.port} (tls)")
     assert notls[3].startswith(
@@ -276,3 +286,64 @@ def test_sasl_login_and_a_refused_one(
     assert password not in child.out + child.err
     assert "DEBUG logbot.traffic: good >> AUTHENTICATE PLAIN" in child.err
     assert "DEBUG logbot.traffic: good >> AUTHENTICATE ***" in child.err
+
+
+@ONE_REACTOR
+def test_a_pinned_server_is_checked_against_its_pins(
+    reactor: Any, run_until: Any, tmp_path: Path
+) -> None:
+    """No ca_file: the certificate is trusted because it matches a pin (the key's here),
+    and a server whose certificate matches none fails the fingerprint step, with the
+    certificate shown and the line to pin it, and is not registered with."""
+    server = TLSTestServer(reactor, tmp_path, password=PASSWORD)
+    wrong = "sha256:" + "ab" * 32
+
+    def network(name: str, fingerprint: Any) -> dict[str, Any]:
+        tls = {"host": "localhost", "port": server.tls_port, "tls": True}
+        return {
+            "name": name,
+            "nick": name,
+            "password": PASSWORD,
+            "servers": [{**tls, "fingerprint": fingerprint}],
+        }
+
+    config = _write(
+        tmp_path,
+        [
+            network("pinned", [wrong, f"spki-sha256:{server.key_fingerprint}"]),
+            network("mismatch", wrong),
+        ],
+    )
+    try:
+        child = run_logbot(reactor, run_until, tmp_path / "c", ["check", "--connect", str(config)])
+    finally:
+        server.stop(run_until)
+    assert child.proc.returncode == 1, child.out + child.err
+    steps = _steps(child)
+    pinned = _section(steps, f"pinned: localhost:{server.tls_port} (tls)")
+    assert pinned[3] == (
+        "TLS OK T handshake done; the certificate is pinned (fingerprint: the CA, name and"
+        " dates are not checked)"
+    )
+    assert pinned[9] == f"to pin fingerprint: sha256:{server.fingerprint}"
+    assert pinned[11] == (
+        f"fingerprint OK the certificate matches the pinned spki-sha256:{server.key_fingerprint}"
+    )
+    assert pinned[12] == "registration OK T registered as pinned on irc.demo.test"
+    mismatch = _section(steps, f"mismatch: localhost:{server.tls_port} (tls)")
+    assert mismatch[3].startswith("TLS OK T handshake done; the certificate is pinned")
+    assert mismatch[9] == f"to pin fingerprint: sha256:{server.fingerprint}"
+    shown = "sha256:" + ":".join(["AB"] * 32)
+    assert mismatch[11] == (
+        f"fingerprint FAILED localhost:{server.tls_port}: the server's TLS certificate matches"
+        f" no pinned fingerprint (pinned: {shown}); refused. It has fingerprint:"
+        f" sha256:{server.fingerprint} (its public key: fingerprint:"
+        f" spki-sha256:{server.key_fingerprint}): if that is the right certificate (its"
+        " operators replaced the old one), pin it"
+    )
+    assert mismatch[12] == "registration skipped not tried (the bot would stop before)"
+    assert steps[-1] == "mismatch: FAILED: 0 of 1 server registered"
+    # the password went only to the server whose certificate matched
+    said = [line for way, _, line in server.ircd.log if way == "in"]
+    assert said.count(f"PASS {PASSWORD}") == 1
+    assert said.count("NICK pinned") == 1 and "NICK mismatch" not in said

@@ -634,7 +634,7 @@ def test_sasl_defaults_and_mechanism_names() -> None:
             {"password": "x", "mechanisms": ["MD5"]},
             (
                 "networks[0].sasl.mechanisms[0]: expected one of "
-                "'SCRAM-SHA-256', 'PLAIN', 'EXTERNAL', "
+                "'SCRAM-SHA-256', 'PLAIN', 'EXTERNAL', 'ECDSA-NIST256P-CHALLENGE', "
                 "not 'MD5'"
             ),
         ),

@@ -59,6 +59,7 @@ EXPECTED = {  # every family, and its type
     "logbot_network_send_queue_lines": "gauge",
     "logbot_network_authenticated": "gauge",
     "logbot_network_sasl_failures_total": "counter",
+    "logbot_network_standard_replies_total": "counter",
     "logbot_network_lag_seconds": "gauge",
     "logbot_log_lines_written_total": "counter",
     "logbot_log_write_errors_total": "counter",

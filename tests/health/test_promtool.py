@@ -133,6 +133,11 @@ def test_the_rarer_families_pass_promtool() -> None:
     lagging = registered_bot("lagging")
     lagging.reactor.advance(60.0)  # the first lag probe, answered
     lagging.feed(":irc.example PONG irc.example :lag1")
+    lagging.feed(  # standard replies: labels by type and command, "other" among them
+        ":irc.example FAIL CHATHISTORY MESSAGE_ERROR #a :no",
+        ":irc.example NOTE * OPER_MESSAGE :hello",
+        ':irc.example WARN we"ird CODE :a command no label takes',
+    )
     svc = service(failed.bot, good.bot, lagging.bot)
     svc.plugins.stats.error('we"ird\\plug\nin')
     svc.writer.stats.pending, svc.writer.stats.pending_since = 3, 90.0
@@ -140,4 +145,6 @@ def test_the_rarer_families_pass_promtool() -> None:
     _, samples = parse(text)
     assert 'logbot_network_lag_seconds{network="lagging"}' in samples
     assert samples['logbot_network_authenticated{network="good"}'] == 1
+    replies = 'logbot_network_standard_replies_total{network="lagging",type="%s",command="%s"}'
+    assert samples[replies % ("WARN", "other")] == 1 and samples[replies % ("NOTE", "*")] == 1
     assert_clean(text)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from logbot.irc import events as ev
-from logbot.irc.batches import MAX_OPEN_BATCHES, Batches
+from logbot.irc.batches import MAX_BATCH_SECONDS, MAX_OPEN_BATCHES, Batches
 from tests.irc.test_core import feed, registered, sent
 
 T = "@time=2026-12-06T05:00:00.000Z"
@@ -94,3 +96,62 @@ def test_batches_class() -> None:
     b.start("1", "other", (), {})  # the same reference again replaces it
     assert not b.is_history({"batch": "1"})
     assert [x.ref for x in b.clear()] == ["1"] and not b.open
+
+
+# -- a batch that never ends: overdue ---------------------------------------------------
+
+
+def overdue(conn: object, now: float) -> list[ev.BatchOverdue]:
+    """The overdue reports the timers make at ``now`` (as the adapter's timer runs them)."""
+    conn.data_to_send(now)  # type: ignore[attr-defined]
+    return [e for e in conn.pop_events() if isinstance(e, ev.BatchOverdue)]  # type: ignore[attr-defined]
+
+
+def test_a_batch_open_too_long_is_reported_overdue_and_stays_open() -> None:
+    conn = joined_bot()
+    feed(conn, ":srv BATCH +s netsplit irc.hub irc.leaf", now=10.0)
+    assert conn.next_wakeup(10.0) <= 10.0 + MAX_BATCH_SECONDS  # type: ignore[attr-defined]
+    assert overdue(conn, 10.0 + MAX_BATCH_SECONDS - 0.01) == []
+    (late,) = overdue(conn, 10.0 + MAX_BATCH_SECONDS)
+    assert (late.ref, late.type, late.params, late.history) == (
+        "s",
+        "netsplit",
+        ("irc.hub", "irc.leaf"),
+        False,
+    )
+    assert late.open_for == MAX_BATCH_SECONDS
+    assert overdue(conn, 10.0 + MAX_BATCH_SECONDS + 1) == []  # not again at once
+    # Still open: its lines still carry it, and it is due again an interval later.
+    (quit_,) = feed(conn, "@batch=s :alice!a@h QUIT :irc.hub irc.leaf", now=80.0)
+    assert quit_.tags["batch"] == "s"
+    (again,) = overdue(conn, 10.0 + 2 * MAX_BATCH_SECONDS)
+    assert again.open_for == 2 * MAX_BATCH_SECONDS
+
+
+def test_an_overdue_history_batch_keeps_its_lines_history() -> None:
+    """The bound writes what was collected; it must not make history live lines."""
+    conn = joined_bot()
+    feed(conn, ":srv BATCH +h chathistory #h", now=0.0)
+    (late,) = overdue(conn, MAX_BATCH_SECONDS)
+    assert late.history
+    feed(conn, "@batch=h :carol!c@h JOIN #h", now=MAX_BATCH_SECONDS + 1)
+    assert "carol" not in conn.state.channels["#h"].members  # type: ignore[attr-defined]
+
+
+def test_an_ended_batch_is_never_overdue() -> None:
+    conn = joined_bot()
+    feed(conn, ":srv BATCH +s netsplit a b", ":srv BATCH -s", now=0.0)
+    assert conn.batches.next_due() is None  # type: ignore[attr-defined]
+    assert overdue(conn, 10 * MAX_BATCH_SECONDS) == []
+
+
+def test_batches_deadlines() -> None:
+    b = Batches(max_seconds=5.0)
+    assert b.next_due() is None and b.overdue(100.0) == []
+    b.start("1", "netsplit", ("a", "b"), {}, now=1.0)
+    b.start("2", "netjoin", ("a", "b"), {}, now=3.0)
+    assert b.next_due() == 6.0
+    assert [x.ref for x in b.overdue(7.0)] == ["1"] and b.next_due() == 8.0
+    assert [x.ref for x in b.overdue(12.0)] == ["1", "2"]  # opened first, first
+    with pytest.raises(ValueError):
+        Batches(max_seconds=0)

@@ -14,8 +14,10 @@ stop or pause them: they refuse; use unique nicks and channel names):
 Function-scoped servers, for tests that stop, pause or kill the server:
 
     fresh_ngircd, fresh_inspircd, fresh_inspircd_anope, fresh_inspircd_flood
-    ircd_factory(name, flood="off", accounts=None) -> a started IRCServer
-                                         (flood: "off", "default" or "scaled")
+    ircd_factory(name, flood="off", accounts=None, sts_duration=None)
+                                         -> a started IRCServer (flood: "off",
+                                         "default" or "scaled"; sts_duration: InspIRCd
+                                         with ircv3_sts, see servers.IRCServer)
 
 Every server listens on 127.0.0.1 only (plain ``server.port``, TLS
 ``server.tls_port``, verified with ``server.client_context()``); ``OPER`` with
@@ -48,6 +50,7 @@ def _start(
     tmp_path_factory: pytest.TempPathFactory,
     flood: str = "off",
     accounts: dict[str, str] | None = None,
+    sts_duration: int | None = None,
 ) -> IRCServer:
     missing = missing_packages(name)
     if missing:
@@ -60,7 +63,7 @@ def _start(
             pytest.skip(message)
         pytest.fail(message, pytrace=False)
     workdir = tmp_path_factory.mktemp(f"{name}-{flood}")
-    server = IRCServer(name, workdir, flood=flood, accounts=accounts)
+    server = IRCServer(name, workdir, flood=flood, accounts=accounts, sts_duration=sts_duration)
     try:
         server.start()
     except ServerStartError as e:
@@ -139,12 +142,18 @@ def fresh_inspircd_flood(tmp_path_factory: pytest.TempPathFactory) -> Iterator[I
 
 @pytest.fixture
 def ircd_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., IRCServer]]:
-    """``ircd_factory(name, flood="off", accounts=None)``: start a server owned by
-    this test (stopped at its end), e.g. inspircd-anope with other accounts."""
+    """``ircd_factory(name, flood="off", accounts=None, sts_duration=None)``: start a
+    server owned by this test (stopped at its end), e.g. inspircd-anope with other
+    accounts, or InspIRCd with an STS policy."""
     servers: list[IRCServer] = []
 
-    def start(name: str, flood: str = "off", accounts: dict[str, str] | None = None) -> IRCServer:
-        server = _start(name, tmp_path_factory, flood, accounts)
+    def start(
+        name: str,
+        flood: str = "off",
+        accounts: dict[str, str] | None = None,
+        sts_duration: int | None = None,
+    ) -> IRCServer:
+        server = _start(name, tmp_path_factory, flood, accounts, sts_duration)
         servers.append(server)
         return server
 

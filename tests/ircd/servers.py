@@ -35,6 +35,12 @@ InspIRCd 3.15, Anope 2.0.12):
   writes the work directory, and the sleep is gone.
 * Anope is started only after InspIRCd is ready, so its first uplink attempt works
   (it would otherwise retry after ``retrywait``).
+* InspIRCd's ``ircv3_sts`` (``sts_duration=``) advertises ``sts=port=<TLS port>`` on the
+  plain port to everyone, but ``sts=duration=N`` on the TLS port only to a client whose
+  TLS server name (SNI) matches ``<sts host>``: Python sends no SNI for an IP address,
+  so a client that wants the persistence policy connects to ``STS_HOST`` (localhost),
+  which the certificate names too.  The module refuses to load unless ``<sts port>`` is
+  a TLS listener.
 * ngIRCd (DHFile) and InspIRCd (dhfile) take DH parameters from a file; both get the
   fixed RFC 7919 ffdhe2048 group (``ffdhe2048.pem``, the output of
   ``openssl genpkey -genparam -algorithm DH -pkeyopt group:ffdhe2048``), so nothing
@@ -67,6 +73,8 @@ import trustme
 
 HERE = Path(__file__).resolve().parent
 HOST = "127.0.0.1"  # never another address
+#: The name an STS client connects to (it resolves to HOST): see the module docstring.
+STS_HOST = "localhost"
 NAMES = ("ngircd", "inspircd", "inspircd-anope")
 
 #: binary -> Debian package that provides it
@@ -252,6 +260,9 @@ class IRCServer:
     times higher).
     ``accounts``: NickServ accounts ``{user: password}`` created at start
     (inspircd-anope only; default ``testbot`` with a password made for this run).
+    ``sts_duration`` (InspIRCd only): load ``ircv3_sts`` with that policy duration in
+    seconds (``0`` revokes a policy) for the TLS port, host ``STS_HOST``; None: no STS.
+    It may be changed between ``stop()`` and ``start()`` (the config is rendered anew).
 
     Ports and the CA are chosen once: a server started again after ``stop()`` or
     ``kill()`` listens on the same ports with the same certificate, so a client can
@@ -267,9 +278,12 @@ class IRCServer:
         flood: str = "off",
         accounts: dict[str, str] | None = None,
         start_timeout: float = 30.0,
+        sts_duration: int | None = None,
     ) -> None:
         if name not in NAMES:
             raise ValueError(f"unknown server {name!r}; one of {', '.join(NAMES)}")
+        if sts_duration is not None and name == "ngircd":
+            raise ValueError("sts_duration loads InspIRCd's ircv3_sts: not for ngircd")
         if flood not in _FLOOD:
             raise ValueError(f"flood must be one of {', '.join(_FLOOD)}, not {flood!r}")
         if flood == "scaled" and name == "ngircd":
@@ -282,6 +296,7 @@ class IRCServer:
         if accounts and not self.services:
             raise ValueError(f"{name} has no services: accounts need inspircd-anope")
         self.accounts = dict(accounts)
+        self.sts_duration = sts_duration
         self.workdir = Path(workdir)
         self.start_timeout = start_timeout
         self.port, self.tls_port, self.link_port = free_ports(3)
@@ -378,12 +393,22 @@ class IRCServer:
             (self.workdir / "ngircd.conf").write_text(_render("ngircd.conf.in", values))
             return
         values["SERVICES"] = ""
+        values["STS"] = self._sts_tags()
         if self.services:
             values["SERVICES"] = _render("inspircd-services.conf.in", values)
             (self.workdir / "anope.conf").write_text(_render("anope.conf.in", values))
             for old in ("anope.db", "anope.pid"):
                 (self.workdir / old).unlink(missing_ok=True)
         (self.workdir / "inspircd.conf").write_text(_render("inspircd.conf.in", values))
+
+    def _sts_tags(self) -> str:
+        """InspIRCd's STS module and policy (nothing when ``sts_duration`` is None)."""
+        if self.sts_duration is None:
+            return ""
+        return (
+            '<module name="ircv3_sts">\n'
+            f'<sts host="{STS_HOST}" port="{self.tls_port}" duration="{self.sts_duration}">\n'
+        )
 
     # -- processes ------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from logbot.logs.formats import FORMATTERS, format_jsonl, format_text
-from logbot.logs.record import MARKERS, TYPES, LogRecord
+from logbot.logs.record import MARKERS, SUMMARIES, TYPES, LogRecord
 
 UTC = datetime.UTC
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -108,11 +108,52 @@ TEXT_CASES = [
         rec("opted_out", text="a line from an opted-out user"),
         "*** logbot: a line from an opted-out user",
     ),
+    (
+        rec("renamed_to", target="#new", text="typo fix"),
+        "*** #chan was renamed to #new by alice (typo fix)",
+    ),
+    (rec("renamed_to", nick=None, target="#new"), "*** #chan was renamed to #new"),
+    (
+        rec("renamed_from", target="#old", text="typo fix"),
+        "*** #chan was renamed from #old by alice (typo fix)",
+    ),
+]
+#: The text-only summaries of a netsplit and a netjoin (logbot.bot.netsplits).
+SUMMARY_CASES = [
+    (
+        rec("netsplit", nick=None, text="alice, bob, carol", target="irc.hub irc.leaf"),
+        "*** netsplit: irc.hub <-> irc.leaf: alice, bob, carol have quit",
+    ),
+    (
+        rec("netsplit", nick=None, text="alice", target="*.net *.split"),
+        "*** netsplit: *.net <-> *.split: alice has quit",
+    ),
+    (
+        rec("netjoin", nick=None, text="alice, bob", target="irc.hub irc.leaf"),
+        "*** netjoin: irc.hub <-> irc.leaf: alice, bob have come back",
+    ),
+    (
+        rec("netjoin", nick=None, text="\x1b[2J", target="irc.hub"),  # an escape, one server
+        "*** netjoin: irc.hub <-> ?: \\x1b[2J has come back",
+    ),
 ]
 
 
 def test_every_type_has_a_text_case() -> None:
     assert {r.type for r, _ in TEXT_CASES} == TYPES
+    assert {r.type for r, _ in SUMMARY_CASES} == SUMMARIES
+
+
+@pytest.mark.parametrize(("record", "body"), SUMMARY_CASES, ids=lambda x: getattr(x, "type", ""))
+def test_summary_line(record: LogRecord, body: str) -> None:
+    assert format_text(record, BERLIN) == T + body + "\n"
+
+
+@pytest.mark.parametrize(("record", "body"), SUMMARY_CASES[:1])
+def test_a_summary_is_never_a_jsonl_line(record: LogRecord, body: str) -> None:
+    """The jsonl has the QUITs and JOINs themselves; the writer never asks for this."""
+    with pytest.raises(ValueError, match="unknown log record type 'netsplit'"):
+        format_jsonl(record, BERLIN)
 
 
 @pytest.mark.parametrize(("record", "body"), TEXT_CASES, ids=lambda x: getattr(x, "type", ""))

@@ -61,6 +61,8 @@ SPOKEN: dict[str, dict[str, Any]] = {
     "setname": {"text": "Alice A."},
     "away": {"text": "lunch"},
     "back": {},
+    "renamed_to": {"target": "#new", "text": "typo fix"},
+    "renamed_from": {"target": "#old", "text": None},
 }
 OWN: dict[str, dict[str, Any]] = {
     "connect": {"nick": "logbot", "text": "connected to irc.libera.chat:6697 as logbot"},
@@ -89,6 +91,7 @@ def record_of(kind: str) -> LogRecord:
     return LogRecord(WHEN, "local", kind, "libera", "#chan", **OWN[kind])
 
 
+SPLIT = {"quit": "netsplit", "join": "netjoin"}
 VARIANTS = {
     "plain": lambda r: r,
     "server_time_rejected": lambda r: restamped(r, WHEN + datetime.timedelta(days=2), "behind"),
@@ -97,6 +100,10 @@ VARIANTS = {
         restamped(r, WHEN, "invalid"), replayed="chathistory"
     ),
     "statusmsg": lambda r: replace(r, target="@#chan") if r.type in SPOKEN else r,
+    # a netsplit's QUIT, a netjoin's JOIN (logbot.bot.netsplits); other types never
+    "split": lambda r: (
+        replace(r, split=(SPLIT[r.type], "irc.hub irc.leaf")) if r.type in ("quit", "join") else r
+    ),
     "no_tags_nor_account": lambda r: replace(r, tags={}, account=None, msgid=None),
 }
 
@@ -115,6 +122,7 @@ def test_every_record_type_validates(kind: str, variant: str, tz: datetime.tzinf
     assert ("server_time" in obj) == (record.server_time is not None)
     assert ("replayed" in obj) == (record.replayed is not None)
     assert ("target" in obj) == (record.target is not None)
+    assert ("netsplit" in obj or "netjoin" in obj) == (record.split is not None)
 
 
 def test_the_schema_is_draft_2020_12_with_its_version_in_its_id() -> None:
@@ -178,6 +186,10 @@ REFUSED = {
     "tags null": _line(tags=None),
     "network null": _line(network=None),
     "no msgid": _line(msgid=KeyError),
+    "netsplit on a message": _line(netsplit="a b"),
+    "netjoin on a quit": _line("quit", netjoin="a b"),
+    "netsplit not a string": _line("quit", netsplit=["a", "b"]),
+    "rename without target": _line("renamed_to", target=KeyError),
 }
 
 

@@ -10,6 +10,7 @@ import logging
 import re
 import string
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from hypothesis import strategies as st
 from logbot.config.settings import LogOptions
 from logbot.config.text_layout import check_time_format
 from logbot.logs.formats import TEXT_LAYOUTS, format_text, text_formatter
-from logbot.logs.record import MARKERS, TYPES, LogRecord
+from logbot.logs.record import MARKERS, SUMMARIES, TYPES, LogRecord
 from logbot.logs.textread import TextReader, layout_of, unescape
 from logbot.logs.writer import LogWriter
 
@@ -68,11 +69,18 @@ SAMPLES = [
     _rec(77, "gap", "logbot", text=_GAP),
     _rec(78, "recovered", "logbot", text=_RECOVERED),
     _rec(79, "opted_out", None, text="a line from a user who opted out of logging was not logged"),
+    # a rename (the old name's log, then the new one's), a netsplit, a netjoin
+    _rec(80, "renamed_to", "alicia", target="#newchan", text="a better name"),
+    replace(
+        _rec(80, "renamed_from", "alicia", target="#chan", text="a better name"), channel="#newchan"
+    ),  # fmt: skip
+    _rec(81, "netsplit", None, text="bob, carol", target="irc.hub.example irc.leaf.example"),
+    _rec(82, "netjoin", None, text="bob, carol", target="irc.hub.example irc.leaf.example"),
 ]
 
 
 def test_the_samples_hold_every_kind() -> None:
-    assert {r.type for r in SAMPLES} == TYPES
+    assert {r.type for r in SAMPLES} == TYPES | SUMMARIES
 
 
 def _readme_samples() -> dict[str, list[str]]:

@@ -33,6 +33,7 @@ from typing import Any
 
 import pytest
 
+from logbot.bot.netsplits import summaries
 from logbot.config.settings import LogOptions
 from logbot.irc import events as ev
 from logbot.irc.core import IRCConnection
@@ -69,6 +70,9 @@ EVENTS: list[tuple[str, str, str]] = [
     ("setname", ":hal!~hal@new.example SETNAME :Hal H.", "hal"),
     ("away", ":hal!~hal@new.example AWAY :gone fishing", "hal"),
     ("back", ":hal!~hal@new.example AWAY", "hal"),
+    # One RENAME, two lines (the old log's and the new one's: here in one file).
+    ("renamed_to", ":rex!~rex@r.example RENAME #chan #newchan :a better name", "rex"),
+    ("renamed_from", "", "rex"),
 ]
 #: The bot's own lines, as network.py and replay.py word them.
 MARKERS = [
@@ -87,8 +91,12 @@ MARKERS = [
     ),
     ("opted_out", OPTED_OUT_TEXT),
 ]
+#: A netsplit and a netjoin, summed up as logbot.bot.netsplits does: (kind, nicks).
+SUMMARIES = [("netsplit", ["sid", "sue"]), ("netjoin", ["sid", "sue"])]
 #: Every kind the log holds, in the order written ("own": a message of the bot's).
-KINDS = [k for k, _, _ in EVENTS if k] + ["own"] + [k for k, _ in MARKERS]
+KINDS = (
+    [k for k, _, _ in EVENTS if k] + ["own"] + [k for k, _ in MARKERS] + [k for k, _ in SUMMARIES]
+)
 
 
 def every_kind(root: Path, layout: str) -> Path:
@@ -103,7 +111,7 @@ def every_kind(root: Path, layout: str) -> Path:
         f"{SERVER} 005 logbot CHANTYPES=# PREFIX=(ov)@+ :are supported",
         ":logbot!~logbot@b.example JOIN #chan",
     ]
-    lines = welcome + [line for _, line, _ in EVENTS]
+    lines = welcome + [line for _, line, _ in EVENTS if line]
     for event in conn.receive_data("".join(f"{x}\r\n" for x in lines).encode(), 0.0):
         if isinstance(event, ev.Joined) and event.nick == "logbot":
             continue  # the bot's own join: the bot writes its connect line instead
@@ -114,6 +122,10 @@ def every_kind(root: Path, layout: str) -> Path:
     )
     for kind, text in MARKERS:
         records.append(maker.marker(kind, "#chan", text, nick="logbot"))
+    for kind, nicks in SUMMARIES:
+        when = maker.marker(kind, "#chan", "").time
+        records += summaries(kind, "irc.hub.example irc.leaf.example", "net", "#chan", nicks,
+                             when, "local")  # fmt: skip
     assert [r.type for r in records] == [k if k != "own" else "message" for k in KINDS]
     writer = LogWriter(Clock(), root=root, wall=lambda: START)
     options = LogOptions(formats=("text",), text_layout=layout)
@@ -138,6 +150,7 @@ IRCLOG2HTML = {
         "quit": "part",
         "nick": "nickchange",
         "own": "text",
+        "netsplit": "part",  # "... have quit": a quit to irclog2html, as it reads "quit"
     },
     "irssi": {
         "message": "text",
@@ -148,6 +161,7 @@ IRCLOG2HTML = {
         "quit": "part",
         "nick": "nickchange",
         "own": "text",
+        "netsplit": "part",  # "Netsplit a <-> b quits: ..."
     },
     "znc": {
         "message": "text",
@@ -158,8 +172,9 @@ IRCLOG2HTML = {
         "quit": "servermsg",  # "*** Quits: ...": no "quit" in lower case
         "nick": "nickchange",
         "own": "text",
+        "netsplit": "part",  # Limnoria's wording: "... have quit"
     },
-}  # every other kind: "servermsg"
+}  # every other kind (renames, a netjoin's "come back" or "joins:" too): "servermsg"
 
 
 def irclog2html(log: Path, tmp: Path) -> list[tuple[str | None, str]]:
@@ -307,6 +322,8 @@ def _actors() -> Iterator[tuple[str, str]]:
     yield "own", "logbot"
     for kind, _ in MARKERS:
         yield kind, "logbot:"
+    for kind, nicks in SUMMARIES:
+        yield kind, nicks[0]
 
 
 @needs_pisg

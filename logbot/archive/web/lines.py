@@ -96,6 +96,10 @@ def _event(kind: str, record: Mapping[str, Any]) -> str:
         return f"{who} is away" + (f": <bdi>{text}</bdi>" if text else "")
     if kind == "back":
         return f"{who} is back"
+    if kind in ("renamed_to", "renamed_from"):  # a channel rename: no one named, maybe
+        by = f" by {who}" if _str(record, "nick") else ""
+        way = "to" if kind == "renamed_to" else "from"
+        return f"the channel was renamed {way} <bdi>{plain(target)}</bdi>{by}{reason}"
     return f"[{plain(kind)}] {who}" + (f" <bdi>{text}</bdi>" if text else "")
 
 

@@ -223,6 +223,12 @@ def test_a_message_row() -> None:
         ("chghost", {"target": "u@new.host"}, "alice changed host to u@new.host"),
         ("away", {"text": "lunch"}, "alice is away: lunch"),
         ("back", {}, "alice is back"),
+        (
+            "renamed_to",
+            {"target": "#<new>", "text": "tidy"},
+            "the channel was renamed to #<new> by alice (tidy)",
+        ),
+        ("renamed_from", {"target": "#old"}, "the channel was renamed from #old by alice"),
     ],
 )
 def test_event_rows_are_muted_sentences(kind: str, extra: dict[str, str], expected: str) -> None:
