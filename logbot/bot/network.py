@@ -12,12 +12,15 @@ state that must outlive a connection live in one object:
 - **markers**: a ``disconnect`` line in every joined channel when a
   connection ends, and on rejoining a ``gap`` line that says from when to when
   events may be missing (a ``connect`` line on a channel's first join, and a gap
-  from the last line of its log, read back: a restart is a gap too);
+  from the last line of its log, read back: a restart is a gap too), kept with the
+  channels joined (:mod:`logbot.bot.joins`); behind a bouncer, a second 001 on one
+  connection is a gap too (:mod:`logbot.bot.bouncer`);
 - **history**: what the server or a bouncer replays after a gap is deduplicated
   against the log and written, and the gap line names only what is still missing
   (:mod:`logbot.bot.replay`);
 - **rejoin** of every configured channel (with its key) after each
-  registration, and after a kick once ``rejoin_after_kick`` seconds passed.
+  registration, and after a kick once ``rejoin_after_kick`` seconds passed
+  (:mod:`logbot.bot.joins`).
 
 Every event becomes records (``events_to_records``), the channel's log
 options decide what is kept (``policy``), and the shared writer writes.  An
@@ -30,11 +33,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
+from logbot.bot.bouncer import Bouncer
 from logbot.bot.conn_errors import explain
 from logbot.bot.ircbot import JOIN_REFUSALS, LogBotClient
+from logbot.bot.joins import Joins
 from logbot.bot.netsplits import Netsplits
 from logbot.bot.own_log import OwnLog
 from logbot.bot.renames import Renames
@@ -44,13 +48,7 @@ from logbot.bot.stats import NetworkStats
 from logbot.bot.sts import NetworkSts
 from logbot.bot.sts_store import StsStore
 from logbot.bot.tls_context import TLSConfigError, client_context
-from logbot.config.settings import (
-    ChannelConfig,
-    LogOptions,
-    NetworkConfig,
-    ReconnectOptions,
-    Secret,
-)
+from logbot.config.settings import ChannelConfig, LogOptions, NetworkConfig, ReconnectOptions
 from logbot.irc import events as ev
 from logbot.irc.sasl import SaslConfig
 from logbot.logs.events_to_records import RecordMaker
@@ -90,23 +88,23 @@ class NetworkBot(ReconnectingClientFactory):
         # STS policies (shared by the service's networks; None: this network's, in memory)
         self.sts = NetworkSts(lambda: self.config.name, sts or StsStore(None, wall))
         self.target: Any = None  # the server as the current attempt uses it (STS may change it)
-        self.joined: dict[str, str] = {}  # folded -> channel name, while joined
-        self._joining: set[str] = set()  # folded: joined, "joined" not said yet (at 366)
-        self._gaps: dict[str, tuple[float, str]] = {}  # folded -> (gap start, why)
+        self.joins = Joins(self)  # channels: which, joined, gaps, rejoins after a kick
+        self.joined = self.joins.joined  # folded -> channel name, while joined
+        self._joining = self.joins.joining  # folded: joined, "joined" not said yet (at 366)
+        self._gaps = self.joins.gaps  # folded -> (gap start, why)
+        self._rejoins = self.joins.rejoins  # folded -> the delayed rejoin after a kick
+        self.extra_channels = self.joins.extra  # folded -> joined by a command
+        self.parted = self.joins.parted  # folded configured channels left by a command
         self._options: dict[str, LogOptions] = {}
-        self._rejoins: dict[str, Any] = {}
         self._stopped: defer.Deferred[None] | None = None
         self.plugins: Any = None  # NetworkPlugins, when the service runs plugins
-        self.extra_channels: dict[str, ChannelConfig] = {}  # folded -> joined by a command
-        self.parted: set[str] = set()  # folded configured channels left by a command
         self.own_log = OwnLog(lambda: self.config.name, lambda: self.writer, self.options_for)
         self.replays = Replays(self)
         self.netsplits = Netsplits(self)  # netsplit/netjoin batches: one text line each
         self.renames = Renames(self)  # channels renamed: log, options and joins follow
         self.standard_replies = StandardReplies(self)  # FAIL/WARN/NOTE: stderr, counted
         self._splits = self.netsplits.open  # open netsplit/netjoin batches (hot path)
-        self._welcomed: LogBotClient | None = None  # the connection that got its 001
-        self._bouncer_said: float | None = None  # wall time: the last "*status" message
+        self.bouncer = Bouncer(self)  # a second 001 behind a bouncer: a gap
         self._collecting = self.replays.collecting  # open history batches (hot path)
         self._holds = self.replays.holds  # channels waiting for their history (hot path)
         self.configure(config)
@@ -125,55 +123,21 @@ class NetworkBot(ReconnectingClientFactory):
         client = self._registered_client()
         if old is None or client is None:
             return
-        fold = client.core.state.fold  # type: ignore[union-attr]
-        before = {fold(c.name) for c in old.channels}
-        after = {fold(c.name): c for c in config.channels}
-        for key in before - after.keys():
-            if key in self.joined:
-                client.leave(self.joined[key], "channel removed from the config")
-        self._join([c for key, c in after.items() if key not in before])
+        self.joins.reconfigured(old, client)
 
     def _wanted_channels(self) -> list[ChannelConfig]:
-        """The configured channels (less those parted by a command) and those joined by
-        one: what every registration joins."""
-        fold = self._fold()
-        channels = [c for c in self.config.channels if fold(c.name) not in self.parted]
-        configured = {fold(c.name) for c in self.config.channels}
-        return channels + [c for k, c in self.extra_channels.items() if k not in configured]
+        return self.joins.wanted()  # (for logbot.bot.renames)
+
+    def _join(self, channels: Any) -> None:
+        self.joins.join(channels)  # (for logbot.bot.renames)
 
     def join_channel(self, name: str, key: str | None = None) -> str:
         """Join ``name`` now and after each reconnect (a plugin's ``!join``)."""
-        client = self._registered_client()
-        if client is None:
-            return "not connected"
-        state = client.core.state  # type: ignore[union-attr]
-        if not name or name[0] not in state.isupport.chantypes or " " in name or "," in name:
-            return f"{name!r} is not a channel name"
-        folded = state.fold(name)
-        self.parted.discard(folded)
-        if folded in self.joined:
-            return f"already in {self.joined[folded]}"
-        self.extra_channels[folded] = ChannelConfig(
-            name, Secret(key) if key else None, self.config.log
-        )
-        client.join(name, key)
-        return f"joining {name}"
+        return self.joins.join_channel(name, key)
 
     def part_channel(self, name: str, reason: str | None = None) -> str:
         """Leave ``name`` and do not rejoin it (a plugin's ``!part``)."""
-        client = self._registered_client()
-        if client is None:
-            return "not connected"
-        folded = client.core.state.fold(name)  # type: ignore[union-attr]
-        self.extra_channels.pop(folded, None)
-        self.parted.add(folded)
-        call = self._rejoins.pop(folded, None)
-        if call is not None and call.active():
-            call.cancel()
-        if folded not in self.joined:
-            return f"not in {name}"
-        client.leave(self.joined[folded], reason)
-        return f"leaving {self.joined[folded]}"
+        return self.joins.part_channel(name, reason)
 
     def _set_backoff(self, options: ReconnectOptions) -> None:
         # The factory grows the delay *before* using it (Twisted's way): starting from
@@ -323,53 +287,13 @@ class NetworkBot(ReconnectingClientFactory):
         log.info("%s: connected to %s", self.config.name, self.current)
 
     def registered(self, client: LogBotClient) -> None:
-        if client is self._welcomed:
-            self._network_back_behind_bouncer()
-        self._welcomed = client
-        self._bouncer_said = None
+        self.bouncer.registered(client)
         self.resetDelay()
         self.replays.registered()
         self.stats.signed_on(self.wall())
         self._rebuild_options()
         log.info("%s: registered as %s", self.config.name, client.nickname)
-        self._join(self._wanted_channels())
-
-    def _bouncer(self, event: ev.Privmsg) -> None:
-        """A private message from ``*status`` (ZNC's voice): said on stderr, and its
-        time kept: the first since the last 001 (it says "Disconnected from IRC" when
-        the bouncer loses the network, and "Connected!" when it is back)."""
-        if self._bouncer_said is None:
-            self._bouncer_said = self.wall()
-        log.info("%s: the bouncer (%s) says: %s", self.config.name, event.source, event.text)
-
-    def _network_back_behind_bouncer(self) -> None:
-        """A second 001 on one connection: a bouncer (ZNC) lost the network and has
-        registered again; our link to it never dropped.  What was said in between never
-        reached the bouncer or us, so each channel has a gap from its log's last line
-        (the last thing that came through) until the bouncer rejoins it.  ZNC says
-        "Disconnected from IRC" as ``*status`` when it loses the network, and may relay
-        a NICK before the new 001: the last line *before* that message counts."""
-        now = self.wall()
-        said, self._bouncer_said = self._bouncer_said, None
-        log.warning(
-            "%s: a second welcome (001) on this connection: the bouncer reconnected to the"
-            " network; events since each channel's last logged line may be missing",
-            self.config.name,
-        )
-        moment = datetime.fromtimestamp(now, UTC)
-        before = None if said is None else datetime.fromtimestamp(said, UTC)
-        for key in self.joined:
-            # (flushed: this read's lines are in the files to be read back)
-            last = self.own_log.last_time(key, moment, before=before, flush=True)
-            since = now if last is None else min(now, last.timestamp())
-            self._gaps[key] = (since, "the bouncer reconnected to the network")
-        self.joined.clear()
-
-    def _join(self, channels: Any) -> None:
-        client = self._registered_client()
-        if client is None or not channels:
-            return
-        client.join_many([(c.name, c.key.reveal() if c.key else None) for c in channels])
+        self.joins.join(self.joins.wanted())
 
     def connection_lost(self, client: LogBotClient, reason: Failure) -> None:
         if client is not self.client:
@@ -384,36 +308,13 @@ class NetworkBot(ReconnectingClientFactory):
         if client.core is not None:
             self.stats.replies_dropped += client.core.replies_dropped
         now = self.wall()
-        heard = self._last_heard(client, now)
-        for key, name in self.joined.items():
-            self._write(name, key, self.maker.marker("disconnect", name, f"disconnected ({why})"))
-            self._gaps[key] = (heard, "reconnected")
-        self.joined.clear()
-        self._joining.clear()
+        self.joins.connection_lost(client, why, now)  # markers, gaps: nothing joined
         self.maker.reset()
-        for call in self._rejoins.values():
-            if call.active():
-                call.cancel()
-        self._rejoins.clear()
         self.stats.lost(now, f"connection to {self.current} lost: {why}")
         self.client = None
         if self._stopped is not None:
             stopped, self._stopped = self._stopped, None
             stopped.callback(None)
-
-    def _last_heard(self, client: LogBotClient, now: float) -> float:
-        """The wall time at which the server last sent anything: where a gap starts.
-
-        A dead link is dropped ``ping_timeout`` seconds after the last data; what was
-        said in between never reached us, so the gap must not start at the drop.  The
-        keepalive keeps that moment on the reactor's monotonic clock; its age, taken
-        from the wall time ``now``, gives the wall time (a wall clock stepped since
-        then moves it with ``now``, as it moves every other line we write)."""
-        core = client.core
-        last = core.keepalive.last_received if core is not None else None
-        if last is None:
-            return now
-        return now - max(0.0, self.reactor.seconds() - last)
 
     # -- events -----------------------------------------------------------------------
 
@@ -431,7 +332,7 @@ class NetworkBot(ReconnectingClientFactory):
             kind = type(event)
             if kind is ev.Privmsg:  # most lines: straight to the message record
                 if event.private and event.source[:1] == "*":  # type: ignore[attr-defined]
-                    self._bouncer(event)  # type: ignore[arg-type]
+                    self.bouncer.message(event)  # type: ignore[arg-type]
                 pair = self.maker.message_pair(event, state)  # type: ignore[arg-type]
                 if pair is not None:
                     self._write(pair[0], state.isupport.folded[pair[0]], pair[1], state)
@@ -439,7 +340,7 @@ class NetworkBot(ReconnectingClientFactory):
                     self.plugins.handle(event, client)
                 return
             if kind is ev.Joined and event.is_self:  # type: ignore[attr-defined]
-                self._self_joined(event, client)  # type: ignore[arg-type]
+                self.joins.self_joined(event, client)  # type: ignore[arg-type]
             if kind is ev.ChannelRenamed:  # its lines, around the move of its options
                 self.renames.renamed(event, state)  # type: ignore[arg-type]
             elif not (
@@ -452,7 +353,7 @@ class NetworkBot(ReconnectingClientFactory):
             if kind is ev.Parted and event.is_self:  # type: ignore[attr-defined]
                 self.joined.pop(state.fold(event.channel), None)  # type: ignore[attr-defined]
             elif kind is ev.Kicked and event.is_self:  # type: ignore[attr-defined]
-                self._kicked(event, state)  # type: ignore[arg-type]
+                self.joins.kicked(event, state)  # type: ignore[arg-type]
             elif kind is ev.RawMessage:
                 self._raw(event)  # type: ignore[arg-type]
             elif kind is ev.SaslResult:
@@ -509,56 +410,6 @@ class NetworkBot(ReconnectingClientFactory):
             self.writer.write(out, folded, options)
             self.stats.lines_logged += 1
 
-    def _self_joined(self, event: ev.Joined, client: LogBotClient) -> None:
-        state = client.core.state  # type: ignore[union-attr]
-        if state.isupport.casemapping != self._options_mapping:
-            self._rebuild_options()
-        key = state.fold(event.channel)
-        self.joined[key] = event.channel
-        self._joining.add(key)
-        gap = self._gaps.pop(key, None)
-        where = f"{self.current.host}:{self.current.port} as {client.nickname}"
-        connect = None
-        since: datetime | None
-        if gap is None:
-            connect = self.maker.marker(
-                "connect", event.channel, f"connected to {where}", nick=client.nickname
-            )
-            # A first join in this process: the log's last line is where the gap starts.
-            since = self.own_log.last_time(key, datetime.fromtimestamp(self.wall(), UTC))
-            what = "the log resumes"
-        else:
-            since = datetime.fromtimestamp(gap[0], UTC)
-            what = f"reconnected to {where}" if gap[1] == "reconnected" else gap[1]
-        self.replays.joined(client, event.channel, key, since, what, connect)
-
-    def _kicked(self, event: ev.Kicked, state: Any) -> None:
-        key = state.fold(event.channel)
-        self.joined.pop(key, None)
-        self._gaps[key] = (self.wall(), "rejoined after a kick")
-        delay = self.config.rejoin_after_kick
-        log.warning(
-            "%s: kicked from %s by %s (%s)%s",
-            self.config.name,
-            event.channel,
-            event.source.partition("!")[0],
-            event.reason or "",
-            "" if delay is None else f"; rejoining in {delay:g} s",
-        )
-        if delay is None:
-            return
-        old = self._rejoins.pop(key, None)
-        if old is not None and old.active():
-            old.cancel()
-        self._rejoins[key] = self.clock.callLater(delay, self._rejoin, key)
-
-    def _rejoin(self, key: str) -> None:
-        self._rejoins.pop(key, None)
-        if key in self.joined:
-            return
-        fold = self._fold()
-        self._join([c for c in self._wanted_channels() if fold(c.name) == key])
-
     def _sasl_result(self, event: ev.SaslResult) -> None:
         """Say how the SASL login ended: a failed optional login leaves the bot logging
         unauthenticated (no cloak, no access to +R channels), which nobody would know
@@ -576,25 +427,12 @@ class NetworkBot(ReconnectingClientFactory):
             then = "continuing unauthenticated (sasl.required is false)"
         log.warning("%s: %s: %s; %s", name, how, event.reason, then)
 
-    def _say_joined(self, channel: str, state: Any) -> None:
-        """``libera: joined #chan (12 users)`` at info, at the end of the channel's
-        NAMES (366), when its users are known: the sign on stderr that logging began."""
-        key = state.fold(channel)
-        if key not in self._joining:
-            return
-        self._joining.discard(key)
-        known = state.channel(channel)
-        users = len(known.members) if known is not None else 0
-        name = self.joined.get(key, channel)
-        plural = "" if users == 1 else "s"
-        log.info("%s: joined %s (%d user%s)", self.config.name, name, users, plural)
-
     def _raw(self, event: ev.RawMessage) -> None:
         msg = event.message
         if msg.command == "366" and len(msg.params) >= 2 and self._joining:
             client = self.client
             if client is not None and client.core is not None:
-                self._say_joined(msg.params[1], client.core.state)
+                self.joins.say_joined(msg.params[1], client.core.state)
         if msg.command in ("366", "FAIL") and len(msg.params) >= 2 and self._holds:
             client = self.client
             state = client.core.state if client is not None and client.core else None
@@ -603,10 +441,7 @@ class NetworkBot(ReconnectingClientFactory):
             elif msg.params[0] == "CHATHISTORY" and state is not None:
                 self.replays.request_failed(msg.params, state)
         if msg.command in JOIN_REFUSALS and len(msg.params) >= 2:
-            why = msg.params[-1] if len(msg.params) >= 3 else msg.command
-            log.warning(
-                "%s: cannot join %s: %s (%s)", self.config.name, msg.params[1], why, msg.command
-            )
+            self.joins.refused(msg)
 
     # -- stopping ---------------------------------------------------------------------
 
@@ -614,9 +449,7 @@ class NetworkBot(ReconnectingClientFactory):
         """QUIT and stop reconnecting; fires once the connection is closed (a QUIT
         unanswered after ``QUIT_WAIT`` seconds is cut short)."""
         self.stopTrying()
-        for call in self._rejoins.values():
-            if call.active():
-                call.cancel()
+        self.joins.cancel_rejoins()
         client = self.client
         if client is None or client.transport is None or client._lost:
             return defer.succeed(None)
