@@ -31,8 +31,8 @@ while writing them.  Hence:
 * *A text file is never mixed*: readers such as irclog2html and pisg read a file in one
   layout, so a text file is continued in the layout of its last line (an older
   logbot's, or the one before ``text_layout`` changed), the configured one starting
-  with the next file (:meth:`LogWriter._text_layout`).  One short read per file taken
-  up, never per line.
+  with the next file (:meth:`~logbot.logs.livefiles.LiveFiles._text_layout`).  One
+  short read per file taken up, never per line.
 * *No symbolic link below the root is followed* (:mod:`logbot.logs.safe_open`): not by
   the opens, the folders created, the size rotation's renames, compression or
   retention.  A link planted there is an error of that file like ``EACCES``: the
@@ -45,41 +45,29 @@ file ages against ``wall`` (``time.time()`` by default), injectable for the same
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 import os
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
 from logbot.config.settings import LogOptions
-from logbot.logs import paths, readback, safe_open
+from logbot.logs import safe_open
 from logbot.logs.fdlimit import fit_open_files
-from logbot.logs.formats import FORMATTERS, text_formatter
 from logbot.logs.housekeeping import Compressor, Retention
+from logbot.logs.livefiles import DAY_CHECK_INTERVAL as DAY_CHECK_INTERVAL
+from logbot.logs.livefiles import LiveFiles
 from logbot.logs.logfile import Handles, LogFile
 from logbot.logs.outage import Outages
-from logbot.logs.record import LogRecord, restamped
-from logbot.logs.rotation import (
-    EARLIEST_USABLE,
-    LATEST_USABLE,
-    NEVER,
-    TRUST_REFRESH,
-    Seen,
-    day_end,
-    local_date,
-    page_runs,
-    rejection,
-    size_chunks,
-    trust_window,
-    zone,
-)
-from logbot.logs.textread import layout_of
+from logbot.logs.record import LogRecord
+from logbot.logs.rotation import Seen, page_runs, size_chunks
+from logbot.logs.server_time import ServerTime
+from logbot.logs.stats import WriterStats
+from logbot.logs.targets import MAX_TARGETS, Channel, Targets
 
 __all__ = ["BUFFER_LIMIT", "SWEEP_INTERVAL", "LogWriter", "WriterStats", "wall_clock"]
 
@@ -89,23 +77,6 @@ log = logging.getLogger("logbot.logs.writer")
 BUFFER_LIMIT = 64 * 1024
 #: Seconds between retention sweeps.
 SWEEP_INTERVAL = 3600.0
-#: Seconds between looks for channels whose day is over: their files are closed (and
-#: compressed, if asked) within this long after midnight even if the channel is quiet.
-DAY_CHECK_INTERVAL = 60.0
-#: Targets (channels and private correspondents, per network) whose state is kept: the
-#: date, time zone, trust window and file objects of each.  Beyond it the least
-#: recently written one is dropped (its files written out and closed) and rebuilt, in
-#: the same files, when it writes again.  About 3.5 KiB each: at most some 14 MiB,
-#: where 50,000 correspondents of a ``private: true`` bot held 190 MiB.  4,096 keeps
-#: every channel of a bot in thousands of them hot.
-MAX_TARGETS = 4096
-
-
-_WHY = {  # record.server_time_rejected, as the warning says it
-    "ahead": "ahead of the local clock",
-    "behind": "behind the local clock",
-    "invalid": "not a usable time",
-}
 
 
 def wall_clock() -> float:
@@ -113,77 +84,13 @@ def wall_clock() -> float:
     return time.time()
 
 
-def _layout(options: LogOptions) -> tuple[str, str | None]:
-    return options.text_layout, options.time_format
+class LogWriter(LiveFiles, Targets, ServerTime):
+    """Appends records to their channel log files; see the module docstring.
 
-
-@dataclass
-class WriterStats:
-    lines_written: int = 0  # lines (per format file) that reached the disk
-    write_errors: int = 0  # failed open/write/fsync attempts
-    pending: int = 0  # lines waiting for a retry
-    pending_since: float | None = None  # clock seconds: the oldest waiting file's outage start
-    dropped: int = 0  # lines given up (pending bound exceeded, unsafe path)
-    files_open: int = 0
-    unsafe_links: int = 0  # opens, renames, compressions, sweeps refused: a symbolic link
-
-    def plus_counters(self, other: WriterStats) -> WriterStats:
-        """These stats with ``other``'s counters added (the gauges stay these): totals
-        that do not go back when a reload replaces the writer."""
-        return dataclasses.replace(
-            self,
-            lines_written=self.lines_written + other.lines_written,
-            write_errors=self.write_errors + other.write_errors,
-            dropped=self.dropped + other.dropped,
-            unsafe_links=self.unsafe_links + other.unsafe_links,
-        )
-
-
-class _Output:
-    __slots__ = ("file", "fmt", "format")
-
-    def __init__(self, fmt: str, format: Callable[..., str]) -> None:
-        self.fmt = fmt
-        self.format = format
-        self.file: LogFile | None = None
-
-
-class _Channel:
-    """The hot path's cache for one (network, folded channel)."""
-
-    __slots__ = (
-        "date", "ends", "folded", "hi", "lo", "network", "options", "outputs", "seen", "tz",
-        "used",
-    )  # fmt: skip
-
-    def __init__(self, network: str, folded: str, options: LogOptions, seen: Seen) -> None:
-        self.network, self.folded, self.options, self.seen = network, folded, options, seen
-        try:
-            self.tz = zone(options.timezone)
-        except (KeyError, ValueError):  # ZoneInfoNotFoundError is a KeyError
-            log.error(
-                "unknown time zone %r for %s %s: using UTC", options.timezone, network, folded
-            )
-            self.tz = UTC
-        self.date: date | None = None
-        self.ends: datetime = NEVER  # the first instant after ``date``: then, slow path
-        # the server stamps taken as they are (LogWriter._tick); empty until the first line
-        self.lo, self.hi = LATEST_USABLE, EARLIEST_USABLE
-        # Written to again since created or since the eviction last passed it: a target
-        # that wrote once (most private correspondents) goes first (LogWriter._evict).
-        self.used = False
-        self.outputs: list[_Output] = []
-        for fmt in options.formats:
-            if fmt == "text":  # its layout: see LogWriter._text_layout
-                self.outputs.append(_Output(fmt, text_formatter(*_layout(options))))
-            elif fmt in FORMATTERS:
-                self.outputs.append(_Output(fmt, FORMATTERS[fmt]))
-            else:
-                log.error("unknown log format %r for %s %s: skipped", fmt, network, folded)
-
-
-class LogWriter:
-    """Appends records to their channel log files; see the module docstring."""
+    The per-line code is here; what runs when a target starts, a date moves or a
+    file ends is in its bases (:mod:`logbot.logs.livefiles`,
+    :mod:`logbot.logs.targets`, :mod:`logbot.logs.server_time`), which share this
+    object's state (made here) and add no call or lookup per line."""
 
     def __init__(
         self,
@@ -204,7 +111,7 @@ class LogWriter:
         self.housekeeping = Compressor(
             spawner, gzip_argv, root=self._root, on_unsafe_link=self._unsafe_link
         )
-        self._channels: dict[tuple[str, str], _Channel] = {}  # at most max_targets
+        self._channels: dict[tuple[str, str], Channel] = {}  # at most max_targets
         self._ring: deque[tuple[str, str]] = deque()  # _channels' keys, for _evict
         self._max_targets = max(1, max_targets)
         self._seen: dict[tuple[str, str], Seen] = {}  # a key of _channels' each
@@ -293,265 +200,6 @@ class LogWriter:
             else:
                 self._put(f, data)
 
-    # -- trusted stamps ---------------------------------------------------------------
-
-    def _tick(self) -> None:
-        """Move every channel's trust window with the wall clock, at most every
-        ``TRUST_REFRESH`` seconds (or at once when the clock stepped back), so that the
-        hot path compares a stamp with two instants instead of reading the clock."""
-        now = self._wall()
-        if self._tick_ends - TRUST_REFRESH <= now < self._tick_ends:
-            return
-        self._tick_ends = now + TRUST_REFRESH
-        moment = datetime.fromtimestamp(now, UTC)
-        windows: dict[float | None, tuple[datetime, datetime]] = {}
-        for ch in self._channels.values():
-            tolerance = ch.options.server_time_tolerance
-            window = windows.get(tolerance)
-            if window is None:
-                window = windows[tolerance] = trust_window(moment, tolerance)
-            ch.lo, ch.hi = window
-
-    def _trusted(self, ch: _Channel, record: LogRecord) -> LogRecord:
-        """``record`` with a stamp outside ``ch``'s window: judged again on the clock as
-        it is now; a server stamp still outside is replaced by our time."""
-        if record.time_source != "server":
-            return record  # our own clock's: nothing better to use
-        now = datetime.fromtimestamp(self._wall(), UTC)
-        tolerance = ch.options.server_time_tolerance
-        ch.lo, ch.hi = trust_window(now, tolerance)
-        if ch.lo <= record.time <= ch.hi:
-            return record
-        why = rejection(record.time, now)
-        if why == "behind" and record.replayed is not None:
-            return record  # history is old by nature; only a stamp from the future is wrong
-        out = restamped(record, now, why)
-        if record.network not in self._untrusted:
-            self._untrusted.add(record.network)
-            log.warning(
-                "%s: untrusted server-time stamps: %s in %s is %s (server_time_tolerance: %s);"
-                " such lines are logged at the local time, the server's stamp kept in the"
-                " JSONL as server_time; not reported again for this network",
-                record.network,
-                out.server_time,
-                record.channel,
-                _WHY[out.server_time_rejected or "invalid"],
-                "null" if tolerance is None else f"{tolerance:g} s",
-            )
-        return out
-
-    # -- channels and dates -----------------------------------------------------------
-
-    def _channel(self, network: str, folded: str, options: LogOptions) -> _Channel:
-        key = (network, folded)
-        if key not in self._channels:
-            if len(self._channels) >= self._max_targets:
-                self._evict()
-            self._ring.append(key)
-        seen = self._seen.get(key)
-        if seen is None:
-            seen = self._seen[key] = Seen()
-        old = self._channels.get(key)
-        ch = self._channels[key] = _Channel(network, folded, options, seen)
-        if old is not None:  # new options (a config reload): the files are re-acquired
-            for out in old.outputs:
-                if out.file is not None:
-                    self._release(out.file, "released")
-        return ch
-
-    def _evict(self) -> None:
-        """Drop the state of a target not written to lately, to stay at ``MAX_TARGETS``.
-
-        Second chance (the CLOCK algorithm, an approximation of least recently used): the
-        ring holds the keys oldest first; one whose target was written to again since
-        (``used``) loses the mark and goes to the back, the first one unmarked is dropped.
-        So the hot path pays one attribute store per line, not a reordering, and a flood
-        of one-line correspondents evicts each other, not a channel that keeps talking.
-        Each mark is cleared once: O(1) per line, amortized.
-
-        The files are written out and released like a channel's at the end of its day:
-        closed (compressed when that day is over, as the end-of-day check would have),
-        and lines waiting out a failed disk stay with their file until written.  Its
-        largest date goes too: rebuilt, it starts from its next record's date, in the
-        same file when that is the same day (see :meth:`_roll` for a late line)."""
-        ring, channels = self._ring, self._channels
-        while True:
-            key = ring.popleft()
-            ch = channels[key]
-            if not ch.used:
-                break
-            ch.used = False
-            ring.append(key)
-        del channels[key]
-        self._seen.pop(key, None)
-        over = (
-            ch.ends is not NEVER
-            and "{date" in ch.options.path
-            and datetime.fromtimestamp(self._wall(), UTC) >= ch.ends
-        )
-        for out in ch.outputs:
-            if out.file is not None:
-                self._release(out.file, "rotated" if over else "released")
-                out.file = None
-
-    def _roll(self, ch: _Channel, when: datetime) -> bool:
-        """Move ``ch`` to the files of ``when``'s date, or of the latest date seen."""
-        day = ch.seen.place(local_date(when, ch.tz))
-        options = ch.options
-        try:
-            rel = paths.render_path(options.path, ch.network, ch.folded, day)
-            base = paths.resolve_under(self._root, rel)
-            targets = [paths.with_format(base, out.fmt) for out in ch.outputs]
-        except (ValueError, KeyError, IndexError, AttributeError, TypeError) as e:
-            # UnsafePath (a ValueError), or a bad template that config validation let by
-            self.stats.write_errors += 1
-            self.stats.dropped += len(ch.outputs)
-            key = (ch.network, ch.folded, options.path)
-            if key not in self._unsafe_logged:
-                if len(self._unsafe_logged) >= self._max_targets:
-                    self._unsafe_logged.clear()  # bounded: at worst said again
-                self._unsafe_logged.add(key)
-                log.error("not logging %s %s: no safe log path (%s)", ch.network, ch.folded, e)
-            return False
-        if ch.date is None and self.housekeeping.busy().intersection(targets):
-            # A target rebuilt after eviction, with a late line for a day whose file is
-            # being compressed: the line goes to today's file, as if the state had stayed.
-            today = local_date(datetime.fromtimestamp(self._wall(), UTC), ch.tz)
-            if today > day:
-                ch.seen.place(today)
-                return self._roll(ch, when)
-        for out, path in zip(ch.outputs, targets, strict=True):
-            old = out.file
-            if old is None or old.path != path:
-                out.file = self._acquire(path, options)
-                if out.fmt == "text":
-                    out.format = self._text_layout(out.file, options)
-                if old is not None:
-                    self._release(old, "rotated")
-                else:
-                    self._catch_up(path, options)
-        ch.date, ch.ends = day, day_end(day, ch.tz)
-        if self._day_call is None and "{date" in options.path:
-            self._day_call = self._clock.callLater(DAY_CHECK_INTERVAL, self._day_check)
-        return True
-
-    def _text_layout(self, f: LogFile, options: LogOptions) -> Callable[..., str]:
-        """The text formatter for ``f``: the configured layout, unless the file already
-        holds lines in another (an older logbot's, or before the config changed).
-
-        A file is never mixed, so that every reader reads it whole.  With daily
-        rotation the file goes on in its layout and the configured one starts with the
-        next day's file; with size rotation the file is rotated to its next part at
-        once.  Looked at once per file acquired (a day, a restart): its last line."""
-        wanted = _layout(options)
-        last = readback.last_line(self._root, f.path) if f.fd < 0 and not f.buffered else None
-        found = None if last is None else layout_of(last, [wanted])
-        if found is None or found == wanted:
-            return text_formatter(*wanted)
-        if options.rotation == "size":
-            try:
-                self._rotate_size(f)
-            except OSError as e:
-                log.warning(
-                    "%s: cannot rotate it to start the %s text layout: %s", f.path, wanted[0], e
-                )
-            else:
-                return text_formatter(*wanted)
-        log.info(
-            "%s was begun in the %s text layout: continued in it; %s starts with the next file",
-            f.path,
-            found[0],
-            wanted[0],
-        )
-        return text_formatter(*found)
-
-    def _acquire(self, path: Path, options: LogOptions) -> LogFile:
-        f = self._files.get(path)
-        if f is None:
-            f = self._files[path] = LogFile(
-                path,
-                root=self._root,
-                max_bytes=options.max_bytes if options.rotation == "size" else None,
-                line_mode=options.flush != "interval",
-                flush_interval=options.flush_interval,
-                fsync_interval=options.fsync_interval,
-                compress=options.compress == "gzip",
-            )
-        f.users += 1
-        f.retired = None
-        if options.retention_days is not None:
-            self._retention.watch(path.parent, options.retention_days)
-        return f
-
-    def _release(self, f: LogFile, how: str) -> None:
-        """``f`` is no longer live for one channel; the last one closes (compresses) it."""
-        f.users -= 1
-        if f.users > 0:
-            return
-        f.retired = how
-        self._flush(f)
-        if not f.failing:
-            self._finish(f)
-
-    def _resumed(self, f: LogFile) -> None:
-        if f.retired is not None and f.users <= 0:
-            self._finish(f)
-
-    def _finish(self, f: LogFile) -> None:
-        self._handles.stop_timers(f)
-        self._handles.close(f)
-        self._files.pop(f.path, None)
-        if f.retired == "rotated" and f.compress and os.path.lexists(f.path):
-            self.housekeeping.compress(f.path)
-
-    def _catch_up(self, live: Path, options: LogOptions) -> None:
-        """Compress this channel's files of earlier days that were left as they were (a
-        restart across midnight, a crash).  Only when the folder is the channel's own
-        (``{channel}`` names a folder of the path), so that every file in it is this
-        channel's; "earlier" is "sorts before the live file", true of ``%Y-%m-%d``."""
-        if options.compress != "gzip" or "{channel" not in options.path.rpartition("/")[0]:
-            return
-        try:  # no link followed: a planted one is reported when the file is written
-            dir_fd = safe_open.open_dir(self._root, live.parent)
-        except OSError:
-            return
-        try:
-            names = os.listdir(dir_fd)
-        except OSError:
-            return
-        finally:
-            os.close(dir_fd)
-        protected = self._protected()
-        for name in sorted(names):
-            if name < live.name and name.endswith(live.suffix):
-                path = live.parent / name
-                if path not in protected:
-                    self.housekeeping.compress(path)
-
-    def _day_check(self) -> None:
-        """Close the files of channels whose day ended on the wall clock.
-
-        Without this a quiet channel would keep yesterday's file open (and
-        uncompressed) until its next line.  The channel's date moves to today, so a
-        late-stamped line from yesterday goes to today's file, as it would have."""
-        self._day_call = None
-        now = datetime.fromtimestamp(self._wall(), UTC)
-        waiting = False
-        for ch in self._channels.values():
-            if ch.ends is NEVER or "{date" not in ch.options.path:
-                continue
-            if now < ch.ends:
-                waiting = True
-                continue
-            ch.seen.place(local_date(now, ch.tz))
-            for out in ch.outputs:
-                if out.file is not None:
-                    self._release(out.file, "rotated")
-                    out.file = None
-            ch.date, ch.ends = None, NEVER
-        if waiting:
-            self._day_call = self._clock.callLater(DAY_CHECK_INTERVAL, self._day_check)
-
     # -- writing ----------------------------------------------------------------------
 
     def _put(self, f: LogFile, data: bytes) -> None:
@@ -613,29 +261,6 @@ class LogWriter:
     def _unsafe_link(self, error: safe_open.UnsafeLink) -> None:
         """A symbolic link refused below the root (the warning is the caller's)."""
         self.stats.unsafe_links += 1
-
-    def _rotate_size(self, f: LogFile) -> None:
-        """Rename the live file to its next part (compressed if asked) and start anew.
-
-        Through the folder's descriptor, reached without following a link: a link
-        planted at the channel's folder must not get another folder's file renamed."""
-        self._handles.close(f)
-        dir_fd = safe_open.open_dir(self._root, f.path.parent)
-        try:
-            part = paths.part_path(f.path, paths.next_part_number(f.path, os.listdir(dir_fd)))
-            os.rename(f.path.name, part.name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
-        finally:
-            os.close(dir_fd)
-        if f.compress:
-            self.housekeeping.compress(part)
-        self._handles.open(f)
-
-    def _protected(self) -> set[Path]:
-        return set(self._files) | set(self._handles.lru) | self.housekeeping.busy()
-
-    def has_target(self, network: str, folded: str) -> bool:
-        """Whether the writer holds state for this target now (not evicted)."""
-        return (network, folded) in self._channels
 
     def state_sizes(self) -> dict[str, int]:
         """How many entries each per-target or per-file structure holds: what memory the
