@@ -30,6 +30,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+from collections.abc import Callable
 from typing import Any
 
 from logbot.reactor import error
@@ -83,12 +84,19 @@ class _Pipe:
         return f"<{type(self).__name__} fd={self._fd} childFD={self.childFD}>"
 
 
-class PipeReader(_Pipe):
-    """The parent reads what the child writes on ``childFD``."""
+class _Reads:
+    """Reading what the child writes, for a pipe's read end and a terminal's master:
+    the reader registration and ``doRead``.  ``reportFD`` is the child descriptor the
+    data is reported as; ``_endOfInput(e)`` says whether a read error means the end."""
 
-    def __init__(self, reactor: Any, fd: int, process: Any, childFD: int) -> None:
-        super().__init__(reactor, fd, process, childFD)
-        self._reading = False
+    reactor: Any
+    process: Any
+    disconnected: bool
+    _fd: int
+    _lostReason: Failure | None
+    _reading: bool
+    reportFD: int
+    connectionLost: Callable[[Failure], None]  # _Pipe's
 
     def startReading(self) -> None:
         if not self._reading and not self.disconnected and self._lostReason is None:
@@ -100,18 +108,32 @@ class PipeReader(_Pipe):
             self._reading = False
             self.reactor.removeReader(self)
 
+    def _endOfInput(self, e: OSError) -> bool:
+        return False
+
     def doRead(self) -> None:
         try:
             data = os.read(self._fd, READ_SIZE)
         except WOULD_BLOCK:
             return
         except OSError as e:
-            self.connectionLost(Failure(error.ConnectionLost(e.strerror or str(e))))
-            return
+            if not self._endOfInput(e):
+                self.connectionLost(Failure(error.ConnectionLost(e.strerror or str(e))))
+                return
+            data = b""
         if data:
-            self.process._childDataReceived(self.childFD, data)
+            self.process._childDataReceived(self.reportFD, data)
         else:
             self.connectionLost(Failure(error.ConnectionDone()))
+
+
+class PipeReader(_Reads, _Pipe):
+    """The parent reads what the child writes on ``childFD``."""
+
+    def __init__(self, reactor: Any, fd: int, process: Any, childFD: int) -> None:
+        _Pipe.__init__(self, reactor, fd, process, childFD)
+        self._reading = False
+        self.reportFD = childFD
 
     def doWrite(self) -> None:  # never registered for writing
         pass
@@ -178,40 +200,19 @@ class PipeWriter(BufferedWriter, _Pipe):
         self._stopProducer()
 
 
-class PTYMaster(PipeWriter):
+class PTYMaster(_Reads, PipeWriter):
     """The parent's end of the child's terminal: read and written on one descriptor."""
 
     def __init__(self, reactor: Any, fd: int, process: Any, childFD: int) -> None:
-        super().__init__(reactor, fd, process, childFD)
+        PipeWriter.__init__(self, reactor, fd, process, childFD)
         self._reading = False
+        self.reportFD = 1  # the terminal's output, stdout and stderr together
 
     def startWatching(self) -> None:
         self.startReading()  # reading sees the hang-up: no separate watch needed
 
-    def startReading(self) -> None:
-        if not self._reading and not self.disconnected and self._lostReason is None:
-            self._reading = True
-            self.reactor.addReader(self)
-
-    def stopReading(self) -> None:
-        if self._reading:
-            self._reading = False
-            self.reactor.removeReader(self)
-
-    def doRead(self) -> None:
-        try:
-            data = os.read(self._fd, READ_SIZE)
-        except WOULD_BLOCK:
-            return
-        except OSError as e:
-            if e.errno != errno.EIO:
-                self.connectionLost(Failure(error.ConnectionLost(e.strerror or str(e))))
-                return
-            data = b""  # EIO: every holder of the terminal's other side closed it
-        if data:
-            self.process._childDataReceived(1, data)
-        else:
-            self.connectionLost(Failure(error.ConnectionDone()))
+    def _endOfInput(self, e: OSError) -> bool:
+        return e.errno == errno.EIO  # every holder of the terminal's other side closed it
 
     def loseConnection(self) -> None:
         """Write what is buffered, then close the terminal (the child gets SIGHUP)."""
