@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from logbot.logs.safe_open import create_temp, open_dir, open_in
+from logbot.logs.safe_open import open_dir, open_in, put_file
 
 __all__ = [
     "MAX_STS_DURATION",
@@ -251,22 +251,7 @@ def _write_atomically(folder: Path, data: bytes) -> None:
     over it (nothing below ``folder`` is followed if it is a link)."""
     dir_fd = open_dir(folder, folder, create=True)
     try:
-        temp, fd = create_temp(dir_fd, STS_FILE, FILE_MODE)
-        try:
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(temp, STS_FILE, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
-        except BaseException:
-            try:
-                os.unlink(temp, dir_fd=dir_fd)
-            except OSError:
-                pass
-            raise
+        put_file(dir_fd, STS_FILE, data, mode=FILE_MODE, sync=True)
         try:
             os.fsync(dir_fd)  # the rename itself, once the folder is synced
         except OSError:

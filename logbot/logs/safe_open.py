@@ -42,6 +42,7 @@ __all__ = [
     "NotRegularFile",
     "UnsafeLink",
     "create_temp",
+    "put_file",
     "is_temp_of",
     "lexists",
     "open_dir",
@@ -213,6 +214,44 @@ def create_temp(dir_fd: int, name: str, mode: int = FILE_MODE) -> tuple[str, int
         os.set_blocking(fd, True)  # O_NONBLOCK was for the open only
         return temp, fd
     raise FileExistsError(errno.EEXIST, f"no free temporary name for {name}")
+
+
+def put_file(
+    dir_fd: int,
+    name: str,
+    data: bytes,
+    *,
+    mode: int = FILE_MODE,
+    sync: bool = False,
+    replace: bool = True,
+) -> None:
+    """``data`` as the file ``name`` in the folder ``dir_fd``, whole or not at all: a new
+    temporary file (:func:`create_temp`), written (and synced with ``sync``), then
+    renamed over ``name`` (``replace``) or linked to it (not ``replace``:
+    ``FileExistsError`` if ``name`` is there, never replaced).  The temporary file
+    never stays.  Syncing the folder, so that the rename survives a crash, is the
+    caller's: they differ in what its failure means."""
+    temp, fd = create_temp(dir_fd, name, mode)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            if sync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        if replace:
+            os.replace(temp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+        else:
+            os.link(temp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd, follow_symlinks=False)
+            os.unlink(temp, dir_fd=dir_fd)
+    except BaseException:
+        try:
+            os.unlink(temp, dir_fd=dir_fd)
+        except OSError:
+            pass
+        raise
 
 
 def is_temp_of(temp: str, name: str) -> bool:

@@ -190,24 +190,7 @@ class DayWriter:
         """``data`` as the file ``path``, whole or not at all (see the module docstring)."""
         dir_fd = safe_open.open_dir(self.root, path.parent, create=True)
         try:
-            temp, fd = safe_open.create_temp(dir_fd, path.name)
-            try:
-                with open(fd, "wb") as f:
-                    f.write(data)
-                    f.flush()
-                    os.fsync(f.fileno())
-                if replace:
-                    os.replace(temp, path.name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
-                else:
-                    os.link(temp, path.name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd,
-                            follow_symlinks=False)  # fmt: skip
-                    os.unlink(temp, dir_fd=dir_fd)
-            except BaseException:
-                try:
-                    os.unlink(temp, dir_fd=dir_fd)
-                except OSError:
-                    pass
-                raise
+            safe_open.put_file(dir_fd, path.name, data, sync=True, replace=replace)
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)

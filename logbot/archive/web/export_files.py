@@ -28,7 +28,7 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from logbot.logs.safe_open import TEMP_SUFFIX, create_temp, is_temp_of, open_dir, open_in
+from logbot.logs.safe_open import TEMP_SUFFIX, is_temp_of, open_dir, open_in, put_file
 
 __all__ = ["LOCK", "MANIFEST", "MAX_MANIFEST_BYTES", "ExportError", "OutFolder", "Where"]
 
@@ -147,17 +147,7 @@ class OutFolder:
             with os.fdopen(fd, "rb") as f:
                 if f.read(len(data) + 1) == data:
                     return False
-        temp, fd = create_temp(folder, name)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.rename(temp, name, src_dir_fd=folder, dst_dir_fd=folder)
-        except BaseException:
-            try:
-                os.unlink(temp, dir_fd=folder)
-            except OSError:
-                pass
-            raise
+        put_file(folder, name, data)
         return True
 
     def keep(self, where: Where) -> None:
