@@ -14,19 +14,45 @@ from __future__ import annotations
 from typing import Any
 
 from logbot.bot.wire_log import WireLog
+from logbot.config.settings import NetworkConfig
 from logbot.irc import events as ev
 from logbot.irc.client import IRCClient
 from logbot.irc.core import IRCConnection
 from logbot.irc.flood import MAX_QUEUED_LINES, MAX_QUEUED_PER_TARGET, MAX_REPLY_WAIT
+from logbot.irc.sasl import SaslConfig
 from logbot.reactor.failure import Failure
 from logbot.reactor.protocol import connectionDone
 
-__all__ = ["JOIN_REFUSALS", "LogBotClient"]
+__all__ = ["JOIN_REFUSALS", "LogBotClient", "register_as"]
 
 #: Numerics that say a JOIN failed: ``me #chan :why``.
 JOIN_REFUSALS = frozenset({"403", "405", "471", "473", "474", "475", "477", "489"})
 # 315/354: WHOX; FAIL: a CHATHISTORY request refused
 _RAW_WANTED = frozenset({"333", "366", "315", "354", "FAIL"}) | JOIN_REFUSALS
+
+
+def register_as(client: IRCClient, config: NetworkConfig) -> None:
+    """Set ``client`` up to register as ``config`` says: nick, alternatives, user,
+    realname, server password, SASL and the registration and keepalive times.  One
+    place, so that ``logbot check --connect`` registers exactly as the bot does."""
+    client.nickname = config.nick
+    client.alt_nicks = config.alt_nicks
+    client.username = config.user or config.nick
+    client.realname = config.realname
+    client.password = config.password.reveal() if config.password else None
+    client.registration_timeout = config.registration_timeout
+    client.ping_interval = config.ping_interval
+    client.ping_timeout = config.ping_timeout
+    client.versionName = "logbot"
+    sasl = config.sasl
+    if sasl is not None:
+        client.sasl = SaslConfig(
+            username=sasl.username or config.nick,
+            password=sasl.password,
+            key=sasl.key,
+            mechanisms=sasl.mechanisms,
+            required=sasl.required,
+        )
 
 
 class LogBotClient(IRCClient):

@@ -37,7 +37,7 @@ from typing import Any
 
 from logbot.bot.bouncer import Bouncer
 from logbot.bot.conn_errors import explain
-from logbot.bot.ircbot import JOIN_REFUSALS, LogBotClient
+from logbot.bot.ircbot import JOIN_REFUSALS, LogBotClient, register_as
 from logbot.bot.joins import Joins
 from logbot.bot.netsplits import Netsplits
 from logbot.bot.own_log import OwnLog
@@ -50,7 +50,6 @@ from logbot.bot.sts_store import StsStore
 from logbot.bot.tls_context import TLSConfigError, client_context
 from logbot.config.settings import ChannelConfig, LogOptions, NetworkConfig, ReconnectOptions
 from logbot.irc import events as ev
-from logbot.irc.sasl import SaslConfig
 from logbot.logs.events_to_records import RecordMaker
 from logbot.logs.policy import apply_policy
 from logbot.logs.record import LogRecord
@@ -249,27 +248,11 @@ class NetworkBot(ReconnectingClientFactory):
     def buildProtocol(self, addr: Any) -> LogBotClient:
         client: LogBotClient = super().buildProtocol(addr)
         config = self.config
-        client.nickname = config.nick
-        client.alt_nicks = config.alt_nicks
-        client.username = config.user or config.nick
-        client.realname = config.realname
-        client.password = config.password.reveal() if config.password else None
+        register_as(client, config)
         rate = config.line_rate  # lines per second; IRCClient.lineRate is seconds per line
         client.lineRate = None if rate is None else (0 if rate == 0 else 1.0 / rate)
         client.clock = self.reactor
-        client.registration_timeout = config.registration_timeout
-        client.ping_interval = config.ping_interval
-        client.ping_timeout = config.ping_timeout
-        client.versionName = "logbot"
         sasl = config.sasl
-        if sasl is not None:
-            client.sasl = SaslConfig(
-                username=sasl.username or config.nick,
-                password=sasl.password,
-                key=sasl.key,
-                mechanisms=sasl.mechanisms,
-                required=sasl.required,
-            )
         self.stats.sasl_wanted(None if sasl is None else sasl.required)
         self.client = client
         return client

@@ -17,12 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from logbot.bot.ircbot import register_as
 from logbot.bot.wire_log import WireLog
 from logbot.config.settings import NetworkConfig
 from logbot.irc import events as ev
 from logbot.irc.client import IRCClient
 from logbot.irc.core import IRCConnection
-from logbot.irc.sasl import SaslConfig
 from logbot.reactor import defer, error
 from logbot.reactor.failure import Failure
 from logbot.reactor.protocol import ClientFactory, Protocol, connectionDone
@@ -78,24 +78,7 @@ class RegistrationProbe(IRCClient):
     def __init__(self, network: NetworkConfig, clock: Any) -> None:
         self.network = network
         self.clock = clock
-        self.nickname = network.nick
-        self.alt_nicks = network.alt_nicks
-        self.username = network.user or network.nick
-        self.realname = network.realname
-        self.password = network.password.reveal() if network.password else None
-        self.registration_timeout = network.registration_timeout
-        self.ping_interval = network.ping_interval
-        self.ping_timeout = network.ping_timeout
-        self.versionName = "logbot"
-        sasl = network.sasl
-        if sasl is not None:
-            self.sasl = SaslConfig(
-                username=sasl.username or network.nick,
-                password=sasl.password,
-                key=sasl.key,
-                mechanisms=sasl.mechanisms,
-                required=sasl.required,
-            )
+        register_as(self, network)
         self.started = 0.0
         self.refusals: list[str] = []  # error numerics before 001: "464 Password incorrect"
         self.sasl_result: ev.SaslResult | None = None
