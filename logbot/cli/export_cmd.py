@@ -24,7 +24,7 @@ from typing import NoReturn
 
 import click
 
-from logbot.cli.options import config_option, load_or_exit
+from logbot.cli.options import config_option, index_option, load_or_exit
 
 __all__ = ["export_command", "parse_publish"]
 
@@ -87,13 +87,7 @@ def _fail(status: int, message: str) -> NoReturn:
 @click.command("export-html")
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path), metavar="OUT")
 @config_option
-@click.option(
-    "--index",
-    "index_file",
-    type=click.Path(dir_okay=False),
-    metavar="PATH",
-    help="The index file (default: index.path, else <plugins.data_dir>/index.sqlite3).",
-)
+@index_option
 @click.option(
     "--publish",
     multiple=True,

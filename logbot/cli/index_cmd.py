@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from logbot.cli.options import config_option, load_or_exit
+from logbot.cli.options import config_option, index_option, load_or_exit
 
 if TYPE_CHECKING:
     from logbot.archive.index import Index
@@ -42,13 +42,7 @@ log = logging.getLogger("logbot.archive.index")
     is_flag=True,
     help="Then keep following the log files (until SIGTERM or SIGINT).",
 )
-@click.option(
-    "--index",
-    "index_file",
-    type=click.Path(dir_okay=False),
-    metavar="PATH",
-    help="The index file (default: index.path, else <plugins.data_dir>/index.sqlite3).",
-)
+@index_option
 def index_command(config_path: str, rebuild: bool, follow: bool, index_file: str | None) -> None:
     """Update the search index of the jsonl logs under logging.root.
 

@@ -17,7 +17,13 @@ import click
 if TYPE_CHECKING:
     from logbot.config.settings import Config
 
-__all__ = ["CONFIG_HELP", "check_host_option", "config_option", "load_or_exit"]
+__all__ = [
+    "CONFIG_HELP",
+    "check_host_option",
+    "config_option",
+    "index_option",
+    "load_or_exit",
+]
 
 CONFIG_HELP = "The YAML config file (default: config.yaml; also $LOGBOT_CONFIG)."
 
@@ -35,6 +41,18 @@ def config_option(f: F) -> F:
         show_default=True,
         metavar="FILE",
         help=CONFIG_HELP,
+    )(f)
+
+
+def index_option(f: F) -> F:
+    """``--index PATH`` as ``index_file``: the archive's index file, for the commands
+    that read or write it (``index``, ``search``, ``web``, ``export-html``)."""
+    return click.option(
+        "--index",
+        "index_file",
+        type=click.Path(dir_okay=False),
+        metavar="PATH",
+        help="The index file (default: index.path, else <plugins.data_dir>/index.sqlite3).",
     )(f)
 
 

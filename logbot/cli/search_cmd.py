@@ -23,7 +23,7 @@ from typing import Any, TextIO
 
 import click
 
-from logbot.cli.options import config_option
+from logbot.cli.options import config_option, index_option
 
 __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "query_words", "run_search", "search_command"]
 
@@ -129,13 +129,7 @@ def run_search(
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per hit per line.")
 @click.option("--color/--no-color", default=None, help="Colours (default: on a terminal).")
 @click.option("--no-index", is_flag=True, help="Scan the files even when there is an index.")
-@click.option(
-    "--index",
-    "index_file",
-    type=click.Path(dir_okay=False),
-    metavar="PATH",
-    help="The index file (default: index.path, else <data_dir>/index.sqlite3).",
-)
+@index_option
 def search_command(
     config_path: str,
     words: tuple[str, ...],

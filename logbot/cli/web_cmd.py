@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from logbot.cli.options import check_host_option, config_option, load_or_exit
+from logbot.cli.options import check_host_option, config_option, index_option, load_or_exit
 
 if TYPE_CHECKING:
     pass
@@ -39,13 +39,7 @@ __all__ = ["web_command"]
     callback=check_host_option,
     help="The address to listen on (wins over web.host; default 127.0.0.1).",
 )
-@click.option(
-    "--index",
-    "index_file",
-    type=click.Path(dir_okay=False),
-    metavar="FILE",
-    help="The index file (default: index.path, else <data_dir>/index.sqlite3).",
-)
+@index_option
 @click.option(
     "--no-follow",
     is_flag=True,
