@@ -13,7 +13,11 @@ connection, its reconnects and the dispatch of its events:
   a gap from the last data the server sent; on rejoining, the gap line (or, on a
   channel's first join, a ``connect`` line and a gap from the log's last line), which
   :mod:`logbot.bot.replay` writes once the channel's history is in;
-- **kicks**: a rejoin once ``rejoin_after_kick`` seconds passed.
+- **kicks**: a rejoin once ``rejoin_after_kick`` seconds passed;
+- **which connection**: on a network with several connections
+  (:mod:`logbot.bot.shards`) each joins only the channels it holds, a ``405`` (too
+  many channels) hands the channel to the coordinator, and the ``!join``/``!part``
+  lists are the network's (shared with the first connection's ``Joins``).
 
 ``NetworkBot`` keeps its names for this state (``joined``, ``parted``,
 ``extra_channels``, ``_joining``, ``_gaps``, ``_rejoins``), which :mod:`~logbot.bot.renames`
@@ -44,20 +48,27 @@ class Joins:
     ``_options_mapping``, ``_rebuild_options``, ``_fold``, ``_registered_client`` and
     ``_write`` are used."""
 
-    def __init__(self, bot: Any) -> None:
+    def __init__(self, bot: Any, network: Joins | None = None) -> None:
         self.bot = bot
         self.joined: dict[str, str] = {}  # folded -> channel name, while joined
         self.joining: set[str] = set()  # folded: joined, "joined" not said yet (at 366)
         self.gaps: dict[str, tuple[float, str]] = {}  # folded -> (gap start, why)
         self.rejoins: dict[str, Any] = {}  # folded -> the delayed rejoin after a kick
-        self.extra: dict[str, ChannelConfig] = {}  # folded -> joined by a command
-        self.parted: set[str] = set()  # folded configured channels left by a command
+        # folded -> joined by a command; folded configured channels left by a command:
+        # the network's (``network``: the first connection's), whichever asked
+        self.extra: dict[str, ChannelConfig] = network.extra if network else {}
+        self.parted: set[str] = network.parted if network else set()
 
     # -- which channels ---------------------------------------------------------------
 
     def wanted(self) -> list[ChannelConfig]:
+        """The channels of :meth:`network_wanted` this connection holds: what every
+        registration joins."""
+        return self.bot.shards.mine(self.bot, self.network_wanted())
+
+    def network_wanted(self) -> list[ChannelConfig]:
         """The configured channels (less those parted by a command) and those joined by
-        one: what every registration joins."""
+        one, whichever connection holds them."""
         bot = self.bot
         fold = bot._fold()
         channels = [c for c in bot.config.channels if fold(c.name) not in self.parted]
@@ -79,7 +90,7 @@ class Joins:
         for key in before - after.keys():
             if key in self.joined:
                 client.leave(self.joined[key], "channel removed from the config")
-        self.join([c for key, c in after.items() if key not in before])
+        self.join(self.bot.shards.mine(self.bot, [c for k, c in after.items() if k not in before]))
 
     def join_channel(self, name: str, key: str | None = None) -> str:
         """Join ``name`` now and after each reconnect (a plugin's ``!join``)."""
@@ -91,9 +102,12 @@ class Joins:
             return f"{name!r} is not a channel name"
         folded = state.fold(name)
         self.parted.discard(folded)
-        if folded in self.joined:
-            return f"already in {self.joined[folded]}"
+        holder = self.bot.shards.holder(folded)
+        for joins in (self, holder.joins if holder is not None else self):
+            if folded in joins.joined:  # (here, or by the connection holding it)
+                return f"already in {joins.joined[folded]}"
         self.extra[folded] = ChannelConfig(name, Secret(key) if key else None, self.bot.config.log)
+        self.bot.shards.claim(self.bot, folded, self.extra[folded])
         client.join(name, key)
         return f"joining {name}"
 
@@ -108,7 +122,14 @@ class Joins:
         call = self.rejoins.pop(folded, None)
         if call is not None and call.active():
             call.cancel()
-        if folded not in self.joined:
+        holder = self.bot.shards.holder(folded)
+        if holder is not None and holder is not self.bot:  # held by another connection
+            return holder.joins.leave(folded, name, reason)
+        return self.leave(folded, name, reason)
+
+    def leave(self, folded: str, name: str, reason: str | None) -> str:
+        client = self.bot._registered_client()
+        if client is None or folded not in self.joined:
             return f"not in {name}"
         client.leave(self.joined[folded], reason)
         return f"leaving {self.joined[folded]}"
@@ -123,6 +144,7 @@ class Joins:
         key = state.fold(event.channel)
         self.joined[key] = event.channel
         self.joining.add(key)
+        bot.shards.joined(key)
         gap = self.gaps.pop(key, None)
         where = f"{bot.current.host}:{bot.current.port} as {client.nickname}"
         connect = None
@@ -150,14 +172,17 @@ class Joins:
         users = len(known.members) if known is not None else 0
         name = self.joined.get(key, channel)
         plural = "" if users == 1 else "s"
-        log.info("%s: joined %s (%d user%s)", self.bot.config.name, name, users, plural)
+        log.info("%s: joined %s (%d user%s)", self.bot.label, name, users, plural)
 
     def refused(self, msg: Message) -> None:
-        """A numeric that says a JOIN failed (``JOIN_REFUSALS``): said on stderr."""
+        """A numeric that says a JOIN failed (``JOIN_REFUSALS``): said on stderr; too
+        many channels (405) goes to the coordinator, which finds another connection
+        (and says so if none has room)."""
+        if msg.command == "405":
+            self.bot.shards.refused(self.bot, msg.params[1])
+            return
         why = msg.params[-1] if len(msg.params) >= 3 else msg.command
-        log.warning(
-            "%s: cannot join %s: %s (%s)", self.bot.config.name, msg.params[1], why, msg.command
-        )
+        log.warning("%s: cannot join %s: %s (%s)", self.bot.label, msg.params[1], why, msg.command)
 
     def kicked(self, event: ev.Kicked, state: Any) -> None:
         bot = self.bot

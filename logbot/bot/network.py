@@ -20,7 +20,11 @@ state that must outlive a connection live in one object:
   (:mod:`logbot.bot.replay`);
 - **rejoin** of every configured channel (with its key) after each
   registration, and after a kick once ``rejoin_after_kick`` seconds passed
-  (:mod:`logbot.bot.joins`).
+  (:mod:`logbot.bot.joins`);
+- **more connections** when the channels are more than one connection may join: each
+  further connection is a ``NetworkBot`` too (``shard_of`` the first, with the same
+  name and writer), and :mod:`logbot.bot.shards` says which connection holds which
+  channel.
 
 Every event becomes records (``events_to_records``), the channel's log
 options decide what is kept (``policy``), and the shared writer writes.  An
@@ -43,6 +47,7 @@ from logbot.bot.netsplits import Netsplits
 from logbot.bot.own_log import OwnLog
 from logbot.bot.renames import Renames
 from logbot.bot.replay import Replays
+from logbot.bot.shards import Shards
 from logbot.bot.standard_replies import StandardReplies
 from logbot.bot.stats import NetworkStats
 from logbot.bot.sts import NetworkSts
@@ -75,6 +80,9 @@ class NetworkBot(ReconnectingClientFactory):
         wall: Callable[[], float] = time.time,
         rng: Any = None,
         sts: StsStore | None = None,
+        *,
+        shard_of: NetworkBot | None = None,
+        shard_index: int = 0,
     ) -> None:
         self.reactor = self.clock = reactor
         self.writer = writer
@@ -87,7 +95,13 @@ class NetworkBot(ReconnectingClientFactory):
         # STS policies (shared by the service's networks; None: this network's, in memory)
         self.sts = NetworkSts(lambda: self.config.name, sts or StsStore(None, wall))
         self.target: Any = None  # the server as the current attempt uses it (STS may change it)
-        self.joins = Joins(self)  # channels: which, joined, gaps, rejoins after a kick
+        # The network's connections and which holds which channel (logbot.bot.shards):
+        # this is connection ``shard_index + 1``; the first owns the coordinator.
+        self.shard_index = shard_index
+        self.shards: Shards = shard_of.shards if shard_of is not None else Shards(self)
+        # channels: which, joined, gaps, rejoins after a kick (the !join/!part lists
+        # are the network's: one for all its connections)
+        self.joins: Joins = Joins(self, None if shard_of is None else shard_of.joins)
         self.joined = self.joins.joined  # folded -> channel name, while joined
         self._joining = self.joins.joining  # folded: joined, "joined" not said yet (at 366)
         self._gaps = self.joins.gaps  # folded -> (gap start, why)
@@ -119,6 +133,8 @@ class NetworkBot(ReconnectingClientFactory):
         self._rebuild_options()
         if old is None:
             self.stats.sasl_wanted(None if config.sasl is None else config.sasl.required)
+        elif self.shard_index == 0:
+            self.shards.configure(config)  # the others' configs, new channels placed
         client = self._registered_client()
         if old is None or client is None:
             return
@@ -181,6 +197,17 @@ class NetworkBot(ReconnectingClientFactory):
             return client.core.state.isupport.chantypes
         return "#&"
 
+    @property
+    def label(self) -> str:
+        """The network's name, with the connection's number after the first one
+        (``libera[2]``): what its lines on stderr start with."""
+        name = self.config.name
+        return name if self.shard_index == 0 else f"{name}[{self.shard_index + 1}]"
+
+    def connections(self) -> list[NetworkBot]:
+        """Every connection of this network, the first one first (for the metrics)."""
+        return self.shards.connections()
+
     def nickname(self) -> str | None:
         client = self.client
         return client.nickname if client is not None else None
@@ -211,7 +238,7 @@ class NetworkBot(ReconnectingClientFactory):
 
     def _connect(self) -> None:
         server = self.target = self.sts.plan(self.server)
-        log.info("%s: connecting to %s", self.config.name, server)
+        log.info("%s: connecting to %s", self.label, server)
         if server.tls:
             try:
                 context = client_context(server)
@@ -237,7 +264,7 @@ class NetworkBot(ReconnectingClientFactory):
         self.retries += 1
         self.delay = self._next_delay()
         self.server_index += 1
-        log.info("%s: reconnecting to %s in %.1f s", self.config.name, self.server, self.delay)
+        log.info("%s: reconnecting to %s in %.1f s", self.label, self.server, self.delay)
         self._callID = self.clock.callLater(self.delay, self._reconnect)
 
     def _reconnect(self) -> None:
@@ -259,7 +286,7 @@ class NetworkBot(ReconnectingClientFactory):
 
     def clientConnectionFailed(self, connector: Any, reason: Failure) -> None:
         why = explain(reason.value, self.current, getattr(connector, "timeout", None))
-        log.warning("%s: %s", self.config.name, why)
+        log.warning("%s: %s", self.label, why)
         self.stats.failed(why)
         super().clientConnectionFailed(connector, reason)
 
@@ -267,7 +294,7 @@ class NetworkBot(ReconnectingClientFactory):
 
     def connection_made(self, client: LogBotClient) -> None:
         self.stats.up()
-        log.info("%s: connected to %s", self.config.name, self.current)
+        log.info("%s: connected to %s", self.label, self.current)
 
     def registered(self, client: LogBotClient) -> None:
         self.bouncer.registered(client)
@@ -275,7 +302,8 @@ class NetworkBot(ReconnectingClientFactory):
         self.replays.registered()
         self.stats.signed_on(self.wall())
         self._rebuild_options()
-        log.info("%s: registered as %s", self.config.name, client.nickname)
+        log.info("%s: registered as %s", self.label, client.nickname)
+        self.shards.registered(self)  # the first plans; the next connection may open
         self.joins.join(self.joins.wanted())
 
     def connection_lost(self, client: LogBotClient, reason: Failure) -> None:
@@ -284,7 +312,7 @@ class NetworkBot(ReconnectingClientFactory):
         why = client.disconnect_reason or reason.getErrorMessage()
         expected = self._stopped is not None or self.sts.upgrading  # (our own close)
         level = logging.INFO if expected else logging.WARNING
-        log.log(level, "%s: connection to %s lost: %s", self.config.name, self.current, why)
+        log.log(level, "%s: connection to %s lost: %s", self.label, self.current, why)
         self.replays.connection_lost()  # what was collected and held, before the markers
         self.netsplits.connection_lost()  # the summaries of netsplits still open, too
         self.sts.connection_lost()
@@ -433,6 +461,14 @@ class NetworkBot(ReconnectingClientFactory):
         unanswered after ``QUIT_WAIT`` seconds is cut short)."""
         self.stopTrying()
         self.joins.cancel_rejoins()
+        if self.shard_index == 0:  # the others QUIT with it
+            others = self.shards.stop(message)
+            if others:
+                both = defer.gatherResults([self._stop_own(message), *others], consumeErrors=True)
+                return both.addCallback(lambda _: None)
+        return self._stop_own(message)
+
+    def _stop_own(self, message: str | None) -> defer.Deferred[None]:
         client = self.client
         if client is None or client.transport is None or client._lost:
             return defer.succeed(None)

@@ -128,6 +128,7 @@ class Renames:
         gap = bot._gaps.pop(old_key, None)
         if gap is not None:
             bot._gaps[new_key] = gap
+        bot.shards.moved(old_key, new_key)  # its connection keeps it
         call = bot._rejoins.pop(old_key, None)
         if call is not None and call.active():
             call.cancel()

@@ -231,13 +231,15 @@ class LogService:
             self.writer = self._new_writer(new)
             self.reactor.addSystemEventTrigger("during", "shutdown", self.writer.close)
             for bot in self.networks.values():
-                bot.writer = self.writer
+                for conn in bot.connections():  # (all of a network's connections)
+                    conn.writer = self.writer
         else:
             self.writer.reopen()
         if new.plugins.data_dir != old.plugins.data_dir:  # the policies of the new folder
             self.sts = StsStore(new.plugins.data_dir, self.wall)
             for bot in self.networks.values():
-                bot.sts.store = self.sts
+                for conn in bot.connections():
+                    conn.sts.store = self.sts
         wanted = {net.name: net for net in new.networks}
         for name in list(self.networks):
             if name not in wanted:

@@ -66,6 +66,7 @@ NETWORK_KEYS = (
     "ping_interval",
     "ping_timeout",
     "history_wait",
+    "max_connections",
 )
 SERVER_KEYS = (
     "host",
@@ -196,6 +197,7 @@ def _read_network(reader: Reader, path: str, raw: Any, top_log: LogOptions) -> A
             "registration_timeout", to_number(gt=0), defaults.registration_timeout
         ),
         history_wait=net.get("history_wait", to_number(ge=0), defaults.history_wait),
+        max_connections=net.get("max_connections", to_int(1, 100), defaults.max_connections),
         **_read_keepalive(net, defaults),
     )
 

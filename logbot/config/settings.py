@@ -164,6 +164,7 @@ class NetworkConfig:
     ping_interval: float = PING_INTERVAL  # seconds of silence before a PING (30)
     ping_timeout: float = PING_TIMEOUT  # seconds of silence that make the link dead (90)
     history_wait: float = HISTORY_WAIT  # s a rejoined channel waits for its history (5); 0: none
+    max_connections: int = 10  # connections at most, when the channels exceed CHANLIMIT
 
 
 #: The bundled plugins (``plugins/`` at the top of the repository) enabled by default.

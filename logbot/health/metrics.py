@@ -8,8 +8,9 @@ is :mod:`logbot.health.server`.
 
 The service is read through a few attributes (:class:`~logbot.bot.service.LogService`
 has them): ``networks`` (name -> :class:`~logbot.bot.network.NetworkBot`: ``stats``,
-``client``, ``server``, ``joined``; ``stats.sasl`` is None or has ``required``,
-``authenticated``, ``mechanism``, ``account``, ``error``), ``write_totals()`` (the
+``client``, ``server``, ``joined``, and ``connections()``, the network's connections, it
+first, when it has several (see :mod:`logbot.bot.shards`); ``stats.sasl`` is None or
+has ``required``, ``authenticated``, ``mechanism``, ``account``, ``error``), ``write_totals()`` (the
 writer's stats, with the counters of writers replaced by a reload, so that counters
 never go back), ``plugins.stats``, ``plugins.plugins``, ``started_mono``,
 ``reloads``, ``reload_failures``; for the log lines waiting on a failed disk,
@@ -109,6 +110,23 @@ def network_state(stats: Any) -> str:
     return "connecting" if stats.connecting else "disconnected"
 
 
+def _connections(bot: Any) -> list[Any]:
+    """A network's connections (the first is ``bot``): more than one when its channels
+    are more than one connection may join.  Counters add up over them; the network is
+    connected (registered) when every one is, so a connection down is a network down:
+    its channels are not being logged."""
+    connections = getattr(bot, "connections", None)
+    return [bot] if connections is None else connections()
+
+
+def _total(read: Any) -> Any:
+    return lambda bot: sum(read(c) for c in _connections(bot))
+
+
+def _every(read: Any) -> Any:
+    return lambda bot: all(read(c) for c in _connections(bot))
+
+
 def _core(bot: Any) -> Any:
     client = bot.client
     return None if client is None else client.core
@@ -124,6 +142,15 @@ def _lag(bot: Any, now: float) -> float | None:
 def _queue(bot: Any) -> int:
     core = _core(bot)
     return 0 if core is None else core.queue_length
+
+
+def _replies(bot: Any) -> dict[tuple[str, str], int]:
+    """The standard replies of all a network's connections, added up."""
+    out: dict[tuple[str, str], int] = {}
+    for conn in _connections(bot):
+        for key, count in conn.stats.standard_replies.items():
+            out[key] = out.get(key, 0) + count
+    return out
 
 
 def _process_families(out: _Text, stats: ProcessStats) -> None:
@@ -202,73 +229,80 @@ def render_metrics(service: Any, now: float, process: ProcessStats | None = None
         "logbot_network_connected",
         "gauge",
         "1 if the network's TCP (or TLS) connection is up.",
-        per_network(lambda b: b.stats.connected),
+        per_network(_every(lambda b: b.stats.connected)),
     )
     out.family(
         "logbot_network_registered",
         "gauge",
         "1 if the bot is registered (001) on the network.",
-        per_network(lambda b: b.stats.registered),
+        per_network(_every(lambda b: b.stats.registered)),
     )
     out.family(
         "logbot_network_registrations_total",
         "counter",
         "Registrations on the network (the first one and every one after a reconnect).",
-        per_network(lambda b: b.stats.connections),
+        per_network(_total(lambda b: b.stats.connections)),
     )
     out.family(
         "logbot_network_reconnects_total",
         "counter",
         "Connection attempts after the first one.",
-        per_network(lambda b: b.stats.reconnects),
+        per_network(_total(lambda b: b.stats.reconnects)),
     )
     out.family(
         "logbot_network_lines_logged_total",
         "counter",
         "Log records handed to the writer (each may go to several formats).",
-        per_network(lambda b: b.stats.lines_logged),
+        per_network(_total(lambda b: b.stats.lines_logged)),
     )
     out.family(
         "logbot_network_log_failures_total",
         "counter",
         "Events that failed to become log lines (an exception was logged).",
-        per_network(lambda b: b.stats.log_failures),
+        per_network(_total(lambda b: b.stats.log_failures)),
     )
     out.family(
         "logbot_network_history_lines_recovered_total",
         "counter",
         "Lines logged from the server's or a bouncer's history after a gap.",
-        per_network(lambda b: b.stats.history_recovered),
+        per_network(_total(lambda b: b.stats.history_recovered)),
     )
     out.family(
         "logbot_network_history_duplicates_total",
         "counter",
         "Replayed history lines not written again: the log already held them.",
-        per_network(lambda b: b.stats.history_duplicates),
+        per_network(_total(lambda b: b.stats.history_duplicates)),
     )
     out.family(
         "logbot_network_history_refused_total",
         "counter",
         "Replayed history lines dropped: their batch came long after the join.",
-        per_network(lambda b: b.stats.history_refused),
+        per_network(_total(lambda b: b.stats.history_refused)),
     )
     out.family(
         "logbot_network_replies_dropped_total",
         "counter",
         "Reply lines dropped from the send queue: over its bounds or too late to send.",
-        per_network(lambda b: b.replies_dropped()),
+        per_network(_total(lambda b: b.replies_dropped())),
     )
     out.family(
         "logbot_network_channels_joined",
         "gauge",
         "Channels the bot is in.",
-        per_network(lambda b: len(b.joined)),
+        per_network(_total(lambda b: len(b.joined))),
+    )
+    out.family(
+        "logbot_network_connections",
+        "gauge",
+        "Connections open to the network, registered or not (more than one when its"
+        " channels exceed the server's channel limit; at most max_connections).",
+        per_network(_total(lambda b: b.stats.connected)),
     )
     out.family(
         "logbot_network_send_queue_lines",
         "gauge",
         "Lines waiting in the flood-control queue (or for registration).",
-        per_network(_queue),
+        per_network(_total(_queue)),
     )
     out.family(
         "logbot_network_authenticated",
@@ -284,7 +318,7 @@ def render_metrics(service: Any, now: float, process: ProcessStats | None = None
         "logbot_network_sasl_failures_total",
         "counter",
         "SASL logins that failed or could not happen (optional ones included).",
-        per_network(lambda b: b.stats.sasl_failures),
+        per_network(_total(lambda b: b.stats.sasl_failures)),
     )
     out.family(
         "logbot_network_standard_replies_total",
@@ -294,7 +328,7 @@ def render_metrics(service: Any, now: float, process: ProcessStats | None = None
         [
             ({"network": name, "type": kind, "command": command}, count)
             for name, bot in nets
-            for (kind, command), count in sorted(bot.stats.standard_replies.items())
+            for (kind, command), count in sorted(_replies(bot).items())
         ],
     )
     lags = [(labels, lag) for labels, lag in per_network(lambda b: _lag(b, now)) if lag is not None]
@@ -391,9 +425,10 @@ def _iso(seconds: float | None) -> str | None:
 
 def _network_report(bot: Any, now: float) -> dict[str, Any]:
     stats = bot.stats
+    connections = _connections(bot)
     report: dict[str, Any] = {
-        "registered": stats.registered,
-        "connected": stats.connected,
+        "registered": all(c.stats.registered for c in connections),
+        "connected": all(c.stats.connected for c in connections),
         "state": network_state(stats),
         "server": str(bot.server),
     }
@@ -407,6 +442,8 @@ def _network_report(bot: Any, now: float) -> dict[str, Any]:
     else:
         report["down_since"] = _iso(stats.down_since)
         report["last_error"] = stats.last_error
+    if len(connections) > 1:  # each one's state, nick and channels; the first first
+        report["connections"] = [_connection_report(c) for c in connections]
     sasl = stats.sasl
     if sasl is not None:  # a failed optional login does not make a network unhealthy
         report["sasl"] = {
@@ -416,6 +453,20 @@ def _network_report(bot: Any, now: float) -> dict[str, Any]:
             "account": sasl.account,
             "error": sasl.error,
         }
+    return report
+
+
+def _connection_report(bot: Any) -> dict[str, Any]:
+    client = bot.client
+    stats = bot.stats
+    report: dict[str, Any] = {
+        "state": network_state(stats),
+        "nick": client.nickname if client is not None else bot.config.nick,
+        "channels": len(bot.joined),
+    }
+    if not stats.registered:
+        report["down_since"] = _iso(stats.down_since)
+        report["last_error"] = stats.last_error
     return report
 
 

@@ -139,6 +139,25 @@ class ISupport:
         return self._int("NICKLEN", None)
 
     @property
+    def chanlimit(self) -> dict[str, int | None]:
+        """How many channels one connection may be in, by group of channel prefixes:
+        ``CHANLIMIT=#:250`` is ``{"#": 250}``, ``#&:100`` one limit for both prefixes
+        together, ``#:`` (no number) no limit.  Without CHANLIMIT, the older
+        ``MAXCHANNELS=N`` limits all CHANTYPES together; without either, ``{}`` (no
+        limit known: a 405 refusal tells).  Malformed entries are skipped."""
+        value = self.get("CHANLIMIT")
+        if value is None:
+            most = self._int("MAXCHANNELS", None)
+            return {} if most is None or not self.chantypes else {self.chantypes: most}
+        limits: dict[str, int | None] = {}
+        for item in value.split(","):
+            prefixes, sep, limit = item.partition(":")
+            if not prefixes or not sep or not (limit == "" or limit.isdecimal()):
+                continue
+            limits[prefixes] = int(limit) if limit else None
+        return limits
+
+    @property
     def chanmodes(self) -> ChanModes:
         value = self.get("CHANMODES")
         if value is None:

@@ -56,6 +56,7 @@ EXPECTED = {  # every family, and its type
     "logbot_network_history_refused_total": "counter",
     "logbot_network_replies_dropped_total": "counter",
     "logbot_network_channels_joined": "gauge",
+    "logbot_network_connections": "gauge",
     "logbot_network_send_queue_lines": "gauge",
     "logbot_network_authenticated": "gauge",
     "logbot_network_sasl_failures_total": "counter",

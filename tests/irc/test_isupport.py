@@ -76,3 +76,12 @@ def test_targmax() -> None:
     assert isupport.targmax("JOIN") is None
     assert isupport.targmax("KICK") == 1
     assert isupport.targmax("NOTICE") is None
+
+
+def test_chanlimit_by_prefix_group() -> None:
+    assert make("CHANLIMIT=#:250").chanlimit == {"#": 250}
+    assert make("CHANLIMIT=#&:100").chanlimit == {"#&": 100}
+    assert make("CHANLIMIT=#:").chanlimit == {"#": None}  # no limit
+    assert make("CHANLIMIT=#:120,&:,!:x,:5").chanlimit == {"#": 120, "&": None}  # bad: skipped
+    assert make("CHANTYPES=#", "MAXCHANNELS=20").chanlimit == {"#": 20}  # the older token
+    assert make().chanlimit == {}  # nothing said: a 405 will tell

@@ -51,6 +51,7 @@ def _start(
     flood: str = "off",
     accounts: dict[str, str] | None = None,
     sts_duration: int | None = None,
+    **options: Any,
 ) -> IRCServer:
     missing = missing_packages(name)
     if missing:
@@ -63,7 +64,9 @@ def _start(
             pytest.skip(message)
         pytest.fail(message, pytrace=False)
     workdir = tmp_path_factory.mktemp(f"{name}-{flood}")
-    server = IRCServer(name, workdir, flood=flood, accounts=accounts, sts_duration=sts_duration)
+    server = IRCServer(
+        name, workdir, flood=flood, accounts=accounts, sts_duration=sts_duration, **options
+    )
     try:
         server.start()
     except ServerStartError as e:
@@ -142,9 +145,10 @@ def fresh_inspircd_flood(tmp_path_factory: pytest.TempPathFactory) -> Iterator[I
 
 @pytest.fixture
 def ircd_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., IRCServer]]:
-    """``ircd_factory(name, flood="off", accounts=None, sts_duration=None)``: start a
-    server owned by this test (stopped at its end), e.g. inspircd-anope with other
-    accounts, or InspIRCd with an STS policy."""
+    """``ircd_factory(name, flood="off", accounts=None, sts_duration=None, **options)``:
+    start a server owned by this test (stopped at its end), e.g. inspircd-anope with
+    other accounts, InspIRCd with an STS policy, or with ``max_channels`` (and a
+    ``chanlimit`` it says) lower than 100 (the other ``IRCServer`` options)."""
     servers: list[IRCServer] = []
 
     def start(
@@ -152,8 +156,9 @@ def ircd_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[
         flood: str = "off",
         accounts: dict[str, str] | None = None,
         sts_duration: int | None = None,
+        **options: Any,
     ) -> IRCServer:
-        server = _start(name, tmp_path_factory, flood, accounts, sts_duration)
+        server = _start(name, tmp_path_factory, flood, accounts, sts_duration, **options)
         servers.append(server)
         return server
 

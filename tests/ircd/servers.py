@@ -263,6 +263,9 @@ class IRCServer:
     ``sts_duration`` (InspIRCd only): load ``ircv3_sts`` with that policy duration in
     seconds (``0`` revokes a policy) for the TLS port, host ``STS_HOST``; None: no STS.
     It may be changed between ``stop()`` and ``start()`` (the config is rendered anew).
+    ``max_channels`` (InspIRCd only): the channels one client may join (405 past it);
+    ``chanlimit``: the limit ISUPPORT says (None: ``max_channels``; another number makes
+    the server refuse JOINs its CHANLIMIT allows).
 
     Ports and the CA are chosen once: a server started again after ``stop()`` or
     ``kill()`` listens on the same ports with the same certificate, so a client can
@@ -279,6 +282,8 @@ class IRCServer:
         accounts: dict[str, str] | None = None,
         start_timeout: float = 30.0,
         sts_duration: int | None = None,
+        max_channels: int = 100,
+        chanlimit: int | None = None,
     ) -> None:
         if name not in NAMES:
             raise ValueError(f"unknown server {name!r}; one of {', '.join(NAMES)}")
@@ -297,6 +302,10 @@ class IRCServer:
             raise ValueError(f"{name} has no services: accounts need inspircd-anope")
         self.accounts = dict(accounts)
         self.sts_duration = sts_duration
+        # InspIRCd only: the channels a client may join, and the CHANLIMIT it says
+        # (None: the same)
+        self.max_channels = max_channels
+        self.chanlimit = max_channels if chanlimit is None else chanlimit
         self.workdir = Path(workdir)
         self.start_timeout = start_timeout
         self.port, self.tls_port, self.link_port = free_ports(3)
@@ -394,6 +403,8 @@ class IRCServer:
             return
         values["SERVICES"] = ""
         values["STS"] = self._sts_tags()
+        values["MAXCHANS"] = str(self.max_channels)
+        values["CHANLIMIT"] = str(self.chanlimit)
         if self.services:
             values["SERVICES"] = _render("inspircd-services.conf.in", values)
             (self.workdir / "anope.conf").write_text(_render("anope.conf.in", values))
