@@ -152,7 +152,8 @@ class ArchiveChild:
             # new group that gets an equal share of the CPU against the bot's, whatever
             # the child's own policy: measured, a SCHED_IDLE follower in its own session
             # took 40 % of the bot's CPU during a flood (29K lines/s instead of 50K).
-            self.process = self.reactor.spawnProcess(self.protocol, argv[0], argv, env=None)
+            env = dict(os.environ, LOGBOT_PARENT_PID=str(os.getpid()))  # die_with_parent
+            self.process = self.reactor.spawnProcess(self.protocol, argv[0], argv, env=env)
         except OSError as e:
             log.error("archive: cannot start `logbot %s`: %s", self.command.name, e)
             self.protocol = None

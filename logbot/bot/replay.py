@@ -88,6 +88,13 @@ def _iso(when: datetime) -> str:
     return when.astimezone(UTC).isoformat(timespec="seconds")
 
 
+def _iso_ms(when: datetime) -> str:
+    """A gap line's ``target``: to the millisecond, for the programs that read it (the
+    PostgreSQL archive compares it with other bots' presence); the text, for people,
+    says seconds."""
+    return when.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
 def _ref_time(when: datetime) -> str:
     """A ``timestamp=`` reference: UTC, milliseconds, ``Z``."""
     return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -465,7 +472,7 @@ class Replays:
         self._recent[folded] = (since, until)
         if len(self._recent) > 4 * max(16, len(bot.joined)):
             self._recent.pop(next(iter(self._recent)))
-        kind, target = "gap", _iso(since)
+        kind, target = "gap", _iso_ms(since)
         oldest = hold.oldest if hold is not None else None
         if hold is None or oldest is None:
             text = f"{what}; events between {_iso(since)} and {_iso(until)} were not seen"
@@ -477,7 +484,7 @@ class Replays:
                     f" seen; {hold.new} earlier lines recovered from the server's history"
                     f" ({sources})"
                 )
-                target = _iso(hold.truncated)
+                target = _iso_ms(hold.truncated)
             elif oldest <= since:
                 kind = "recovered"
                 text = (

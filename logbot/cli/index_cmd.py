@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from logbot.cli.options import config_option, index_option, load_or_exit
+from logbot.cli.parent_watch import die_with_parent
 
 if TYPE_CHECKING:
     from logbot.archive.index import Index
@@ -55,6 +56,7 @@ def index_command(config_path: str, rebuild: bool, follow: bool, index_file: str
     root = Path(config.log.root)
     if follow:
         os.nice(FOLLOW_NICENESS)
+        die_with_parent()
     if not root.is_dir():
         click.echo(f"logbot: the log root {root} is not a folder (yet): no lines", err=True)
     try:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import click
 
 from logbot.cli.options import check_host_option, config_option, index_option, load_or_exit
+from logbot.cli.parent_watch import die_with_parent
 
 if TYPE_CHECKING:
     pass
@@ -53,6 +54,7 @@ def web_command(
 
     Exits 2 if the config is invalid, has no `web` section, or the port cannot be
     listened on; 1 if the index cannot be opened."""
+    die_with_parent()
     config = load_or_exit(config_path)
     web = config.web
     if web is None:
