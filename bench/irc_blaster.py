@@ -24,13 +24,25 @@ Options that change nothing unless given (``bench/bench_logbot.py`` uses them):
   client sends ``QUIT`` (answered with ``ERROR``) or closes, so the client can be
   checked and stopped while still connected.
 
+Options for ``bench/bench_pg_feed.py`` (two bots on two blasters, one of them killed):
+
+* ``--wait-go``: once the client has joined, print ``READY`` and wait for a line on
+  stdin before the blast (so two blasters start their floods together);
+* ``--reconnect``: if the client goes away before its PONG (``kill -9``), accept it
+  again, register it, answer its JOIN, and send the rest: the lines from the first one
+  the kernel had not wholly taken when the connection broke (those in the dead
+  client's socket buffers are lost to it, as on a real network), then the PING.  The
+  result then says ``reconnects`` and ``resumed_from`` (line numbers).
+
 Run: ``python bench/irc_blaster.py --lines 200000 --channel '#bench'``.
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import datetime
+import itertools
 import json
 import random
 import socket
@@ -161,15 +173,8 @@ class Registration:
         return True
 
 
-def serve(
-    listener: socket.socket,
-    channel: str,
-    blast: bytes,
-    count: int,
-    caps: tuple[str, ...] = (),
-    hold: bool = False,
-) -> dict:
-    conn, _ = listener.accept()
+def _join(conn: socket.socket, channel: str, caps: tuple[str, ...]) -> Any:
+    """Register the client on ``conn`` and answer its JOIN; its line generator."""
     conn.settimeout(300)
     conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     send = conn.sendall
@@ -190,16 +195,82 @@ def serve(
         reg.welcome_if_ready()
     else:
         raise SystemExit("blaster: the client closed before it joined")
+    return lines
+
+
+def _wait_pong(lines: Any) -> bool:
+    """Read until the PONG to ``blaster-done``; False if the client closed first."""
+    return any(line.upper().startswith("PONG") and "blaster-done" in line for line in lines)
+
+
+def _blast_resumable(
+    listener: socket.socket,
+    conn: socket.socket,
+    lines: Any,
+    channel: str,
+    blast: bytes,
+    caps: tuple[str, ...],
+    ends: list[int],
+) -> tuple[socket.socket, Any, float, list[int]]:
+    """``--reconnect``: send ``blast`` and the PING, and wait for the PONG; when the
+    client goes away first, accept it again and go on from the first line the kernel had
+    not wholly taken.  (conn, lines, seconds to send, lines resumed from)."""
+    view = memoryview(blast)
+    offset = 0
+    resumed: list[int] = []
+    send_seconds = 0.0
+    while True:
+        t0 = time.perf_counter()
+        try:
+            while offset < len(blast):
+                offset += conn.send(view[offset : offset + (1 << 20)])
+            conn.sendall(b"PING :blaster-done\r\n")
+            send_seconds += time.perf_counter() - t0
+            if _wait_pong(lines):
+                return conn, lines, send_seconds, resumed
+        except OSError:
+            pass
+        conn.close()
+        done = bisect.bisect_right(ends, offset)  # lines wholly passed to the kernel
+        offset = ends[done - 1] if done else 0
+        resumed.append(done)
+        conn, _ = listener.accept()
+        lines = _join(conn, channel, caps)
+        time.sleep(0.2)
+
+
+def serve(
+    listener: socket.socket,
+    channel: str,
+    blast: bytes,
+    count: int,
+    caps: tuple[str, ...] = (),
+    hold: bool = False,
+    wait_go: bool = False,
+    ends: list[int] | None = None,
+) -> dict:
+    """``ends``: the end offset of each line in ``blast``, for ``--reconnect``."""
+    conn, _ = listener.accept()
+    lines = _join(conn, channel, caps)
     time.sleep(0.2)  # let the client settle (its JOIN reply is handled)
+    if wait_go:
+        print("READY", flush=True)
+        sys.stdin.readline()
     start = time.perf_counter()
-    send(blast)
-    send(b"PING :blaster-done\r\n")
-    sent = time.perf_counter()
-    for line in lines:
-        if line.upper().startswith("PONG") and "blaster-done" in line:
-            break
+    resumed: list[int] | None = None
+    if ends is None:
+        send = conn.sendall
+        send(blast)
+        send(b"PING :blaster-done\r\n")
+        sent = time.perf_counter()
+        if not _wait_pong(lines):
+            raise SystemExit("blaster: the client closed before it answered the final PING")
+        send_seconds = sent - start
     else:
-        raise SystemExit("blaster: the client closed before it answered the final PING")
+        conn, lines, send_seconds, resumed = _blast_resumable(
+            listener, conn, lines, channel, blast, caps, ends
+        )
+    send = conn.sendall
     end = time.perf_counter()
     seconds = end - start
     result = {
@@ -207,8 +278,11 @@ def serve(
         "bytes": len(blast),
         "seconds": seconds,
         "rate": count / seconds,
-        "send_seconds": sent - start,
+        "send_seconds": send_seconds,
     }
+    if resumed is not None:
+        result["reconnects"] = len(resumed)
+        result["resumed_from"] = resumed
     if hold:
         print(json.dumps(result), flush=True)
         for line in lines:
@@ -232,17 +306,34 @@ def main() -> None:
     parser.add_argument(
         "--hold", action="store_true", help="after the PONG, print the result and wait for QUIT"
     )
-    args = parser.parse_args()
-    blast = b"".join(
-        privmsg_lines(args.lines, args.channel, tags=args.tags, time_step_ms=args.time_step_ms)
+    parser.add_argument(
+        "--wait-go", action="store_true", help="after the JOIN, print READY, wait for stdin"
     )
+    parser.add_argument(
+        "--reconnect",
+        action="store_true",
+        help="accept the client again if it goes away, and send the rest",
+    )
+    args = parser.parse_args()
+    chunks = privmsg_lines(args.lines, args.channel, tags=args.tags, time_step_ms=args.time_step_ms)
+    blast = b"".join(chunks)
+    ends = list(itertools.accumulate(len(c) for c in chunks)) if args.reconnect else None
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", args.port))
     listener.listen(1)
     listener.settimeout(60)
     print(f"PORT {listener.getsockname()[1]}", flush=True)
-    result = serve(listener, args.channel, blast, args.lines, tuple(args.caps.split()), args.hold)
+    result = serve(
+        listener,
+        args.channel,
+        blast,
+        args.lines,
+        tuple(args.caps.split()),
+        args.hold,
+        args.wait_go,
+        ends,
+    )
     listener.close()
     if not args.hold:
         print(json.dumps(result), flush=True)

@@ -75,4 +75,4 @@ def _quiet_debug_logs(caplog: pytest.LogCaptureFixture) -> None:
 
 # Real IRC servers (ngircd, inspircd, inspircd_anope, ...): see tests/ircd/fixtures.py;
 # a ZNC bouncer in front of one (znc_factory): see tests/ircd/znc_fixtures.py.
-pytest_plugins = ["tests.ircd.fixtures", "tests.ircd.znc_fixtures"]
+pytest_plugins = ["tests.ircd.fixtures", "tests.ircd.znc_fixtures", "tests.pg.fixtures"]

@@ -5,7 +5,9 @@ stores every line a second time, and a web page of 10,000 lines takes tens of
 milliseconds to build; neither may delay the logging path (a line read late is a
 line at risk), and a bug or a memory blow-up in them must not take the logger down.
 So with the index on (``index.enabled``, or a ``web:`` section) ``logbot run`` starts
-``logbot index --follow``, and with a ``web:`` section also ``logbot web --no-follow``
+``logbot index --follow``; with ``archive.store: postgres``, ``logbot archive feed
+--follow`` (the lines into the shared database); with a ``web:`` section also ``logbot
+web --no-follow``
 (the pages only), each with the same config file.  The child reads only the log
 files; the bot never waits for it.
 
@@ -50,6 +52,7 @@ __all__ = [
     "ArchiveChild",
     "archive_commands",
     "set_priority",
+    "sqlite_index_enabled",
 ]
 
 log = logging.getLogger("logbot.archive")
@@ -73,18 +76,29 @@ class ChildCommand:
     priority: str | int
 
 
+def sqlite_index_enabled(config: Config) -> bool:
+    """Whether this bot keeps the SQLite index: ``index.enabled``, or when left to
+    default, with a ``web`` section and the archive in SQLite (with ``archive.store:
+    postgres`` the web view reads the database; the index then only when asked for)."""
+    enabled = config.index.enabled
+    if enabled is None:
+        return config.web is not None and config.archive.store == "sqlite"
+    return enabled
+
+
 def archive_commands(config: Config) -> list[ChildCommand]:
     """The children ``config`` asks for (none without a config file to hand them)."""
     if config.source is None:
         return []
     base = (sys.executable, "-m", "logbot")
-    enabled = config.index.enabled
-    if enabled is None:
-        enabled = config.web is not None
     commands = []
-    if enabled:
+    argv: tuple[str, ...]
+    if sqlite_index_enabled(config):
         argv = (*base, "index", "--follow", "-c", config.source)
         commands.append(ChildCommand("index --follow", argv, IDLE))
+    if config.archive.store == "postgres":
+        argv = (*base, "archive", "feed", "--follow", "-c", config.source)
+        commands.append(ChildCommand("archive feed --follow", argv, IDLE))
     if config.web is not None:
         argv = (*base, "web", "--no-follow", "-c", config.source)
         commands.append(ChildCommand("web", argv, WEB_NICENESS))

@@ -35,7 +35,7 @@ from typing import Any
 
 from logbot.irc import events as ev
 from logbot.logs.policy import apply_policy
-from logbot.logs.record import LogRecord
+from logbot.logs.splits import NICKS_PER_LINE, summaries
 
 __all__ = ["MAX_SPLIT_NICKS", "NICKS_PER_LINE", "SPLIT_TYPES", "Netsplits", "summaries"]
 
@@ -47,9 +47,6 @@ SPLIT_TYPES: dict[str, type[ev.Event]] = {"netsplit": ev.Quit, "netjoin": ev.Joi
 #: as they stand: a split of a big network is thousands of QUITs, a hostile server's
 #: batch may never end.
 MAX_SPLIT_NICKS = 10_000
-#: Nicks named in one summary line; more make more lines (irssi cuts the list short,
-#: which a log must not).  About 1.5 KB of nicks: a line a reader can still take.
-NICKS_PER_LINE = 50
 
 
 class _Group:
@@ -183,29 +180,3 @@ class Netsplits:
                 group.time_source,
             ):
                 bot._write(group.channel, folded, summary)
-
-
-def summaries(
-    kind: str,
-    servers: str,
-    network: str,
-    channel: str,
-    nicks: list[str],
-    time: datetime,
-    time_source: str,
-) -> list[LogRecord]:
-    """The text-only summary lines of a ``kind`` batch (``netsplit``, ``netjoin``)
-    between ``servers`` (``"a b"``) in ``channel``: :data:`NICKS_PER_LINE` nicks each."""
-    return [
-        LogRecord(
-            time,
-            time_source,
-            kind,
-            network,
-            channel,
-            text=", ".join(nicks[i : i + NICKS_PER_LINE]),
-            target=servers,
-            only="text",
-        )
-        for i in range(0, len(nicks), NICKS_PER_LINE)
-    ]

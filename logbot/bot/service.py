@@ -29,10 +29,11 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from logbot.archive.search.backend import index_file
-from logbot.bot.archive_child import ArchiveChildren
+from logbot.bot.archive_child import ArchiveChildren, sqlite_index_enabled
 from logbot.bot.network import NetworkBot
 from logbot.bot.sts_store import StsStore
 from logbot.config.loader import ConfigError, load_config
@@ -49,12 +50,9 @@ log = logging.getLogger(__name__)
 
 
 def _grep_index(config: Config) -> str | None:
-    """The index file ``!grep`` may answer from: only an index kept up to date (the
-    ``index`` section enabled, or left to default with a ``web`` section), else None."""
-    enabled = config.index.enabled
-    if enabled is None:
-        enabled = config.web is not None
-    return str(index_file(config)) if enabled else None
+    """The index file ``!grep`` may answer from: only an index kept up to date
+    (:func:`~logbot.bot.archive_child.sqlite_index_enabled`), else None."""
+    return str(index_file(config)) if sqlite_index_enabled(config) else None
 
 
 class LogService:
@@ -142,6 +140,22 @@ class LogService:
             bot.start()
         if self.archive is not None:
             self.archive.start()
+
+    def archive_feed_status(self) -> dict[str, Any] | None:
+        """The PostgreSQL archive feed's last status (its child writes it after each
+        look), with ``age_seconds`` by this service's wall clock; None without the
+        feed (``archive.store`` not postgres) or before its first look."""
+        if self.config.archive.store != "postgres":
+            return None
+        from logbot.archive.postgres.feeder import STATUS_NAME, read_status
+
+        status = read_status(Path(self.config.plugins.data_dir) / STATUS_NAME)
+        if status is None:
+            return None
+        written = status.get("written_at")
+        if isinstance(written, int | float) and not isinstance(written, bool):
+            status["age_seconds"] = self.wall() - written
+        return status
 
     def write_totals(self) -> Any:
         """The writer's stats, its counters including those of writers replaced by
@@ -258,7 +272,11 @@ class LogService:
         self.plugins.reconfigure(new.plugins, new.log.root)
         if self.health_options(new) != self.health_options(old):
             self._restart_health()
-        if self.archive is not None and (new.web, new.index) != (old.web, old.index):
+        if self.archive is not None and (new.web, new.index, new.archive) != (
+            old.web,
+            old.index,
+            old.archive,
+        ):
             self.archive.reconfigure(new)
 
     def _restart_health(self) -> None:

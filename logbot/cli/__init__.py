@@ -261,3 +261,7 @@ main.add_command(new_plugin_command)
 from logbot.cli.export_cmd import export_command  # noqa: E402
 
 main.add_command(export_command)
+
+from logbot.cli.archive_cmd import archive_group  # noqa: E402
+
+main.add_command(archive_group)

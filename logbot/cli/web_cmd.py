@@ -4,7 +4,8 @@ Why a command of its own: the web view needs only to read the logs (and its inde
 it can run in a second container on the same volume, read-only, apart from the bot.
 It loads the config (which must have a ``web`` section: nothing is published without
 one), opens the index, keeps it following the log files (unless ``index.enabled`` is
-false: then something else keeps it), listens, says where on one line of stderr, and
+false: then something else keeps it), or with ``archive.store: postgres`` (and no
+``--index``) reads the shared database the bots feed, listens, says where on one line of stderr, and
 serves until SIGTERM or SIGINT (exit 0).  A port that cannot be had is exit 2 with one
 line, like a bad config.
 """
@@ -13,15 +14,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import click
 
 from logbot.cli.options import check_host_option, config_option, index_option, load_or_exit
 from logbot.cli.parent_watch import die_with_parent
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["web_command"]
 
@@ -53,7 +51,7 @@ def web_command(
     """Serve the archive's web view (the config's `web` section) until stopped.
 
     Exits 2 if the config is invalid, has no `web` section, or the port cannot be
-    listened on; 1 if the index cannot be opened."""
+    listened on; 1 if the index (or the archive database) cannot be opened."""
     die_with_parent()
     config = load_or_exit(config_path)
     web = config.web
@@ -70,11 +68,23 @@ def web_command(
 
     path = Path(index_file) if index_file else index_path(config)
     root = Path(config.log.root)
-    try:
-        index = open_index(path, root)
-    except Exception as e:  # sqlite3.Error, OSError: one line, no traceback
-        click.echo(f"logbot web: cannot open the index {path}: {e}", err=True)
-        sys.exit(1)
+    index: Any
+    if config.archive.store == "postgres" and index_file is None:
+        # the shared database, fed by the bots' own feeds: nothing to follow here
+        from logbot.archive.stores import StoreError, open_archive
+
+        try:
+            index = open_archive(config)
+        except StoreError as e:
+            click.echo(f"logbot web: {e}", err=True)
+            sys.exit(1)
+        no_follow = True
+    else:
+        try:
+            index = open_index(path, root)
+        except Exception as e:  # sqlite3.Error, OSError: one line, no traceback
+            click.echo(f"logbot web: cannot open the index {path}: {e}", err=True)
+            sys.exit(1)
     reactor = Reactor(None if config.reactor == "auto" else config.reactor)
     followers: list[Follower] = []  # the one started, once the reactor runs
     if config.index.enabled is not False and not no_follow:

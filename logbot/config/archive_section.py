@@ -5,6 +5,13 @@ section; the default), ``path`` (the SQLite file; null: ``<plugins.data_dir>/
 index.sqlite3``), ``interval`` (seconds between looks at the log files, > 0; 1) and
 ``batch_lines`` (lines indexed per transaction, >= 1; 5000).
 
+``archive`` (all optional): ``store`` (``sqlite``, the default: the ``index`` above on this
+machine; or ``postgres``: a PostgreSQL database, which needs ``dsn`` or ``dsn_file``),
+``instance`` (this bot's name in a shared database, 1..64 printable characters; null:
+the host name), ``dedupe_window`` (seconds within which two bots' lines without a
+``msgid`` may be one event, 0..60; 3), ``interval`` (> 0; 1) and ``batch_lines`` (>= 1;
+5000) for the feed into the database.
+
 ``web`` (absent or null: no web view): ``port`` (1..65535; 8080), ``host`` (127.0.0.1),
 ``title`` (the pages' title; "IRC logs"), ``publish`` (network name -> ``"*"`` for every
 channel of it, or a list of channel names), ``user`` with ``password`` /
@@ -30,20 +37,39 @@ from typing import Any
 
 from logbot.config.health_section import check_host
 from logbot.config.reader import INVALID, Reader, item, join
-from logbot.config.settings import IndexOptions, WebOptions
-from logbot.config.values import Section, checked, to_bool, to_int, to_number, to_str
+from logbot.config.settings import ArchiveOptions, IndexOptions, WebOptions
+from logbot.config.values import (
+    Section,
+    checked,
+    to_bool,
+    to_choice,
+    to_int,
+    to_number,
+    to_str,
+)
 from logbot.irc.casemap import casefold
 
 __all__ = [
+    "ARCHIVE_KEYS",
     "INDEX_KEYS",
+    "MAX_DEDUPE_WINDOW",
+    "MAX_INSTANCE",
     "MAX_RESULTS",
     "MAX_TITLE",
     "WEB_KEYS",
+    "read_archive",
     "read_index",
     "read_web",
 ]
 
 INDEX_KEYS = tuple(f.name for f in dataclasses.fields(IndexOptions))
+ARCHIVE_KEYS = ("store", "dsn", "dsn_file", "instance", "dedupe_window", "interval", "batch_lines")
+#: The archive's stores (``archive.store``).
+STORES = ("sqlite", "postgres")
+#: The widest ``dedupe_window`` (seconds): wider would merge a nick's repeated lines.
+MAX_DEDUPE_WINDOW = 60.0
+#: The longest ``instance`` name (characters).
+MAX_INSTANCE = 64
 WEB_KEYS = (
     "port",
     "host",
@@ -78,6 +104,40 @@ def read_index(reader: Reader, path: str, value: Any) -> IndexOptions:
         interval=section.get("interval", to_number(gt=0), defaults.interval),
         batch_lines=section.get("batch_lines", to_int(1), defaults.batch_lines),
     )
+
+
+def read_archive(reader: Reader, path: str, value: Any) -> ArchiveOptions:
+    """Read the ``archive`` section at ``path``; absent or null: the defaults."""
+    defaults = ArchiveOptions()
+    section = Section.open(reader, path, value, ARCHIVE_KEYS)
+    if section is None:
+        return defaults
+    store = section.get("store", to_choice(STORES), defaults.store)
+    dsn = section.secret("dsn")
+    if store == "postgres" and dsn is None:
+        reader.problem(section.at("store"), "postgres needs dsn or dsn_file")
+    elif store != "postgres" and dsn is not None and dsn is not INVALID:
+        key = "dsn_file" if section.has("dsn_file") else "dsn"
+        reader.problem(section.at(key), "is only for store: postgres")
+    window = section.get("dedupe_window", to_number(ge=0), defaults.dedupe_window)
+    if isinstance(window, float | int) and window > MAX_DEDUPE_WINDOW:
+        reader.problem(section.at("dedupe_window"), f"must be at most {MAX_DEDUPE_WINDOW:g}")
+    return ArchiveOptions(
+        store=store,
+        dsn=None if dsn is INVALID else dsn,
+        instance=section.get("instance", checked(_check_instance), None, nullable=True),
+        dedupe_window=window,
+        interval=section.get("interval", to_number(gt=0), defaults.interval),
+        batch_lines=section.get("batch_lines", to_int(1), defaults.batch_lines),
+    )
+
+
+def _check_instance(value: str) -> str | None:
+    if not value:
+        return "must not be empty (null for the host name)"
+    if len(value) > MAX_INSTANCE:
+        return f"must be at most {MAX_INSTANCE} characters"
+    return None if value.isprintable() else "must be printable characters"
 
 
 def read_web(reader: Reader, path: str, value: Any, networks: Collection[str]) -> WebOptions | None:

@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from logbot.config.archive_section import read_index, read_web
+from logbot.config.archive_section import read_archive, read_index, read_web
 from logbot.config.health_section import read_health
 from logbot.config.logging_section import read_logging
 from logbot.config.networks_section import read_networks
@@ -49,7 +49,7 @@ __all__ = ["ConfigError", "load_config", "parse_config", "summary"]
 
 log = logging.getLogger("logbot.config")
 
-TOP_KEYS = ("reactor", "logging", "networks", "plugins", "health", "index", "web")
+TOP_KEYS = ("reactor", "logging", "networks", "plugins", "health", "index", "archive", "web")
 REACTORS = ("auto", "epoll", "poll", "select")
 
 
@@ -159,6 +159,7 @@ def _read_top(reader: Reader, data: dict[Any, Any], source: str) -> Config:
         plugins=read_plugins(reader, "plugins", data.get("plugins")),
         health=read_health(reader, "health", data.get("health")),
         index=read_index(reader, "index", data.get("index")),
+        archive=read_archive(reader, "archive", data.get("archive")),
         web=read_web(reader, "web", data.get("web"), [n.name for n in networks]),
         source=source,
     )
@@ -178,6 +179,9 @@ def summary(config: Config) -> str:
     lines.extend(_plugins_summary(config.plugins))
     if config.health.port is not None:
         lines.append(f"health: {config.health}/healthz and /metrics")
+    if config.archive.store == "postgres":
+        who = config.archive.instance or "the host name"
+        lines.append(f"archive: postgres (dsn set; instance {who})")
     if config.web is not None:
         lines.append(f"web: {config.web}/ ({_web_notes(config.web)})")
     for network in config.networks:

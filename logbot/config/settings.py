@@ -27,6 +27,7 @@ from logbot.irc.sasl import Secret
 HISTORY_WAIT = 5.0
 
 __all__ = [
+    "ArchiveOptions",
     "DEFAULT_PATH",
     "DEFAULT_PLUGINS",
     "ChannelConfig",
@@ -243,6 +244,21 @@ class IndexOptions:
 
 
 @dataclass(frozen=True)
+class ArchiveOptions:
+    """The ``archive`` section: where the archive lives.  ``store: sqlite`` (the default)
+    is the SQLite index of the ``index`` section, on this machine; ``store: postgres``
+    feeds a PostgreSQL database (the ``postgres`` extra) that several bots may share,
+    each event stored once (``logbot.archive.postgres``)."""
+
+    store: str = "sqlite"  # "sqlite" or "postgres"
+    dsn: Secret | None = field(default=None, repr=False)  # libpq connection string or URI
+    instance: str | None = None  # this bot's name in a shared database; None: the host name
+    dedupe_window: float = 3.0  # seconds: two bots' lines without msgid this close may match
+    interval: float = 1.0  # seconds between looks at the log files for new lines
+    batch_lines: int = 5000  # lines per database transaction
+
+
+@dataclass(frozen=True)
 class WebOptions:
     """The ``web`` section: the archive's web view (``logbot web``, or ``logbot run``'s
     child process).  Nothing is published that ``publish`` does not name."""
@@ -273,5 +289,6 @@ class Config:
     plugins: PluginOptions = field(default_factory=PluginOptions)
     health: HealthOptions = field(default_factory=HealthOptions)
     index: IndexOptions = field(default_factory=IndexOptions)
+    archive: ArchiveOptions = field(default_factory=ArchiveOptions)
     web: WebOptions | None = None  # None: no web view
     source: str | None = None  # the file it was loaded from

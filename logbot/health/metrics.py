@@ -414,7 +414,66 @@ def render_metrics(service: Any, now: float, process: ProcessStats | None = None
         "Plugin loads (and reloads) that failed.",
         stats.load_failures,
     )
+    feed = getattr(service, "archive_feed_status", None)
+    _feed_families(out, feed() if feed is not None else None)
     return out.text()
+
+
+def _feed_families(out: _Text, status: dict[str, Any] | None) -> None:
+    """The PostgreSQL archive feed's figures (``archive.store: postgres``), from the
+    status file its process writes after each look; none without one.  A figure the
+    file lacks or has in another type is left out, not made up (the file is read from
+    the disk, where anything may have been put)."""
+    if status is None:
+        return
+
+    def number(key: str) -> float | None:
+        value = status.get(key)
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return None
+        return float(value) if math.isfinite(value) else None
+
+    up = status.get("database_up")
+    if isinstance(up, bool):
+        out.family(
+            "logbot_archive_database_up",
+            "gauge",
+            "1 if the archive feed's last look reached the database.",
+            up,
+        )
+    figures = [
+        (
+            "logbot_archive_backlog_bytes",
+            "gauge",
+            "Bytes of recent log files not yet in the"
+            " archive database (grows while the database is down).",
+            number("backlog_bytes"),
+        ),
+        (
+            "logbot_archive_events_stored_total",
+            "counter",
+            "Events this bot stored first in the archive database (since the feed started).",
+            number("events_new"),
+        ),
+        (
+            "logbot_archive_events_matched_total",
+            "counter",
+            "Lines of this bot matched to events another bot had stored (since the feed started).",
+            number("events_matched"),
+        ),
+    ]
+    for name, kind, help_text, value in figures:
+        if value is not None:
+            out.family(name, kind, help_text, value)
+    age = number("age_seconds")  # the service's wall clock minus the file's time
+    if age is not None:
+        out.family(
+            "logbot_archive_feed_age_seconds",
+            "gauge",
+            "Seconds since the archive feed last looked at the files (it looks every"
+            " archive.interval seconds; large: the feed process is stuck or gone).",
+            round(max(0.0, age), 3),
+        )
 
 
 def _iso(seconds: float | None) -> str | None:

@@ -14,6 +14,7 @@ import pytest
 from logbot.bot import netsplits
 from logbot.config.settings import ChannelConfig, EventFilter, LogOptions
 from logbot.irc.batches import MAX_BATCH_SECONDS
+from logbot.logs import splits
 from logbot.logs.writer import LogWriter
 from tests.bot.fakes import WALL0, Harness, network
 
@@ -153,7 +154,7 @@ def test_the_log_options_apply_to_the_summary(tmp_path: Path) -> None:
 def test_long_lists_make_several_lines_and_the_nicks_held_are_bounded(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(netsplits, "NICKS_PER_LINE", 2)
+    monkeypatch.setattr(splits, "NICKS_PER_LINE", 2)  # the wording's module
     monkeypatch.setattr(netsplits, "MAX_SPLIT_NICKS", 5)  # #a and #B together
     h = harness(tmp_path)
     h.feed(f":irc.example BATCH +ns netsplit {' '.join(SPLIT)}", *quits("ns", "alice", "bob"))

@@ -396,8 +396,8 @@ def test_yaml_construction_errors_do_not_quote_values() -> None:
 
 def test_recursive_and_deep_yaml_is_refused_cleanly() -> None:
     assert problem(doc(network()) + "x: &a [*a]\n") == (
-        "x: unknown key (known keys: health, index, logging, networks, plugins, reactor, web) "
-        "(config.yaml line 6)"
+        "x: unknown key (known keys: archive, health, index, logging, networks, plugins,"
+        " reactor, web) (config.yaml line 6)"
     )
     found = problems("networks: &a [*a]\n")
     assert found == ["networks[0]: expected a mapping (config.yaml line 1)"]

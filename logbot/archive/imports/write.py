@@ -30,6 +30,9 @@ the bot wrote (but for the ``logbot.imported`` tag of its jsonl lines):
 * *No link followed*: every folder below the root is opened without following a
   symbolic link (:mod:`logbot.logs.safe_open`); a link planted there fails that day,
   reported, and nothing is written through it.
+* *A day too big to hold*: :meth:`DayWriter.create_streamed` writes a new day from
+  chunks as they come (the archive's export, a page of lines at a time), each file a
+  temporary file until the last chunk, then linked into place as above.
 * ``dry_run``: everything but the writing (existing files are still read, to count
   the duplicates a merge would drop).
 """
@@ -38,7 +41,7 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from pathlib import Path
@@ -50,7 +53,7 @@ from logbot.logs.formats import format_jsonl, text_formatter
 from logbot.logs.record import LogRecord
 from logbot.logs.textread import Layout
 
-__all__ = ["Channel", "DayResult", "DayWriter"]
+__all__ = ["Channel", "DayResult", "DayWriter", "present"]
 
 _FORMATS = ("text", "jsonl")
 
@@ -95,15 +98,15 @@ class DayWriter:
         if key in self._skipped:
             return DayResult("skipped")
         try:
-            targets = self._targets(ch, day)
-            states = [self._state(path, ch.options) for _, path in targets]
+            files = self.day_files(ch, day)
         except (ValueError, KeyError, IndexError, AttributeError, TypeError) as e:
             return DayResult("failed", why=f"no safe log path: {e}")
         except OSError as e:
             return DayResult("failed", why=_why(e))
+        targets = [(fmt, path) for fmt, path, _ in files]
+        states = [state for _, _, state in files]
         ours = key in self._ours
-        present = any(state != "absent" for state in states)
-        if present and not ours and not self.merge:
+        if present(files) and not ours and not self.merge:
             self._skipped.add(key)
             return DayResult("skipped")
         if "packed" in states:
@@ -115,6 +118,73 @@ class DayWriter:
             return DayResult("failed", why=_why(e))
         self._ours.add(key)
         return result
+
+    def day_files(self, ch: Channel, day: date) -> list[tuple[str, Path, str]]:
+        """``day``'s files for ``ch``: (format, path, state), the state ``absent``,
+        ``present`` or ``packed`` (only its ``.gz``, or size-rotated parts).
+
+        :raises ValueError: the path template has no ``{date}``, or leaves the root.
+        :raises OSError: a folder cannot be looked into (a link planted there)."""
+        return [(fmt, path, self._state(path, ch.options)) for fmt, path in self._targets(ch, day)]
+
+    def create_streamed(
+        self, ch: Channel, day: date, chunks: Iterable[Mapping[str, bytes]]
+    ) -> DayResult:
+        """``day``'s files for ``ch``, none of which exists, written from ``chunks``
+        (each: format -> bytes to add) without holding the day in memory: each file is
+        a temporary file beside it until every chunk is written and synced, then
+        linked into place (never over a file that appeared meanwhile).  A failure
+        removes the temporary files, and the files of the day already linked.
+        ``lines``: the lines of the first format."""
+        try:
+            targets = self._targets(ch, day)
+        except (ValueError, KeyError, IndexError, AttributeError, TypeError) as e:
+            return DayResult("failed", why=f"no safe log path: {e}")
+        if self.dry_run:
+            lines = sum(chunk.get(targets[0][0], b"").count(b"\n") for chunk in chunks)
+            return DayResult("written", lines)
+        temps: list[tuple[int, str, str, int]] = []  # (dir fd, temp name, name, fd)
+        lines = 0
+        try:
+            for _, path in targets:
+                dir_fd = safe_open.open_dir(self.root, path.parent, create=True)
+                try:
+                    temp, fd = safe_open.create_temp(dir_fd, path.name)
+                except BaseException:
+                    os.close(dir_fd)
+                    raise
+                temps.append((dir_fd, temp, path.name, fd))
+            for chunk in chunks:
+                for (fmt, _), (_, _, _, fd) in zip(targets, temps, strict=True):
+                    view = memoryview(chunk.get(fmt, b""))
+                    while view:
+                        view = view[os.write(fd, view) :]
+                if targets:
+                    lines += chunk.get(targets[0][0], b"").count(b"\n")
+            for _, _, _, fd in temps:
+                os.fsync(fd)
+            linked: list[tuple[int, str]] = []
+            try:
+                for dir_fd, temp, name, _ in temps:
+                    os.link(temp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd, follow_symlinks=False)
+                    linked.append((dir_fd, name))
+                    os.fsync(dir_fd)
+            except OSError:  # the day's files all or none: a later run must not skip it
+                for dir_fd, name in linked:
+                    os.unlink(name, dir_fd=dir_fd)
+                raise
+        except OSError as e:
+            return DayResult("failed", why=_why(e))
+        finally:
+            for dir_fd, temp, _, fd in temps:
+                os.close(fd)
+                try:
+                    os.unlink(temp, dir_fd=dir_fd)
+                except OSError:
+                    pass
+                os.close(dir_fd)
+        self._ours.add((ch.network, ch.folded, day))
+        return DayResult("written", lines)
 
     def _targets(self, ch: Channel, day: date) -> list[tuple[str, Path]]:
         options = ch.options
@@ -163,7 +233,8 @@ class DayWriter:
         for fmt, path in targets:
             old = existing.get(fmt)
             layout = old.layout if old is not None else None
-            data = combined(old, self._lines(ch, fmt, kept, layout))
+            mine = [r for r in kept if r.only is None or r.only == fmt]  # as the writer does
+            data = combined(old, self._lines(ch, fmt, mine, layout))
             if old is not None:
                 self._replace(path, data)
             else:
@@ -194,6 +265,11 @@ class DayWriter:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def present(files: Sequence[tuple[str, Path, str]]) -> bool:
+    """Whether any of a day's files (:meth:`DayWriter.day_files`) is there in any form."""
+    return any(state != "absent" for _, _, state in files)
 
 
 def _why(e: OSError) -> str:

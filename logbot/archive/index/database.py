@@ -109,15 +109,19 @@ class Index:
         ingest = self._ingest
         if ingest is None or ingest.root != root:
             self._drop_ingest()
-            ingest = self._ingest = Ingest(self._conn, root, self._now)
+            ingest = self._ingest = self._new_ingest(root)
         try:
             return ingest.update(max_lines)
         except sqlite3.DatabaseError as e:
             if not is_damage(e):
                 raise
             self._reopen(f"damaged: {e}")
-        self._ingest = Ingest(self._conn, root, self._now)
+        self._ingest = self._new_ingest(root)
         return self._ingest.update(max_lines)
+
+    def _new_ingest(self, root: Path) -> Ingest:
+        """The follower of ``root`` into this file (a subclass may send the lines on)."""
+        return Ingest(self._conn, root, self._now)
 
     def rebuild(self, root: str | os.PathLike[str]) -> int:
         """Empty the index and read every file under ``root`` again."""
@@ -128,7 +132,7 @@ class Index:
             if not is_damage(e):
                 raise
             self._reopen(f"damaged: {e}")
-        self._ingest = Ingest(self._conn, Path(root), self._now)
+        self._ingest = self._new_ingest(Path(root))
         return self._ingest.update(None, full=True)
 
     @property

@@ -43,6 +43,8 @@ class Follower:
         root: str | os.PathLike[str],
         interval: float = IndexOptions.interval,
         batch_lines: int = IndexOptions.batch_lines,
+        label: str = "index",
+        done: str = "indexed",
     ) -> None:
         if interval <= 0 or batch_lines <= 0:
             raise ValueError("interval and batch_lines must be positive")
@@ -51,6 +53,8 @@ class Follower:
         self.root = root
         self.interval = interval
         self.batch_lines = batch_lines
+        self.label = label  # what the log lines call it ("index", "archive feed")
+        self.done = done  # and what it did with lines ("indexed", "fed")
         self.lines_indexed = 0
         self.bad_lines = 0
         self.updates = 0
@@ -84,24 +88,32 @@ class Follower:
             self.errors += 1
             why = f"{type(e).__name__}: {e}"
             if why != self.last_error:
-                log.warning("index: update failed (%s); retrying every %g s", why, self.interval)
+                log.warning(
+                    "%s: update failed (%s); retrying every %g s", self.label, why, self.interval
+                )
             self.last_error = why
             self._schedule(self.interval)
             return
         if self.last_error is not None:
-            log.info("index: updates work again")
+            log.info("%s: updates work again", self.label)
             self.last_error = None
         self.updates += 1
         self.lines_indexed += lines
         self.bad_lines += max(0, self.index.bad_lines - bad_before)
         if lines:
-            log.debug("index: %d lines indexed", lines)
+            log.debug("%s: %d lines %s", self.label, lines, self.done)
         if self.index.pending:
             self._schedule(0)
             return
         if not self.caught_up:
             self.caught_up = True
-            log.info("index: caught up with %s (%d lines indexed)", self.root, self.lines_indexed)
+            log.info(
+                "%s: caught up with %s (%d lines %s)",
+                self.label,
+                self.root,
+                self.lines_indexed,
+                self.done,
+            )
         self._schedule(self.interval)
 
     def _schedule(self, delay: float) -> None:

@@ -53,17 +53,17 @@ import logging
 import os
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from logbot.archive.index import sources
 from logbot.archive.index.identity import CACHED, FileRow, Identity, Rows, identity, row_of
-from logbot.archive.index.records import insert_lines
+from logbot.archive.index.records import Inserted, insert_lines
 from logbot.archive.index.scan import HOT_SECONDS, Scanner
 from logbot.archive.index.schema import HEAD_BYTES
 
-__all__ = ["GZ_READERS", "TRANSACTION_LINES", "Ingest"]
+__all__ = ["GZ_READERS", "TRANSACTION_LINES", "Ingest", "Sink"]
 
 log = logging.getLogger("logbot.archive.index")
 
@@ -86,11 +86,36 @@ class _Outcome:
     more: bool = False
 
 
+class Sink:
+    """Where a batch's lines go: the index's own tables (this class), or elsewhere (the
+    PostgreSQL feed keeps only the ``files`` rows here and sends the lines on).
+
+    ``insert`` takes a batch inside the open transaction; ``commit`` is called just
+    before the transaction commits (the lines must be safe elsewhere before the offsets
+    that say they were read are); ``discard`` when it rolls back."""
+
+    def insert(self, conn: sqlite3.Connection, file_id: int, raws: Sequence[bytes]) -> Inserted:
+        return insert_lines(conn, file_id, raws)
+
+    def commit(self) -> None:
+        pass
+
+    def discard(self) -> None:
+        pass
+
+
 class Ingest:
     """The state of following one log root into one index connection."""
 
-    def __init__(self, conn: sqlite3.Connection, root: Path, now: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        root: Path,
+        now: Callable[[], float],
+        sink: Sink | None = None,
+    ) -> None:
         self.conn = conn
+        self.sink = Sink() if sink is None else sink
         self.root = root
         self._now = now
         self.scanner = Scanner(root, now)
@@ -175,12 +200,14 @@ class Ingest:
 
     def _commit(self) -> None:
         if self.conn.in_transaction:
+            self.sink.commit()
             self.conn.execute("COMMIT")
         self.lines += self._txn_indexed
         self.bad += self._txn_bad
         self._txn_lines = self._txn_indexed = self._txn_bad = 0
 
     def _rollback(self) -> None:
+        self.sink.discard()
         if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
         self._txn_lines = self._txn_indexed = self._txn_bad = 0
@@ -256,7 +283,7 @@ class Ingest:
         reader, ident = self._open(rel, row)
         try:
             lines, skipped = reader.take(limit)
-            inserted = insert_lines(self.conn, row.id, lines)
+            inserted = self.sink.insert(self.conn, row.id, lines)
         except BaseException:
             reader.close()
             raise

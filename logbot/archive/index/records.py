@@ -38,6 +38,8 @@ __all__ = [
     "MAX_TIME_MS",
     "MIN_TIME_MS",
     "Inserted",
+    "clean",
+    "essentials",
     "fold",
     "insert_lines",
     "remove_file_lines",
@@ -86,7 +88,32 @@ FOLD_CACHE = 65536
 fold = lru_cache(maxsize=FOLD_CACHE)(channel_key)
 
 
-def _clean(value: str) -> str:
+def essentials(record: Any) -> tuple[int, str, str, str, str] | None:
+    """``(time_ms, network, channel, type, day)`` of a parsed jsonl line the archive
+    takes (the module's docstring says which), or None for a bad one.  The PostgreSQL
+    feed takes the same lines (:mod:`logbot.archive.postgres.events`)."""
+    if type(record) is not dict:
+        return None
+    ms = record.get("time_ms")
+    network = record.get("network")
+    name = record.get("channel")
+    kind = record.get("type")
+    if (
+        type(ms) is not int
+        or not MIN_TIME_MS <= ms <= MAX_TIME_MS
+        or type(network) is not str
+        or type(name) is not str
+        or type(kind) is not str
+        or not network
+        or not name
+        or not kind
+    ):
+        return None
+    day = day_of(record)
+    return None if day is None else (ms, network, name, kind, day)
+
+
+def clean(value: str) -> str:
     """``value`` without lone surrogates (a JSON ``\\ud800`` escape): SQLite stores
     UTF-8, which cannot hold them."""
     try:
@@ -151,29 +178,11 @@ def insert_lines(conn: sqlite3.Connection, file_id: int, raws: Sequence[bytes]) 
         except (ValueError, RecursionError):
             result.bad += 1
             continue
-        if type(record) is not dict:
+        fields = essentials(record)
+        if fields is None:
             result.bad += 1
             continue
-        ms = record.get("time_ms")
-        network = record.get("network")
-        name = record.get("channel")
-        kind = record.get("type")
-        if (
-            type(ms) is not int
-            or not MIN_TIME_MS <= ms <= MAX_TIME_MS
-            or type(network) is not str
-            or type(name) is not str
-            or type(kind) is not str
-            or not network
-            or not name
-            or not kind
-        ):
-            result.bad += 1
-            continue
-        day = day_of(record)
-        if day is None:
-            result.bad += 1
-            continue
+        ms, network, name, kind, day = fields
         nick = record.get("nick")
         text = record.get("text")
         if type(nick) is not str:
@@ -181,9 +190,9 @@ def insert_lines(conn: sqlite3.Connection, file_id: int, raws: Sequence[bytes]) 
         if type(text) is not str:
             text = None
         if "\\u" in line:  # an escape may have made a lone surrogate
-            network, name, kind = _clean(network), _clean(name), _clean(kind)
-            nick = None if nick is None else _clean(nick)
-            text = None if text is None else _clean(text)
+            network, name, kind = clean(network), clean(name), clean(kind)
+            nick = None if nick is None else clean(nick)
+            text = None if text is None else clean(text)
         key = fold(name)
         day_key = (network, key, day)
         seq = seqs.get(day_key)

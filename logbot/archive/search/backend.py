@@ -134,8 +134,12 @@ def find(
     """
     from logbot.archive.search.scan import scan
 
-    notes = []
+    notes: list[str] = []
     root = Path(config.log.root)
+    if use_index and index is None and opener is None and config.archive.store == "postgres":
+        found = _from_database(config, query, context, notes)
+        if found is not None:
+            return found
     if use_index:
         path = index if index is not None else index_file(config)
         if not path.exists():
@@ -156,6 +160,27 @@ def find(
                 notes.append(f"the index at {path} failed ({e}): scanning the files")
     hits, report = scan(config, query, root=root, context=context, progress=progress)
     return Found(hits, "files", notes, report.summary())
+
+
+def _from_database(config: Config, query: Query, context: int, notes: list[str]) -> Found | None:
+    """The hits from the shared PostgreSQL archive (every bot's lines, each once); None
+    with a note when it cannot answer (the files, this bot's own, are scanned then)."""
+    from logbot.archive.stores import StoreError, open_archive
+
+    try:
+        archive = open_archive(config)
+    except StoreError as e:
+        notes.append(f"{e}: scanning the files")
+        return None
+    try:
+        return Found(list(archive.search(query, context)), "database", notes)
+    except ValueError:  # a bad query (SearchError): the same from the files
+        raise
+    except Exception as e:  # the database went away
+        notes.append(f"the archive database failed ({e}): scanning the files")
+        return None
+    finally:
+        archive.close()
 
 
 def first_from_index(

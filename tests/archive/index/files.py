@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from logbot.archive.index import Index
+from tests.archive.records import record_at
 
 
 def day_file(
@@ -34,23 +35,8 @@ def record(
     keys in order."""
     local = datetime.datetime.fromisoformat(f"{day}T10:00:00{offset}")
     when = local + datetime.timedelta(seconds=n)
-    out: dict[str, Any] = {
-        "time": when.isoformat(timespec="milliseconds"),
-        "time_ms": int(when.timestamp() * 1000),
-        "time_source": "server",
-        "type": kind,
-        "network": network,
-        "channel": channel,
-        "nick": nick,
-        "user": None,
-        "host": None,
-        "account": None,
-        "text": text,
-        "msgid": None,
-        "tags": {},
-    }
-    out.update(extra)
-    return out
+    return record_at(when, kind=kind, text=text, nick=nick, channel=channel, network=network,
+                     **extra)  # fmt: skip
 
 
 def lines(records: Iterable[dict[str, Any]]) -> bytes:
