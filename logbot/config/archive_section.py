@@ -31,6 +31,7 @@ are folded here with :func:`logbot.irc.casemap.casefold` (RFC 1459), as
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import types
 from collections.abc import Collection
 from typing import Any
@@ -57,6 +58,7 @@ __all__ = [
     "MAX_RESULTS",
     "MAX_TITLE",
     "WEB_KEYS",
+    "have_psycopg",
     "read_archive",
     "read_index",
     "read_web",
@@ -113,6 +115,11 @@ def read_archive(reader: Reader, path: str, value: Any) -> ArchiveOptions:
     if section is None:
         return defaults
     store = section.get("store", to_choice(STORES), defaults.store)
+    if store == "postgres" and not have_psycopg():
+        reader.problem(
+            section.at("store"),
+            "postgres needs psycopg, which is not installed: pip install 'logbot[postgres]'",
+        )
     dsn = section.secret("dsn")
     if store == "postgres" and dsn is None:
         reader.problem(section.at("store"), "postgres needs dsn or dsn_file")
@@ -130,6 +137,14 @@ def read_archive(reader: Reader, path: str, value: Any) -> ArchiveOptions:
         interval=section.get("interval", to_number(gt=0), defaults.interval),
         batch_lines=section.get("batch_lines", to_int(1), defaults.batch_lines),
     )
+
+
+def have_psycopg() -> bool:
+    """Whether psycopg (the ``postgres`` extra) can be imported, without importing it."""
+    try:
+        return importlib.util.find_spec("psycopg") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _check_instance(value: str) -> str | None:

@@ -90,3 +90,15 @@ def test_the_sample_s_archive_section_is_valid_when_uncommented(tmp_path: Path) 
         1.0,
         5000,
     )
+
+
+def test_postgres_without_psycopg_is_a_config_problem_naming_the_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from logbot.config import archive_section
+
+    monkeypatch.setattr(archive_section, "have_psycopg", lambda: False)
+    found = problems(tmp_path, "archive: {store: postgres, dsn: 'host=x'}\n")
+    assert "archive.store: postgres needs psycopg, which is not installed" in found
+    assert "pip install 'logbot[postgres]'" in found
+    load(tmp_path, "archive: {store: sqlite}\n")  # the default store needs nothing

@@ -21,9 +21,10 @@ import pytest
 
 from logbot.reactor.backends import available
 from tests.e2e.botproc import REPO, BotProcess, wait_for_log
-from tests.e2e.test_archive_run import children
+from tests.e2e.test_archive_run import children, get
 from tests.integration.recording_bot import unique
 from tests.ircd.peer import connect
+from tests.ircd.servers import free_ports
 
 psycopg = pytest.importorskip("psycopg", reason="the postgres extra (psycopg) is not installed")
 
@@ -114,13 +115,25 @@ def test_two_bots_one_archive_each_line_once(
             wait_for_log(reactor, lambda: _messages(pg_dsn), lambda m: len(m) >= count, 20, what)
         )
 
+    (health,) = free_ports(1)
     try:
-        a.start_seen_by(run_until, peer, [chan])
+        a.start_seen_by(run_until, peer, [chan], args=("--health-port", str(health)))
         b.start(*())
         b.seen_joining(run_until, peer, chan)
         say(20)
         archive_has(20, "the first 20 lines in the archive")
         run_until(wait_for_log(reactor, lambda: _fed(pg_dsn, "b"), lambda n: n == 20, 20, "b's"))
+        # a's /metrics has its feed's figures (from the status file its feed child writes)
+        metrics = run_until(
+            wait_for_log(
+                reactor,
+                lambda: get(health, "/metrics")[1],
+                lambda text: "logbot_archive_database_up 1" in text,
+                20,
+                "a's feed in /metrics",
+            )
+        )
+        assert "logbot_archive_backlog_bytes " in metrics
 
         # a dies without a word (kill -9 of the bot alone: its feed child follows it,
         # by PR_SET_PDEATHSIG, rather than live on as an orphan); b logs on alone

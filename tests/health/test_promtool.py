@@ -148,3 +148,31 @@ def test_the_rarer_families_pass_promtool() -> None:
     replies = 'logbot_network_standard_replies_total{network="lagging",type="%s",command="%s"}'
     assert samples[replies % ("WARN", "other")] == 1 and samples[replies % ("NOTE", "*")] == 1
     assert_clean(text)
+
+
+def test_the_archive_feed_families_pass_promtool() -> None:
+    """With ``archive.store: postgres``, the feed's status file (its process writes it)
+    becomes the logbot_archive_* families; a status with a figure of the wrong type
+    leaves that figure out."""
+    status = {
+        "database_up": False,
+        "backlog_bytes": 123456,
+        "events_new": 10,
+        "events_matched": 7,
+        "age_seconds": 1.25,
+    }
+    svc = service(registered_bot().bot, archive_feed_status=lambda: status)
+    text = render_metrics(svc, now=100.0)
+    _, samples = parse(text)
+    assert samples["logbot_archive_database_up"] == 0
+    assert samples["logbot_archive_backlog_bytes"] == 123456
+    assert samples["logbot_archive_events_stored_total"] == 10
+    assert samples["logbot_archive_events_matched_total"] == 7
+    assert samples["logbot_archive_feed_age_seconds"] == 1.25
+    assert_clean(text)
+    status.update(backlog_bytes="lots", database_up=1, age_seconds=float("nan"))
+    _, samples = parse(render_metrics(svc, now=100.0))
+    assert "logbot_archive_backlog_bytes" not in samples
+    assert "logbot_archive_database_up" not in samples
+    assert "logbot_archive_feed_age_seconds" not in samples
+    assert samples["logbot_archive_events_stored_total"] == 10
