@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +116,9 @@ def test_two_bots_one_archive_each_line_once(
             wait_for_log(reactor, lambda: _messages(pg_dsn), lambda m: len(m) >= count, 20, what)
         )
 
-    (health,) = free_ports(1)
+    health, web = free_ports(2)
+    # b's web view reads the shared database: the lines of both bots
+    b.config["web"] = {"port": web, "publish": {"local": "*"}}
     try:
         a.start_seen_by(run_until, peer, [chan], args=("--health-port", str(health)))
         b.start(*())
@@ -139,7 +142,7 @@ def test_two_bots_one_archive_each_line_once(
         # by PR_SET_PDEATHSIG, rather than live on as an orphan); b logs on alone
         assert a.proc is not None
         kids = list(children(a.proc.pid))
-        assert len(kids) == 1, kids
+        assert len(kids) == 1 and "archive feed --follow" in children(a.proc.pid)[kids[0]]
         a.kill9()
         run_until(
             wait_for_log(
@@ -176,6 +179,16 @@ def test_two_bots_one_archive_each_line_once(
         shown = [x.record for x in lines if x.record["type"] == "gap"]
         own = [(r["type"], r["time"]) for r in a.jsonl(chan)]
         assert not shown, json.dumps([shown, _markers(pg_dsn), own])
+        # b's web view (a child of b's logbot run, reading the database): the day page
+        # has the lines a never saw, the search page finds one
+        key = urllib.parse.quote(chan.lower(), safe="")
+        status, page = get(web, f"/local/{key}/{day}")
+        assert status == 200 and all(text in page for text in said), page[:500]
+        status, page = get(web, "/search?q=line+25")
+        assert status == 200 and said[25] in page
+        assert b.proc is not None and any(
+            "web --no-follow" in c for c in children(b.proc.pid).values()
+        )
         found = run_logbot(a, "search", "--json", "line", "25")
         assert found.returncode == 0, found.stderr
         assert [json.loads(x)["text"] for x in found.stdout.splitlines()] == [said[25]]
