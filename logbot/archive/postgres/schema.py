@@ -61,6 +61,15 @@ _UNACCENT = (
 )
 _PLAIN = ("CREATE TEXT SEARCH CONFIGURATION logbot_words (COPY = simple)",)
 
+#: ASCII punctuation, which the stored words are split at before PostgreSQL's parser
+#: sees the text: SQLite's unicode61 tokenizer splits there, but PostgreSQL's keeps a
+#: host name (``example.com``), a path or an e-mail address as one word, so ``com``
+#: would not find ``example.com``.  Split alike, both indexes find the same lines.
+ASCII_PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+_WORDS_TEXT = "translate(coalesce(text, ''), {}, {})".format(
+    "'" + ASCII_PUNCTUATION.replace("'", "''") + "'", "'" + " " * len(ASCII_PUNCTUATION) + "'"
+)
+
 _V1 = (
     """CREATE TABLE events (
         id bigint PRIMARY KEY,
@@ -80,8 +89,8 @@ _V1 = (
         gap_from_ms bigint,
         record text NOT NULL,
         words tsvector GENERATED ALWAYS AS
-            (to_tsvector('logbot_words'::regconfig, coalesce(text, ''))) STORED
-    )""",
+            (to_tsvector('logbot_words'::regconfig, WORDS_TEXT)) STORED
+    )""".replace("WORDS_TEXT", _WORDS_TEXT),
     "CREATE SEQUENCE events_id_seq OWNED BY events.id",
     "CREATE UNIQUE INDEX events_msgid ON events (network, msgid) WHERE msgid IS NOT NULL",
     "CREATE INDEX events_match ON events (match_key, time_ms)",
@@ -151,6 +160,11 @@ def require_current(conn: Any) -> None:
         raise SchemaError(
             f"the archive database is at schema version {version}, newer than this logbot's"
             f" {SCHEMA_VERSION}: upgrade logbot"
+        )
+    if version == 0:
+        raise SchemaError(
+            "the archive database has no tables yet: a bot's feed makes them at its first"
+            " look, or run 'logbot archive migrate'"
         )
     raise SchemaError(
         f"the archive database is at schema version {version}, this logbot needs"

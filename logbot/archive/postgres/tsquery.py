@@ -20,9 +20,11 @@ in parts (``e-mail`` is ``e-mail``, ``e``, ``mail``).  So a term with such chara
 asks for either reading: PostgreSQL's parse of the term as typed (it matches the text
 where the parser kept the same word whole), *or* the phrase of its parts split as the
 SQLite tokenizer splits them (it matches ``e mail``, ``don't``, ``foo_bar`` as SQLite
-does).  What stays different: a part of a word the parser kept whole in the *text*
-(``example`` alone does not find ``example.com``, ``3`` does not find ``3.14``): the
-stored ``tsvector`` does not have it.
+does).  The stored text is split at ASCII punctuation before PostgreSQL parses it
+(:data:`~.schema.ASCII_PUNCTUATION`), so the parts of ``example.com`` or ``3.14`` are
+in the stored ``tsvector`` and ``com`` finds ``example.com`` as in SQLite (the
+comparison test in tests/archive/postgres/test_search.py gives the same lines for
+every query it tries).
 """
 
 from __future__ import annotations
