@@ -136,7 +136,8 @@ def run_command(
     "--connect",
     is_flag=True,
     help="Also try each server: name lookup, TCP, TLS, registration (joins nothing, logs "
-    "nothing); exit 1 unless every network has a server that registered.",
+    "nothing), and the archive database if there is one; exit 1 unless every network has "
+    "a server that registered (and the database answered).",
 )
 def check_command(config_path: str, config_file: str | None, connect: bool) -> None:
     """Validate the config, load the enabled plugins, test that the log root and the data
@@ -145,9 +146,12 @@ def check_command(config_path: str, config_file: str | None, connect: bool) -> N
     path = config_for(config_path, config_file)
     ok = check_config(path)
     if connect:
+        from logbot.cli.archive_check import check_archive_database
         from logbot.cli.connect_check import check_connections
 
-        ok = check_connections(load_or_exit(path)) and ok
+        config = load_or_exit(path)
+        ok = check_connections(config) and ok
+        ok = check_archive_database(config) and ok
     if not ok:
         sys.exit(1)
 

@@ -45,7 +45,7 @@ from logbot.reactor import defer, error, resolve
 from logbot.reactor.failure import Failure
 from logbot.reactor.loop import Reactor
 
-__all__ = ["STEP_TIMEOUT", "check_connections"]
+__all__ = ["STEP_TIMEOUT", "check_connections", "step_line"]
 
 #: Seconds for each of the name lookup, the TCP connection and the TLS handshake
 #: (registration has the network's ``registration_timeout``, as in the bot).
@@ -82,6 +82,13 @@ def _took(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
 
 
+def step_line(name: str, ok: bool | None, took: float | None, detail: str) -> str:
+    """One step of the report: its name, OK / FAILED / skipped, the time, what it found
+    (the archive database's check prints its steps the same way)."""
+    status = "OK" if ok else "skipped" if ok is None else "FAILED"
+    return f"  {name:<13}{status:<8}{'' if took is None else _took(took):>8}  {detail}"
+
+
 def _address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
@@ -107,8 +114,7 @@ class _Checker:
     def step(
         self, name: str, ok: bool | None, took: float | None, detail: str, more: Sequence[str] = ()
     ) -> None:
-        status = "OK" if ok else "skipped" if ok is None else "FAILED"
-        self.echo(f"  {name:<13}{status:<8}{'' if took is None else _took(took):>8}  {detail}")
+        self.echo(step_line(name, ok, took, detail))
         for line in more:
             self.echo(_INDENT + line)
 

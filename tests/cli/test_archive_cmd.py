@@ -91,3 +91,22 @@ def test_an_sqlite_store_has_no_archive_database(tmp_path: Path) -> None:
     result = run(tmp_path, "archive", "migrate")
     assert result.returncode == 2
     assert "archive.store is not postgres" in result.stderr
+
+
+def test_check_connect_tries_the_archive_database(
+    pg_dsn: str, ngircd: object, tmp_path: Path
+) -> None:
+    config(tmp_path, {"store": "postgres", "dsn": pg_dsn})
+    data = yaml.safe_load((tmp_path / "config.yaml").read_text())
+    data["networks"][0]["servers"] = [f"127.0.0.1:{ngircd.port}"]  # type: ignore[attr-defined]
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(data))
+    good = run(tmp_path, "check", "--connect")
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "archive: postgres@127.0.0.1:" in good.stdout
+    assert "schema       OK" in good.stdout and "no tables yet" in good.stdout
+    (port,) = free_ports(1)
+    data["archive"]["dsn"] = f"host=127.0.0.1 port={port} user=u password=pw-sekrit dbname=d"
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(data))
+    bad = run(tmp_path, "check", "--connect")
+    assert bad.returncode == 1
+    assert "connection   FAILED" in bad.stdout and "pw-sekrit" not in bad.stdout + bad.stderr
