@@ -39,7 +39,8 @@ log = logging.getLogger("logbot.archive.postgres")
 
 @click.group("archive")
 def archive_group() -> None:
-    """The shared PostgreSQL archive (archive.store: postgres): schema, feed, export."""
+    """The archive's database (archive.store: postgres): its schema, the feed, its state;
+    and export, from either store."""
 
 
 def _fail(message: str) -> NoReturn:
