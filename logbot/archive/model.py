@@ -24,6 +24,7 @@ from logbot.irc.casemap import casefold
 
 __all__ = [
     "PRIVATE_PREFIXES",
+    "ArchiveUnavailable",
     "Hit",
     "Line",
     "Query",
@@ -37,6 +38,12 @@ __all__ = [
 PRIVATE_PREFIXES = "#&+!"
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class ArchiveUnavailable(Exception):
+    """The archive's store cannot answer now (its database is down or unreachable): a
+    reader says so (the web view: 503) rather than fail as on a bug.  The message names
+    the store, never a password."""
 
 
 def channel_key(name: str) -> str:

@@ -3,6 +3,7 @@ PostgreSQL, a config file."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -110,3 +111,21 @@ def test_check_connect_tries_the_archive_database(
     bad = run(tmp_path, "check", "--connect")
     assert bad.returncode == 1
     assert "connection   FAILED" in bad.stdout and "pw-sekrit" not in bad.stdout + bad.stderr
+
+
+def test_search_reads_the_database_and_the_files_when_it_is_down(
+    pg_dsn: str, tmp_path: Path
+) -> None:
+    config(tmp_path, {"store": "postgres", "dsn": pg_dsn})
+    write_day(tmp_path / "logs", [record(i, f"needle {i}") for i in range(3)])
+    assert run(tmp_path, "archive", "feed").returncode == 0
+    found = run(tmp_path, "search", "--json", "needle", "1")
+    assert found.returncode == 0, found.stderr
+    assert [json.loads(x)["text"] for x in found.stdout.splitlines()] == ["needle 1"]
+    assert found.stderr == ""  # from the database: nothing to say
+    (port,) = free_ports(1)
+    config(tmp_path, {"store": "postgres", "dsn": f"host=127.0.0.1 port={port} password=pw-x"})
+    scanned = run(tmp_path, "search", "--json", "needle", "1")
+    assert scanned.returncode == 0, scanned.stderr
+    assert [json.loads(x)["text"] for x in scanned.stdout.splitlines()] == ["needle 1"]
+    assert "scanning the files" in scanned.stderr and "pw-x" not in scanned.stderr

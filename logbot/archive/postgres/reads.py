@@ -30,7 +30,7 @@ import psycopg
 from logbot.archive.index.reads import ChannelInfo
 from logbot.archive.index.records import fold
 from logbot.archive.index.search import SEARCH_SECONDS
-from logbot.archive.model import Hit, Line, Query
+from logbot.archive.model import ArchiveUnavailable, Hit, Line, Query
 from logbot.archive.postgres import pgsearch
 from logbot.archive.postgres.connect import Database, DatabaseError
 from logbot.archive.postgres.merged import page
@@ -39,7 +39,7 @@ from logbot.archive.postgres.schema import require_current
 __all__ = ["ChannelInfo", "ConnectionLost", "PgArchive", "StoreUnavailable"]
 
 
-class StoreUnavailable(DatabaseError):
+class StoreUnavailable(DatabaseError, ArchiveUnavailable):
     """The archive's database cannot be reached or used (the message says which
     server, never its password)."""
 

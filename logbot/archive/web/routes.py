@@ -24,11 +24,12 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+import logging
 import re
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from logbot.archive.model import Hit, Line, Query, channel_key
+from logbot.archive.model import ArchiveUnavailable, Hit, Line, Query, channel_key
 from logbot.archive.web import pages, urls
 from logbot.archive.web.access import Guard, Publisher
 from logbot.archive.web.assets import ASSETS
@@ -41,13 +42,19 @@ from logbot.health.http import REASONS, Request, Response
 
 __all__ = [
     "FOLLOW_BATCH",
+    "RETRY_AFTER",
     "ArchiveIndex",
     "WebApp",
 ]
 
+log = logging.getLogger("logbot.archive.web")
+
 #: The most lines one poll of a live page gets (the script asks again at once for
 #: the rest): a page left open over a busy hour must not ask for all of it at once.
 FOLLOW_BATCH = 500
+#: Seconds a client is told to wait (``Retry-After``) when the archive's database is
+#: down: the feed retries every second, a page need not.
+RETRY_AFTER = 30
 HTML = "text/html; charset=utf-8"
 _DAY = re.compile(r"\d{4}-\d\d-\d\d")
 _SEQ = re.compile(r"\d{1,9}")
@@ -118,7 +125,11 @@ class WebApp:
             fields = parse_query(request.target)
         except BadURL:
             return self._error(400)
-        return self._route(segments, fields)
+        try:
+            return self._route(segments, fields)
+        except ArchiveUnavailable as e:  # the database is down: not a bug, say so
+            log.warning("web: %s", e)
+            return self._error(503, (("Retry-After", str(RETRY_AFTER)),))
 
     def _route(self, segments: list[str], fields: dict[str, str]) -> Response:
         count = len(segments)

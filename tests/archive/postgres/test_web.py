@@ -72,3 +72,21 @@ def test_a_bad_search_is_a_page_that_says_so(pg: Any, archive: PgArchive) -> Non
     add_event(pg, record("2026-03-01T10:00:00", "hello"))
     response = get(_web(archive), "/search?q=" + "+".join(f"w{i}" for i in range(40)))
     assert response.status == 400 and "too many words" in text(response)
+
+
+def test_a_database_that_went_away_is_a_503_then_the_pages_come_back(pg: Any, pg_dsn: str) -> None:
+    """The web view outlives a database restart: while the database is gone a page is
+    503 with Retry-After (logged, no traceback); the next request reconnects."""
+    from logbot.archive.web.routes import RETRY_AFTER
+
+    add_event(pg, record("2026-03-01T10:00:00", "still here"))
+    with PgArchive.connect(pg_dsn) as archive:
+        web = _web(archive)
+        assert get(web, "/demo/%23demo/2026-03-01").status == 200
+        pg.execute("SELECT pg_terminate_backend(%s)", (archive._conn.info.backend_pid,))
+        gone = get(web, "/demo/%23demo/2026-03-01")
+        assert gone.status == 503
+        assert ("Retry-After", str(RETRY_AFTER)) in gone.headers
+        assert "still here" not in text(gone) and "postgres" not in text(gone)
+        back = get(web, "/demo/%23demo/2026-03-01")
+        assert back.status == 200 and "still here" in text(back)
