@@ -62,17 +62,25 @@ RUN groupadd --gid 10001 logbot \
     && mkdir -p /config /logs /data \
     && chown 10001:10001 /logs /data
 
+# libpq, the PostgreSQL client library psycopg (the "postgres" extra: archive.store:
+# postgres) talks through; Debian's, so that it gets Debian's security updates.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends "libpq5=15.*" \
+    && rm -rf /var/lib/apt/lists/*
+
 # A virtualenv keeps logbot apart from the base image's Python and puts the bundled
 # plugins where the loader looks for them (sys.prefix/share/logbot/plugins). It has
 # no pip of its own: the base image's pip installs into it (--python). The wheel
 # comes from stage 1 through a bind mount, so it leaves no layer behind; its
-# dependencies (pyyaml, click, and cryptography for the "ecdsa" extra: SASL
-# ECDSA-NIST256P-CHALLENGE) come from the package index.
+# dependencies (pyyaml, click, cryptography for the "ecdsa" extra: SASL
+# ECDSA-NIST256P-CHALLENGE, and psycopg for the "postgres" extra) come from the
+# package index.
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
     python -m venv --without-pip /opt/logbot \
     && pip --python /opt/logbot/bin/python install --no-cache-dir \
-        "$(echo /wheels/logbot-*.whl)[ecdsa]" \
-    && logbot version
+        "$(echo /wheels/logbot-*.whl)[ecdsa,postgres]" \
+    && logbot version \
+    && /opt/logbot/bin/python -c "import psycopg; print('psycopg', psycopg.__version__)"
 
 WORKDIR /
 VOLUME ["/logs", "/data"]
