@@ -1,8 +1,10 @@
-"""What the service says about itself: the ``/healthz`` report and the ``/metrics`` text.
+"""What the service says about itself to Prometheus: the ``/metrics`` text (the
+``/healthz`` report is :mod:`logbot.health.report`; what both read off the service,
+:mod:`logbot.health.readings`).
 
-Both are pure functions of the service's state and ``now`` (the reactor's monotonic
-seconds, for uptime and lag; dates shown come from the wall times the stats hold) and,
-for ``/metrics``, a reading of the process (``process``, read from ``/proc`` when not
+It is a pure function of the service's state and ``now`` (the reactor's monotonic
+seconds, for uptime and lag; dates shown come from the wall times the stats hold) and
+a reading of the process (``process``, read from ``/proc`` when not
 given), so they are tested with a fake service and no socket.  The HTTP side
 is :mod:`logbot.health.server`.
 
@@ -33,24 +35,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from logbot import __version__
 from logbot.health.process_metrics import ProcessStats, read_process
+from logbot.health.readings import connections, lag_of, pending_age, queue_of
 
 __all__ = [
     "CONTENT_TYPE",
-    "PENDING_GRACE",
     "escape_label",
-    "health_report",
-    "network_state",
-    "pending_age",
     "render_metrics",
 ]
-
-#: Seconds lines may wait for a log file before /healthz says 503 (``health.pending_grace``).
-PENDING_GRACE = 30.0
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -100,54 +95,18 @@ class _Text:
         return "\n".join(self.lines) + "\n"
 
 
-def network_state(stats: Any) -> str:
-    """``registered``, ``registering`` (connected, not yet 001), ``connecting`` or
-    ``disconnected`` (waiting for the next attempt)."""
-    if stats.registered:
-        return "registered"
-    if stats.connected:
-        return "registering"
-    return "connecting" if stats.connecting else "disconnected"
-
-
-def _connections(bot: Any) -> list[Any]:
-    """A network's connections (the first is ``bot``): more than one when its channels
-    are more than one connection may join.  Counters add up over them; the network is
-    connected (registered) when every one is, so a connection down is a network down:
-    its channels are not being logged."""
-    connections = getattr(bot, "connections", None)
-    return [bot] if connections is None else connections()
-
-
 def _total(read: Any) -> Any:
-    return lambda bot: sum(read(c) for c in _connections(bot))
+    return lambda bot: sum(read(c) for c in connections(bot))
 
 
 def _every(read: Any) -> Any:
-    return lambda bot: all(read(c) for c in _connections(bot))
-
-
-def _core(bot: Any) -> Any:
-    client = bot.client
-    return None if client is None else client.core
-
-
-def _lag(bot: Any, now: float) -> float | None:
-    core = _core(bot)
-    if core is None or not bot.stats.registered:
-        return None
-    return core.lag(now)
-
-
-def _queue(bot: Any) -> int:
-    core = _core(bot)
-    return 0 if core is None else core.queue_length
+    return lambda bot: all(read(c) for c in connections(bot))
 
 
 def _replies(bot: Any) -> dict[tuple[str, str], int]:
     """The standard replies of all a network's connections, added up."""
     out: dict[tuple[str, str], int] = {}
-    for conn in _connections(bot):
+    for conn in connections(bot):
         for key, count in conn.stats.standard_replies.items():
             out[key] = out.get(key, 0) + count
     return out
@@ -302,7 +261,7 @@ def render_metrics(service: Any, now: float, process: ProcessStats | None = None
         "logbot_network_send_queue_lines",
         "gauge",
         "Lines waiting in the flood-control queue (or for registration).",
-        per_network(_total(_queue)),
+        per_network(_total(queue_of)),
     )
     out.family(
         "logbot_network_authenticated",
@@ -331,7 +290,9 @@ def render_metrics(service: Any, now: float, process: ProcessStats | None = None
             for (kind, command), count in sorted(_replies(bot).items())
         ],
     )
-    lags = [(labels, lag) for labels, lag in per_network(lambda b: _lag(b, now)) if lag is not None]
+    lags = [
+        (labels, lag) for labels, lag in per_network(lambda b: lag_of(b, now)) if lag is not None
+    ]
     out.family(
         "logbot_network_lag_seconds",
         "gauge",
@@ -474,111 +435,3 @@ def _feed_families(out: _Text, status: dict[str, Any] | None) -> None:
             " archive.interval seconds; large: the feed process is stuck or gone).",
             round(max(0.0, age), 3),
         )
-
-
-def _iso(seconds: float | None) -> str | None:
-    if seconds is None:
-        return None
-    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
-
-
-def _network_report(bot: Any, now: float) -> dict[str, Any]:
-    stats = bot.stats
-    connections = _connections(bot)
-    report: dict[str, Any] = {
-        "registered": all(c.stats.registered for c in connections),
-        "connected": all(c.stats.connected for c in connections),
-        "state": network_state(stats),
-        "server": str(bot.server),
-    }
-    client = bot.client
-    if stats.registered:
-        report["nick"] = client.nickname if client is not None else None
-        report["registered_since"] = _iso(stats.registered_at)
-        lag = _lag(bot, now)
-        report["lag_seconds"] = None if lag is None else round(lag, 3)
-        report["send_queue"] = _queue(bot)
-    else:
-        report["down_since"] = _iso(stats.down_since)
-        report["last_error"] = stats.last_error
-    if len(connections) > 1:  # each one's state, nick and channels; the first first
-        report["connections"] = [_connection_report(c) for c in connections]
-    sasl = stats.sasl
-    if sasl is not None:  # a failed optional login does not make a network unhealthy
-        report["sasl"] = {
-            "required": sasl.required,
-            "authenticated": sasl.authenticated,
-            "mechanism": sasl.mechanism,
-            "account": sasl.account,
-            "error": sasl.error,
-        }
-    return report
-
-
-def _connection_report(bot: Any) -> dict[str, Any]:
-    client = bot.client
-    stats = bot.stats
-    report: dict[str, Any] = {
-        "state": network_state(stats),
-        "nick": client.nickname if client is not None else bot.config.nick,
-        "channels": len(bot.joined),
-    }
-    if not stats.registered:
-        report["down_since"] = _iso(stats.down_since)
-        report["last_error"] = stats.last_error
-    return report
-
-
-def pending_age(writes: Any, now: float) -> float:
-    """Seconds the oldest pending log line has waited (0.0 when none waits)."""
-    since = writes.pending_since
-    if since is None or not writes.pending:
-        return 0.0
-    return max(0.0, now - since)
-
-
-def _grace(service: Any) -> float:
-    health = getattr(getattr(service, "config", None), "health", None)
-    return float(getattr(health, "pending_grace", PENDING_GRACE))
-
-
-def _logs_report(service: Any, now: float) -> dict[str, Any] | None:
-    """The ``logs`` entry while lines wait for a log file, else None."""
-    writes = service.write_totals()
-    if not writes.pending:
-        return None
-    targets = getattr(service, "pending_targets", None)
-    age = pending_age(writes, now)
-    grace = _grace(service)
-    return {
-        "pending": writes.pending,
-        "pending_seconds": round(age, 3),
-        "pending_grace": grace,
-        "overdue": age > grace,
-        "channels": targets() if targets is not None else [],
-    }
-
-
-def health_report(service: Any, now: float) -> tuple[bool, dict[str, Any]]:
-    """``(healthy, body)``: healthy when every network is registered and no log line has
-    waited for a log file longer than ``health.pending_grace``; the body (for
-    ``/healthz``, as JSON) names each network's state and those that are down, and,
-    while lines wait, how many, how long and for which channels (``logs``: in
-    ``unhealthy`` once overdue).  A line the bot cannot write is lost if it stops, so
-    it must show where the operator looks, not only on stderr."""
-    networks = {name: _network_report(bot, now) for name, bot in sorted(service.networks.items())}
-    down = [name for name, report in networks.items() if not report["registered"]]
-    logs = _logs_report(service, now)
-    if logs is not None and logs["overdue"]:
-        down.append("logs")
-    body: dict[str, Any] = {
-        "status": "unhealthy" if down else "ok",
-        "version": __version__,
-        "uptime_seconds": round(max(0.0, now - service.started_mono), 3),
-    }
-    if down:
-        body["unhealthy"] = down
-    body["networks"] = networks
-    if logs is not None:
-        body["logs"] = logs
-    return not down, body

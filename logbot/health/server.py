@@ -21,7 +21,7 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
-from logbot.health import metrics
+from logbot.health import metrics, report
 from logbot.health.http import HTTPFactory, Request, Response, error
 
 __all__ = [
@@ -96,7 +96,7 @@ def service_routes(service: Any, clock: Any) -> Callable[[Request], Response]:
     """The answers of the health listener for ``service`` (``clock.seconds()``: now)."""
 
     def healthz() -> Response:
-        healthy, body = metrics.health_report(service, clock.seconds())
+        healthy, body = report.health_report(service, clock.seconds())
         data = (json.dumps(body, sort_keys=False) + "\n").encode()
         return Response(200 if healthy else 503, data, "application/json")
 

@@ -14,7 +14,8 @@ import pytest
 from logbot.bot.network import NetworkBot
 from logbot.bot.shards import group_of, shard_config
 from logbot.config.settings import ChannelConfig, SaslOptions
-from logbot.health.metrics import health_report, render_metrics
+from logbot.health.metrics import render_metrics
+from logbot.health.report import health_report
 from logbot.logs.writer import WriterStats
 from logbot.plugins.manager import PluginStats
 from logbot.reactor.error import ConnectionDone

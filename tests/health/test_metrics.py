@@ -10,13 +10,10 @@ from typing import Any
 import pytest
 
 from logbot import __version__
-from logbot.health.metrics import (
-    escape_label,
-    health_report,
-    network_state,
-    render_metrics,
-)
+from logbot.health.metrics import escape_label, render_metrics
 from logbot.health.process_metrics import ProcessStats
+from logbot.health.readings import network_state
+from logbot.health.report import health_report
 from logbot.logs.writer import WriterStats
 from logbot.plugins.manager import PluginStats
 from logbot.reactor.error import ConnectionLost, ConnectionRefusedError

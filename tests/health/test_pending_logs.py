@@ -14,7 +14,8 @@ from pathlib import Path
 
 from logbot.bot.service import LogService
 from logbot.config.settings import Config, HealthOptions, LogOptions, PluginOptions
-from logbot.health.metrics import health_report, render_metrics
+from logbot.health.metrics import render_metrics
+from logbot.health.report import health_report
 from logbot.logs.record import LogRecord
 from logbot.reactor.testing import MemoryReactorClock
 from tests.logs.test_writer import _read_only
