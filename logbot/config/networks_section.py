@@ -1,21 +1,15 @@
-"""The ``networks`` list: servers, identity, SASL, channels, reconnect policy.
+"""The ``networks`` list: servers, identity, channels, reconnect policy.
 
 Everything a network sends to a server (nicks, user name, channel names and
 keys, quit message) is checked here for what would break or inject an IRC
 line (spaces, commas, CR, LF, NUL), because after loading nobody checks again.
-Checks that span keys (SASL needs a password, a key or a client certificate; channel
-and network names are unique) come after each key was read on its own.
-
-One of them only warns: a server password or a SASL PLAIN password sent to a
-server without TLS crosses the network readable by anyone on the path.  It is
-a warning, not an error, because a bouncer or a server on a trusted network may
-have no TLS; a loopback address (127.0.0.0/8, ``::1``, ``localhost``) never
-leaves the machine and is not warned about.
+Checks that span keys (channel and network names are unique) come after each key
+was read on its own.  The ``sasl`` mapping, and the warning about a server password or
+a SASL PLAIN password sent without TLS, are :mod:`.sasl_section`'s.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from typing import Any
@@ -23,28 +17,26 @@ from typing import Any
 from logbot.config.logging_section import read_logging
 from logbot.config.pins import CertPin, parse_pin
 from logbot.config.reader import INVALID, Reader, item, join
+from logbot.config.sasl_section import SASL_KEYS, read_sasl, warn_plaintext
 from logbot.config.settings import (
     ChannelConfig,
     LogOptions,
     NetworkConfig,
     ReconnectOptions,
-    SaslOptions,
     ServerConfig,
 )
 from logbot.config.values import (
     Section,
+    check_line,
     checked,
     to_bool,
-    to_choice,
     to_int,
     to_list,
     to_number,
     to_str,
 )
-from logbot.irc.sasl_ecdsa import MECHANISM as ECDSA
-from logbot.irc.sasl_ecdsa import EcdsaError, missing_library, public_key_base64
 
-__all__ = ["read_networks"]
+__all__ = ["SASL_KEYS", "read_networks"]
 
 NETWORK_KEYS = (
     "name",
@@ -78,11 +70,8 @@ SERVER_KEYS = (
     "client_key",
     "fingerprint",
 )
-SASL_KEYS = ("username", "password", "password_file", "key", "key_file", "mechanisms", "required")
 CHANNEL_KEYS = ("name", "key", "key_file", "logging")
 RECONNECT_KEYS = ("initial_delay", "max_delay", "factor", "jitter")
-MECHANISMS = ("SCRAM-SHA-256", "PLAIN", "EXTERNAL", ECDSA)
-_NEED_PASSWORD = ("SCRAM-SHA-256", "PLAIN")
 _TLS_ONLY = ("ca_file", "client_cert", "client_key")
 
 _NETWORK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -111,19 +100,10 @@ def _check_nick(nick: str) -> str | None:
     )
 
 
-def _check_line(text: str) -> str | None:
-    """Free text sent to the server: one IRC line must stay one line."""
-    return "must not contain CR, LF or NUL" if any(c in text for c in "\r\n\0") else None
-
-
 def _check_user(user: str) -> str | None:
     if user and not any(c.isspace() or c in "@\0" for c in user):
         return None
     return f"bad user name {user!r}: no spaces or '@'"
-
-
-def _check_username(name: str) -> str | None:
-    return "must not be empty" if not name else _check_line(name)
 
 
 def _check_channel(name: str) -> str | None:
@@ -173,16 +153,16 @@ def _read_network(reader: Reader, path: str, raw: Any, top_log: LogOptions) -> A
     servers = _read_servers(net)
     log = read_logging(reader, net.at("logging"), raw.get("logging"), top_log, "network")
     defaults = NetworkConfig(name="", servers=(), nick="")
-    password = net.secret("password", _check_line)
-    sasl = _read_sasl(net, servers)
-    _warn_plaintext(net, servers, password, sasl)
+    password = net.secret("password", check_line)
+    sasl = read_sasl(net, servers)
+    warn_plaintext(net, servers, password, sasl)
     return NetworkConfig(
         name=net.get("name", checked(_check_network_name), "", required=True),
         servers=servers,
         nick=net.get("nick", checked(_check_nick), "", required=True),
         alt_nicks=net.get("alt_nicks", _to_optional_list(checked(_check_nick)), ()),
         user=net.get("user", checked(_check_user), None, nullable=True),
-        realname=net.get("realname", checked(_check_line), defaults.realname),
+        realname=net.get("realname", checked(check_line), defaults.realname),
         password=None if password is INVALID else password,
         sasl=sasl,
         channels=_read_channels(net, log),
@@ -191,7 +171,7 @@ def _read_network(reader: Reader, path: str, raw: Any, top_log: LogOptions) -> A
         rejoin_after_kick=net.get(
             "rejoin_after_kick", to_number(ge=0), defaults.rejoin_after_kick, nullable=True
         ),
-        quit_message=net.get("quit_message", checked(_check_line), defaults.quit_message),
+        quit_message=net.get("quit_message", checked(check_line), defaults.quit_message),
         line_rate=net.get("line_rate", to_number(ge=0), None, nullable=True),
         registration_timeout=net.get(
             "registration_timeout", to_number(gt=0), defaults.registration_timeout
@@ -358,140 +338,6 @@ def _read_pins(server: Section, tls: bool, verify: bool) -> tuple[CertPin, ...]:
             " remove one of them",
         )
     return pins
-
-
-# -- SASL ----------------------------------------------------------------------------------
-
-
-def _read_sasl(net: Section, servers: tuple[ServerConfig, ...]) -> SaslOptions | None:
-    if net.data.get("sasl") is None:
-        return None
-    sasl = Section.open(net.reader, net.at("sasl"), net.data["sasl"], SASL_KEYS)
-    if sasl is None:
-        return None
-    defaults = SaslOptions()
-    password = sasl.secret("password")
-    mechanisms = sasl.get(
-        "mechanisms",
-        to_list(to_choice(MECHANISMS, fold=True), single=True, unique=True, non_empty=True),
-        defaults.mechanisms,
-    )
-    needs = [m for m in mechanisms if m in _NEED_PASSWORD]
-    if needs and password is None:
-        verb = "needs" if len(needs) == 1 else "need"
-        net.reader.problem(
-            sasl.path,
-            f"{' and '.join(needs)} {verb} password or "
-            "password_file (or set mechanisms: [EXTERNAL])",
-        )
-    if "EXTERNAL" in mechanisms and net.has("servers"):
-        _check_external(net, sasl, servers, only=len(mechanisms) == 1)
-    key = _read_ecdsa_key(sasl, mechanisms)
-    return SaslOptions(
-        username=sasl.get("username", checked(_check_username), None, nullable=True),
-        password=None if password is INVALID else password,
-        mechanisms=mechanisms,
-        required=sasl.get("required", to_bool, defaults.required),
-        key=key,
-        public_key=None if key is None else public_key_base64(key.reveal()),
-    )
-
-
-def _check_ecdsa_key(text: str) -> str | None:
-    """What is wrong with an ECDSA private key (never quoting it); None when it is fine,
-    or when ``cryptography`` is missing (that is said once, at ``mechanisms``)."""
-    if missing_library() is not None:
-        return None
-    try:
-        public_key_base64(text)
-    except EcdsaError as exc:
-        return str(exc)
-    return None
-
-
-def _read_ecdsa_key(sasl: Section, mechanisms: tuple[str, ...]) -> Any:
-    """``key`` or ``key_file``: read and checked at load, so that a bad key is a config
-    error now rather than a failed login at the next connection.  The mechanism needs
-    the key and the ``cryptography`` package, and the key needs the mechanism (a key
-    that would never be used is a mistake worth saying).  None unless all is well."""
-    key = sasl.secret("key", _check_ecdsa_key)
-    if ECDSA not in mechanisms:
-        if key is not None:
-            sasl.reader.problem(
-                sasl.at(_given(sasl, "key")), f"only used by {ECDSA}: add it to mechanisms"
-            )
-        return None
-    missing = missing_library()
-    if missing is not None:
-        sasl.reader.problem(sasl.at("mechanisms"), missing)
-        return None
-    if key is None:
-        sasl.reader.problem(sasl.path, f"{ECDSA} needs key_file (or key): the private key")
-    return None if key is INVALID else key
-
-
-def _check_external(
-    net: Section, sasl: Section, servers: tuple[ServerConfig, ...], only: bool
-) -> None:
-    """EXTERNAL authenticates with the TLS client certificate: some server needs one,
-    and every server does when EXTERNAL is the only mechanism."""
-    if not servers or len(servers) != len(net.data["servers"]):
-        return  # a server is broken and already reported
-    with_cert = [s.client_cert is not None for s in servers]
-    if not any(with_cert):
-        net.reader.problem(
-            join(sasl.path, "mechanisms"),
-            "EXTERNAL needs a TLS client certificate: set "
-            f"{join(item(net.at('servers'), 0), 'client_cert')}",
-        )
-    elif only:
-        for index, has in enumerate(with_cert):
-            if not has:
-                net.reader.problem(
-                    item(net.at("servers"), index),
-                    "no client_cert, but the only SASL mechanism is EXTERNAL",
-                )
-
-
-def _is_loopback(host: str) -> bool:
-    """127.0.0.0/8, ``::1`` or the name ``localhost``: traffic that stays on this machine."""
-    if host.lower().rstrip(".") == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _warn_plaintext(
-    net: Section, servers: tuple[ServerConfig, ...], password: Any, sasl: SaslOptions | None
-) -> None:
-    """Warn, per server without TLS that is not a loopback address, when a server
-    password or a SASL PLAIN password would be sent there in the clear.  The warning
-    names the key the secret came from, never the secret."""
-    sent: list[str] = []
-    if password is not None and password is not INVALID:
-        sent.append(f"the server password ({_given(net, 'password')})")
-    if sasl is not None and sasl.password is not None and "PLAIN" in sasl.mechanisms:
-        section = net.data.get("sasl") or {}
-        key = "sasl.password_file" if "password_file" in section else "sasl.password"
-        sent.append(f"the SASL PLAIN password ({key})")
-    raw = net.data.get("servers")
-    if not sent or not isinstance(raw, list) or len(raw) != len(servers):
-        return  # nothing secret to send, or a server is broken and already reported
-    what = " and ".join(sent)
-    for index, server in enumerate(servers):
-        if not server.tls and not _is_loopback(server.host):
-            net.reader.warn(
-                item(net.at("servers"), index),
-                f"{what} would be sent without TLS to {server.host}:{server.port}, readable "
-                "on the way (set tls: true, or connect to a loopback address)",
-            )
-
-
-def _given(section: Section, key: str) -> str:
-    """``key`` or ``key_file``: the one the config gave."""
-    return f"{key}_file" if section.has(f"{key}_file") else key
 
 
 # -- channels ------------------------------------------------------------------------------

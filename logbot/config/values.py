@@ -20,6 +20,7 @@ from logbot.config.reader import INVALID, Reader, item, join
 from logbot.irc.sasl import Secret
 
 __all__ = [
+    "check_line",
     "Check",
     "Convert",
     "Section",
@@ -255,3 +256,9 @@ def to_list(
         return tuple(out)
 
     return convert
+
+
+def check_line(text: str) -> str | None:
+    """Free text sent to an IRC server (a password, a realname, a quit message): one
+    IRC line must stay one line."""
+    return "must not contain CR, LF or NUL" if any(c in text for c in "\r\n\0") else None
