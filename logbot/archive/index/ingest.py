@@ -132,6 +132,11 @@ class Ingest:
         self.lines = 0
         self.bad = 0
 
+    def watched(self) -> set[str]:
+        """The files looked at every time: plain files written to recently, and those
+        with lines left (or an error) at the last look."""
+        return set(self._hot) | self._pending
+
     def close(self) -> None:
         for _, reader in self._readers.values():
             reader.close()

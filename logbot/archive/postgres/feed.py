@@ -255,15 +255,20 @@ class PgSink(Sink):
             result.lines += 1
         return result
 
+    def _connection(self) -> Any:
+        """The kept connection, made again when there is none or it broke."""
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            self.close()
+            self._conn = self.database.connect()
+        return self._conn
+
     def commit(self) -> None:
         events, self._events = self._events, []
         if not events:
             return
-        if self._conn is None or self._conn.closed or self._conn.broken:
-            self.close()
-            self._conn = self.database.connect()
+        conn = self._connection()
         try:
-            counts = store_batch(self._conn, self.instance, events, self.window_ms)
+            counts = store_batch(conn, self.instance, events, self.window_ms)
         except Exception as e:
             self.close()
             if not _refused(e):
@@ -284,10 +289,9 @@ class PgSink(Sink):
         counts = FeedCounts()
         refused: list[str] = []
         for event in events:
-            if self._conn is None or self._conn.closed or self._conn.broken:
-                self._conn = self.database.connect()
+            conn = self._connection()
             try:
-                counts.add(store_batch(self._conn, self.instance, [event], self.window_ms))
+                counts.add(store_batch(conn, self.instance, [event], self.window_ms))
             except Exception as e:
                 self.close()
                 if not _refused(e):
@@ -309,12 +313,10 @@ class PgSink(Sink):
         """Say in ``instances.alive_ms`` that this bot is alive at ``now_ms`` (its
         presence in a quiet channel lasts as long as that; :mod:`.gaps`).  Nothing
         for a bot that has stored no line yet (it has no presence to extend)."""
-        if self._conn is None or self._conn.closed or self._conn.broken:
-            self.close()
-            self._conn = self.database.connect()
+        conn = self._connection()
         try:
-            with self._conn.transaction():
-                self._conn.execute(
+            with conn.transaction():
+                conn.execute(
                     "UPDATE instances SET alive_ms = greatest(alive_ms, %s) WHERE instance = %s",
                     (now_ms, self.instance),
                 )

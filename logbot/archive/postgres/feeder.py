@@ -94,7 +94,7 @@ class PgFeed(Index):
         ingest = self._ingest
         if ingest is None:
             return 0
-        paths = [rel for rel in set(ingest._hot) | ingest._pending if not rel.endswith(".gz")]
+        paths = [rel for rel in ingest.watched() if not rel.endswith(".gz")]
         if ingest.rows is not None:
             offsets = {rel: row.offset for rel, row in ingest.rows.items()}
         else:  # after a failed look: what the state file says was fed

@@ -71,7 +71,7 @@ _WORDS_TEXT = "translate(coalesce(text, ''), {}, {})".format(
 )
 
 _V1 = (
-    """CREATE TABLE events (
+    f"""CREATE TABLE events (
         id bigint PRIMARY KEY,
         network text NOT NULL,
         channel text NOT NULL,
@@ -89,8 +89,8 @@ _V1 = (
         gap_from_ms bigint,
         record text NOT NULL,
         words tsvector GENERATED ALWAYS AS
-            (to_tsvector('logbot_words'::regconfig, WORDS_TEXT)) STORED
-    )""".replace("WORDS_TEXT", _WORDS_TEXT),
+            (to_tsvector('logbot_words'::regconfig, {_WORDS_TEXT})) STORED
+    )""",
     "CREATE SEQUENCE events_id_seq OWNED BY events.id",
     "CREATE UNIQUE INDEX events_msgid ON events (network, msgid) WHERE msgid IS NOT NULL",
     "CREATE INDEX events_match ON events (match_key, time_ms)",
