@@ -49,6 +49,7 @@ __all__ = [
     "open_file",
     "open_in",
     "parts_below",
+    "write_all",
 ]
 
 FILE_MODE = 0o644
@@ -216,6 +217,13 @@ def create_temp(dir_fd: int, name: str, mode: int = FILE_MODE) -> tuple[str, int
     raise FileExistsError(errno.EEXIST, f"no free temporary name for {name}")
 
 
+def write_all(fd: int, data: bytes) -> None:
+    """All of ``data`` to ``fd`` (a regular file: ``write`` may still take less)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 def put_file(
     dir_fd: int,
     name: str,
@@ -234,9 +242,7 @@ def put_file(
     temp, fd = create_temp(dir_fd, name, mode)
     try:
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            write_all(fd, data)
             if sync:
                 os.fsync(fd)
         finally:

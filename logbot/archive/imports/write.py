@@ -156,9 +156,7 @@ class DayWriter:
                 temps.append((dir_fd, temp, path.name, fd))
             for chunk in chunks:
                 for (fmt, _), (_, _, _, fd) in zip(targets, temps, strict=True):
-                    view = memoryview(chunk.get(fmt, b""))
-                    while view:
-                        view = view[os.write(fd, view) :]
+                    safe_open.write_all(fd, chunk.get(fmt, b""))
                 if targets:
                     lines += chunk.get(targets[0][0], b"").count(b"\n")
             for _, _, _, fd in temps:
