@@ -320,7 +320,10 @@ def test_a_registration_that_never_completes_is_dropped_and_retried(
     why = "registration not complete after 1 s (waiting for capability negotiation)"
     assert first["lines"][-1] == f"QUIT :{why}"
     # Dropped by the deadline (1 s), long before the keepalive (which the chatter defeats).
-    assert 1.0 <= first["closed"] - first["opened"] < 5.0
+    # "opened" is when this process accepted the connection, which may come a few
+    # microseconds after the bot's connect completed and its 1 s deadline started (CI
+    # saw 0.9999915 s): the lower bound allows for that, not for a deadline cut short.
+    assert 0.95 <= first["closed"] - first["opened"] < 5.0
     assert f"connection to 127.0.0.1:{address.port} lost: {why}" in stderr
     assert "Traceback" not in bot.stderr()
 
