@@ -1,6 +1,6 @@
-"""Echo servers for the benchmarks: the same plain echo protocol on three event loops.
+"""Echo servers for the benchmarks: the same plain echo protocol on four event loops.
 
-    python bench/echo_servers.py {logbot,asyncio,twisted} [PORT]
+    python bench/echo_servers.py {logbot,asyncio,twisted,uvloop} [PORT]
 
 Listens on 127.0.0.1:PORT (0, the default, picks a free port), prints ``LISTENING
 <port>`` on standard output once it accepts connections, and serves until it is
@@ -10,9 +10,11 @@ killed (SIGTERM).  Each variant is the simplest echo each framework offers:
 * ``asyncio``: an ``asyncio.Protocol`` on the default event loop (``asyncio.run``;
   on Linux a ``SelectorEventLoop`` over epoll);
 * ``twisted``: a ``twisted.internet.protocol.Protocol`` on Twisted's epoll reactor
-  (Twisted is installed only in the benchmark's virtualenv, see README.md).
+  (Twisted is installed only in the benchmark's virtualenv, see README.md);
+* ``uvloop``:  the same ``asyncio.Protocol`` on uvloop's loop (libuv, written in C;
+  benchmark-only, like Twisted).
 
-All three listen with a backlog of 1024, so that opening 10,000-15,000 connections in a
+All of them listen with a backlog of 1024, so that opening 10,000-15,000 connections in a
 burst measures the loop, not SYN retransmissions on a full accept queue.
 """
 
@@ -20,6 +22,8 @@ from __future__ import annotations
 
 import resource
 import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 HOST = "127.0.0.1"
 BACKLOG = 1024
@@ -54,7 +58,9 @@ def serve_logbot(port: int) -> None:
     reactor.run(installSignalHandlers=False)
 
 
-def serve_asyncio(port: int) -> None:
+def serve_asyncio(
+    port: int, run: Callable[[Coroutine[Any, Any, None]], None] | None = None
+) -> None:
     import asyncio
 
     class Echo(asyncio.Protocol):
@@ -70,7 +76,7 @@ def serve_asyncio(port: int) -> None:
         announce(server.sockets[0].getsockname()[1])
         await asyncio.Event().wait()  # forever: the benchmark kills us
 
-    asyncio.run(main())
+    (run or asyncio.run)(main())
 
 
 def serve_twisted(port: int) -> None:
@@ -88,7 +94,19 @@ def serve_twisted(port: int) -> None:
     reactor.run(installSignalHandlers=False)
 
 
-SERVERS = {"logbot": serve_logbot, "asyncio": serve_asyncio, "twisted": serve_twisted}
+def serve_uvloop(port: int) -> None:
+    """The asyncio protocol on uvloop's loop (libuv, C): the fastest loop Python has."""
+    import uvloop
+
+    serve_asyncio(port, uvloop.run)
+
+
+SERVERS = {
+    "logbot": serve_logbot,
+    "asyncio": serve_asyncio,
+    "twisted": serve_twisted,
+    "uvloop": serve_uvloop,
+}
 
 
 def main(argv: list[str]) -> int:

@@ -44,6 +44,7 @@ import bisect
 import datetime
 import itertools
 import json
+import os
 import random
 import socket
 import sys
@@ -63,18 +64,32 @@ def users(count: int = NICKS) -> list[tuple[str, str]]:
     return [(f"user{i:02d}", f"user{i:02d}!~u{i}@host-{i}.example.net") for i in range(count)]
 
 
-#: Today (UTC): the stamps must fall within the bot's ``server_time_tolerance`` (a day)
-#: of its clock, or it logs its own time instead and the bench measures another path.
-TAG_DAY = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d")
+def _tag_base_ms() -> int:
+    """Where line 0's ``time`` tag falls, in Unix milliseconds: ``BENCH_TAG_BASE_MS``
+    when set (the bench sets it once, so the blaster and the checks agree), else ten
+    seconds before now, to the second.
+
+    The stamps must fall within the bot's ``server_time_tolerance`` (a day) of its clock,
+    or it logs its own time instead and the bench measures another path; and they must
+    not be older than the plugins' ``STALE_AFTER`` (2 minutes), or every plugin skips
+    the line as playback and the "default plugins" row measures no plugin at all (a
+    fixed 10:00 of today did that to every run made after 10:02 UTC)."""
+    env = os.environ.get("BENCH_TAG_BASE_MS")
+    if env:
+        return int(env)
+    return (int(time.time()) - 10) * 1000
+
+
+TAG_BASE_MS = _tag_base_ms()
+#: The UTC day of line 0 (blaster_server.py's stamps).
+TAG_DAY = datetime.datetime.fromtimestamp(TAG_BASE_MS / 1000, datetime.UTC).strftime("%Y-%m-%d")
+_TAG_BASE = datetime.datetime.fromtimestamp(TAG_BASE_MS / 1000, datetime.UTC)
 
 
 def tag_time(n: int, step_ms: int) -> str:
-    """The ``time`` tag of line ``n``: today at 10:00:00.000Z plus ``n * step_ms``."""
-    ms = n * step_ms
-    seconds, ms = divmod(ms, 1000)
-    minutes, seconds = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{TAG_DAY}T{10 + hours % 14:02d}:{minutes:02d}:{seconds:02d}.{ms:03d}Z"
+    """The ``time`` tag of line ``n``: ``TAG_BASE_MS`` plus ``n * step_ms``."""
+    when = _TAG_BASE + datetime.timedelta(milliseconds=n * step_ms)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
 def msgid(n: int) -> str:
