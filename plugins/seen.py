@@ -67,7 +67,9 @@ def _remember(context: Context, text: str | None) -> None:
     nolog = context.config.get("nolog_prefix", "[nolog]")
     if nolog and context.text.startswith(nolog):
         text = None
-    _store(context).set(
+    # set_later: the value is JSON by construction, and most are replaced before the
+    # store is written (a speaker says more than one line in five seconds): encoded then.
+    _store(context).set_later(
         _key(context, context.channel, context.nick),
         {
             "nick": context.nick,

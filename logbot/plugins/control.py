@@ -60,7 +60,10 @@ class BotControl:
     def fold(self, name: str) -> str:
         """``name`` (a nick or channel) folded with the server's CASEMAPPING: compare and
         key by this, not ``str.lower``."""
-        return self._runner._fold()(name)
+        client = self._runner.bot.client  # runner._fold(), written out: seen's every line
+        if client is not None and client.core is not None:
+            return client.core.state.isupport.folded[name]
+        return name.lower()
 
     def commands(self) -> list[CommandSpec]:
         return self._runner.manager.command_specs()

@@ -51,6 +51,9 @@ from logbot.reactor.failure import Failure
 __all__ = ["STALE_AFTER", "NetworkPlugins"]
 
 log = logging.getLogger(__name__)
+#: Channels whose ``context.logs`` reader is kept for the next context (past it, the
+#: cache starts again: a reader is two attributes, remade on demand).
+MAX_CHANNEL_LOGS = 1024
 STALE_AFTER = 120.0  # seconds: older server-time means playback, not a live request
 WHOX_TOKEN = "417"
 WHOX_WAIT = 5.0  # seconds to wait for a WHOX answer
@@ -74,6 +77,7 @@ class NetworkPlugins:
         self.control = BotControl(self)
         self._whox: dict[str, list[defer.Deferred[str | None]]] = {}
         self._shared: dict[str, dict[str, Any]] = {}
+        self._logs: dict[str, ChannelLogs] = {}  # a context's ``logs``, by channel
         self._skew = 0.0  # seconds our clock is ahead of the server's (from 001)
         self._busy_told = TokenBuckets(1, BUSY_WINDOW)  # askers told their reply was dropped
         self._busy_notices = TokenBuckets(BUSY_BURST, BUSY_EVERY)  # one key: all of them
@@ -93,6 +97,7 @@ class NetworkPlugins:
             index_path=self.manager.index_path,
         )
         self._shared = {}  # settings or stores may have changed
+        self._logs = {}
         self._warned: set[str] = set()  # users told they hit the rate limit
 
     def close(self) -> None:
@@ -119,27 +124,37 @@ class NetworkPlugins:
 
     def _message(self, event: ev.Privmsg, client: Any) -> None:
         """Commands, then rules, then ``message`` hooks.  The context fields are built
-        only once something is to run: this is called for every channel line."""
+        only once something is to run: this is called for every channel line, so what
+        ``parse_command`` would refuse at its first tests is refused here without the
+        call, and the stale check of ``_ignored`` is written out."""
         manager = self.manager
         text = event.text
         state = client.core.state
-        handler = None
-        invocation = parse_command(
-            text,
-            prefix=self.options.prefix,
-            nick=state.nick,
-            private=event.private,
-            fold=state.fold,
-        )
-        if invocation is not None:
-            handler = manager.commands.get(invocation.name)
+        handler = invocation = None
+        prefix = self.options.prefix
+        size = len(state.nick)
+        if (
+            (prefix and text.startswith(prefix))
+            or event.private
+            or (len(text) > size and text[size] in ":,")  # perhaps "nick: ..."
+        ):
+            invocation = parse_command(
+                text, prefix=prefix, nick=state.nick, private=event.private, fold=state.fold
+            )
+            if invocation is not None:
+                handler = manager.commands.get(invocation.name)
         matches = (
             [(h, m) for h in manager.rules if (m := h.spec.pattern.search(text)) is not None]
             if manager.rules
             else ()
         )
         hooks = manager.message_hooks
-        if (handler is None and not matches and not hooks) or self._ignored(event):
+        if handler is None and not matches and not hooks:
+            return
+        when = event.time
+        if (when is not None and manager.wall() - when.timestamp() - self._skew > STALE_AFTER) or (
+            self.options.ignore and self._ignored(event)
+        ):
             return
         base = self._base(event, client, event.target, text)
         if handler is not None:
@@ -171,10 +186,11 @@ class NetworkPlugins:
         source = getattr(event, "source", None) or getattr(event, "setter", None) or ""
         rest, _, host = source.partition("@")
         nick, _, user = rest.partition("!")
-        known = state.user(nick) if nick else None
         account = event.tags.get("account") if event.tags else None
-        if account is None and known is not None:
-            account = known.account
+        if account is None and nick:
+            known = state.user(nick)
+            if known is not None:
+                account = known.account
         # "@#chan" (STATUSMSG) is #chan's, and a reply to it goes to "@#chan": the same
         # audience as the question.
         channel = None if target is None else state.isupport.channel_of(target)
@@ -345,25 +361,33 @@ class NetworkPlugins:
         match: Any,
         is_admin: bool,
     ) -> Context:
-        """A new context for one handler call.  Built by filling its ``__dict__``: this runs
-        for every message a ``message`` hook sees, and the dataclass ``__init__`` with
+        """A new context for one handler call.  Made as one dict (the plugin's shared
+        fields and the defaults, then the event's) set as its ``__dict__``: this runs for
+        every message a ``message`` hook sees, and the dataclass ``__init__`` with
         twenty keywords cost more than the hook itself."""
         name = handler.plugin
         shared = self._shared.get(name)
         if shared is None:
             shared = self._shared[name] = self._shared_fields(name)
-        context = Context.__new__(Context)
-        values = context.__dict__
-        values.update(shared)
-        values.update(base)
+        values = {**shared, **base}
         if invocation is not None:
             values["command"] = invocation.name
             values["args"] = invocation.args
             values["argtext"] = invocation.argtext
-        values["match"] = match
-        values["is_admin"] = is_admin
+        if match is not None:
+            values["match"] = match
+        if is_admin:
+            values["is_admin"] = is_admin
         channel = base["channel"]
-        values["logs"] = None if channel is None else ChannelLogs(self, channel)
+        if channel is not None:
+            logs = self._logs.get(channel)
+            if logs is None:
+                if len(self._logs) >= MAX_CHANNEL_LOGS:
+                    self._logs.clear()
+                logs = self._logs[channel] = ChannelLogs(self, channel)
+            values["logs"] = logs
+        context = Context.__new__(Context)
+        context.__dict__ = values
         return context
 
     def _shared_fields(self, name: str) -> dict[str, Any]:

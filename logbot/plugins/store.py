@@ -66,6 +66,10 @@ from pathlib import Path
 from typing import Any
 
 from logbot.logs import paths, safe_open
+from logbot.plugins.store_codec import encode as _encode
+from logbot.plugins.store_codec import file_size as _file_size
+from logbot.plugins.store_codec import piece as _piece
+from logbot.plugins.store_codec import value as _value
 from logbot.plugins.store_files import (
     CHILD_FAILED,
     Child,
@@ -80,6 +84,7 @@ from logbot.reactor.defer import Deferred, succeed
 __all__ = [
     "CHILD_SAVE_BYTES",
     "EVICT_SHARE",
+    "LATER_MAX",
     "MAX_BYTES",
     "REAP_INTERVAL",
     "Store",
@@ -98,47 +103,11 @@ CHILD_SAVE_BYTES = 256 * 1024
 REAP_INTERVAL = 0.05
 #: A store over its ``limit()`` forgets this share of it at once (1 %, at least a key).
 EVICT_SHARE = 0.01
+#: At most this many ``set_later()`` values wait to be encoded (the next one encodes
+#: them all): what a flood of new speakers can hold between two saves.
+LATER_MAX = 1024
 _DIR_MODE = 0o777  # less the umask, as mkdir makes them
 _FILE_MODE = 0o644
-# ASCII only: any str (lone surrogates included) survives the trip through the file.
-_ENCODER = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", ":"))
-# json's private ``c_make_encoder`` (None without the C accelerator), which typeshed does
-# not declare.
-_c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
-#: The C encoder behind ``_ENCODER``, made once: ``JSONEncoder.encode`` builds one per
-#: call, which was most of the cost of a ``set()`` (``seen`` sets one per channel line).
-#: No circular check: a cycle ends in RecursionError, turned into ValueError.
-_C_ENCODER = (
-    None
-    if _c_make_encoder is None
-    else _c_make_encoder(
-        None,
-        _ENCODER.default,
-        json.encoder.encode_basestring_ascii,
-        None,
-        ":",
-        ",",
-        False,
-        False,
-        False,
-    )
-)
-
-
-def _encode_key(key: str) -> str:
-    return json.encoder.encode_basestring_ascii(key)
-
-
-def _encode(value: Any) -> str:
-    """``_ENCODER.encode(value)``, faster."""
-    if type(value) is str:
-        return json.encoder.encode_basestring_ascii(value)
-    if _C_ENCODER is None or type(value) not in (dict, list):
-        return _ENCODER.encode(value)
-    try:
-        return "".join(_C_ENCODER(value, 0))
-    except RecursionError:
-        raise ValueError("a value that contains itself cannot be stored") from None
 
 
 class Store:
@@ -185,6 +154,9 @@ class Store:
         self._said_full = False
         self._said_fork = False
         self._closed = False
+        # set_later()'s values, not yet encoded: key -> value, least recently set first
+        self._later: dict[str, Any] = {}
+        self.dropped = 0  # set_later() values that turned out not to be JSON
 
     # -- reading ----------------------------------------------------------------------
 
@@ -252,6 +224,9 @@ class Store:
         """
         if not isinstance(key, str):
             raise TypeError(f"store keys are str, not {type(key).__name__}")
+        later = self._later
+        if later and key in later:
+            del later[key]  # this value is newer
         piece = _piece(key, _encode(value))
         items = self._items if self._items is not None else self._data()
         old = items.get(key)
@@ -271,6 +246,41 @@ class Store:
         self._changed()
 
     __setitem__ = set
+
+    def set_later(self, key: str, value: Any) -> None:
+        """:meth:`set`, with the value encoded at the next save or read of the store
+        rather than now: for a plugin that sets a key on every channel line (``seen``),
+        most of whose values are replaced before the file is written.
+
+        The caller must not change ``value`` afterwards, and must only pass values JSON
+        can write (a dict of str, int, finite float, bool, None...): one that turns out
+        not to be is dropped then, logged and counted in :attr:`dropped`, since there is
+        no caller left to raise to.  At most :data:`LATER_MAX` values wait; the next one
+        encodes them all.  A read (``get``, ``keys``, ``len``...) sees them as set.
+
+        :raises TypeError: ``key`` is not a str.
+        """
+        if not isinstance(key, str):
+            raise TypeError(f"store keys are str, not {type(key).__name__}")
+        later = self._later
+        if key in later:
+            del later[key]  # to the end: the most recently set
+        later[key] = value
+        if len(later) >= LATER_MAX:
+            self._settle()
+        self._changed()
+
+    def _settle(self) -> None:
+        """Encode and keep the values :meth:`set_later` left waiting, oldest first."""
+        later, self._later = self._later, {}
+        if self._items is None:
+            self._data()
+        for key, value in later.items():
+            try:
+                self.set(key, value)
+            except (TypeError, ValueError) as e:
+                self.dropped += 1
+                log.error("the store %s: dropped the value of %r: %s", self.path, key, e)
 
     def delete(self, key: str) -> None:
         """Forget ``key``; a missing key is no error."""
@@ -364,6 +374,8 @@ class Store:
 
     def _save(self, in_loop: bool) -> None:
         self._cancel()
+        if self._later:
+            self._settle()
         if not self._dirty or self._items is None or self._child is not None:
             return  # nothing to do, or the end of the child's save schedules the next
         try:
@@ -497,6 +509,8 @@ class Store:
             self._sum = sum(len(piece) for piece in self._items.values())
             if self._evict():
                 self._changed()
+        if self._later:
+            self._settle()
         return self._items
 
     def _load(self) -> dict[str, bytes]:
@@ -582,20 +596,6 @@ class Store:
         call, self._call = self._call, None
         if call is not None and call.active():
             call.cancel()
-
-
-def _piece(key: str, text: str) -> bytes:
-    """The key's piece of the file: ``,"key":value`` (ASCII)."""
-    return ("," + _encode_key(key) + ":" + text).encode("ascii")
-
-
-def _value(key: str, piece: bytes) -> Any:
-    return json.loads(piece[len(_encode_key(key)) + 2 :])
-
-
-def _file_size(pieces: int) -> int:
-    """``{``, the pieces less the first one's comma, ``}\\n``: 3 bytes when empty."""
-    return 3 + max(0, pieces - 1)
 
 
 class Stores:

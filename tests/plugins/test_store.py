@@ -543,3 +543,56 @@ def test_temporary_files_a_crash_left_are_removed(tmp_path: Path) -> None:
         p.write_text("not the store's")
     assert make(path)["k"] == 1
     assert not left.exists() and all(p.exists() for p in others)
+
+
+# -- set_later: encoded at the next save or read ------------------------------------------
+
+
+def test_set_later_values_are_read_saved_and_ordered_as_set(tmp_path: Path) -> None:
+    clock = Clock()
+    path = tmp_path / "s.json"
+    store = make(path, clock, flush_delay=5.0)
+    store.set("a", 1)
+    store.set_later("b", {"x": 1})
+    store.set_later("a", 2)  # a set_later after a set: the newer value
+    assert store.get("a") == 2 and store["b"] == {"x": 1}
+    assert store.keys() == ["b", "a"]  # least recently set first
+    store.set_later("c", 3)
+    store.set("c", 4)  # a set after a set_later: the newer value
+    clock.advance(5.0)  # the batched save encodes what waited
+    assert on_disk(path) == {"b": {"x": 1}, "a": 2, "c": 4}
+
+
+def test_set_later_waits_for_the_save_and_the_close_writes_it(tmp_path: Path) -> None:
+    clock = Clock()
+    path = tmp_path / "s.json"
+    store = make(path, clock, flush_delay=5.0)
+    store.set_later("k", "v")
+    assert not path.exists()
+    store.close()
+    assert on_disk(path) == {"k": "v"}
+
+
+def test_set_later_holds_at_most_later_max_values(tmp_path: Path) -> None:
+    from logbot.plugins.store import LATER_MAX
+
+    store = make(tmp_path / "s.json")
+    store.limit(10)
+    for i in range(LATER_MAX + 5):
+        store.set_later(f"k{i}", i)
+        assert len(store._later) < LATER_MAX  # a flood of new keys cannot pile up
+    assert len(store) == 10 and store.get(f"k{LATER_MAX + 4}") == LATER_MAX + 4
+
+
+def test_a_set_later_value_that_is_not_json_is_dropped_and_said(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = make(tmp_path / "s.json")
+    with pytest.raises(TypeError):
+        store.set_later(1, "v")  # type: ignore[arg-type]
+    store.set_later("bad", {"x": {1, 2}})
+    store.set_later("nan", math.nan)
+    store.set_later("good", 1)
+    with caplog.at_level(logging.ERROR, LOGGER):
+        assert store.keys() == ["good"]
+    assert store.dropped == 2 and "dropped the value of 'bad'" in caplog.text
