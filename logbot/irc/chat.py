@@ -15,7 +15,14 @@ from logbot.irc.ctcp import DELIM, Ctcp, CtcpResponder, parse_ctcp
 from logbot.irc.message import NO_TAGS, Message, _parse_tags, format, split_userhost
 from logbot.irc.state import IRCState
 
-__all__ = ["ChatEvents"]
+__all__ = ["MAX_HEADS", "ChatEvents"]
+
+#: Line heads (``:source PRIVMSG target``) whose parts ``received_line`` keeps; past
+#: it the cache starts again.
+MAX_HEADS = 4096
+# (our nick, CHANTYPES as a set: valid while both are these very objects), the event
+# class, source, target, folded nick, user, host, is_self, private.
+_Head = tuple[str, frozenset[str], type[ev.Privmsg], str, str, str, str, str, bool, bool]
 
 
 class ChatEvents:
@@ -23,6 +30,7 @@ class ChatEvents:
         self.state = state
         self.responder = CtcpResponder(version)
         self.ctcp_time = ctcp_time
+        self._heads: dict[str, _Head] = {}  # received_line's, by the line's head
 
     def _is_private(self, target: str) -> bool:
         """Not a channel (:meth:`ISupport.channel_of`), in the order that costs a channel
@@ -91,7 +99,11 @@ class ChatEvents:
         :text`` (tags or none, single spaces, not CTCP), in one step and without making a
         Message: the event.  ``None`` for any other line, which the caller then
         takes the general way.  For a caller that wants no RawMessage for these.
-        (tests/irc/test_core.py checks it against the general way.)"""
+        (tests/irc/test_core.py checks it against the general way.)
+
+        What follows from the line's head (``:source PRIVMSG target``) alone, its parts
+        and whether it is ours or private, is kept for the next line with that head
+        (:meth:`_head`): a channel's talk is a few people saying many lines."""
         tags = NO_TAGS
         time = msgid = None
         if line[:1] == "@":  # tags (server-time, msgid, account): parsed as parse() does
@@ -103,52 +115,75 @@ class ChatEvents:
                 if "batch" in tags:  # maybe history: the general path decides
                     return None
                 time, msgid = ev.parse_server_time(tags.get("time")), tags.get("msgid")
-        if line[:1] != ":":
+        head, sep, text = line.partition(" :")
+        if not sep or text[:1] == DELIM:
             return None
-        parts = line.split(" ", 3)
-        if len(parts) != 4:
+        state = self.state
+        known = self._heads.get(head)
+        if (
+            known is None
+            or known[0] is not state.nick
+            or known[1] is not state.isupport.channel_starts
+        ):
+            known = self._head(head)
+            if known is None:
+                return None
+        # IRCState.apply: learn user@host of a known user (no handler for PRIVMSG/NOTICE)
+        user = state.users.get(known[5])
+        if user is not None:
+            if known[6]:
+                user.user = known[6]
+            if known[7]:
+                user.host = known[7]
+            if tags is not NO_TAGS:
+                account = tags.get("account")  # account-tag
+                if account is not None:
+                    user.account = account
+        return ev.new_privmsg(
+            known[2], known[3], known[4], text, known[8], known[9], time, msgid, tags
+        )
+
+    def _head(self, head: str) -> _Head | None:
+        """What :meth:`received_line` needs of ``:source COMMAND target`` (None: not
+        that shape), kept in ``_heads`` (emptied at :data:`MAX_HEADS`)."""
+        parts = head.split(" ")
+        if len(parts) != 3:
             return None
-        source, command, target, text = parts
+        source, command, target = parts
         if (
             (command != "PRIVMSG" and command != "NOTICE")
-            or text[:1] != ":"
-            or text[1:2] == DELIM
+            or source[:1] != ":"
+            or len(source) < 2
             or not target
             or target[0] == ":"
-            or len(source) < 2
         ):
             return None
         source = source[1:]
         state = self.state
         isupport = state.isupport
         folded = isupport.folded
-        # IRCState.apply: learn user@host of a known user (no handler for PRIVMSG/NOTICE)
         rest, _, host = source.partition("@")
         nick, _, user_name = rest.partition("!")
-        user = state.users.get(folded[nick])
-        if user is not None:
-            if user_name:
-                user.user = user_name
-            if host:
-                user.host = host
-            if tags is not NO_TAGS:
-                account = tags.get("account")  # account-tag
-                if account is not None:
-                    user.account = account
         me = state.nick
         first = target[0]  # _is_private, inlined (target is not empty here)
-        return ev.new_privmsg(
+        known: _Head = (
+            me,
+            isupport.channel_starts,
             ev.Privmsg if command == "PRIVMSG" else ev.Notice,
             source,
             target,
-            text[1:],
+            folded[nick],
+            user_name,
+            host,
             len(nick) == len(me) and (nick == me or folded[nick] == folded[me]),
             first not in isupport.channel_starts
             and (first not in isupport.status_starts or isupport.channel_of(target) is None),
-            time,
-            msgid,
-            tags,
         )
+        heads = self._heads
+        if len(heads) >= MAX_HEADS:
+            heads.clear()
+        heads[head] = known
+        return known
 
     def incoming(self, msg: Message, now: float, send: Callable[[str], None]) -> list[ev.Event]:
         """Events for a received line; CTCP replies are passed to ``send``."""

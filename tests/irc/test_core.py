@@ -616,6 +616,24 @@ def test_one_step_privmsg_path_agrees_with_the_general_path(lines: list[str]) ->
     assert fast.unparsable_lines == general.unparsable_lines
 
 
+def test_one_step_path_forgets_what_a_nick_change_or_005_made_stale() -> None:
+    """The parts kept per line head (is it ours, is it private) are made again once our
+    nick or CHANTYPES changed: the same head then means something else."""
+    conn = _in_channel(lambda command: False)
+    line = b":carol!c@c PRIVMSG newnick :hi\r\n"
+    (first,) = conn.receive_data(line, 1.0)
+    assert first.private and not first.is_self  # type: ignore[attr-defined]
+    own = b":newnick!u@h PRIVMSG &x :hi\r\n"
+    (mine,) = conn.receive_data(own, 1.0)
+    assert not mine.is_self and mine.private  # type: ignore[attr-defined]
+    conn.receive_data(f":{ME} NICK newnick\r\n".encode(), 1.0)
+    (again,) = conn.receive_data(own, 1.0)
+    assert again.is_self  # type: ignore[attr-defined]
+    conn.receive_data(b":srv 005 newnick CHANTYPES=#& :are supported\r\n", 1.0)
+    (now,) = conn.receive_data(own, 1.0)
+    assert now.is_self and not now.private  # type: ignore[attr-defined]
+
+
 def test_raw_filter_chooses_which_commands_give_a_raw_message() -> None:
     conn = _in_channel(lambda command: command == "NICK")
     events = conn.receive_data(
