@@ -98,6 +98,12 @@ def _tail_lines(root: Path, path: Path, limit: int) -> list[bytes]:
     """The last whole lines of ``path`` within ``limit`` bytes (a ``.gz`` sibling when
     the plain file is gone); [] when neither can be read.  No link below ``root`` is
     followed."""
+    name = os.fspath(path)
+    if not (os.path.lexists(name) or os.path.lexists(name + ".gz")):
+        # Nothing there (a channel's first join, a day without a file): one lstat each
+        # instead of the safe walk's open per folder, for each of READBACK_DAYS days,
+        # which cost a 10,000-channel bot a millisecond per channel it joined.
+        return []
     try:
         with open(safe_open.open_file(root, path, os.O_RDONLY), "rb") as f:
             size = os.fstat(f.fileno()).st_size
