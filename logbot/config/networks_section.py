@@ -36,6 +36,10 @@ from logbot.config.values import (
     to_str,
 )
 
+#: The most ``max_members`` may be: some 4.5 GiB of tracked users, for a bot in tens of
+#: thousands of crowded channels; past it a typo (a zero too many) is refused.
+MAX_MEMBERS_CEILING = 5_000_000
+
 __all__ = ["SASL_KEYS", "read_networks"]
 
 NETWORK_KEYS = (
@@ -59,6 +63,7 @@ NETWORK_KEYS = (
     "ping_timeout",
     "history_wait",
     "max_connections",
+    "max_members",
 )
 SERVER_KEYS = (
     "host",
@@ -178,6 +183,7 @@ def _read_network(reader: Reader, path: str, raw: Any, top_log: LogOptions) -> A
         ),
         history_wait=net.get("history_wait", to_number(ge=0), defaults.history_wait),
         max_connections=net.get("max_connections", to_int(1, 100), defaults.max_connections),
+        max_members=net.get("max_members", to_int(1, MAX_MEMBERS_CEILING), defaults.max_members),
         **_read_keepalive(net, defaults),
     )
 

@@ -20,6 +20,7 @@ from typing import Any
 from logbot.config.pins import CertPin
 from logbot.irc.core import REGISTRATION_TIMEOUT
 from logbot.irc.keepalive import PING_INTERVAL, PING_TIMEOUT
+from logbot.irc.limits import MAX_MEMBERS
 from logbot.irc.sasl import Secret
 
 #: Default seconds a channel rejoined after a gap waits for the history a server or
@@ -166,6 +167,7 @@ class NetworkConfig:
     ping_timeout: float = PING_TIMEOUT  # seconds of silence that make the link dead (90)
     history_wait: float = HISTORY_WAIT  # s a rejoined channel waits for its history (5); 0: none
     max_connections: int = 10  # connections at most, when the channels exceed CHANLIMIT
+    max_members: int = MAX_MEMBERS  # channel memberships tracked per connection (50,000)
 
 
 #: The bundled plugins (``plugins/`` at the top of the repository) enabled by default.

@@ -61,6 +61,7 @@ from logbot.irc.flood import (
     FloodControl,
 )
 from logbot.irc.keepalive import PING_INTERVAL, PING_TIMEOUT
+from logbot.irc.limits import ReceiveLimits
 from logbot.irc.message import parse
 from logbot.irc.sasl import SaslConfig
 from logbot.irc.split import split_text
@@ -109,6 +110,7 @@ class IRCClient(Protocol):
     # MAX_REPLY_WAIT (30 s), MAX_QUEUED_LINES (200) and MAX_QUEUED_PER_TARGET (50).
     max_reply_wait: float | None = None  # s a reply may wait, else dropped
     max_queued_lines: int | None = None  # reply lines waiting in all
+    receive_limits: ReceiveLimits | None = None  # what the server can make us hold
     max_queued_per_target: int | None = None  # ... to one target
 
     core: IRCConnection | None = None
@@ -149,6 +151,7 @@ class IRCClient(Protocol):
             first_lag_probe=self.first_lag_probe,
             version=self.versionName or "logbot",
             ctcp_time=time.asctime,
+            limits=self.receive_limits,
         )
 
     # -- the transport's side -----------------------------------------------------------

@@ -156,7 +156,8 @@ class Members:
                 "members",
                 log,
                 "tracking %d channel members in all, the most allowed: further members are "
-                "not tracked (their QUIT and NICK are logged in no channel)",
+                "not tracked (their QUIT and NICK are logged in no channel); a bot in"
+                " thousands of channels raises the network's max_members",
                 self.memberships,
             )
         return False
