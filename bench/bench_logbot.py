@@ -517,7 +517,7 @@ def memory(case: dict, tmp: Path, users: int) -> dict:
                 break
         result["at_done"] = proc_status(bot.pid)
         text = root.rglob("*.log")
-        messages = re.compile(r"^\S+ <n(\d{4})u\d\d> (\d+) hello")
+        messages = re.compile(r"^\S+ +<n(\d{4})u\d\d> (\d+) hello")
         seen = bytearray(count)
         for path in text:
             for line in path.read_text(encoding="utf-8").splitlines():
