@@ -1,6 +1,7 @@
 """The bot's per-line cost in process: no sockets, no other process, one core.
 
     python bench/bench_hotpath.py [--lines 200000] [--plugins default|none] [--runs 5]
+    python bench/bench_hotpath.py --per-read 1 --lines 20000   # a line per read
     python bench/bench_hotpath.py --profile [--top 30]
 
 Builds the bot as ``logbot.bot.testing.PluginHarness`` does (the real ``NetworkBot``,
@@ -28,9 +29,13 @@ DEFAULT_PLUGINS = ["help", "ping", "version", "uptime", "hello", "seen", "last",
 READ = 65536
 
 
-def reads(lines: int) -> list[bytes]:
-    """The blast cut into the reads a 64 KiB ``recv`` would return."""
-    blob = b"".join(irc_blaster.privmsg_lines(lines, "#bench", tags=True))
+def reads(lines: int, per_read: int = 0) -> list[bytes]:
+    """The blast cut into the reads a 64 KiB ``recv`` would return, or into reads of
+    ``per_read`` lines each (1: a line per read, as at a few lines a second)."""
+    chunks = irc_blaster.privmsg_lines(lines, "#bench", tags=True)
+    if per_read:
+        return [b"".join(chunks[i : i + per_read]) for i in range(0, len(chunks), per_read)]
+    blob = b"".join(chunks)
     return [blob[i : i + READ] for i in range(0, len(blob), READ)]
 
 
@@ -59,11 +64,12 @@ def main() -> int:
     ap.add_argument("--lines", type=int, default=200_000)
     ap.add_argument("--plugins", choices=["default", "none"], default="default")
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--per-read", type=int, default=0, help="lines per read (0: 64 KiB reads)")
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--top", type=int, default=30)
     args = ap.parse_args()
     plugins = DEFAULT_PLUGINS if args.plugins == "default" else []
-    chunks = reads(args.lines)
+    chunks = reads(args.lines, args.per_read)
     if args.profile:
         prof = cProfile.Profile()
         run(chunks, plugins, prof)

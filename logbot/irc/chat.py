@@ -9,6 +9,7 @@ same events.  CTCP queries from others are answered here (rate-limited by
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from logbot.irc import events as ev
 from logbot.irc.ctcp import DELIM, Ctcp, CtcpResponder, parse_ctcp
@@ -20,6 +21,7 @@ __all__ = ["MAX_HEADS", "ChatEvents"]
 #: Line heads (``:source PRIVMSG target``) whose parts ``received_line`` keeps; past
 #: it the cache starts again.
 MAX_HEADS = 4096
+_from_iso = datetime.fromisoformat
 # (our nick, CHANTYPES as a set: valid while both are these very objects), the event
 # class, source, target, folded nick, user, host, is_self, private.
 _Head = tuple[str, frozenset[str], type[ev.Privmsg], str, str, str, str, str, bool, bool]
@@ -114,7 +116,16 @@ class ChatEvents:
             if tags is not NO_TAGS:
                 if "batch" in tags:  # maybe history: the general path decides
                     return None
-                time, msgid = ev.parse_server_time(tags.get("time")), tags.get("msgid")
+                msgid = tags.get("msgid")
+                stamp = tags.get("time")
+                if stamp:  # ev.parse_server_time, written out
+                    try:
+                        time = _from_iso(stamp)
+                    except ValueError:
+                        pass
+                    else:
+                        if time.tzinfo is None:
+                            time = None
         head, sep, text = line.partition(" :")
         if not sep or text[:1] == DELIM:
             return None

@@ -354,14 +354,18 @@ def _text_formatter(
     fmt = own if time_format is None else time_format
 
     if fmt == _DEFAULT_TIME and sep == "  ":
+        plain = bodies["message"] is _BODIES["message"]  # the limnoria layout's
 
         def format_default(record: LogRecord, tz: datetime.tzinfo) -> str:
-            try:
-                body = bodies[record.type](record)
-            except KeyError:
-                if record.type in bodies:
-                    raise
-                raise ValueError(f"unknown log record type {record.type!r}") from None
+            if plain and record.type == "message":  # most lines: the body written out
+                body = f"<{record.nick or '?'}> {record.text or ''}"
+            else:
+                try:
+                    body = bodies[record.type](record)
+                except KeyError:
+                    if record.type in bodies:
+                        raise
+                    raise ValueError(f"unknown log record type {record.type!r}") from None
             # _escaped(), written out: every line (a call costs 50 ns)
             if "\\" in body and _AMBIGUOUS_BACKSLASH.search(body) is not None:
                 body = _AMBIGUOUS_BACKSLASH.sub(_double, body)

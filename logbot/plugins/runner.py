@@ -33,7 +33,6 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Callable
-from dataclasses import MISSING, fields
 from typing import Any
 
 from logbot.irc import events as ev
@@ -193,7 +192,12 @@ class NetworkPlugins:
                 account = known.account
         # "@#chan" (STATUSMSG) is #chan's, and a reply to it goes to "@#chan": the same
         # audience as the question.
-        channel = None if target is None else state.isupport.channel_of(target)
+        if target is None:
+            channel = None
+        elif target[:1] in state.isupport.channel_starts:  # (channel_of's first test)
+            channel = target
+        else:
+            channel = state.isupport.channel_of(target)
         private = target is not None and channel is None
         if private and nick:
             target = nick  # a reply to a private message goes back to its sender
@@ -362,7 +366,7 @@ class NetworkPlugins:
         is_admin: bool,
     ) -> Context:
         """A new context for one handler call.  Made as one dict (the plugin's shared
-        fields and the defaults, then the event's) set as its ``__dict__``: this runs for
+        fields, then the event's) set as its ``__dict__``: this runs for
         every message a ``message`` hook sees, and the dataclass ``__init__`` with
         twenty keywords cost more than the hook itself."""
         name = handler.plugin
@@ -391,13 +395,11 @@ class NetworkPlugins:
         return context
 
     def _shared_fields(self, name: str) -> dict[str, Any]:
-        """The fields of every context of plugin ``name`` on this network, and the
-        defaults of the rest."""
+        """The fields of every context of plugin ``name`` on this network.  The other
+        fields' defaults are the dataclass's class attributes, read through the
+        instance: a context's dict holds only what differs (15 entries, not 25)."""
         manager = self.manager
         return {
-            field.name: field.default for field in fields(Context) if field.default is not MISSING
-        } | {
-            "args": (),
             "config": manager.options.settings.get(name, {}),
             "clock": self.reactor,
             "store": manager.stores.get(name, self.name),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -508,3 +509,26 @@ def test_two_plugins_with_the_same_command_the_first_wins(tmp_path, caplog) -> N
         h.up()
     assert h.say("!x") == [("#a", "one")]
     assert "two's command 'x' is already one's" in caplog.text
+
+
+def test_a_context_reads_every_field_it_does_not_hold_from_its_class(tmp_path: Path) -> None:
+    """A context's dict holds the plugin's shared fields and the event's
+    (runner._shared_fields, _base); any other field is read from the dataclass's class
+    attribute, which must then be its default as a value (a function default, like
+    ``now``'s, would read as a bound method; a factory-made one, like ``config``'s, is
+    not there at all): so those must be among the fields held."""
+    from dataclasses import fields
+
+    from logbot.bot.testing import PluginHarness as BotHarness
+    from logbot.plugin import Context
+
+    with BotHarness("seen", tmp=tmp_path) as h:
+        event = h.client.core.chat.received_line(":alice!a@h PRIVMSG #c :hi")
+        held = set(h.runner._shared_fields("seen"))
+        held |= set(h.runner._base(event, h.client, "#c", "hi"))
+    fresh = Context()
+    for f in fields(Context):
+        if f.name in held:
+            continue
+        assert f.name in vars(Context), f"{f.name} has no class attribute"
+        assert getattr(Context.__new__(Context), f.name) == getattr(fresh, f.name), f.name
