@@ -259,6 +259,15 @@ def last_time(
     days = [today]
     if "{date" in options.path:
         days = [today - timedelta(days=n) for n in range(READBACK_DAYS)]
+        if "{date" not in os.path.dirname(options.path):
+            # Every day's file is in one folder: none there (a channel's first join),
+            # no day to try (a 10,000-channel bot made 80,000 paths for nothing).
+            try:
+                first = _paths(root, options, network, folded, today)
+            except (ValueError, KeyError, IndexError, AttributeError, TypeError):
+                return None
+            if not os.path.lexists(os.path.dirname(first)):
+                return None
     parse = _parser(fmt, options, tz)
     for day in days:
         try:

@@ -85,7 +85,14 @@ def parts_below(root: Path, path: Path) -> tuple[str, ...]:
         component (the names are built by :mod:`logbot.logs.paths`, which never makes
         one: this is a guard).
     """
-    parts = Path(path).relative_to(root).parts
+    top, below = os.fspath(root), os.fspath(path)
+    prefix = top if top.endswith("/") else top + "/"
+    if below.startswith(prefix):  # the usual case, without pathlib (a log file's open)
+        parts = tuple(below[len(prefix) :].split("/"))
+    elif below == top:
+        parts = ()
+    else:
+        parts = Path(path).relative_to(root).parts
     for part in parts:
         if part in ("", ".", "..") or "/" in part:
             raise ValueError(f"{path} has a {part!r} component")

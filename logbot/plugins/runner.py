@@ -127,6 +127,8 @@ class NetworkPlugins:
         ``parse_command`` would refuse at its first tests is refused here without the
         call, and the stale check of ``_ignored`` is written out."""
         manager = self.manager
+        if not (manager.commands or manager.rules or manager.message_hooks):
+            return  # nothing can run (no plugin enabled): nothing to look at
         text = event.text
         state = client.core.state
         handler = invocation = None

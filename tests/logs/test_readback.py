@@ -6,6 +6,8 @@ import gzip
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from logbot.config.settings import LogOptions
 from logbot.logs import readback
 from logbot.logs.formats import format_jsonl, format_text
@@ -138,3 +140,29 @@ def test_nothing_readable_without_a_text_or_jsonl_format(tmp_path: Path) -> None
     options = LogOptions(formats=())
     assert readback.logged_since(tmp_path, options, "net", "#h", NOW, NOW) == (None, [])
     assert readback.last_time(tmp_path, options, "net", "#h", NOW) is None
+
+
+def test_last_time_of_a_channel_without_a_folder_looks_no_further(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A channel's first join: its folder is not there, so no day is tried (each
+    would cost a path and a safe open); with a day in the folder's name, every day's
+    folder is looked at as before."""
+    tried: list[Path] = []
+    real = readback._tail_lines
+    monkeypatch.setattr(
+        readback,
+        "_tail_lines",
+        lambda root, path, limit: tried.append(path) or real(root, path, limit),
+    )
+    assert readback.last_time(tmp_path, LogOptions(), "net", "#h", NOW) is None
+    assert tried == []
+    said = NOW - timedelta(days=3)
+    write(tmp_path, "2026-12-03", "jsonl", [rec("x", said)])
+    assert readback.last_time(tmp_path, LogOptions(), "net", "#h", NOW) == said
+    assert len(tried) == 4  # today, then back to the day with a file
+    by_day = LogOptions(path="{network}/{date:%Y-%m-%d}/{channel}.log")
+    folder = tmp_path / "net" / "2026-12-02"
+    folder.mkdir(parents=True)
+    (folder / "#h.jsonl").write_text(format_jsonl(rec("y", said - timedelta(days=1)), UTC))
+    assert readback.last_time(tmp_path, by_day, "net", "#h", NOW) == said - timedelta(days=1)
