@@ -36,15 +36,17 @@ scale
     bucket holds 1 token and a JOIN borrows 1).  The 10 s target can only be met with
     ``0`` (or some 14 lines/s and more): at 1 line/s the 139 lines take 136 s.
 
-    The bot tracks at most ``MAX_MEMBERS`` (50,000) memberships on a connection
-    (``logbot/irc/limits.py``; not a setting), so at 10,000 x 20 it says so once on
-    stderr and leaves most of the 200,000 users untracked (channel lines are logged all
-    the same; a QUIT or NICK of an untracked user is logged in no channel).
-    ``--members N`` runs the bot with that default raised (through this script's
-    ``bot`` subcommand, which patches ``ReceiveLimits`` in the bot's process): what
-    10,000 channels cost with every user known.  ``--profile FILE``: cProfile of the
-    bot from ``registered`` to ``done`` (``bench_logbot.profiled_bot``), the top
-    ``--top`` functions printed.
+    The bot tracks at most ``networks[].max_members`` memberships on a connection (the
+    setting's default is ``MAX_MEMBERS``, 50,000, ``logbot/irc/limits.py``), so at
+    10,000 x 20 with the default it says so once on stderr and leaves most of the
+    200,000 users untracked (channel lines are logged all the same; a QUIT or NICK of an
+    untracked user is logged in no channel).  ``--members N`` writes ``max_members: N``
+    into the network's config (the bot is the plain ``python -m logbot run``): with
+    250,000, what 10,000 channels cost with every user known.  ``--profile FILE``:
+    cProfile of the bot from ``registered`` to ``done`` (``bench_logbot.py
+    profiled-bot``, ``bench_logbot.profiled_bot``: ``logbot run`` in a process that
+    switches cProfile on at SIGUSR1 and dumps it at SIGUSR2), the top ``--top``
+    functions printed.
 
 idle
     The bot joined to 1,000 channels (20 users each, one message logged in each), then
@@ -83,6 +85,15 @@ latency
     ``flush_delay``; two ``fsync`` calls, about 2 ms here): a line that arrives then
     waits for it.
 
+    ``--floor``: the same measurement against ``latency_floor.py`` instead of the bot:
+    the least Python program that logs a line before it answers (registers and joins
+    as the bot does, then a plain ``select.epoll`` loop: per read, each PRIVMSG as one
+    text line ``HH:MM:SS <nick> text``, all of the read's lines in one ``os.write`` to
+    one file, then the read's PINGs answered).  Its percentiles are the floor of the
+    method on this machine: the two processes' wake-ups across CPUs, the loopback, the
+    server's own timing; what the bot's figures add above them is the bot's.  Its log
+    is checked like the bot's text log (every line once); it writes no jsonl.
+
 Run (any Python with logbot importable; here the project's virtualenv)::
 
     .venv/bin/python bench/bench_scale.py scale --line-rates 0,default --json /tmp/scale.json
@@ -91,12 +102,12 @@ Run (any Python with logbot importable; here the project's virtualenv)::
     .venv/bin/python bench/bench_scale.py scale --channels 2000 --profile /tmp/scale.prof
     .venv/bin/python bench/bench_scale.py idle --seconds 30 --json /tmp/idle.json
     .venv/bin/python bench/bench_scale.py latency --seconds 10 --nice -10 --json /tmp/lat.json
+    .venv/bin/python bench/bench_scale.py latency --floor --nice -10    # the method's floor
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import math
 import os
@@ -139,14 +150,15 @@ def start_server(args: list[str]) -> tuple[subprocess.Popen, lb.Lines, int]:
 
 
 def start_bot(
-    work: Path, config: Path, members: int | None = None, profile: Path | None = None
+    work: Path, config: Path, profile: Path | None = None, argv: list[str] | None = None
 ) -> subprocess.Popen:
     """``python -m logbot run -c config`` pinned to CPU 0; stdout and stderr to a file.
-    ``members`` or ``profile``: through :func:`patched_bot` instead."""
-    argv = ["-m", "logbot", "run", "-c", str(config)]
-    if members is not None or profile is not None:
-        argv = [__file__, "bot", str(config), "--members", str(members or 0)]
-        argv += ["--profile-to", str(profile)] if profile is not None else []
+    ``profile``: through ``bench_logbot.py profiled-bot`` instead; ``argv``: this
+    Python program instead (the floor)."""
+    if argv is None:
+        argv = ["-m", "logbot", "run", "-c", str(config)]
+        if profile is not None:
+            argv = [str(HERE / "bench_logbot.py"), "profiled-bot", str(config), str(profile)]
     with open(work / "bot.stderr", "wb") as err:
         return subprocess.Popen(
             child(argv, 0),
@@ -168,10 +180,14 @@ def rate_label(rate: float | None) -> str:
 
 
 def config_for(
-    work: Path, port: int, channels: list[str], line_rate: float | None | str = 0
+    work: Path,
+    port: int,
+    channels: list[str],
+    line_rate: float | None | str = 0,
+    members: int | None = None,
 ) -> Path:
     """``bench_logbot.write_config`` (text + jsonl, default plugins) with ``line_rate``
-    (None: the bot's default, the key left out)."""
+    (None: the bot's default, the key left out) and, unless None, ``max_members``."""
     path = work / "config.yaml"
     lb.write_config(path, work / "logs", port, channels, FORMATS)
     config = json.loads(path.read_text())
@@ -179,6 +195,8 @@ def config_for(
         config["networks"][0].pop("line_rate", None)
     else:
         config["networks"][0]["line_rate"] = line_rate
+    if members is not None:
+        config["networks"][0]["max_members"] = members
     path.write_text(json.dumps(config, indent=1))
     return path
 
@@ -254,28 +272,6 @@ def quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
-def patched_bot(config: str, members: int, profile_to: str | None) -> None:
-    """``logbot run -c config`` in this process, with the default of
-    ``ReceiveLimits.members`` (``MAX_MEMBERS``, 50,000 memberships tracked in all; not
-    a setting) raised to ``members`` when that is not 0, and with ``profile_to``
-    cProfile switched on by SIGUSR1 and dumped there by SIGUSR2
-    (``bench_logbot.profiled_bot``)."""
-    if members:
-        from logbot.irc.limits import ReceiveLimits
-
-        names = [f.name for f in dataclasses.fields(ReceiveLimits)]
-        defaults = list(ReceiveLimits.__init__.__defaults__ or ())
-        defaults[names.index("members")] = members
-        ReceiveLimits.__init__.__defaults__ = tuple(defaults)
-        assert ReceiveLimits().members == members
-    if profile_to:
-        lb.profiled_bot(config, profile_to)
-        return
-    from logbot.cli import main as cli
-
-    cli(["run", "-c", config])
-
-
 def print_profile(path: Path, top: int) -> None:
     import pstats
 
@@ -328,7 +324,8 @@ def scale(
         "channels": channels,
         "users": users,
         "line_rate": line_rate,
-        "label": rate_label(line_rate) + (f", members {members:,}" if members else ""),
+        "label": rate_label(line_rate)
+        + (f", max_members {members:,}" if members is not None else ""),
         "members": members,
     }
     server = bot = None
@@ -338,7 +335,7 @@ def scale(
             ["--channels", str(channels), "--users", str(users), "--caps", CAPS, "--tags"]
         )
         names = [blaster_server.channel_name(i) for i in range(channels)]
-        bot = start_bot(work, config_for(work, port, names, line_rate), members, profile)
+        bot = start_bot(work, config_for(work, port, names, line_rate, members), profile)
         started = time.time()
         registered = wait_event(out, "registered", 60)
         if profile is not None:
@@ -596,8 +593,9 @@ def print_idle(r: dict) -> None:
 
 
 def latency(
-    rate: float, seconds: float, every: int, line_rate: float | None, tmp: Path
+    rate: float, seconds: float, every: int, line_rate: float | None, tmp: Path, floor: bool
 ) -> dict[str, Any]:
+    """``floor``: ``latency_floor.py`` instead of the bot (its one text log checked)."""
     work = Path(tempfile.mkdtemp(prefix="latency-", dir=tmp))
     lines = int(rate * seconds)
     result: dict[str, Any] = {
@@ -606,6 +604,7 @@ def latency(
         "lines": lines,
         "ping_every": every,
         "line_rate": line_rate,
+        "floor": floor,
     }
     server = bot = None
     lb.quiesce()
@@ -615,7 +614,13 @@ def latency(
             + ["--paced-rate", str(rate), "--paced-seconds", str(seconds)]
             + ["--ping-every", str(every)]
         )
-        bot = start_bot(work, config_for(work, port, [blaster_server.channel_name(0)], line_rate))
+        channel = blaster_server.channel_name(0)
+        if floor:
+            log = work / "logs" / "floor.log"
+            argv = [str(HERE / "latency_floor.py"), str(port), channel, str(log), CAPS]
+            bot = start_bot(work, work / "config.yaml", argv=argv)
+        else:
+            bot = start_bot(work, config_for(work, port, [channel], line_rate))
         wait_event(out, "registered", 60)
         wait_event(out, "done", 60)
         before = lb.proc_status(bot.pid)
@@ -626,7 +631,8 @@ def latency(
             100 * (cpu_seconds(after) - cpu_seconds(before)) / (lat["span"] + 0.5)
         )
         result["text"] = lb.check_text(work / "logs", lines)
-        result["jsonl"] = check_paced_jsonl(work / "logs", lines)
+        if not floor:
+            result["jsonl"] = check_paced_jsonl(work / "logs", lines)
         result["exit"] = stop_bot(bot, server)
     except Exception as e:  # (reported as FAILED)
         result["failed"] = f"{type(e).__name__}: {e}"
@@ -647,7 +653,7 @@ def latency(
             else {}
         )
         bad = []
-        for fmt in ("text", "jsonl"):
+        for fmt in ("text",) if floor else ("text", "jsonl"):
             check = result[fmt]
             if check["logged"] != lines or check["bad"]:
                 bad.append(f"{fmt}: {check['logged']} logged, {check['bad']} missing/duplicated")
@@ -691,21 +697,25 @@ def print_latency(r: dict) -> None:
         print(f"\nlatency: FAILED: {r['failed']}")
         return
     s = r["server"]
+    what = (
+        "the floor (latency_floor.py: one text line per PRIVMSG, one os.write per read, "
+        "then the PONGs; no logbot)"
+        if r.get("floor")
+        else "text + jsonl, flush per line, default plugins, "
+        f"line_rate {rate_label(r['line_rate'])}"
+    )
     print(
         f"\nWrite latency bound (send -> PONG), {r['lines']:,} lines at {r['rate']:,.0f}/s "
         f"over {s['span']:.2f} s, a PING after every {r['ping_every']}th: "
-        f"{len(s['samples_ms'])} samples; text + jsonl, flush per line, default plugins, "
-        f"line_rate {rate_label(r['line_rate'])}\n"
+        f"{len(s['samples_ms'])} samples; {what}\n"
     )
     ms = r.get("ms", {})
-    print("| p50 | p90 | p99 | p99.9 | max | bot CPU | sends late p50 / p99 / max | logged |")
+    who = "floor CPU" if r.get("floor") else "bot CPU"
+    print(f"| p50 | p90 | p99 | p99.9 | max | {who} | sends late p50 / p99 / max | logged |")
     print("|---:|---:|---:|---:|---:|---:|---|---|")
     late = s["late_ms"]
-    logged = (
-        f"text {r['text']['logged']:,} ({r['text']['bad']} bad), "
-        f"jsonl {r['jsonl']['logged']:,} ({r['jsonl']['bad']} bad)"
-        if "text" in r
-        else ""
+    logged = ", ".join(
+        f"{fmt} {r[fmt]['logged']:,} ({r[fmt]['bad']} bad)" for fmt in ("text", "jsonl") if fmt in r
     )
     print(
         " | ".join(
@@ -739,14 +749,10 @@ def main() -> None:
     p.add_argument(
         "--members",
         type=int,
-        help="what if: raise the bot's MAX_MEMBERS (50,000 memberships tracked) to this",
+        help="networks[].max_members in the config (unset: the default, 50,000)",
     )
     p.add_argument("--profile", help="cProfile the bot from registered to done into this file")
     p.add_argument("--top", type=int, default=25, help="--profile: functions shown")
-    p = sub.add_parser("bot", help="(internal) the bot, patched or profiled")
-    p.add_argument("config")
-    p.add_argument("--members", type=int, default=0)
-    p.add_argument("--profile-to")
     p = sub.add_parser("idle", parents=[common], help="CPU and wake-ups of an idle bot")
     p.add_argument("--channels", type=int, default=1000)
     p.add_argument("--users", type=int, default=20)
@@ -758,10 +764,10 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--ping-every", type=int, default=10)
     p.add_argument("--line-rate", default="default", help="the bot's line_rate (default: unset)")
+    p.add_argument(
+        "--floor", action="store_true", help="latency_floor.py instead of the bot: the floor"
+    )
     args = parser.parse_args()
-    if args.mode == "bot":
-        patched_bot(args.config, args.members, args.profile_to)
-        return
     if args.nice is not None:
         NICE[:] = ["nice", "-n", str(args.nice)]
     print(
@@ -790,7 +796,8 @@ def main() -> None:
             results["idle"] = r
             print_idle(r)
         else:
-            r = latency(args.rate, args.seconds, args.ping_every, parse_rate(args.line_rate), tmp)
+            rate = parse_rate(args.line_rate)
+            r = latency(args.rate, args.seconds, args.ping_every, rate, tmp, args.floor)
             results["latency"] = r
             print_latency(r)
     results["load_average_end"] = os.getloadavg()[0]
