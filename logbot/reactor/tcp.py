@@ -80,7 +80,6 @@ class Connection(BufferedWriter):
         "protocol",
         "reactor",
         "_buf",
-        "_recv",
         "_send",
         "connected",
         "disconnecting",
@@ -108,7 +107,6 @@ class Connection(BufferedWriter):
         self.protocol = protocol
         self.reactor = reactor
         self._buf = bytearray()
-        self._recv = sock.recv
         self._send = sock.send
         self.connected = True
         self.disconnecting = False
@@ -142,7 +140,7 @@ class Connection(BufferedWriter):
 
     def doRead(self) -> None:
         try:
-            data = self._recv(READ_SIZE)
+            data = self.socket.recv(READ_SIZE)  # (a method call: no bound method kept)
         except WOULD_BLOCK:
             return
         except OSError as e:
