@@ -32,7 +32,9 @@ from __future__ import annotations
 
 import inspect
 import logging
+import math
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from logbot.irc import events as ev
@@ -78,6 +80,8 @@ class NetworkPlugins:
         self._shared: dict[str, dict[str, Any]] = {}
         self._logs: dict[str, ChannelLogs] = {}  # a context's ``logs``, by channel
         self._skew = 0.0  # seconds our clock is ahead of the server's (from 001)
+        self._cutoff = datetime.min.replace(tzinfo=UTC)  # playback before (_new_cutoff)
+        self._cutoff_from = self._cutoff_until = -math.inf
         self._busy_told = TokenBuckets(1, BUSY_WINDOW)  # askers told their reply was dropped
         self._busy_notices = TokenBuckets(BUSY_BURST, BUSY_EVERY)  # one key: all of them
         self.configure()
@@ -153,9 +157,13 @@ class NetworkPlugins:
         if handler is None and not matches and not hooks:
             return
         when = event.time
-        if (when is not None and manager.wall() - when.timestamp() - self._skew > STALE_AFTER) or (
-            self.options.ignore and self._ignored(event)
-        ):
+        if when is not None:
+            now = manager.wall()
+            if not self._cutoff_from <= now < self._cutoff_until:
+                self._new_cutoff(now)
+            if when < self._cutoff:
+                return  # older than STALE_AFTER: playback
+        if self.options.ignore and self._ignored(event):
             return
         base = self._base(event, client, event.target, text)
         if handler is not None:
@@ -170,6 +178,15 @@ class NetworkPlugins:
         """How far our clock is ahead of the server's, from the server-time of 001 (the
         welcome comes before any playback); 0 when the server sends no time."""
         self._skew = 0.0 if event.time is None else self.manager.wall() - event.time.timestamp()
+        self._cutoff_until = -math.inf  # made again with this skew
+
+    def _new_cutoff(self, now: float) -> None:
+        """The server-time before which a message is playback (``STALE_AFTER`` before
+        ``now``, on the server's clock), kept for a second of our clock: one datetime
+        comparison a line instead of a ``timestamp()``; made again at once when our
+        clock goes back."""
+        self._cutoff = datetime.fromtimestamp(now - self._skew - STALE_AFTER, UTC)
+        self._cutoff_from, self._cutoff_until = now, now + 1.0
 
     def _ignored(self, event: ev.Privmsg) -> bool:
         if event.time is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import textwrap
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,26 @@ def test_the_bots_own_lines_and_playback_run_nothing(h) -> None:  # type: ignore
     assert h.say("!echo mine", source="bot!~bot@bot.host") == []
     assert h.say("!echo old", tags="time=2020-01-01T00:00:00.000Z") == []
     assert h.say("!echo new", tags="time=2026-09-21T14:13:20.000Z") == [("#a", "new")]
+
+
+def test_playback_is_told_by_age_as_the_clock_moves_on_and_back(h) -> None:  # type: ignore[no-untyped-def]
+    """A line is playback when its server-time is over STALE_AFTER (120 s) behind our
+    clock; the cut-off kept between lines follows the clock, forwards and back."""
+    manager = h.manager
+    start = manager.wall()  # 2026-09-21T14:15:00Z (the fake wall clock, 100 s in)
+
+    def stamp(seconds_before: float) -> str:
+        when = datetime.fromtimestamp(manager.wall() - seconds_before, UTC)
+        return "time=" + when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+    assert h.say("!echo fresh", tags=stamp(119)) == [("#a", "fresh")]
+    assert h.say("!echo old", tags=stamp(122)) == []
+    h.reactor.advance(30)  # later: the same server-time is now 149 s old
+    assert h.say("!echo aged", tags=stamp(149)) == []
+    assert h.say("!echo young", tags=stamp(60)) == [("#a", "young")]
+    h.manager.wall = lambda: start - 3600  # our clock set back an hour
+    assert h.say("!echo back", tags=stamp(5)) == [("#a", "back")]
+    assert h.say("!echo stale", tags=stamp(300)) == []
 
 
 def test_a_server_clock_off_by_an_hour_is_measured_at_registration(tmp_path) -> None:  # type: ignore[no-untyped-def]
