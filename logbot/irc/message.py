@@ -36,6 +36,7 @@ __all__ = [
     "Hostmask",
     "Message",
     "ParseError",
+    "SourceParts",
     "escape_tag_value",
     "format",
     "mask_match",
@@ -292,6 +293,25 @@ def split_userhost(source: str) -> Hostmask:
     rest, _, host = source.partition("@")
     nick, _, user = rest.partition("!")
     return Hostmask(nick or None, user or None, host or None)
+
+
+class SourceParts(dict[str, tuple[str, str, str]]):
+    """``parts[source]`` is ``(nick, user, host)`` of ``nick!user@host`` ("" for a part
+    that is missing), split once per source: a channel's talk is a few people saying
+    many lines, and the records and the plugins' contexts both want the parts of every
+    line's source.  Emptied when it reaches ``limit`` sources."""
+
+    def __init__(self, limit: int = 4096) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def __missing__(self, source: str) -> tuple[str, str, str]:
+        rest, _, host = source.partition("@")
+        nick, _, user = rest.partition("!")
+        if len(self) >= self.limit:
+            self.clear()
+        parts = self[source] = (nick, user, host)
+        return parts
 
 
 def mask_match(mask: str, name: str, casemapping: str = "rfc1459") -> bool:

@@ -29,16 +29,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from logbot.irc import events as ev
-from logbot.irc.message import split_userhost
+from logbot.irc.message import SourceParts, split_userhost
 from logbot.logs.record import LogRecord
 
 __all__ = ["RecordMaker", "mode_string"]
 
 Out = list[tuple[str, LogRecord]]  # (channel name as written, record)
 _SPOKEN = {ev.Privmsg: "message", ev.Action: "action", ev.Notice: "notice"}
-#: Message sources (``nick!user@host``) whose split ``message_pair`` keeps; past it the
-#: cache starts again.
-MAX_SOURCES = 4096
 
 
 def mode_string(changes: tuple[ev.ModeChange, ...]) -> str:
@@ -64,7 +61,7 @@ class RecordMaker:
         self.network = network
         self.wall = wall
         self._topics: dict[str, tuple[Any, str | None]] = {}  # folded -> (332 event, folded)
-        self._sources: dict[str, tuple[str, str, str]] = {}  # message_pair's source split
+        self._sources = SourceParts()  # message_pair's nick, user, host of each source
         self._handlers: dict[type, Callable[[Any, Any], Out]] = {
             ev.Privmsg: self.message,
             ev.Action: self.message,
@@ -164,14 +161,7 @@ class RecordMaker:
         """Most lines: written out (no ``_record``, no keyword arguments, no list)."""
         kind = _SPOKEN[type(event)]
         source = event.source
-        parts = self._sources.get(source)
-        if parts is None:  # a new speaker: split once, kept (at most MAX_SOURCES)
-            rest, _, host = source.partition("@")
-            nick, _, user = rest.partition("!")
-            if len(self._sources) >= MAX_SOURCES:
-                self._sources.clear()
-            parts = self._sources[source] = (nick, user, host)
-        nick, user, host = parts
+        nick, user, host = self._sources[source]
         target = None
         if event.private:
             if event.is_self:

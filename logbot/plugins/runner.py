@@ -39,7 +39,7 @@ from typing import Any
 
 from logbot.irc import events as ev
 from logbot.irc.casemap import DEFAULT_CASEMAPPING
-from logbot.irc.message import mask_match
+from logbot.irc.message import SourceParts, mask_match
 from logbot.plugin import Context
 from logbot.plugins.control import BotControl, ChannelLogs
 from logbot.plugins.dispatch import Invocation, parse_command
@@ -79,6 +79,7 @@ class NetworkPlugins:
         self._whox: dict[str, list[defer.Deferred[str | None]]] = {}
         self._shared: dict[str, dict[str, Any]] = {}
         self._logs: dict[str, ChannelLogs] = {}  # a context's ``logs``, by channel
+        self._sources = SourceParts()  # _base's nick, user, host of each source
         self._skew = 0.0  # seconds our clock is ahead of the server's (from 001)
         self._cutoff = datetime.min.replace(tzinfo=UTC)  # playback before (_new_cutoff)
         self._cutoff_from = self._cutoff_until = -math.inf
@@ -202,8 +203,7 @@ class NetworkPlugins:
         """The fields every handler's context shares for this event."""
         state = client.core.state
         source = getattr(event, "source", None) or getattr(event, "setter", None) or ""
-        rest, _, host = source.partition("@")
-        nick, _, user = rest.partition("!")
+        nick, user, host = self._sources[source]
         account = event.tags.get("account") if event.tags else None
         if account is None and nick:
             known = state.user(nick)

@@ -183,3 +183,19 @@ def test_parse_shares_one_read_only_empty_tag_mapping() -> None:
         msg.tags["x"] = "y"  # type: ignore[index]
     assert parse("privmsg #c :ß").command == "PRIVMSG"  # ASCII-only upper-casing
     assert parse("aß x").command == "Aß"
+
+
+def test_source_parts_split_once_and_stay_bounded() -> None:
+    from logbot.irc.message import SourceParts
+
+    parts = SourceParts(limit=3)
+    for source, want in [
+        ("alice!~a@a.host", ("alice", "~a", "a.host")),
+        ("irc.example", ("irc.example", "", "")),
+        ("!u@h", ("", "u", "h")),
+        ("bob@h", ("bob", "", "h")),
+    ]:
+        assert parts[source] == want
+        head = split_userhost(source)
+        assert (head.nick or "", head.user or "", head.host or "") == want
+        assert len(parts) <= 3
