@@ -39,9 +39,10 @@ from typing import Any
 
 from logbot.irc import events as ev
 from logbot.irc.casemap import DEFAULT_CASEMAPPING
-from logbot.irc.message import SourceParts, mask_match
+from logbot.irc.message import mask_match
 from logbot.plugin import Context
-from logbot.plugins.control import BotControl, ChannelLogs
+from logbot.plugins.contexts import ContextMaker
+from logbot.plugins.control import BotControl
 from logbot.plugins.dispatch import Invocation, parse_command
 from logbot.plugins.logview import LogView
 from logbot.plugins.manager import Handler, PluginManager
@@ -52,9 +53,6 @@ from logbot.reactor.failure import Failure
 __all__ = ["STALE_AFTER", "NetworkPlugins"]
 
 log = logging.getLogger(__name__)
-#: Channels whose ``context.logs`` reader is kept for the next context (past it, the
-#: cache starts again: a reader is two attributes, remade on demand).
-MAX_CHANNEL_LOGS = 1024
 STALE_AFTER = 120.0  # seconds: older server-time means playback, not a live request
 WHOX_TOKEN = "417"
 WHOX_WAIT = 5.0  # seconds to wait for a WHOX answer
@@ -77,9 +75,7 @@ class NetworkPlugins:
         self.reactor = manager.reactor
         self.control = BotControl(self)
         self._whox: dict[str, list[defer.Deferred[str | None]]] = {}
-        self._shared: dict[str, dict[str, Any]] = {}
-        self._logs: dict[str, ChannelLogs] = {}  # a context's ``logs``, by channel
-        self._sources = SourceParts()  # _base's nick, user, host of each source
+        self.contexts = ContextMaker(self)
         self._skew = 0.0  # seconds our clock is ahead of the server's (from 001)
         self._cutoff = datetime.min.replace(tzinfo=UTC)  # playback before (_new_cutoff)
         self._cutoff_from = self._cutoff_until = -math.inf
@@ -100,8 +96,7 @@ class NetworkPlugins:
             wall=self.manager.wall,
             index_path=self.manager.index_path,
         )
-        self._shared = {}  # settings or stores may have changed
-        self._logs = {}
+        self.contexts.reset()  # settings or stores may have changed
         self._warned: set[str] = set()  # users told they hit the rate limit
 
     def close(self) -> None:
@@ -166,7 +161,7 @@ class NetworkPlugins:
                 return  # older than STALE_AFTER: playback
         if self.options.ignore and self._ignored(event):
             return
-        base = self._base(event, client, event.target, text)
+        base = self.contexts.base(event, client, event.target, text)
         if handler is not None:
             self._command(handler, invocation, base)  # type: ignore[arg-type]
         for rule_handler, match in matches:
@@ -199,39 +194,6 @@ class NetworkPlugins:
             return any(mask_match(mask, event.source, mapping) for mask in self.options.ignore)
         return False
 
-    def _base(self, event: Any, client: Any, target: str | None, text: str) -> dict[str, Any]:
-        """The fields every handler's context shares for this event."""
-        state = client.core.state
-        source = getattr(event, "source", None) or getattr(event, "setter", None) or ""
-        nick, user, host = self._sources[source]
-        account = event.tags.get("account") if event.tags else None
-        if account is None and nick:
-            known = state.user(nick)
-            if known is not None:
-                account = known.account
-        # "@#chan" (STATUSMSG) is #chan's, and a reply to it goes to "@#chan": the same
-        # audience as the question.
-        if target is None:
-            channel = None
-        elif target[:1] in state.isupport.channel_starts:  # (channel_of's first test)
-            channel = target
-        else:
-            channel = state.isupport.channel_of(target)
-        private = target is not None and channel is None
-        if private and nick:
-            target = nick  # a reply to a private message goes back to its sender
-        return {
-            "network": self.name,
-            "channel": channel,
-            "target": target,
-            "nick": nick or None,
-            "user": user or None,
-            "host": host or None,
-            "account": account,
-            "text": text,
-            "event": event,
-        }
-
     def _event(self, event: ev.Event, client: Any) -> None:
         name, target, text = _event_fields(event)
         if name is None:
@@ -239,7 +201,7 @@ class NetworkPlugins:
         hooks = self.manager.events.get(name)
         if not hooks:
             return
-        base = self._base(event, client, target, text)
+        base = self.contexts.base(event, client, target, text)
         if name == "mode" and base["channel"] is None:
             return  # our user modes
         for handler in hooks:
@@ -376,56 +338,6 @@ class NetworkPlugins:
             return mapping
         return DEFAULT_CASEMAPPING
 
-    def _context(
-        self,
-        handler: Handler,
-        base: dict[str, Any],
-        invocation: Invocation | None,
-        match: Any,
-        is_admin: bool,
-    ) -> Context:
-        """A new context for one handler call.  Made as one dict (the plugin's shared
-        fields, then the event's) set as its ``__dict__``: this runs for
-        every message a ``message`` hook sees, and the dataclass ``__init__`` with
-        twenty keywords cost more than the hook itself."""
-        name = handler.plugin
-        shared = self._shared.get(name)
-        if shared is None:
-            shared = self._shared[name] = self._shared_fields(name)
-        values = {**shared, **base}
-        if invocation is not None:
-            values["command"] = invocation.name
-            values["args"] = invocation.args
-            values["argtext"] = invocation.argtext
-        if match is not None:
-            values["match"] = match
-        if is_admin:
-            values["is_admin"] = is_admin
-        channel = base["channel"]
-        if channel is not None:
-            logs = self._logs.get(channel)
-            if logs is None:
-                if len(self._logs) >= MAX_CHANNEL_LOGS:
-                    self._logs.clear()
-                logs = self._logs[channel] = ChannelLogs(self, channel)
-            values["logs"] = logs
-        context = Context.__new__(Context)
-        context.__dict__ = values
-        return context
-
-    def _shared_fields(self, name: str) -> dict[str, Any]:
-        """The fields of every context of plugin ``name`` on this network.  The other
-        fields' defaults are the dataclass's class attributes, read through the
-        instance: a context's dict holds only what differs (15 entries, not 25)."""
-        manager = self.manager
-        return {
-            "config": manager.options.settings.get(name, {}),
-            "clock": self.reactor,
-            "store": manager.stores.get(name, self.name),
-            "bot": self.control,
-            "now": manager.wall,
-        }
-
     def _run(
         self,
         handler: Handler,
@@ -435,7 +347,7 @@ class NetworkPlugins:
         match: Any = None,
         is_admin: bool = False,
     ) -> None:
-        context = self._context(handler, base, invocation, match, is_admin)
+        context = self.contexts.make(handler, base, invocation, match, is_admin)
         try:
             result = handler.func(context)
         except Exception:

@@ -534,7 +534,7 @@ def test_two_plugins_with_the_same_command_the_first_wins(tmp_path, caplog) -> N
 
 def test_a_context_reads_every_field_it_does_not_hold_from_its_class(tmp_path: Path) -> None:
     """A context's dict holds the plugin's shared fields and the event's
-    (runner._shared_fields, _base); any other field is read from the dataclass's class
+    (ContextMaker.shared_fields and .base); any other field is read from the dataclass's class
     attribute, which must then be its default as a value (a function default, like
     ``now``'s, would read as a bound method; a factory-made one, like ``config``'s, is
     not there at all): so those must be among the fields held."""
@@ -545,8 +545,8 @@ def test_a_context_reads_every_field_it_does_not_hold_from_its_class(tmp_path: P
 
     with BotHarness("seen", tmp=tmp_path) as h:
         event = h.client.core.chat.received_line(":alice!a@h PRIVMSG #c :hi")
-        held = set(h.runner._shared_fields("seen"))
-        held |= set(h.runner._base(event, h.client, "#c", "hi"))
+        held = set(h.runner.contexts.shared_fields("seen"))
+        held |= set(h.runner.contexts.base(event, h.client, "#c", "hi"))
     fresh = Context()
     for f in fields(Context):
         if f.name in held:
