@@ -55,7 +55,7 @@ from logbot.bot.sts_store import StsStore
 from logbot.bot.tls_context import TLSConfigError, client_context
 from logbot.config.settings import ChannelConfig, LogOptions, NetworkConfig, ReconnectOptions
 from logbot.irc import events as ev
-from logbot.irc.limits import MAX_MEMBERS, ReceiveLimits
+from logbot.irc.limits import ReceiveLimits
 from logbot.logs.events_to_records import RecordMaker
 from logbot.logs.policy import apply_policy
 from logbot.logs.record import LogRecord
@@ -280,8 +280,7 @@ class NetworkBot(ReconnectingClientFactory):
         rate = config.line_rate  # lines per second; IRCClient.lineRate is seconds per line
         client.lineRate = None if rate is None else (0 if rate == 0 else 1.0 / rate)
         client.clock = self.reactor
-        if config.max_members != MAX_MEMBERS:
-            client.receive_limits = ReceiveLimits(members=config.max_members)
+        client.receive_limits = ReceiveLimits(members=config.max_members)
         sasl = config.sasl
         self.stats.sasl_wanted(None if sasl is None else sasl.required)
         self.client = client

@@ -125,7 +125,7 @@ class NetworkPlugins:
         """Commands, then rules, then ``message`` hooks.  The context fields are built
         only once something is to run: this is called for every channel line, so what
         ``parse_command`` would refuse at its first tests is refused here without the
-        call, and the stale check of ``_ignored`` is written out."""
+        call, and playback is told by a cut-off kept for a second (``_new_cutoff``)."""
         manager = self.manager
         if not (manager.commands or manager.rules or manager.message_hooks):
             return  # nothing can run (no plugin enabled): nothing to look at
@@ -185,10 +185,7 @@ class NetworkPlugins:
         self._cutoff_from, self._cutoff_until = now, now + 1.0
 
     def _ignored(self, event: ev.Privmsg) -> bool:
-        if event.time is not None:
-            age = self.manager.wall() - event.time.timestamp() - self._skew
-            if age > STALE_AFTER:
-                return True
+        """From a mask of the ``ignore`` option (playback is ``_message``'s cut-off)."""
         if self.options.ignore:
             mapping = self._casemapping()
             return any(mask_match(mask, event.source, mapping) for mask in self.options.ignore)
